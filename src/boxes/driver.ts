@@ -1,0 +1,64 @@
+import type { BoxKind, EnvSpec, ServiceSpec } from '../envfile/model.js'
+
+/** Where another service of the project can be reached (for the lb's backends, the app's database). */
+export interface Endpoint {
+  address: string
+  /** The port actually bound for a declared port (they differ only where a fallback was needed). */
+  port(declared: number): number
+}
+
+/** What a box driver is given about the service it runs. The runtime builds it; drivers only read it. */
+export interface ServiceContext {
+  project: Pick<EnvSpec, 'name' | 'root' | 'domain'>
+  service: ServiceSpec
+  /** The service's own address (127.x.y.z on Linux). */
+  address: string
+  /** Declared port → port bound on `address`. */
+  port(declared: number): number
+  /** Persistent state of the service (kept across down/up, deleted by destroy, snapshotted). */
+  dataDir: string
+  /** Scratch space for this run: generated config files, sockets. */
+  runDir: string
+  /** Folder of the machine-wide state (DEVENV_HOME): the CA, the box store. */
+  machineHome: string
+  /** The environment the service runs with: HOST, PORT, DEVENV_* and the declared env. */
+  env: Record<string, string>
+  /** Appends a line to the service's log. */
+  log(line: string): void
+  /** Another service of the project. */
+  endpoint(service: string): Endpoint
+  /** Set when devenv runs as root and the box must not (PostgreSQL refuses root). */
+  runAs?: { uid: number; gid: number; user: string }
+  signal: AbortSignal
+}
+
+/** A process to spawn. */
+export interface Launch {
+  command: string
+  args: string[]
+  env: Record<string, string>
+  cwd: string
+  /** Run as this user (the runtime drops privileges when it is root). */
+  uid?: number
+  gid?: number
+  /** Signal that asks the process to stop cleanly (default SIGTERM). */
+  stopSignal?: NodeJS.Signals
+}
+
+/**
+ * A box's driver: how a service of this kind is prepared, started and judged ready.
+ * Drivers know nothing of the supervisor; the runtime calls them.
+ */
+export interface BoxDriver {
+  kind: BoxKind
+  /** Before each start: create state, write generated config. Must be idempotent and quick when nothing changed. */
+  prepare?(context: ServiceContext): Promise<void>
+  /** What to run. */
+  launch(context: ServiceContext): Launch | Promise<Launch>
+  /** The box's own readiness check, for health kind 'box'. Cheap: no process spawned. */
+  probe?(context: ServiceContext): Promise<ProbeResult>
+  /** Once the service is first ready on fresh state: seeding. Runs once per data folder. */
+  initialise?(context: ServiceContext): Promise<void>
+}
+
+export type ProbeResult = { ok: true } | { ok: false; reason: string }

@@ -1,0 +1,90 @@
+import { Command, Flags, type Interfaces } from '@oclif/core'
+import { DevenvError, isDevenvError } from '../errors.js'
+import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
+import { colors } from './output.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** Flags of commands that work on a project's envfile. */
+export const projectFlags = {
+  file: Flags.string({ char: 'f', description: 'envfile to use (default: devenv.yaml in this folder or a parent)', helpValue: 'PATH' }),
+}
+
+/**
+ * Every devenv command extends this: --json (the result as one JSON document on stdout,
+ * progress on stderr), --debug, and one catch() that turns errors into a message and an exit code.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {
+    debug: Flags.boolean({ description: 'show stack traces and internal detail', helpGroup: 'GLOBAL' }),
+  }
+
+  protected flags!: CommandFlags<T>
+  protected args!: CommandArgs<T>
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+  }
+
+  /** The project's envfile, loaded and validated. */
+  protected loadSpec(): EnvSpec {
+    const file = (this.flags as { file?: string }).file
+    return loadEnvfile(file ? { file } : {})
+  }
+
+  /** Progress and notes for people go to stderr, so stdout stays clean for --json. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
+  }
+
+  protected warning(message: string): void {
+    process.stderr.write(`${colors.yellow('warning')} ${message}\n`)
+  }
+
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    const debug = this.argv.includes('--debug') || Boolean(process.env.DEVENV_DEBUG)
+    const json = this.argv.includes('--json')
+    // oclif's own exit() and --help/--version flows
+    if (error.name === 'ExitError' || error.oclif?.exit === 0) throw error
+    const devenvError = toDevenvError(error, this.id)
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ error: devenvError.toJSON() }, null, 2)}\n`)
+    } else {
+      process.stderr.write(render(devenvError))
+    }
+    if (debug) process.stderr.write(`\n${colors.dim(error.stack ?? String(error))}\n`)
+    process.exitCode = devenvError.exitCode
+    return undefined
+  }
+}
+
+function toDevenvError(error: Error & { oclif?: { exit?: number } }, commandId: string | undefined): DevenvError {
+  if (isDevenvError(error)) return error
+  // oclif's parse and validation errors: bad flags, missing or extra arguments
+  if (error.oclif?.exit === 2 || /Parse|Validation|RequiredArgs|UnexpectedArgs|NonExistentFlags/.test(error.constructor?.name ?? '')) {
+    return new DevenvError('USAGE', error.message.split('\n')[0]!, { hint: `See devenv ${commandId ?? ''} --help.`.replace('  ', ' ') })
+  }
+  return new DevenvError('INTERNAL', `unexpected error: ${error.message}`, {
+    hint: 'Run again with --debug to see where it happened, and report it if it looks like a bug.',
+    cause: error,
+  })
+}
+
+export function render(error: DevenvError): string {
+  let text = `${colors.red('✖')} ${error.message}\n`
+  if (error.where) text += `  ${colors.dim('at')} ${error.where}\n`
+  for (const detail of error.details) text += `  ${colors.dim('·')} ${detail}\n`
+  if (error.hint) text += `  ${colors.cyan('hint:')} ${error.hint}\n`
+  return text
+}

@@ -1,0 +1,59 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { parseEnv } from 'node:util'
+import { DevenvError } from '../errors.js'
+import { discoverEnvfile } from './discover.js'
+import { interpolateDocument } from './interpolate.js'
+import type { EnvSpec } from './model.js'
+import { normalise, type BoxResolver } from './normalise.js'
+import type { RawEnvfile } from './raw.js'
+import { checkRules } from './rules.js'
+import { validateSchema } from './schema.js'
+import { EnvfileSource } from './source.js'
+
+export type * from './model.js'
+export { discoverEnvfile } from './discover.js'
+export { SCHEMA_PATH, SCHEMA_URL } from './schema.js'
+export type { BoxResolver } from './normalise.js'
+
+export interface LoadOptions {
+  /** Folder to search from (default: the current folder). */
+  cwd?: string
+  /** -f/--file */
+  file?: string
+  /** Variables for ${VAR} (default: process.env); .env beside the envfile fills the gaps. */
+  variables?: Record<string, string | undefined>
+  resolveBox?: BoxResolver
+}
+
+/** Discover, parse, interpolate, validate, apply defaults, check: the one way to read an envfile. */
+export function loadEnvfile(options: LoadOptions = {}): EnvSpec {
+  const file = discoverEnvfile(options.cwd ?? process.cwd(), options.file)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new DevenvError('ENVFILE_NOT_FOUND', `cannot read ${file}: ${(error as Error).message}`)
+  }
+  return parseEnvfile(file, text, options)
+}
+
+export function parseEnvfile(file: string, text: string, options: Omit<LoadOptions, 'cwd' | 'file'> = {}): EnvSpec {
+  const root = path.dirname(file)
+  const source = EnvfileSource.parse(file, text)
+  interpolateDocument(source, { ...readDotEnv(root), ...(options.variables ?? process.env) })
+  const raw = source.toJS()
+  if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new DevenvError('ENVFILE_SCHEMA', 'the envfile must be a mapping with a services key', { location: { file, line: 1, column: 1 } })
+  }
+  validateSchema(source, raw)
+  const spec = normalise(raw as RawEnvfile, { source, root, ...(options.resolveBox ? { resolveBox: options.resolveBox } : {}) })
+  checkRules(spec, source)
+  return spec
+}
+
+function readDotEnv(root: string): Record<string, string> {
+  const file = path.join(root, '.env')
+  if (!existsSync(file)) return {}
+  return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>
+}

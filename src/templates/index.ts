@@ -1,0 +1,76 @@
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DevenvError } from '../errors.js'
+import { SCHEMA_PATH } from '../envfile/index.js'
+import { didYouMean } from '../util/suggest.js'
+
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url))
+
+export interface TemplateInfo {
+  name: string
+  description: string
+}
+
+export function listTemplates(): TemplateInfo[] {
+  return readdirSync(TEMPLATES_DIR)
+    .filter((name) => statSync(path.join(TEMPLATES_DIR, name)).isDirectory())
+    .sort()
+    .map((name) => ({ name, description: describe(name) }))
+}
+
+function describe(name: string): string {
+  const envfile = readFileSync(path.join(TEMPLATES_DIR, name, 'devenv.yaml'), 'utf8')
+  const comment = envfile.split('\n').find((line) => line.startsWith('# ') && !line.includes('yaml-language-server'))
+  return comment?.slice(2).trim() ?? ''
+}
+
+export interface InitResult {
+  template: string
+  folder: string
+  envfile: string
+  files: string[]
+}
+
+/** Writes a template into `folder`; refuses to overwrite any file unless `force`. */
+export function initFromTemplate(folder: string, template: string, options: { force?: boolean; name?: string } = {}): InitResult {
+  const names = listTemplates().map((info) => info.name)
+  if (!names.includes(template)) {
+    throw new DevenvError('USAGE', `unknown template "${template}"${didYouMean(template, names)}`, { hint: `Templates: ${names.join(', ')}.` })
+  }
+  const source = path.join(TEMPLATES_DIR, template)
+  const files = listFiles(source)
+  const clashes = files.filter((file) => existsSync(path.join(folder, file)))
+  if (clashes.length > 0 && !options.force) {
+    throw new DevenvError('EXISTS', `${clashes.includes('devenv.yaml') ? 'devenv.yaml' : clashes[0]} already exists in ${folder}`, {
+      details: clashes.length > 1 ? [`would also overwrite: ${clashes.join(', ')}`] : [],
+      hint: 'Use --force to overwrite, or run init in an empty folder.',
+    })
+  }
+  cpSync(source, folder, { recursive: true, force: true })
+  const envfile = path.join(folder, 'devenv.yaml')
+  const name = options.name ?? projectName(folder)
+  const schema = path.relative(folder, SCHEMA_PATH) || SCHEMA_PATH
+  writeFileSync(envfile, readFileSync(envfile, 'utf8').replaceAll('{{name}}', name).replaceAll('{{schema}}', schema))
+  ensureGitignored(folder, '.devenv/')
+  return { template, folder, envfile, files }
+}
+
+function listFiles(folder: string, prefix = ''): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const relative = path.join(prefix, entry.name)
+    return entry.isDirectory() ? listFiles(path.join(folder, entry.name), relative) : [relative]
+  })
+}
+
+function projectName(folder: string): string {
+  return path.basename(path.resolve(folder)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'devenv'
+}
+
+function ensureGitignored(folder: string, entry: string): void {
+  const file = path.join(folder, '.gitignore')
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  if (current.split(/\r?\n/).some((line) => line.trim() === entry || line.trim() === entry.replace(/\/$/, ''))) return
+  const separator = current === '' || current.endsWith('\n') ? '' : '\n'
+  writeFileSync(file, `${current}${separator}${entry}\n`)
+}

@@ -51,13 +51,18 @@ export interface Launch {
  */
 export interface BoxDriver {
   kind: BoxKind
+  /** The box refuses to run as root (PostgreSQL): when devenv is root, ctx.runAs names an unprivileged user. */
+  unprivileged?: boolean
   /** Before each start: create state, write generated config. Must be idempotent and quick when nothing changed. */
   prepare?(context: ServiceContext): Promise<void>
   /** What to run. */
   launch(context: ServiceContext): Launch | Promise<Launch>
   /** The box's own readiness check, for health kind 'box'. Cheap: no process spawned. */
   probe?(context: ServiceContext): Promise<ProbeResult>
-  /** Once the service is first ready on fresh state: seeding. Runs once per data folder. */
+  /**
+   * Called after every start once the service is ready, before it is reported ready: first-boot
+   * work such as seeding. The driver keeps its own marker in dataDir so the work runs once per data folder.
+   */
   initialise?(context: ServiceContext): Promise<void>
 }
 

@@ -35,16 +35,21 @@ export function interpolate(text: string, variables: Readonly<Record<string, str
       case '-':
         return value === undefined ? (operand ?? '') : value
       case ':?':
-        if (unsetOrEmpty) throw new UndefinedVariable(name, operand || `${name} is required`)
+        if (unsetOrEmpty) throw new UndefinedVariable(name, required(name, operand))
         return value
       case '?':
-        if (value === undefined) throw new UndefinedVariable(name, operand || `${name} is required`)
+        if (value === undefined) throw new UndefinedVariable(name, required(name, operand))
         return value
       default:
         if (value === undefined) throw new UndefinedVariable(name, `variable ${name} is not set`)
         return value
     }
   })
+}
+
+/** The author's message names what the value is for; ours adds which variable it is. */
+function required(name: string, message: string | undefined): string {
+  return message ? `variable ${name} is required: ${message}` : `variable ${name} is required`
 }
 
 /** Interpolates every string value (not keys) of the document in place. */

@@ -1,3 +1,4 @@
+import { isMap } from 'yaml'
 import { DevenvError } from '../errors.js'
 import { didYouMean } from '../util/suggest.js'
 import type { EnvSpec } from './model.js'
@@ -12,10 +13,13 @@ export function checkRules(spec: EnvSpec, source: EnvfileSource): void {
 
   for (const service of Object.values(spec.services)) {
     service.dependsOn.forEach((dependency, index) => {
+      // depends_on is a list ([psql]) or a mapping ({ psql: { condition: started } })
+      const written = isMap(source.document.getIn(['services', service.name, 'depends_on'])) ? dependency.service : index
+      const at = ['services', service.name, 'depends_on', written]
       if (!spec.services[dependency.service]) {
-        fail(['services', service.name, 'depends_on', index], `service ${service.name} depends on unknown service "${dependency.service}"${didYouMean(dependency.service, names)}`, `Services: ${names.join(', ')}.`)
+        fail(at, `service ${service.name} depends on unknown service "${dependency.service}"${didYouMean(dependency.service, names)}`, `Services: ${names.join(', ')}.`)
       }
-      if (dependency.service === service.name) fail(['services', service.name, 'depends_on', index], `service ${service.name} depends on itself`)
+      if (dependency.service === service.name) fail(at, `service ${service.name} depends on itself`)
     })
     service.lb?.backends.forEach((backend, index) => {
       if (!spec.services[backend]) {

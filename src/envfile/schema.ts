@@ -62,6 +62,8 @@ function explain(errors: ErrorObject[]): Problem[] {
   return [...byPlace.entries()]
     .filter(([key, problem]) => !(problem.message.startsWith('must be') && places.some((other) => other !== key && other.startsWith(key) && key !== '')))
     .map(([, problem]) => problem)
+    // The most telling problem first: "unknown key servics (did you mean services?)" explains "missing services".
+    .sort((a, b) => rank(b) - rank(a))
 }
 
 function rank(problem: Problem): number {
@@ -122,6 +124,8 @@ function patternName(path: FieldPath, pattern: string): string {
   if (field === 'hostnames' || field === 'domain' || typeof path[path.length - 2] === 'string' && path[path.length - 2] === 'hostnames') return 'a valid hostname'
   if (field === 'box') return 'a box name (NAME or NAME:TAG)'
   if (field === 'accounts') return 'an email address'
+  if (field === 'name' && path.includes('users')) return 'a user name (letters, digits, _ . -; not starting with a dot)'
+  if ((field === 'name' || field === 'user') && path.includes('databases')) return 'a PostgreSQL identifier (letters, digits, _; not starting with a digit)'
   if (field === 'pasv_ports') return 'a port range such as 30000-30009'
   return `in the expected form (${pattern})`
 }

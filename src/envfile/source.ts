@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml'
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml'
 import { DevenvError, type Location } from '../errors.js'
 
 export type FieldPath = ReadonlyArray<string | number>
@@ -50,7 +50,7 @@ export class EnvfileSource {
       const message = error instanceof Error ? error.message : String(error)
       if (/alias/i.test(message)) {
         throw new DevenvError('ENVFILE_SYNTAX', 'too many YAML aliases: the document expands without bound', {
-          location: { file: this.file },
+          location: this.firstAlias() ?? { file: this.file },
           hint: `Use fewer than ${MAX_ALIAS_COUNT} alias references (*name), or write the values out.`,
         })
       }
@@ -71,12 +71,48 @@ export class EnvfileSource {
     return location
   }
 
-  /** Where a node of this document is written. */
+  /** Where a node of this document is written, with its field path when it has one. */
   locateNode(node: Node): Location {
     const offset = node.range?.[0]
-    if (offset === undefined) return { file: this.file }
+    const fieldPath = this.pathOf(node)
+    const location: Location = { file: this.file, ...(fieldPath && fieldPath.length > 0 ? { path: formatPath(fieldPath) } : {}) }
+    if (offset === undefined) return location
     const [line, column] = this.lineCol(offset)
-    return { file: this.file, line, column }
+    return { ...location, line, column }
+  }
+
+  /** The field path of a node, found by walking the document (aliases are not followed). */
+  private pathOf(target: Node): FieldPath | undefined {
+    const search = (node: unknown, at: Array<string | number>): FieldPath | undefined => {
+      if (node === target) return at
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          const key = isScalar(pair.key) ? String(pair.key.value) : '?'
+          if (pair.key === target) return [...at, key]
+          const found = search(pair.value, [...at, key])
+          if (found) return found
+        }
+      } else if (isSeq(node)) {
+        for (const [index, item] of node.items.entries()) {
+          const found = search(item, [...at, index])
+          if (found) return found
+        }
+      }
+      return undefined
+    }
+    return search(this.document.contents, [])
+  }
+
+  /** Where the first alias (*name) is written: the best place to point at for an alias bomb. */
+  private firstAlias(): Location | undefined {
+    let first: Node | undefined
+    visit(this.document, {
+      Alias(_, node) {
+        first = node
+        return visit.BREAK
+      },
+    })
+    return first ? this.locateNode(first) : undefined
   }
 
   private offsetOf(path: FieldPath, wantKey: boolean): number | undefined {

@@ -29,6 +29,8 @@ export interface ServiceState {
   hostnames: string[]
   ports: PortState[]
   pid?: number
+  /** Kernel start time of pid, so a recycled pid is never taken for the service. */
+  pidStart?: string
   restarts: number
   startedAt?: string
   exitCode?: number | null

@@ -5,6 +5,9 @@ import { DevenvError } from '../errors.js'
 import { SCHEMA_PATH } from '../envfile/index.js'
 import { didYouMean } from '../util/suggest.js'
 
+/** The schema's pattern for `name:`; checked before writing so init never writes an invalid envfile. */
+const PROJECT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url))
 
 export interface TemplateInfo {
@@ -37,6 +40,11 @@ export function initFromTemplate(folder: string, template: string, options: { fo
   const names = listTemplates().map((info) => info.name)
   if (!names.includes(template)) {
     throw new DevenvError('USAGE', `unknown template "${template}"${didYouMean(template, names)}`, { hint: `Templates: ${names.join(', ')}.` })
+  }
+  if (options.name !== undefined && !PROJECT_NAME.test(options.name)) {
+    throw new DevenvError('USAGE', `project name "${options.name}" is not a DNS label`, {
+      hint: 'Use lowercase letters, digits and "-", at most 63 characters, not starting or ending with "-".',
+    })
   }
   const source = path.join(TEMPLATES_DIR, template)
   const files = listFiles(source)

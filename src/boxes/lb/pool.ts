@@ -1,0 +1,82 @@
+import http from 'node:http'
+import type { LbStrategy } from '../../envfile/model.js'
+import type { BackendConfig } from './config.js'
+
+/** One backend as the balancer sees it: where, whether it is up, how busy, and its keep-alive connections. */
+export class Backend {
+  readonly name: string
+  readonly address: string
+  readonly port: number
+  readonly agent: http.Agent
+  up = true
+  /** Requests in flight: least-conn's measure. */
+  active = 0
+  /** Consecutive passed or failed checks, towards rise/fall. */
+  streak = 0
+  lastError = ''
+
+  constructor(
+    readonly config: BackendConfig,
+    timeoutMs: number,
+  ) {
+    this.name = config.name
+    this.address = config.address
+    this.port = config.port
+    // LIFO keeps a few hot sockets busy instead of spreading load over many cold ones.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo', timeout: timeoutMs })
+  }
+}
+
+/** The backends and the choice of one per request. */
+export class BackendPool {
+  readonly backends: Backend[]
+  private readonly byName = new Map<string, Backend>()
+  private next = 0
+
+  constructor(
+    configs: BackendConfig[],
+    private readonly strategy: LbStrategy,
+    timeoutMs: number,
+  ) {
+    this.backends = configs.map((config) => new Backend(config, timeoutMs))
+    for (const backend of this.backends) this.byName.set(backend.name, backend)
+  }
+
+  get(name: string): Backend | undefined {
+    return this.byName.get(name)
+  }
+
+  /** A backend that is up and not in `tried`; undefined when none is left. */
+  pick(tried?: Backend): Backend | undefined {
+    return this.strategy === 'least-conn' ? this.leastBusy(tried) : this.roundRobin(tried)
+  }
+
+  private roundRobin(tried?: Backend): Backend | undefined {
+    const count = this.backends.length
+    for (let step = 0; step < count; step++) {
+      const backend = this.backends[(this.next + step) % count]!
+      if (backend.up && backend !== tried) {
+        this.next = (this.next + step + 1) % count
+        return backend
+      }
+    }
+    return undefined
+  }
+
+  private leastBusy(tried?: Backend): Backend | undefined {
+    const count = this.backends.length
+    let best: Backend | undefined
+    // Start after the last choice so that equally idle backends take turns.
+    for (let step = 0; step < count; step++) {
+      const backend = this.backends[(this.next + step) % count]!
+      if (!backend.up || backend === tried) continue
+      if (!best || backend.active < best.active) best = backend
+    }
+    if (best) this.next = (this.backends.indexOf(best) + 1) % count
+    return best
+  }
+
+  close(): void {
+    for (const backend of this.backends) backend.agent.destroy()
+  }
+}

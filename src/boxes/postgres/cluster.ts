@@ -1,0 +1,143 @@
+import { execFile } from 'node:child_process'
+import { chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, appendFileSync } from 'node:fs'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { DevenvError } from '../../errors.js'
+import { writeFileAtomic } from '../../state/atomic.js'
+import { serverBinaries } from './binaries.js'
+import type { ServiceUser } from '../../runtime/bundled/users.js'
+import { clusterDir, clusterExists, markerFilePath, SUPERUSER, superuserPassword } from './layout.js'
+
+const execFileAsync = promisify(execFile)
+
+export interface ClusterOptions {
+  dataDir: string
+  runDir: string
+  address: string
+  port: number
+  settings: Record<string, string>
+  runAs?: ServiceUser
+  log(line: string): void
+}
+
+/** The settings devenv decides; they come last so a user's `settings:` cannot open the server wider. */
+function ownSettings(options: ClusterOptions): Record<string, string> {
+  return {
+    listen_addresses: options.address,
+    port: String(options.port),
+    unix_socket_directories: options.runDir,
+    unix_socket_permissions: '0700',
+    logging_collector: 'off',
+  }
+}
+
+/** Idempotent: creates the cluster the first time, rewrites devenv.conf and pg_hba.conf every time. */
+export async function prepareCluster(options: ClusterOptions): Promise<void> {
+  const { dataDir, runDir, runAs } = options
+  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(runDir, { recursive: true })
+  if (runAs) {
+    ensureReachable(runAs, [dataDir, runDir, serverBinaries().root])
+    chownSync(dataDir, runAs.uid, runAs.gid)
+    chownSync(runDir, runAs.uid, runAs.gid)
+  }
+  chmodSync(runDir, 0o700)
+  if (!clusterExists(dataDir)) await createCluster(options)
+  const pgdata = clusterDir(dataDir)
+  if (runAs && statSync(pgdata).uid !== runAs.uid) chownTree(pgdata, runAs)
+  writeConfig(pgdata, { ...options.settings, ...ownSettings(options) }, runAs)
+  writeHba(pgdata, runAs)
+  // A server killed hard leaves its pid file; postgres itself checks whether that pid is alive.
+}
+
+async function createCluster(options: ClusterOptions): Promise<void> {
+  const { dataDir, runDir, runAs } = options
+  const pgdata = clusterDir(dataDir)
+  // Build aside and rename, so an interrupted initdb never looks like a cluster.
+  const building = `${pgdata}.init`
+  rmSync(building, { recursive: true, force: true })
+  rmSync(markerFilePath(dataDir), { force: true })
+  const passwordFile = path.join(runDir, '.superuser-password')
+  writeFileAtomic(passwordFile, `${superuserPassword(dataDir)}\n`, 0o600)
+  if (runAs) chownSync(passwordFile, runAs.uid, runAs.gid)
+  options.log('postgres: creating the database cluster (initdb)')
+  try {
+    await execFileAsync(
+      serverBinaries().initdb,
+      ['-D', building, '-U', SUPERUSER, `--pwfile=${passwordFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'],
+      { uid: runAs?.uid, gid: runAs?.gid, env: { ...process.env, LC_ALL: 'C' }, cwd: runDir },
+    )
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true })
+    const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
+    throw new DevenvError('BOX', `initdb failed in ${pgdata}: ${stderr || (error as Error).message}`, { cause: error })
+  } finally {
+    rmSync(passwordFile, { force: true })
+  }
+  appendFileSync(path.join(building, 'postgresql.conf'), "\n# devenv: generated settings, rewritten before every start\ninclude_if_exists = 'devenv.conf'\n")
+  renameSync(building, pgdata)
+}
+
+function quoteSetting(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
+}
+
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/
+
+function writeConfig(pgdata: string, settings: Record<string, string>, runAs?: ServiceUser): void {
+  const lines = ['# Written by devenv before every start; edit `settings:` in devenv.yaml instead.']
+  for (const [name, value] of Object.entries(settings)) {
+    if (!SETTING_NAME.test(name)) throw new DevenvError('ENVFILE_INVALID', `postgres setting name ${JSON.stringify(name)} is not a valid parameter name`)
+    lines.push(`${name} = ${quoteSetting(String(value))}`)
+  }
+  writeOwned(path.join(pgdata, 'devenv.conf'), `${lines.join('\n')}\n`, runAs)
+}
+
+function writeHba(pgdata: string, runAs?: ServiceUser): void {
+  const hba = [
+    '# Written by devenv. The unix socket lives in the service run folder (0700); TCP needs a password.',
+    'local   all   all                  trust',
+    'host    all   all   127.0.0.0/8    scram-sha-256',
+    'host    all   all   ::1/128        scram-sha-256',
+    '',
+  ].join('\n')
+  writeOwned(path.join(pgdata, 'pg_hba.conf'), hba, runAs)
+}
+
+function writeOwned(file: string, content: string, runAs?: ServiceUser): void {
+  writeFileAtomic(file, content, 0o600)
+  if (runAs) chownSync(file, runAs.uid, runAs.gid)
+}
+
+function chownTree(folder: string, runAs: ServiceUser): void {
+  chownSync(folder, runAs.uid, runAs.gid)
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const child = path.join(folder, entry.name)
+    if (entry.isDirectory()) chownTree(child, runAs)
+    else if (!lstatSync(child).isSymbolicLink()) chownSync(child, runAs.uid, runAs.gid)
+  }
+}
+
+/**
+ * The server runs as `runAs`, so every folder above its data, socket and binaries must let that
+ * user through. Say which one does not, rather than let postgres fail with "permission denied".
+ */
+function ensureReachable(runAs: ServiceUser, targets: string[]): void {
+  for (const target of targets) {
+    let folder = path.dirname(path.resolve(target))
+    while (true) {
+      if (existsSync(folder)) {
+        const stat = statSync(folder)
+        const searchable = stat.uid === runAs.uid ? stat.mode & 0o100 : stat.gid === runAs.gid ? stat.mode & 0o010 : stat.mode & 0o001
+        if (!searchable) {
+          throw new DevenvError('BOX', `PostgreSQL runs as the user ${runAs.user}, who cannot reach ${target}: ${folder} is closed to it`, {
+            hint: `Let it through with \`setfacl -m u:${runAs.user}:x ${folder}\` (or \`chmod o+x ${folder}\`), or keep the project somewhere readable such as /srv or /home.`,
+          })
+        }
+      }
+      const parent = path.dirname(folder)
+      if (parent === folder) break
+      folder = parent
+    }
+  }
+}

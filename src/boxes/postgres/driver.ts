@@ -1,0 +1,98 @@
+import type { BoxDriver, Launch, ProbeResult, ServiceContext } from '../driver.js'
+import type { PostgresSettings } from '../../envfile/model.js'
+import { DevenvError } from '../../errors.js'
+import { serverBinaries, serverMajorVersion } from './binaries.js'
+import { prepareCluster } from './cluster.js'
+import { connect, type ServerTarget } from './connection.js'
+import { initialiseDatabases } from './databases.js'
+import { clusterDir, superuserPassword } from './layout.js'
+
+function settingsOf(context: ServiceContext): PostgresSettings {
+  const settings = context.service.postgres
+  if (!settings) throw new DevenvError('INTERNAL', `service ${context.service.name} is a postgres box without postgres settings`)
+  return settings
+}
+
+export function serverTarget(context: ServiceContext): ServerTarget {
+  return { host: context.address, port: context.port(settingsOf(context).port), superuserPassword: superuserPassword(context.dataDir) }
+}
+
+async function prepare(context: ServiceContext): Promise<void> {
+  const settings = settingsOf(context)
+  if (settings.version) {
+    const bundled = serverMajorVersion()
+    if (Number.parseInt(settings.version, 10) !== bundled) context.log(`postgres: version ${settings.version} was asked for; the bundled server is PostgreSQL ${bundled}`)
+  }
+  await prepareCluster({
+    dataDir: context.dataDir,
+    runDir: context.runDir,
+    address: context.address,
+    port: context.port(settings.port),
+    settings: settings.settings,
+    runAs: context.runAs,
+    log: context.log,
+  })
+}
+
+function launch(context: ServiceContext): Launch {
+  return {
+    command: serverBinaries().postgres,
+    args: ['-D', clusterDir(context.dataDir)],
+    env: { ...context.env, LC_ALL: 'C' },
+    cwd: context.dataDir,
+    uid: context.runAs?.uid,
+    gid: context.runAs?.gid,
+    // SIGTERM is "smart" shutdown, which waits for every client to leave; SIGINT disconnects
+    // them, rolls back, checkpoints and exits cleanly ("fast" shutdown).
+    stopSignal: 'SIGINT',
+  }
+}
+
+async function probe(context: ServiceContext): Promise<ProbeResult> {
+  const wanted = settingsOf(context).databases.map((database) => database.name)
+  let client
+  try {
+    client = await connect(serverTarget(context), 'postgres', 2000)
+  } catch (error) {
+    return { ok: false, reason: `not accepting connections: ${(error as Error).message}` }
+  }
+  try {
+    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [wanted])
+    const present = new Set(rows.map((row) => row.datname))
+    const missing = wanted.filter((name) => !present.has(name))
+    return missing.length ? { ok: false, reason: `database${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not created yet` } : { ok: true }
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message }
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/** Waits for the server to accept connections itself, so the runtime may call it right after the spawn. */
+async function initialise(context: ServiceContext): Promise<void> {
+  const target = serverTarget(context)
+  await waitForServer(target, context.signal)
+  const outcomes = await initialiseDatabases(target, context.dataDir, settingsOf(context).databases, context.log)
+  for (const outcome of outcomes) {
+    if (outcome.action !== 'kept') context.log(`postgres: database ${outcome.database} ${outcome.action} (${outcome.seedFiles} seed file(s), ${outcome.durationMs} ms)`)
+  }
+}
+
+export async function waitForServer(target: ServerTarget, signal?: AbortSignal, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown
+  while (Date.now() < deadline) {
+    if (signal?.aborted) throw new DevenvError('SERVICE_FAILED', 'postgres: stopped while waiting for the server to start')
+    try {
+      const client = await connect(target, 'postgres', 2000)
+      await client.end()
+      return
+    } catch (error) {
+      lastError = error
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  throw new DevenvError('HEALTH_TIMEOUT', `postgres did not accept connections at ${target.host}:${target.port} within ${timeoutMs / 1000} s: ${(lastError as Error)?.message}`)
+}
+
+export const postgresDriver: BoxDriver = { kind: 'postgres', unprivileged: true, prepare, launch, probe, initialise }

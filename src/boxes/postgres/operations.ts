@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process'
+import { closeSync, createWriteStream, fsyncSync, openSync, readSync, renameSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { createGzip } from 'node:zlib'
+import type { DatabaseSpec, EnvSpec, PostgresSettings, ServiceSpec } from '../../envfile/model.js'
+import { serviceEndpoint } from '../../engine/endpoints.js'
+import { DevenvError, usage } from '../../errors.js'
+import { fsyncFolder } from '../../state/atomic.js'
+import { ProjectPaths } from '../../state/paths.js'
+import { findClientTool } from './binaries.js'
+import { quoteIdentifier, withConnection, type ServerTarget } from './connection.js'
+import { dropDatabase, resetDatabase, type DatabaseOutcome } from './databases.js'
+import { readSuperuserPassword, SUPERUSER } from './layout.js'
+import { runSeedFile } from './seeder.js'
+
+/** A postgres service of the project and one of its databases, resolved from command arguments. */
+export interface DatabaseRef {
+  service: ServiceSpec
+  settings: PostgresSettings
+  database: DatabaseSpec
+}
+
+export function resolveDatabase(spec: EnvSpec, serviceName: string | undefined, databaseName: string | undefined): DatabaseRef {
+  const postgresServices = Object.values(spec.services).filter((service) => service.kind === 'postgres')
+  let service: ServiceSpec | undefined
+  if (serviceName) {
+    service = spec.services[serviceName]
+    if (!service) throw usage(`no service named ${serviceName} in ${spec.file}`, `PostgreSQL services: ${postgresServices.map((s) => s.name).join(', ') || 'none'}.`)
+    if (service.kind !== 'postgres') throw usage(`service ${serviceName} is a ${service.kind} box, not postgres`)
+  } else {
+    if (postgresServices.length !== 1) throw usage(postgresServices.length ? `name the service: ${postgresServices.map((s) => s.name).join(', ')}` : `${spec.file} declares no postgres service`)
+    service = postgresServices[0]!
+  }
+  const settings = service.postgres!
+  const database = databaseName ? settings.databases.find((candidate) => candidate.name === databaseName) : settings.databases[0]
+  if (!database) {
+    const known = settings.databases.map((candidate) => candidate.name).join(', ') || 'none'
+    throw usage(databaseName ? `service ${service.name} declares no database ${databaseName}` : `service ${service.name} declares no databases`, `Databases: ${known}.`)
+  }
+  return { service, settings, database }
+}
+
+/** How the CLI reaches a running service as superuser: its address from the state file, the password from its data folder. */
+export function serverTargetOf(spec: EnvSpec, ref: DatabaseRef): ServerTarget {
+  const endpoint = serviceEndpoint(spec, ref.service.name)
+  const superuserPassword = readSuperuserPassword(new ProjectPaths(spec.root).serviceData(ref.service.name))
+  if (!superuserPassword) throw new DevenvError('DATABASE', `service ${ref.service.name} has no PostgreSQL cluster yet`, { hint: `Start it with \`devenv up ${ref.service.name}\`.` })
+  return { host: endpoint.address, port: endpoint.port(ref.settings.port), superuserPassword }
+}
+
+function dataDirOf(spec: EnvSpec, ref: DatabaseRef): string {
+  return new ProjectPaths(spec.root).serviceData(ref.service.name)
+}
+
+/** `db reset`: back to the seeded state, from the template (seeds run again only if they changed). */
+export function reset(spec: EnvSpec, ref: DatabaseRef, log: (line: string) => void): Promise<DatabaseOutcome> {
+  return resetDatabase(serverTargetOf(spec, ref), dataDirOf(spec, ref), ref.database, { reseed: false, log })
+}
+
+/** `db seed`: the seeds run again into a fresh database (a failure leaves the current database as it is). */
+export function seed(spec: EnvSpec, ref: DatabaseRef, log: (line: string) => void): Promise<DatabaseOutcome> {
+  return resetDatabase(serverTargetOf(spec, ref), dataDirOf(spec, ref), ref.database, { reseed: true, log })
+}
+
+export type DumpFormat = 'plain' | 'gzip' | 'custom'
+
+export function dumpFormatOf(file: string | undefined): DumpFormat {
+  if (!file) return 'plain'
+  if (/\.gz$/i.test(file)) return 'gzip'
+  if (/\.(dump|pgdump|backup)$/i.test(file)) return 'custom'
+  return 'plain'
+}
+
+/** `db dump`: pg_dump of the database, into `output` (atomically) or to stdout. */
+export async function dump(spec: EnvSpec, ref: DatabaseRef, output: string | undefined): Promise<{ database: string; file?: string; format: DumpFormat; bytes: number }> {
+  const target = serverTargetOf(spec, ref)
+  const serverMajor = await serverMajorOf(target)
+  const pgDump = findClientTool('pg_dump', serverMajor)
+  if (!pgDump) {
+    const older = findClientTool('pg_dump')
+    throw new DevenvError('DATABASE', `db dump needs pg_dump ${serverMajor} or newer (the server is PostgreSQL ${serverMajor})${older ? `; only pg_dump ${older.major} is installed (${older.path}), and pg_dump refuses newer servers` : ', and none is installed'}`, {
+      hint: `Install the PostgreSQL ${serverMajor} client tools (e.g. apt install postgresql-client-${serverMajor} from apt.postgresql.org), then run the command again.`,
+    })
+  }
+  const format = dumpFormatOf(output)
+  const args = ['--no-password', '-h', target.host, '-p', String(target.port), '-U', SUPERUSER, '-d', ref.database.name, '--no-owner', ...(format === 'custom' ? ['-Fc'] : [])]
+  const child = spawn(pgDump.path, args, { env: { ...process.env, PGPASSWORD: target.superuserPassword }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)))
+  const partial = output ? path.join(path.dirname(path.resolve(output)), `.${path.basename(output)}.${process.pid}.partial`) : undefined
+  let bytes = 0
+  child.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length))
+  try {
+    const sink = partial ? createWriteStream(partial, { mode: 0o600 }) : process.stdout
+    if (format === 'gzip') await pipeline(child.stdout, createGzip(), sink)
+    else if (partial) await pipeline(child.stdout, sink)
+    else child.stdout.pipe(process.stdout)
+    const code = await exited
+    if (code !== 0) throw new DevenvError('DATABASE', `pg_dump of ${ref.database.name} failed: ${stderr.trim() || `exit code ${code}`}`)
+    if (partial && output) {
+      const fd = openSync(partial, 'r+')
+      fsyncSync(fd)
+      closeSync(fd)
+      renameSync(partial, path.resolve(output))
+      fsyncFolder(path.dirname(path.resolve(output)))
+    }
+  } finally {
+    if (partial) rmSync(partial, { force: true })
+  }
+  return { database: ref.database.name, ...(output ? { file: path.resolve(output) } : {}), format, bytes }
+}
+
+export type ImportFormat = 'sql' | 'sql.gz' | 'custom'
+
+/** What a file holds, by its first bytes rather than its name. */
+export function importFormatOf(file: string): ImportFormat {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    throw usage(`cannot read ${file}: no such file`)
+  }
+  const head = Buffer.alloc(5)
+  const read = readSync(fd, head, 0, 5, 0)
+  closeSync(fd)
+  if (read >= 5 && head.toString('latin1') === 'PGDMP') return 'custom'
+  if (read >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'sql.gz'
+  return 'sql'
+}
+
+/** `db import`: a plain or gzipped SQL file (one transaction, as the database's owner) or a pg_dump custom archive (pg_restore). */
+export async function importFile(spec: EnvSpec, ref: DatabaseRef, file: string, options: { replace: boolean; log: (line: string) => void }): Promise<{ database: string; file: string; format: ImportFormat; replaced: boolean }> {
+  const absolute = path.resolve(file)
+  const format = importFormatOf(absolute)
+  const target = serverTargetOf(spec, ref)
+  if (options.replace) {
+    await withConnection(target, 'postgres', async (admin) => {
+      await dropDatabase(admin, ref.database.name)
+      await admin.query(`CREATE DATABASE ${quoteIdentifier(ref.database.name)} OWNER ${quoteIdentifier(ref.database.user)} ENCODING 'UTF8' TEMPLATE template0`)
+    })
+  }
+  if (format === 'custom') await restoreArchive(target, ref, absolute)
+  else await withConnection(target, ref.database.name, (client) => runSeedFile(client, { file: absolute, format }, ref.database.user, ref.database.name, 'importing into'))
+  return { database: ref.database.name, file: absolute, format, replaced: options.replace }
+}
+
+async function restoreArchive(target: ServerTarget, ref: DatabaseRef, file: string): Promise<void> {
+  const pgRestore = findClientTool('pg_restore')
+  if (!pgRestore) throw new DevenvError('DATABASE', `${file} is a pg_dump archive, and pg_restore is not installed`, { hint: 'Install the PostgreSQL client tools, or import a plain .sql dump.' })
+  const args = ['--no-password', '-h', target.host, '-p', String(target.port), '-U', SUPERUSER, '-d', ref.database.name, '--no-owner', `--role=${ref.database.user}`, '--single-transaction', '--exit-on-error', file]
+  const child = spawn(pgRestore.path, args, { env: { ...process.env, PGPASSWORD: target.superuserPassword }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const code = await new Promise<number>((resolve) => child.on('close', (exit) => resolve(exit ?? 1)))
+  if (code !== 0) throw new DevenvError('DATABASE', `pg_restore ${pgRestore.major} could not import ${file} into ${ref.database.name}: ${stderr.trim() || `exit code ${code}`}`)
+}
+
+async function serverMajorOf(target: ServerTarget): Promise<number> {
+  return withConnection(target, 'postgres', async (client) => {
+    const { rows } = await client.query<{ server_version_num: string }>('SHOW server_version_num')
+    return Math.floor(Number(rows[0]!.server_version_num) / 10000)
+  })
+}
+
+/**
+ * postgresql://user:password@address:port/db of a database (the first one when none is named),
+ * with the password masked unless `showSecrets`. Uses the running service's address when
+ * there is one, else its first hostname.
+ */
+export function connectionUrl(spec: EnvSpec, serviceName: string, databaseName?: string, options: { showSecrets?: boolean } = {}): string {
+  const ref = resolveDatabase(spec, serviceName, databaseName)
+  let host: string
+  let port = ref.settings.port
+  try {
+    const endpoint = serviceEndpoint(spec, ref.service.name)
+    host = endpoint.address
+    port = endpoint.port(ref.settings.port)
+  } catch {
+    host = ref.service.hostnames[0] ?? '127.0.0.1'
+  }
+  const password = options.showSecrets ? encodeURIComponent(ref.database.password) : '****'
+  return `postgresql://${encodeURIComponent(ref.database.user)}:${password}@${host}:${port}/${encodeURIComponent(ref.database.name)}`
+}

@@ -1,0 +1,53 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand, projectFlags } from '../cli/base-command.js'
+import { colors } from '../cli/output.js'
+import { commitBox, formatRef, parseCommittedRef, type BoxSummary } from '../boxes/store/index.js'
+import { ProjectPaths } from '../state/paths.js'
+import { beginOperation, formatBytes, journalBase, newOperationId, removeJournal, serviceBoxIdentity, statefulService, quiesceService } from '../snapshots/index.js'
+
+export default class Commit extends BaseCommand<typeof Commit> {
+  static override summary = "Turn a service's current state and its box recipe into a box in the machine-wide box store."
+  static override description =
+    'An envfile can then say `box: NAME:TAG` and a new service boots from that state; seeds are not run again. Share it with devenv box export.'
+  static override examples = [
+    '<%= config.bin %> commit db shop-db',
+    '<%= config.bin %> commit db shop-db:2024-05',
+    '<%= config.bin %> commit db shop-db:2024-05 --force --json',
+  ]
+  static override args = {
+    service: Args.string({ description: 'service whose state to commit', required: true }),
+    box: Args.string({ description: 'NAME[:TAG] of the new box (tag: latest when omitted)', required: true }),
+  }
+  static override flags = {
+    ...projectFlags,
+    force: Flags.boolean({ description: 'replace a box of that name and tag' }),
+  }
+
+  async run(): Promise<{ box: BoxSummary }> {
+    const ref = parseCommittedRef(this.args.box)
+    const spec = this.loadSpec()
+    const service = statefulService(spec, this.args.service)
+    const paths = new ProjectPaths(spec.root)
+    const dataDir = paths.serviceData(service.name)
+    // The journal keeps a snapshot restore of the same service from swapping the folder mid-copy.
+    await beginOperation(paths, service.name, { op: 'commit', id: newOperationId(), ...journalBase() })
+    let box: BoxSummary
+    try {
+      box = await commitBox({
+        dataDir,
+        service,
+        ref,
+        baseVersion: serviceBoxIdentity(service, dataDir).boxVersion,
+        quiesce: quiesceService(spec.root, service.name, 'commit'),
+        replace: this.flags.force,
+      })
+    } finally {
+      removeJournal(paths, service.name)
+    }
+    if (!this.jsonEnabled()) {
+      this.log(`${colors.green('✔')} committed ${service.name} as box ${colors.bold(formatRef(ref))} (${box.kind}, ${formatBytes(box.size)}, ${box.files} files)`)
+      this.log(colors.dim(`  use it with: box: ${formatRef(ref)}   share it with: devenv box export ${formatRef(ref)} -o ${ref.name}-${ref.tag}.box.tgz`))
+    }
+    return { box }
+  }
+}

@@ -1,0 +1,19 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand, projectFlags } from '../../cli/base-command.js'
+import { colors } from '../../cli/output.js'
+import { MailClient } from '../../boxes/mail/client.js'
+
+export default class MailClear extends BaseCommand<typeof MailClear> {
+  static override summary = 'Delete every message the mail service caught.'
+  static override examples = ['<%= config.bin %> mail clear', '<%= config.bin %> mail clear --service mail2 --json']
+  static override flags = {
+    ...projectFlags,
+    service: Flags.string({ char: 's', description: 'mail service (default: the first mail service of the envfile)', helpValue: 'SERVICE' }),
+  }
+
+  async run(): Promise<{ deleted: number }> {
+    const deleted = await MailClient.forService(this.loadSpec(), this.flags.service).clear()
+    if (!this.jsonEnabled()) this.log(`${colors.green('✔')} deleted ${deleted} message${deleted === 1 ? '' : 's'}`)
+    return { deleted }
+  }
+}

@@ -1,0 +1,31 @@
+import { Args } from '@oclif/core'
+import { BaseCommand, projectFlags } from '../cli/base-command.js'
+import { colors } from '../cli/output.js'
+import { withServiceProgress } from '../cli/progress.js'
+import { renderServices } from '../cli/render-status.js'
+import { checkNames } from '../engine/graph.js'
+import { DevenvError } from '../errors.js'
+import { runtimeFor, type UpResult } from '../runtime/index.js'
+
+export default class Restart extends BaseCommand<typeof Restart> {
+  static override summary = 'Restart services (all, or the named ones) and wait until they are ready.'
+  static override examples = ['<%= config.bin %> restart', '<%= config.bin %> restart www1']
+  static override strict = false
+  static override args = { services: Args.string({ description: 'services to restart (default: all)' }) }
+  static override flags = { ...projectFlags }
+
+  async run(): Promise<UpResult> {
+    const spec = this.loadSpec()
+    const { argv } = await this.parse(Restart)
+    const names = (argv as string[]).length ? (argv as string[]) : Object.keys(spec.services)
+    checkNames(spec, names)
+    const runtime = runtimeFor(spec)
+    const result = await withServiceProgress(names, this.jsonEnabled(), (onEvent) => runtime.restart(spec, names, onEvent))
+    if (!this.jsonEnabled()) this.log(renderServices(result.services))
+    if (!result.ok && result.failed && !this.jsonEnabled()) {
+      throw new DevenvError('SERVICE_FAILED', result.failed.message, { details: result.failed.lastLines.map((line) => colors.dim(line)) })
+    }
+    if (!result.ok) process.exitCode = 1
+    return result
+  }
+}

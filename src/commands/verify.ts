@@ -1,0 +1,41 @@
+import { BaseCommand, projectFlags } from '../cli/base-command.js'
+import { colors, stateColor, table } from '../cli/output.js'
+import { DevenvError } from '../errors.js'
+import { describeCheck, verifyIntegrity, type IntegrityReport } from '../integrity/index.js'
+
+export default class Verify extends BaseCommand<typeof Verify> {
+  static override summary = 'Check the declared files against devenv.lock without starting anything.'
+  static override description =
+    'Exits 0 when every file matches, 1 when one is changed, missing or not locked yet, naming each with the expected and found sha256.'
+  static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --json']
+  static override flags = { ...projectFlags }
+
+  async run(): Promise<IntegrityReport | undefined> {
+    const spec = this.loadSpec()
+    const report = await verifyIntegrity(spec)
+    if (!this.jsonEnabled()) {
+      if (report.files.length === 0) this.log(colors.dim('no files to verify: add `integrity:` globs to devenv.yaml'))
+      else {
+        const owners = (file: string): string =>
+          report.services.filter((service) => service.files.some((check) => check.file === file)).map((service) => service.service).join(', ') || '(project)'
+        this.log(table(['FILE', 'STATUS', 'SERVICES'], report.files.map((check) => [check.file, check.status === 'ok' ? stateColor('ok') : colors.red(check.status), owners(check.file)])))
+      }
+    }
+    if (report.ok) {
+      if (!this.jsonEnabled() && report.files.length > 0) this.log(`${colors.green('✔')} ${report.files.length} file(s) match ${report.source}`)
+      return report
+    }
+    const bad = report.files.filter((check) => check.status !== 'ok')
+    const error = new DevenvError('INTEGRITY', `${bad.length} file(s) differ from ${report.source}`, {
+      details: bad.map(describeCheck),
+      hint: 'If the change is intended, run `devenv lock` and commit devenv.lock.',
+    })
+    if (this.jsonEnabled()) {
+      // One document on stdout: the report, with the error beside it.
+      process.stdout.write(`${JSON.stringify({ ...report, error: error.toJSON() }, null, 2)}\n`)
+      process.exitCode = 1
+      return undefined
+    }
+    throw error
+  }
+}

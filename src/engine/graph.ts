@@ -1,0 +1,64 @@
+import type { EnvSpec } from '../envfile/model.js'
+import { DevenvError } from '../errors.js'
+import { didYouMean } from '../util/suggest.js'
+
+/** The named services and everything they depend on, transitively; all services when none are named. */
+export function withDependencies(spec: EnvSpec, names: readonly string[]): string[] {
+  if (names.length === 0) return Object.keys(spec.services)
+  checkNames(spec, names)
+  const wanted = new Set<string>()
+  const add = (name: string): void => {
+    if (wanted.has(name)) return
+    wanted.add(name)
+    for (const dependency of spec.services[name]!.dependsOn) add(dependency.service)
+  }
+  names.forEach(add)
+  return Object.keys(spec.services).filter((name) => wanted.has(name))
+}
+
+/** The named services and everything that depends on them, transitively (what must stop with them). */
+export function withDependents(spec: EnvSpec, names: readonly string[]): string[] {
+  if (names.length === 0) return Object.keys(spec.services)
+  checkNames(spec, names)
+  const wanted = new Set<string>(names)
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const service of Object.values(spec.services)) {
+      if (!wanted.has(service.name) && service.dependsOn.some((dependency) => wanted.has(dependency.service))) {
+        wanted.add(service.name)
+        grew = true
+      }
+    }
+  }
+  return Object.keys(spec.services).filter((name) => wanted.has(name))
+}
+
+/** Layers for stopping: dependents before what they depend on. */
+export function stopLayers(spec: EnvSpec, names: readonly string[]): string[][] {
+  return startLayers(spec, names).reverse()
+}
+
+/** Layers for starting: each layer depends only on earlier ones, so a layer can start in parallel. */
+export function startLayers(spec: EnvSpec, names: readonly string[]): string[][] {
+  const remaining = new Set(names)
+  const layers: string[][] = []
+  while (remaining.size > 0) {
+    const layer = [...remaining].filter((name) =>
+      spec.services[name]!.dependsOn.every((dependency) => !remaining.has(dependency.service)),
+    )
+    if (layer.length === 0) throw new DevenvError('ENVFILE_INVALID', `dependency cycle among ${[...remaining].join(', ')}`)
+    layer.forEach((name) => remaining.delete(name))
+    layers.push(layer)
+  }
+  return layers
+}
+
+export function checkNames(spec: EnvSpec, names: readonly string[]): void {
+  const known = Object.keys(spec.services)
+  for (const name of names) {
+    if (!spec.services[name]) {
+      throw new DevenvError('USAGE', `no service named "${name}"${didYouMean(name, known)}`, { hint: `Services in ${spec.file}: ${known.join(', ')}.` })
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs'
+import { DevenvError } from '../errors.js'
+import { extractBlock, withBlock, withoutBlock, type BlockOwner, type HostsEntry } from './block.js'
+import { platformEol, withHostsLock } from './file.js'
+import { errorCode, systemIo, writeHostsFile, type WriteIo, type WriteMethod } from './write.js'
+
+/** One change to one hosts file: put the owner's block in (entries) or take it out (null). */
+export interface HostsChange {
+  file: string
+  owner: BlockOwner
+  entries: HostsEntry[] | null
+}
+
+export type ChangeOutcome =
+  | { status: 'unchanged' }
+  | { status: 'written'; method: WriteMethod }
+  /** The user may not write the file; nothing was changed. */
+  | { status: 'denied'; reason: string }
+
+const PERMISSION = new Set(['EACCES', 'EPERM'])
+
+/** Reads the file as bytes (one char per byte); a missing file reads as empty. */
+export function readHostsBytes(file: string): string {
+  try {
+    return readFileSync(file).toString('latin1')
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return ''
+    throw new DevenvError('HOSTS', `cannot read ${file}: ${(error as Error).message}`)
+  }
+}
+
+/** Reads, changes and writes the file under its lock, so concurrent projects never lose a block. */
+export async function changeHostsFile(change: HostsChange, io: WriteIo = systemIo): Promise<ChangeOutcome> {
+  const { file, owner, entries } = change
+  return withHostsLock(file, () => {
+    const before = readHostsBytes(file)
+    const after = entries && entries.length > 0 ? withBlock(before, owner, entries, file, platformEol()) : withoutBlock(before, owner, file)
+    if (after === before) return { status: 'unchanged' } as const
+    try {
+      const method = writeHostsFile(file, Buffer.from(after, 'latin1'), Buffer.from(before, 'latin1'), io)
+      return { status: 'written', method } as const
+    } catch (error) {
+      if (PERMISSION.has(errorCode(error) ?? '')) return { status: 'denied', reason: (error as Error).message } as const
+      throw new DevenvError('HOSTS', `cannot write ${file}: ${(error as Error).message}`, {
+        hint: 'The file was left as it was.',
+        cause: error,
+      })
+    }
+  })
+}
+
+export function currentBlock(file: string, owner: BlockOwner): { text: string; entries: HostsEntry[] } | undefined {
+  return extractBlock(readHostsBytes(file), owner, file)
+}

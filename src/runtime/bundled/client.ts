@@ -1,0 +1,159 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync, openSync } from 'node:fs'
+import net from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { EnvSpec } from '../../envfile/model.js'
+import { DevenvError } from '../../errors.js'
+import { writeJsonAtomic } from '../../state/atomic.js'
+import { withFileLock } from '../../state/lock.js'
+import { ProjectPaths } from '../../state/paths.js'
+import { readProjectState, type ProjectState, type ServiceState } from '../../state/project-state.js'
+import type { Runtime, ServiceEvent, UpOptions, UpResult } from '../runtime.js'
+import { supervisorFiles } from './locate.js'
+import { isSameProcess } from './process.js'
+import { encode, MessageReader, type Reply, type Request } from './protocol.js'
+import { liveSupervisor, recoverOrphans } from './recovery.js'
+
+const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.js', import.meta.url))
+const START_TIMEOUT_MS = 10_000
+
+type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never
+
+/** The CLI side of the bundled runtime: starts the project's supervisor when needed and talks to it. */
+export class BundledRuntime implements Runtime {
+  readonly name = 'bundled'
+  private nextId = 1
+
+  async up(spec: EnvSpec, options: UpOptions, onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    const socket = await this.ensureSupervisor(spec)
+    return (await this.request(socket, { op: 'up', spec, options }, onEvent)) as UpResult
+  }
+
+  async restart(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    const socket = await this.ensureSupervisor(spec)
+    return (await this.request(socket, { op: 'restart', spec, services }, onEvent)) as UpResult
+  }
+
+  async build(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    const socket = await this.ensureSupervisor(spec)
+    return (await this.request(socket, { op: 'build', spec, services }, onEvent)) as UpResult
+  }
+
+  async stop(spec: EnvSpec, services: string[]): Promise<ServiceState[]> {
+    const supervisor = liveSupervisor(spec.root)
+    if (!supervisor) {
+      await recoverOrphans(spec.root)
+      return Object.values(readProjectState(spec.root)?.services ?? {})
+    }
+    return (await this.request(supervisor.socket, { op: 'stop', spec, services }, () => {})) as ServiceState[]
+  }
+
+  async down(spec: EnvSpec): Promise<void> {
+    const supervisor = liveSupervisor(spec.root)
+    if (supervisor) {
+      await this.request(supervisor.socket, { op: 'shutdown' }, () => {})
+      // The reply comes before the process is gone; wait so `down` leaves nothing behind.
+      const deadline = Date.now() + 5000
+      while (isSameProcess(supervisor.pid, supervisor.pidStart) && Date.now() < deadline) await sleep(10)
+    }
+    await recoverOrphans(spec.root)
+  }
+
+  async inspect(spec: EnvSpec): Promise<ProjectState> {
+    return inspectProject(spec)
+  }
+
+  /** The socket of a live supervisor, starting one (after recovering from a dead one) if needed. */
+  private async ensureSupervisor(spec: EnvSpec): Promise<string> {
+    const paths = new ProjectPaths(spec.root)
+    mkdirSync(paths.logs, { recursive: true })
+    const files = supervisorFiles(spec.root)
+    return withFileLock(files.lock, async () => {
+      const live = liveSupervisor(spec.root)
+      if (live && (await canConnect(live.socket))) return live.socket
+      const recovered = await recoverOrphans(spec.root)
+      if (recovered.length) process.stderr.write(`devenv: the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly\n`)
+      writeJsonAtomic(`${paths.dir}/spec.json`, spec)
+      const log = openSync(files.log, 'a')
+      const child = spawn(process.execPath, [SUPERVISOR_MAIN, spec.root], { detached: true, stdio: ['ignore', log, log], cwd: spec.root, env: process.env })
+      child.unref()
+      const deadline = Date.now() + START_TIMEOUT_MS
+      while (Date.now() < deadline) {
+        const started = liveSupervisor(spec.root)
+        if (started && (await canConnect(started.socket))) return started.socket
+        if (child.exitCode !== null) break
+        await sleep(10)
+      }
+      throw new DevenvError('SUPERVISOR', 'the supervisor did not start', { hint: `See ${files.log}.` })
+    })
+  }
+
+  private request(socketPath: string, body: RequestBody, onEvent: (event: ServiceEvent) => void): Promise<unknown> {
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(socketPath)
+      let settled = false
+      const reader = new MessageReader<Reply>((reply) => {
+        if (reply.id !== id) return
+        if (reply.type === 'event') onEvent(reply.event)
+        else {
+          settled = true
+          socket.end()
+          if (reply.type === 'result') resolve(reply.result)
+          else reject(new DevenvError(reply.error.code as DevenvError['code'], reply.error.message, { ...(reply.error.hint ? { hint: reply.error.hint } : {}), details: reply.error.details ?? [] }))
+        }
+      })
+      socket.on('connect', () => socket.write(encode({ ...body, id } as Request)))
+      socket.on('data', (chunk) => reader.push(chunk))
+      socket.on('error', (error) => {
+        if (!settled) reject(new DevenvError('SUPERVISOR', `lost the supervisor: ${error.message}`))
+      })
+      socket.on('close', () => {
+        if (!settled) reject(new DevenvError('SUPERVISOR', 'the supervisor closed the connection before answering', { hint: 'See .devenv/logs/supervisor.log.' }))
+      })
+    })
+  }
+}
+
+/** The project's state as the supervisor last wrote it, corrected for processes that are gone. */
+export function inspectProject(spec: EnvSpec): ProjectState {
+  const state = readProjectState(spec.root)
+  const supervisor = liveSupervisor(spec.root)
+  const services: Record<string, ServiceState> = {}
+  for (const [name, service] of Object.entries(spec.services)) {
+    const known = state?.services[name]
+    if (!known) {
+      services[name] = { name, box: service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name, kind: service.kind, state: 'stopped', health: service.health ? 'starting' : 'none', address: '', hostnames: service.hostnames, ports: [], restarts: 0 }
+      continue
+    }
+    const alive = known.pid !== undefined && isSameProcess(known.pid, known.pidStart)
+    if (!supervisor && known.state !== 'stopped' && known.state !== 'failed' && known.state !== 'exited') {
+      services[name] = alive
+        ? { ...known, notes: [...(known.notes ?? []), 'its supervisor is gone: `devenv up` restarts it cleanly'] }
+        : { ...known, state: 'exited', pid: undefined, message: 'the supervisor is gone' }
+    } else services[name] = known
+  }
+  return {
+    project: spec.name,
+    root: spec.root,
+    envfile: spec.file,
+    ...(supervisor ? { supervisor: { pid: supervisor.pid, startedAt: supervisor.startedAt } } : {}),
+    services,
+    updatedAt: state?.updatedAt ?? new Date().toISOString(),
+  }
+}
+
+function canConnect(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto'
+import os from 'node:os'
+import path from 'node:path'
+import { ProjectPaths } from '../../state/paths.js'
+
+/** Unix socket paths are limited to about 107 bytes; a long project path gets one in the tmp dir. */
+const MAX_SOCKET_PATH = 100
+
+export interface SupervisorInfo {
+  pid: number
+  pidStart?: string
+  socket: string
+  startedAt: string
+}
+
+export function supervisorFiles(root: string): { info: string; socket: string; log: string; lock: string } {
+  const paths = new ProjectPaths(root)
+  let socket = paths.supervisorSocket
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    socket = path.join(os.tmpdir(), `devenv-${createHash('sha256').update(root).digest('hex').slice(0, 16)}.sock`)
+  }
+  return {
+    info: path.join(paths.dir, 'supervisor.json'),
+    socket,
+    log: path.join(paths.logs, 'supervisor.log'),
+    lock: path.join(paths.dir, 'supervisor'),
+  }
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import type { Launch } from '../../boxes/driver.js'
+import type { Clock } from '../../util/clock.js'
+
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/**
+ * One service process, leader of its own process group (so the whole tree it starts can be
+ * signalled at once and nothing is orphaned). Output goes to the given sinks.
+ */
+export class ManagedProcess {
+  readonly child: ChildProcess
+  readonly pid: number
+  /** Kernel start time of the process, so a recycled pid is never mistaken for it. */
+  readonly startTicks: string | undefined
+  readonly exited: Promise<Exit>
+  private done = false
+
+  constructor(launch: Launch, onOutput: (stream: 'out' | 'err', data: Buffer) => void) {
+    this.child = spawn(launch.command, launch.args, {
+      cwd: launch.cwd,
+      env: launch.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(launch.uid !== undefined ? { uid: launch.uid } : {}),
+      ...(launch.gid !== undefined ? { gid: launch.gid } : {}),
+    })
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.done = true
+        resolve({ code, signal })
+      })
+      this.child.once('error', (error) => {
+        this.done = true
+        onOutput('err', Buffer.from(`cannot start ${launch.command}: ${error.message}\n`))
+        resolve({ code: 127, signal: null })
+      })
+    })
+    this.pid = this.child.pid ?? -1
+    this.startTicks = this.pid > 0 ? processStartTicks(this.pid) : undefined
+    this.child.stdout?.on('data', (data: Buffer) => onOutput('out', data))
+    this.child.stderr?.on('data', (data: Buffer) => onOutput('err', data))
+  }
+
+  get running(): boolean {
+    return !this.done
+  }
+
+  /** Asks the group to stop with `signal`, then SIGKILLs it after `timeoutMs`. */
+  async stop(signal: NodeJS.Signals, timeoutMs: number, clock: Clock): Promise<Exit> {
+    if (this.done) return this.exited
+    signalGroup(this.pid, signal)
+    const timedOut = Symbol('timeout')
+    const abort = new AbortController()
+    const outcome = await Promise.race([this.exited, clock.sleep(timeoutMs, abort.signal).then(() => timedOut, () => timedOut)])
+    abort.abort()
+    if (outcome === timedOut) {
+      signalGroup(this.pid, 'SIGKILL')
+      return this.exited
+    }
+    // The leader is gone; make sure nothing it started lingers in its group.
+    signalGroup(this.pid, 'SIGKILL')
+    return outcome as Exit
+  }
+}
+
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  if (pid <= 0) return false
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    try {
+      process.kill(pid, signal)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
+export function processStartTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+/** Is this the very process we started (alive, and not a recycled pid)? */
+export function isSameProcess(pid: number, startTicks: string | undefined): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  if (startTicks === undefined || process.platform !== 'linux') return true
+  return processStartTicks(pid) === startTicks
+}

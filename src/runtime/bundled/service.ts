@@ -1,0 +1,369 @@
+import { mkdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { BoxDriver, Endpoint, Launch, ServiceContext } from '../../boxes/driver.js'
+import { buildNeeded, runBuild } from '../../engine/build.js'
+import { serviceEnvironment } from '../../engine/service-env.js'
+import type { EnvSpec, ServiceSpec } from '../../envfile/model.js'
+import { DevenvError } from '../../errors.js'
+import { machineHome, ProjectPaths } from '../../state/paths.js'
+import type { ServiceHealth, ServiceState } from '../../state/project-state.js'
+import type { Clock } from '../../util/clock.js'
+import { PortForwarder } from './forwarder.js'
+import { commandProbe, HealthMonitor, httpProbe, tcpProbe, type HealthStatus, type Probe } from './health.js'
+import { LogWriter } from './logs.js'
+import { ManagedProcess, type Exit } from './process.js'
+import { planPorts, type PortPlan } from './ports.js'
+
+/** What a service needs from the supervisor that runs it. */
+export interface ServiceHost {
+  project: EnvSpec
+  clock: Clock
+  machineHome?: string
+  /** Another running service, for ctx.endpoint(). */
+  endpoint(service: string): Endpoint
+  /** The project's hostnames → addresses, for name resolution inside the stack. */
+  hostsMap(): Record<string, string>
+  /** An unprivileged user for boxes that refuse root. */
+  unprivilegedUser(): Promise<{ uid: number; gid: number; user: string } | undefined>
+  changed(): void
+}
+
+const CRASH_WINDOW_MS = 60_000
+const MAX_BACKOFF_MS = 10_000
+const READY_TIMEOUT_MS = 120_000
+
+/**
+ * One service under supervision: prepares it, runs its process, watches its health, and
+ * restarts it by its policy. Its `state` is what `devenv status` shows.
+ */
+export class SupervisedService {
+  readonly state: ServiceState
+  readonly definition: string
+  private process?: ManagedProcess
+  private health?: HealthMonitor
+  private forwarders: PortForwarder[] = []
+  private ports: PortPlan[] = []
+  private readonly log: LogWriter
+  private readonly paths: ProjectPaths
+  private wanted = false
+  private crashes: number[] = []
+  private consecutiveCrashes = 0
+  private readyWaiters = new Set<() => void>()
+  private abort = new AbortController()
+
+  constructor(
+    readonly spec: ServiceSpec,
+    readonly address: string,
+    private readonly driver: BoxDriver,
+    private readonly host: ServiceHost,
+  ) {
+    this.paths = new ProjectPaths(host.project.root)
+    this.definition = JSON.stringify(spec)
+    this.log = new LogWriter(this.paths.serviceLog(spec.name))
+    this.state = {
+      name: spec.name,
+      box: spec.box.tag ? `${spec.box.name}:${spec.box.tag}` : spec.box.name,
+      kind: spec.kind,
+      state: 'stopped',
+      health: spec.health ? 'starting' : 'none',
+      address,
+      hostnames: spec.hostnames,
+      ports: [],
+      restarts: 0,
+    }
+  }
+
+  get ready(): boolean {
+    return this.state.state === 'running' && (this.state.health === 'healthy' || this.state.health === 'none')
+  }
+
+  get bound(): Endpoint {
+    return { address: this.address, port: (declared) => this.ports.find((plan) => plan.declared === declared)?.bound ?? declared }
+  }
+
+  /** The last lines of the service's log, for failure reports. */
+  lastLines(count = 15): string[] {
+    try {
+      const lines = readFileSync(this.paths.serviceLog(this.spec.name), 'utf8').split('\n').filter(Boolean)
+      return lines.slice(-count).map((line) => line.replace(/^\S+ (out|err|devenv) /, ''))
+    } catch {
+      return []
+    }
+  }
+
+  note(text: string): void {
+    this.log.line('devenv', text)
+  }
+
+  /** Builds when its inputs changed (or always, when forced). */
+  async build(force: boolean, onPhase: (message: string) => void): Promise<boolean> {
+    const build = this.spec.build
+    if (!build) return false
+    const cache = path.join(this.paths.buildCache, `${this.spec.name}.json`)
+    if (!force && !buildNeeded(build, cache).needed) return false
+    onPhase(`building: ${build.command}`)
+    this.note(`build: ${build.command}`)
+    await runBuild(this.spec.name, build, this.environment(), cache, (stream, data) => this.log.chunk(stream, data), this.abort.signal)
+    this.note('build: done')
+    return true
+  }
+
+  /** Prepares and starts the process; resolves once it is spawned (not yet ready). */
+  async start(onPhase: (message: string) => void = () => {}): Promise<void> {
+    this.wanted = true
+    this.abort = new AbortController()
+    this.set({ state: 'starting', health: this.spec.health ? 'starting' : 'none', message: undefined, exitCode: undefined })
+    try {
+      await this.launch(onPhase)
+    } catch (error) {
+      this.wanted = false
+      await this.closeForwarders()
+      const message = error instanceof Error ? error.message : String(error)
+      this.note(`failed to start: ${message}`)
+      this.set({ state: 'failed', message })
+      throw error
+    }
+  }
+
+  private async launch(onPhase: (message: string) => void): Promise<void> {
+    const shared = this.address === '127.0.0.1'
+    this.ports = await planPorts(this.spec.name, this.address, this.spec.ports, shared)
+    const notes = this.ports.flatMap((plan) => (plan.note ? [plan.note] : []))
+    notes.forEach((note) => this.note(note))
+    await this.build(false, onPhase)
+    const context = await this.context()
+    mkdirSync(context.dataDir, { recursive: true })
+    mkdirSync(context.runDir, { recursive: true })
+    onPhase('preparing')
+    await this.driver.prepare?.(context)
+    const launch: Launch = await this.driver.launch(context)
+    if (context.runAs && launch.uid === undefined) Object.assign(launch, { uid: context.runAs.uid, gid: context.runAs.gid })
+    this.lastLaunchSignal = launch.stopSignal
+    onPhase('starting')
+    const child = new ManagedProcess(launch, (stream, data) => this.log.chunk(stream, data))
+    this.process = child
+    this.note(`started pid ${child.pid}: ${launch.command} ${launch.args.join(' ')}`.slice(0, 500))
+    this.set({
+      pid: child.pid,
+      pidStart: child.startTicks,
+      startedAt: new Date().toISOString(),
+      ports: this.ports.map((plan) => {
+        const published = this.spec.publish.find((entry) => entry.port === plan.declared)
+        return { port: plan.declared, bound: plan.bound, address: plan.address, ...(published ? { published: { address: published.hostAddress, port: published.hostPort } } : {}) }
+      }),
+      notes,
+      mounts: this.spec.mounts.length ? 'resolved' : undefined,
+    })
+    void child.exited.then((exit) => this.exited(child, exit))
+    for (const entry of this.spec.publish) {
+      this.forwarders.push(await PortForwarder.open(this.spec.name, { address: entry.hostAddress, port: entry.hostPort }, { address: this.address, port: this.bound.port(entry.port) }))
+    }
+    this.watchHealth(context)
+  }
+
+  /**
+   * Right after spawn: the box's first-boot work (it waits for its server itself: postgres seeds
+   * before its probe can pass), then the health check decides readiness.
+   */
+  private watchHealth(context: ServiceContext): void {
+    const probe = this.probe(context)
+    if (probe && this.spec.health) {
+      this.health = new HealthMonitor(probe, this.spec.health, this.host.clock, (status: HealthStatus, reason) => {
+        if (status === 'unhealthy') this.note(`unhealthy: ${reason}`)
+        if (status === 'healthy' && this.state.health === 'unhealthy') this.note('healthy again')
+        this.set({ health: status as ServiceHealth, message: status === 'unhealthy' ? reason : undefined })
+        if (status === 'healthy' && this.state.state === 'running') this.consecutiveCrashes = 0
+      })
+    }
+    void this.initialise(context).then((ok) => {
+      if (!ok) return
+      this.set({ state: 'running' })
+      this.health?.start()
+      if (!this.health) this.note('ready')
+    })
+  }
+
+  private async initialise(context: ServiceContext): Promise<boolean> {
+    if (!this.driver.initialise) return true
+    try {
+      await this.driver.initialise(context)
+      return true
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      this.note(`initialise failed: ${message}`)
+      for (const detail of error instanceof DevenvError ? error.details : []) this.note(detail)
+      this.wanted = false
+      await this.halt()
+      this.set({ state: 'failed', message })
+      return false
+    }
+  }
+
+  private probe(context: ServiceContext): Probe | undefined {
+    const check = this.spec.health?.check
+    if (!check) return undefined
+    switch (check.kind) {
+      case 'tcp':
+        return tcpProbe(this.address, this.bound.port(check.port))
+      case 'http':
+        return httpProbe(this.address, this.bound.port(check.port), check.path, check.status)
+      case 'command':
+        return commandProbe(check.command, context.env, this.spec.workdir)
+      case 'box':
+        return this.driver.probe ? () => this.driver.probe!(context) : tcpProbe(this.address, this.bound.port(this.spec.ports[0] ?? 0))
+    }
+  }
+
+  /** Resolves when ready; rejects when it fails, exits for good, or the deadline passes. */
+  waitReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (this.ready) {
+          resolve()
+          return true
+        }
+        if (this.state.state === 'failed' || this.state.state === 'stopped' || (this.state.state === 'exited' && !this.wanted)) {
+          reject(new DevenvError('SERVICE_FAILED', `service ${this.spec.name} ${this.state.state === 'exited' ? `exited (code ${this.state.exitCode})` : this.state.state}${this.state.message ? `: ${this.state.message}` : ''}`, { details: this.lastLines() }))
+          return true
+        }
+        return false
+      }
+      if (check()) return
+      const timer = setTimeout(() => {
+        this.readyWaiters.delete(waiter)
+        const reason = this.health?.lastReason
+        reject(new DevenvError('HEALTH_TIMEOUT', `service ${this.spec.name} was not ready after ${Math.round(timeoutMs / 1000)} s${reason ? `: ${reason}` : ''}`, { details: this.lastLines() }))
+      }, timeoutMs)
+      const waiter = (): void => {
+        if (check()) {
+          clearTimeout(timer)
+          this.readyWaiters.delete(waiter)
+        }
+      }
+      this.readyWaiters.add(waiter)
+    })
+  }
+
+  /** Has it run to completion (exit 0) — for depends_on: { condition: completed }? */
+  get completed(): boolean {
+    return this.state.state === 'exited' && this.state.exitCode === 0
+  }
+
+  private exited(child: ManagedProcess, exit: Exit): void {
+    if (child !== this.process) return
+    this.health?.stop()
+    this.health = undefined
+    this.process = undefined
+    const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
+    this.log.flush()
+    if (!this.wanted) {
+      this.note(`stopped (${how})`)
+      this.set({ state: 'stopped', pid: undefined, pidStart: undefined, exitCode: exit.code })
+      return
+    }
+    this.note(`exited (${how})`)
+    const failed = exit.code !== 0 || exit.signal !== null
+    const policy = this.spec.restart.policy
+    const restart = policy === 'always' || (policy === 'on-failure' && failed)
+    if (!restart) {
+      this.wanted = false
+      void this.closeForwarders()
+      this.set({ state: failed ? 'failed' : 'exited', pid: undefined, pidStart: undefined, exitCode: exit.code, message: failed ? `exited with ${how}` : undefined })
+      return
+    }
+    const now = this.host.clock.now()
+    this.crashes = [...this.crashes.filter((time) => now - time < CRASH_WINDOW_MS), now]
+    if (this.crashes.length > this.spec.restart.maxRestarts) {
+      this.wanted = false
+      void this.closeForwarders()
+      const message = `crashed ${this.crashes.length} times within a minute; not restarting (restart limit ${this.spec.restart.maxRestarts})`
+      this.note(message)
+      this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message })
+      return
+    }
+    this.consecutiveCrashes++
+    const backoff = Math.min(this.spec.restart.backoffMs * 2 ** (this.consecutiveCrashes - 1), MAX_BACKOFF_MS)
+    this.note(`restarting in ${backoff} ms (restart ${this.state.restarts + 1})`)
+    this.set({ state: 'starting', health: this.spec.health ? 'starting' : 'none', pid: undefined, pidStart: undefined, exitCode: exit.code, restarts: this.state.restarts + 1 })
+    void this.closeForwarders()
+      .then(() => this.host.clock.sleep(backoff, this.abort.signal))
+      .then(
+        () => (this.wanted ? this.start() : undefined),
+        () => undefined,
+      )
+      .catch(() => undefined)
+  }
+
+  /** Stops it for good (until started again). */
+  async stop(): Promise<void> {
+    this.wanted = false
+    this.abort.abort()
+    await this.halt()
+    this.set({ state: 'stopped', health: this.spec.health ? 'starting' : 'none', pid: undefined, pidStart: undefined })
+  }
+
+  private async halt(): Promise<void> {
+    this.health?.stop()
+    this.health = undefined
+    await this.closeForwarders()
+    const child = this.process
+    if (child?.running) {
+      await child.stop(this.stopSignal(), this.spec.stopTimeoutMs, this.host.clock)
+    }
+  }
+
+  private stopSignal(): NodeJS.Signals {
+    return this.lastLaunchSignal ?? 'SIGTERM'
+  }
+
+  private lastLaunchSignal?: NodeJS.Signals
+
+  private async closeForwarders(): Promise<void> {
+    const forwarders = this.forwarders
+    this.forwarders = []
+    await Promise.all(forwarders.map((forwarder) => forwarder.close()))
+  }
+
+  closeLog(): void {
+    this.log.close()
+  }
+
+  environment(): Record<string, string> {
+    const env = serviceEnvironment(this.spec, {
+      project: this.host.project.name,
+      address: this.address,
+      port: this.bound.port,
+      dataDir: this.paths.serviceData(this.spec.name),
+    })
+    env.DEVENV_HOSTS = JSON.stringify(this.host.hostsMap())
+    return env
+  }
+
+  private async context(): Promise<ServiceContext> {
+    const runAs = this.driver.unprivileged && process.getuid?.() === 0 ? await this.host.unprivilegedUser() : undefined
+    const context: ServiceContext = {
+      project: { name: this.host.project.name, root: this.host.project.root, ...(this.host.project.domain ? { domain: this.host.project.domain } : {}) },
+      service: this.spec,
+      address: this.address,
+      port: this.bound.port,
+      dataDir: this.paths.serviceData(this.spec.name),
+      runDir: path.join(this.paths.serviceDir(this.spec.name), 'run'),
+      machineHome: this.host.machineHome ?? machineHome(),
+      env: this.environment(),
+      log: (line) => this.note(line),
+      endpoint: (service) => this.host.endpoint(service),
+      signal: this.abort.signal,
+      ...(runAs ? { runAs } : {}),
+    }
+    return context
+  }
+
+  private set(changes: Partial<ServiceState>): void {
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) delete (this.state as unknown as Record<string, unknown>)[key]
+      else (this.state as unknown as Record<string, unknown>)[key] = value
+    }
+    this.host.changed()
+    for (const waiter of [...this.readyWaiters]) waiter()
+  }
+}

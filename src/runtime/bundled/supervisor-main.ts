@@ -1,0 +1,42 @@
+/**
+ * The supervisor process: `node supervisor-main.js <project root>`, started detached by the CLI.
+ * It reads the spec it was started with from .devenv/spec.json and then takes orders on its socket.
+ */
+import { rmSync } from 'node:fs'
+import type { EnvSpec } from '../../envfile/model.js'
+import { readJson, writeJsonAtomic } from '../../state/atomic.js'
+import { ProjectPaths } from '../../state/paths.js'
+import { processStartTicks } from './process.js'
+import { supervisorFiles } from './locate.js'
+import { Supervisor } from './supervisor.js'
+
+const root = process.argv[2]
+if (!root) {
+  process.stderr.write('usage: supervisor-main.js <project root>\n')
+  process.exit(2)
+}
+const paths = new ProjectPaths(root)
+const spec = readJson<EnvSpec>(`${paths.dir}/spec.json`)
+if (!spec) {
+  process.stderr.write(`no spec in ${paths.dir}/spec.json\n`)
+  process.exit(2)
+}
+const files = supervisorFiles(root)
+
+const exit = (): void => {
+  rmSync(files.info, { force: true })
+  process.exit(0)
+}
+const supervisor = new Supervisor(spec, files.socket, undefined, exit)
+await supervisor.listen()
+writeJsonAtomic(files.info, { pid: process.pid, pidStart: processStartTicks(process.pid), socket: files.socket, startedAt: new Date().toISOString() })
+process.stdout.write(`supervisor ${process.pid} listening on ${files.socket}\n`)
+
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    void supervisor.shutdown().finally(exit)
+  })
+}
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`supervisor: uncaught ${error.stack ?? error}\n`)
+})

@@ -1,0 +1,294 @@
+import { rmSync } from 'node:fs'
+import net from 'node:net'
+import type { Endpoint } from '../../boxes/driver.js'
+import { driverFor } from '../../boxes/registry.js'
+import { startLayers, stopLayers, withDependencies } from '../../engine/graph.js'
+import type { EnvSpec } from '../../envfile/model.js'
+import { DevenvError, isDevenvError } from '../../errors.js'
+import { allocateAddresses } from '../../state/addresses.js'
+import { writeProjectState, type ServiceState } from '../../state/project-state.js'
+import { systemClock, type Clock } from '../../util/clock.js'
+import type { ServiceEvent, UpOptions, UpResult } from '../runtime.js'
+import { encode, MessageReader, type Reply, type Request } from './protocol.js'
+import { SupervisedService } from './service.js'
+import { ensureServiceUser, type ServiceUser } from './users.js'
+
+/**
+ * The per-project supervisor: owns the service processes, starts them in dependency order,
+ * restarts them by policy, and keeps .devenv/state.json current. The CLI talks to it over a
+ * unix socket (see protocol.ts).
+ */
+export class Supervisor {
+  private spec: EnvSpec
+  private readonly services = new Map<string, SupervisedService>()
+  private server?: net.Server
+  private stateTimer?: NodeJS.Timeout
+  private user?: ServiceUser
+  private readonly startedAt = new Date().toISOString()
+  private shuttingDown = false
+
+  constructor(
+    spec: EnvSpec,
+    private readonly socketPath: string,
+    private readonly clock: Clock = systemClock,
+    private readonly onExit: () => void = () => process.exit(0),
+  ) {
+    this.spec = spec
+  }
+
+  async listen(): Promise<void> {
+    rmSync(this.socketPath, { force: true })
+    this.server = net.createServer((connection) => this.accept(connection))
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject)
+      this.server!.listen(this.socketPath, resolve)
+    })
+    this.writeState()
+  }
+
+  private accept(connection: net.Socket): void {
+    const reader = new MessageReader<Request>((request) => {
+      void this.handle(request, (reply) => {
+        if (!connection.destroyed) connection.write(encode(reply))
+      })
+    })
+    connection.on('data', (chunk) => {
+      try {
+        reader.push(chunk)
+      } catch {
+        connection.destroy()
+      }
+    })
+    connection.on('error', () => connection.destroy())
+  }
+
+  private async handle(request: Request, send: (reply: Reply) => void): Promise<void> {
+    const event = (serviceEvent: ServiceEvent): void => send({ id: request.id, type: 'event', event: serviceEvent })
+    try {
+      switch (request.op) {
+        case 'ping':
+          send({ id: request.id, type: 'result', result: { pid: process.pid } })
+          return
+        case 'up':
+          send({ id: request.id, type: 'result', result: await this.up(request.spec, request.options, event) })
+          return
+        case 'stop':
+          this.spec = request.spec
+          send({ id: request.id, type: 'result', result: await this.stop(request.services) })
+          return
+        case 'restart':
+          await this.stop(request.services)
+          send({ id: request.id, type: 'result', result: await this.up(request.spec, { services: request.services, recreate: false }, event) })
+          return
+        case 'build':
+          send({ id: request.id, type: 'result', result: await this.build(request.spec, request.services, event) })
+          return
+        case 'shutdown':
+          await this.shutdown()
+          send({ id: request.id, type: 'result', result: null })
+          setImmediate(() => this.onExit())
+          return
+      }
+    } catch (error) {
+      const problem = isDevenvError(error)
+        ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), details: error.details }
+        : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) }
+      send({ id: request.id, type: 'error', error: problem })
+    }
+  }
+
+  /** Brings the named services (and their dependencies) up; independent ones in parallel. */
+  async up(spec: EnvSpec, options: UpOptions, onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    this.spec = spec
+    const targets = withDependencies(spec, options.services)
+    if (options.services.length === 0) await this.removeOrphans(spec)
+    const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
+    const readiness = new Map<string, Promise<void>>()
+    let failure: UpResult['failed']
+
+    const bringUp = async (name: string): Promise<void> => {
+      const serviceSpec = spec.services[name]!
+      const existing = this.services.get(name)
+      const unchanged = existing && existing.definition === JSON.stringify(serviceSpec) && !options.recreate
+      if (unchanged && (existing.state.state === 'running' || existing.state.state === 'starting')) {
+        await existing.waitReady()
+        onEvent({ service: name, phase: 'unchanged', message: describeReady(existing) })
+        return
+      }
+      if (serviceSpec.dependsOn.length) {
+        onEvent({ service: name, phase: 'waiting', message: `waiting for ${serviceSpec.dependsOn.map((dependency) => dependency.service).join(', ')}` })
+        for (const dependency of serviceSpec.dependsOn) {
+          try {
+            await readiness.get(dependency.service)
+          } catch {
+            throw new DevenvError('SERVICE_FAILED', `service ${name} not started: ${dependency.service} failed`)
+          }
+          const dependencyService = this.services.get(dependency.service)
+          if (dependency.condition === 'completed' && dependencyService && !dependencyService.completed) {
+            throw new DevenvError('SERVICE_FAILED', `service ${name} not started: ${dependency.service} did not complete`)
+          }
+        }
+      }
+      if (existing) {
+        await existing.stop()
+        existing.closeLog()
+      }
+      const service = new SupervisedService(serviceSpec, addresses[name]!, driverFor(serviceSpec.kind), this.host())
+      this.services.set(name, service)
+      await service.start((message) => onEvent({ service: name, phase: message.startsWith('building') ? 'building' : message === 'preparing' ? 'preparing' : 'starting', message }))
+      onEvent({ service: name, phase: 'health', message: serviceSpec.health ? `waiting for ${describeCheck(serviceSpec)}` : 'started' })
+      await service.waitReady()
+      onEvent({ service: name, phase: 'ready', message: describeReady(service) })
+    }
+
+    for (const layer of startLayers(spec, targets)) {
+      for (const name of layer) {
+        const promise = bringUp(name).catch((error: unknown) => {
+          const service = this.services.get(name)
+          const message = error instanceof Error ? error.message : String(error)
+          const lastLines = isDevenvError(error) && error.details.length ? error.details : (service?.lastLines() ?? [])
+          failure ??= { service: name, message, lastLines }
+          onEvent({ service: name, phase: 'failed', message, lastLines })
+          throw error
+        })
+        promise.catch(() => undefined)
+        readiness.set(name, promise)
+      }
+    }
+    await Promise.allSettled(readiness.values())
+    this.writeState()
+    return { ok: !failure, services: targets.map((name) => this.services.get(name)?.state).filter((state): state is ServiceState => !!state), ...(failure ? { failed: failure } : {}) }
+  }
+
+  async build(spec: EnvSpec, names: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    this.spec = spec
+    const targets = (names.length ? names : Object.keys(spec.services)).filter((name) => spec.services[name]?.build)
+    const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
+    let failure: UpResult['failed']
+    for (const name of targets) {
+      const service = this.services.get(name) ?? new SupervisedService(spec.services[name]!, addresses[name]!, driverFor(spec.services[name]!.kind), this.host())
+      try {
+        await service.build(true, (message) => onEvent({ service: name, phase: 'building', message }))
+        onEvent({ service: name, phase: 'ready', message: 'built' })
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        const lastLines = isDevenvError(error) ? error.details : []
+        failure ??= { service: name, message, lastLines }
+        onEvent({ service: name, phase: 'failed', message, lastLines })
+      }
+      if (!this.services.has(name)) service.closeLog()
+    }
+    return { ok: !failure, services: [], ...(failure ? { failed: failure } : {}) }
+  }
+
+  /** Stops services (dependents first); all when none are named. */
+  async stop(names: string[]): Promise<ServiceState[]> {
+    const known = [...this.services.keys()]
+    const targets = names.length ? names.filter((name) => this.services.has(name)) : known
+    const layers = stopLayers(this.specFor(known), targets)
+    for (const layer of layers) {
+      await Promise.all(layer.map((name) => this.services.get(name)!.stop()))
+    }
+    this.writeState()
+    return targets.map((name) => this.services.get(name)!.state)
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return
+    this.shuttingDown = true
+    await this.stop([])
+    for (const service of this.services.values()) service.closeLog()
+    // Not awaited: close() waits for open connections, and the one that asked is still open for the reply.
+    this.server?.close()
+    rmSync(this.socketPath, { force: true })
+    this.writeStateNow(false)
+  }
+
+  /** Services that left the envfile are stopped and forgotten. */
+  private async removeOrphans(spec: EnvSpec): Promise<void> {
+    for (const [name, service] of this.services) {
+      if (!spec.services[name]) {
+        await service.stop()
+        service.closeLog()
+        this.services.delete(name)
+      }
+    }
+  }
+
+  /** The current spec restricted to services we run (a removed service still stops in order). */
+  private specFor(names: string[]): EnvSpec {
+    const services = Object.fromEntries(names.map((name) => [name, this.spec.services[name] ?? this.services.get(name)!.spec]))
+    const known = new Set(names)
+    for (const service of Object.values(services)) service.dependsOn = service.dependsOn.filter((dependency) => known.has(dependency.service))
+    return { ...this.spec, services }
+  }
+
+  private host() {
+    return {
+      project: this.spec,
+      clock: this.clock,
+      endpoint: (name: string): Endpoint => {
+        const service = this.services.get(name)
+        if (!service) throw new DevenvError('NOT_FOUND', `service ${name} is not running`)
+        return service.bound
+      },
+      hostsMap: () => this.hostsMap(),
+      unprivilegedUser: async () => (this.user ??= ensureServiceUser()),
+      changed: () => this.scheduleState(),
+    }
+  }
+
+  private hostsMap(): Record<string, string> {
+    const map: Record<string, string> = {}
+    for (const service of this.services.values()) for (const hostname of service.spec.hostnames) map[hostname] = service.address
+    for (const [name, spec] of Object.entries(this.spec.services)) {
+      const service = this.services.get(name)
+      if (service) for (const hostname of spec.hostnames) map[hostname] = service.address
+    }
+    return map
+  }
+
+  private scheduleState(): void {
+    if (this.stateTimer) return
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = undefined
+      this.writeState()
+    }, 10)
+  }
+
+  writeState(): void {
+    this.writeStateNow(true)
+  }
+
+  private writeStateNow(alive: boolean): void {
+    if (this.stateTimer) clearTimeout(this.stateTimer)
+    this.stateTimer = undefined
+    writeProjectState({
+      project: this.spec.name,
+      root: this.spec.root,
+      envfile: this.spec.file,
+      ...(alive ? { supervisor: { pid: process.pid, startedAt: this.startedAt } } : {}),
+      services: Object.fromEntries([...this.services].map(([name, service]) => [name, service.state])),
+      updatedAt: new Date().toISOString(),
+    })
+  }
+}
+
+function describeCheck(spec: EnvSpec['services'][string]): string {
+  const check = spec.health!.check
+  switch (check.kind) {
+    case 'tcp':
+      return `tcp :${check.port}`
+    case 'http':
+      return `GET ${check.path}`
+    case 'command':
+      return 'health command'
+    case 'box':
+      return `${spec.kind} to accept connections`
+  }
+}
+
+function describeReady(service: SupervisedService): string {
+  const ports = service.state.ports.map((port) => `${port.bound}`).join(',')
+  return ports ? `${service.address}:${ports}` : service.address
+}

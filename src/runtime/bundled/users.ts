@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process'
+import { DevenvError } from '../../errors.js'
+
+export interface ServiceUser {
+  uid: number
+  gid: number
+  user: string
+}
+
+export const SERVICE_USER = 'devenv'
+
+/**
+ * The unprivileged system user services run as when devenv runs as root (PostgreSQL refuses
+ * to run as root). Created with `useradd --system` the first time it is needed.
+ */
+export function ensureServiceUser(name = SERVICE_USER): ServiceUser {
+  const existing = lookupUser(name)
+  if (existing) return existing
+  try {
+    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--user-group', name], { stdio: 'pipe' })
+  } catch (error) {
+    // Another devenv may have created it at the same moment.
+    const raced = lookupUser(name)
+    if (raced) return raced
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim()
+    throw new DevenvError('RUNTIME', `could not create the system user ${name} to run services as: ${stderr || (error as Error).message}`, {
+      hint: `Create it yourself: useradd --system --user-group ${name}`,
+      cause: error,
+    })
+  }
+  const created = lookupUser(name)
+  if (!created) throw new DevenvError('RUNTIME', `useradd reported success but user ${name} is not there`)
+  return created
+}
+
+function lookupUser(name: string): ServiceUser | undefined {
+  try {
+    const line = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const fields = line.split(':')
+    if (fields.length < 4) return undefined
+    return { user: name, uid: Number(fields[2]), gid: Number(fields[3]) }
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,32 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { fsyncFolder } from '../state/atomic.js'
+import type { ProjectPaths } from '../state/paths.js'
+import { infoOf, readManifest, requireManifest, snapshotDir, snapshotNames, snapshotServices, type SnapshotInfo } from './manifest.js'
+import { validateServiceName, validateSnapshotName } from './names.js'
+import { newOperationId } from './journal.js'
+import { removeTree } from './tree.js'
+
+/** Snapshots of one service, or of every service, oldest first. Folders without a readable manifest are not snapshots. */
+export function listSnapshots(paths: ProjectPaths, service?: string): SnapshotInfo[] {
+  const services = service ? [validateServiceName(service)] : snapshotServices(paths)
+  const found: SnapshotInfo[] = []
+  for (const each of services) {
+    for (const name of snapshotNames(paths, each)) {
+      const manifest = readManifest(paths, each, name)
+      if (manifest) found.push(infoOf(manifest))
+    }
+  }
+  return found.sort((a, b) => a.created.localeCompare(b.created) || a.service.localeCompare(b.service))
+}
+
+/** Removes a snapshot: renamed out of sight first, so it never shows half-deleted. */
+export async function deleteSnapshot(paths: ProjectPaths, service: string, name: string): Promise<SnapshotInfo> {
+  const manifest = requireManifest(paths, validateServiceName(service), validateSnapshotName(name))
+  const folder = snapshotDir(paths, service, name)
+  const doomed = path.join(path.dirname(folder), `.deleting-${newOperationId()}`)
+  await fs.rename(folder, doomed)
+  fsyncFolder(path.dirname(folder))
+  await removeTree(doomed)
+  return infoOf(manifest)
+}

@@ -1,0 +1,104 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { DevenvError } from '../errors.js'
+import { fsyncFolder, writeJsonAtomic } from '../state/atomic.js'
+import type { ProjectPaths } from '../state/paths.js'
+import { crashPoint } from './crash-points.js'
+import { journalBase, newOperationId, removeJournal } from './journal.js'
+import { manifestFile, readManifest, snapshotDir, SNAPSHOT_FORMAT, type SnapshotManifest } from './manifest.js'
+import { generatedSnapshotName, validateServiceName, validateSnapshotName } from './names.js'
+import { beginOperation } from './operation.js'
+import type { Quiesce } from './quiesce.js'
+import { partialSnapshotDir } from './recover.js'
+import { copyTree, exists, fsyncPath, removeTree, summarise } from './tree.js'
+
+export interface SaveOptions {
+  paths: ProjectPaths
+  service: string
+  /** The box as the envfile names it, and its base kind and version: recorded, checked on restore. */
+  box: string
+  kind: string
+  boxVersion: string
+  /** Default: the date and time. */
+  name?: string
+  /** Makes the data folder safe to copy (stop or checkpoint); what it returns is called once the copy is made. */
+  quiesce: Quiesce
+  /** Part of a set taken with --all. */
+  set?: boolean
+}
+
+/**
+ * Copies the service's data folder into .devenv/snapshots/<service>/<name>/. The service is
+ * quiesced only while the files are copied; hashing and the manifest happen after it is back.
+ * The snapshot appears under its name in one rename, complete, or not at all.
+ */
+export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManifest> {
+  const { paths } = options
+  const service = validateServiceName(options.service)
+  const name = validateSnapshotName(options.name ?? generatedSnapshotName())
+  const data = paths.serviceData(service)
+  const target = snapshotDir(paths, service, name)
+  if (await exists(target)) {
+    throw new DevenvError('EXISTS', `snapshot ${name} of ${service} already exists`, { hint: `Pick another name, or delete it first: devenv snapshot delete ${service} ${name}.` })
+  }
+  if (!(await exists(data))) {
+    throw new DevenvError('SNAPSHOT', `service ${service} has no state to snapshot yet (${data} does not exist)`, { hint: 'Start it once with devenv up, so that it creates its data.' })
+  }
+  const id = newOperationId()
+  await beginOperation(paths, service, { op: 'save', id, ...journalBase(), snapshot: name })
+  const partial = partialSnapshotDir(paths, service, id)
+  try {
+    await fs.mkdir(partial, { recursive: true, mode: 0o700 })
+    const resume = await options.quiesce()
+    let copied: Awaited<ReturnType<typeof copyTree>>
+    try {
+      copied = await copyTree(data, path.join(partial, 'data'), { hash: true })
+    } finally {
+      await resume()
+    }
+    crashPoint('save:copied')
+    const summary = summarise(copied)
+    const manifest: SnapshotManifest = {
+      format: SNAPSHOT_FORMAT,
+      name,
+      service,
+      box: options.box,
+      kind: options.kind,
+      boxVersion: options.boxVersion,
+      created: new Date().toISOString(),
+      size: summary.size,
+      files: summary.files,
+      checksum: summary.checksum,
+      ...(options.set ? { set: true } : {}),
+      entries: summary.entries,
+    }
+    await syncFiles(path.join(partial, 'data'), summary.entries)
+    writeJsonAtomic(manifestFile(partial), manifest)
+    fsyncFolder(partial)
+    try {
+      await fs.rename(partial, target)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new DevenvError('EXISTS', `snapshot ${name} of ${service} already exists`)
+      throw error
+    }
+    fsyncFolder(path.dirname(target))
+    crashPoint('save:published')
+    return manifest
+  } catch (error) {
+    await removeTree(partial)
+    throw error
+  } finally {
+    removeJournal(paths, service)
+  }
+}
+
+/** Durability before publishing: the rename must never expose a snapshot whose bytes are still only in memory. */
+async function syncFiles(root: string, entries: SnapshotManifest['entries']): Promise<void> {
+  for (const entry of entries) if (entry.type !== 'symlink') await fsyncPath(path.join(root, entry.path))
+  await fsyncPath(root)
+}
+
+export function snapshotExists(paths: ProjectPaths, service: string, name: string): boolean {
+  return readManifest(paths, service, name) !== undefined
+}

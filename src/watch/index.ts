@@ -1,0 +1,7 @@
+export { watchMounts, describeChange, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_WAIT_MS } from './watch-mounts.js'
+export type { MountChange, MountsWatcher, WatchHandlers, WatchOptions } from './watch-mounts.js'
+export { runWatchCommand } from './command.js'
+export type { WatchCommandOptions, WatchCommandResult } from './command.js'
+export { ignoreTest, EDITOR_DROPPINGS } from './ignore.js'
+export { realTimers } from './burst.js'
+export type { Timers } from './burst.js'

@@ -1,0 +1,105 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cleanSandboxes, devenv, sandbox } from './run-cli.js'
+
+afterAll(cleanSandboxes)
+
+const read = (folder: string, file: string): string => readFileSync(path.join(folder, file), 'utf8')
+
+describe('devenv init', () => {
+  it('init --template webapp && validate succeeds in an empty folder', async () => {
+    const folder = sandbox()
+    const init = await devenv(['init', '--template', 'webapp'], { cwd: folder })
+    expect(init.exitCode).toBe(0)
+    expect(init.stdout).toMatch(/wrote devenv\.yaml from template webapp/)
+    for (const file of ['devenv.yaml', '.env', 'app/server.cjs', 'db/schema.sql', 'db/data.sql']) expect(existsSync(path.join(folder, file))).toBe(true)
+    const envfile = read(folder, 'devenv.yaml')
+    expect(envfile).toMatch(/^# yaml-language-server: \$schema=\S+devenv\.schema\.json$/m)
+    const schemaRef = /\$schema=(\S+)/.exec(envfile)![1]!
+    expect(existsSync(path.resolve(folder, schemaRef))).toBe(true)
+    expect(envfile).toContain(`name: ${path.basename(folder).toLowerCase()}`)
+
+    const validate = await devenv(['validate', '--json'], { cwd: folder })
+    expect(validate.exitCode).toBe(0)
+    expect(JSON.parse(validate.stdout)).toEqual({
+      valid: true,
+      file: path.join(folder, 'devenv.yaml'),
+      project: path.basename(folder).toLowerCase(),
+      services: ['lb', 'www1', 'www2', 'psql', 'mail', 'ftp'],
+    })
+  })
+
+  it('the minimal template validates too', async () => {
+    const folder = sandbox()
+    expect((await devenv(['init'], { cwd: folder })).exitCode).toBe(0)
+    const validate = await devenv(['validate', '--json'], { cwd: folder })
+    expect(validate.exitCode).toBe(0)
+    expect(JSON.parse(validate.stdout).services).toEqual(['db'])
+  })
+
+  it('refuses to overwrite without --force (exit 2, nothing changed), overwrites with it', async () => {
+    const folder = sandbox()
+    expect((await devenv(['init', '--template', 'webapp'], { cwd: folder })).exitCode).toBe(0)
+    writeFileSync(path.join(folder, 'devenv.yaml'), '# mine\nservices: { a: { command: x } }\n')
+    writeFileSync(path.join(folder, '.env'), 'FTP_PASSWORD=mine\n')
+    const before = statSync(path.join(folder, 'devenv.yaml')).mtimeMs
+
+    const refused = await devenv(['init', '--template', 'webapp'], { cwd: folder })
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toMatch(/devenv\.yaml already exists/)
+    expect(refused.stderr).toMatch(/--force/)
+    expect(read(folder, 'devenv.yaml')).toBe('# mine\nservices: { a: { command: x } }\n')
+    expect(read(folder, '.env')).toBe('FTP_PASSWORD=mine\n')
+    expect(statSync(path.join(folder, 'devenv.yaml')).mtimeMs).toBe(before)
+
+    const refusedJson = await devenv(['init', '--template', 'webapp', '--json'], { cwd: folder })
+    expect(refusedJson.exitCode).toBe(2)
+    expect(JSON.parse(refusedJson.stdout).error.code).toBe('EXISTS')
+
+    const forced = await devenv(['init', '--template', 'webapp', '--force'], { cwd: folder })
+    expect(forced.exitCode).toBe(0)
+    expect(read(folder, 'devenv.yaml')).toMatch(/box: lb/)
+    expect(read(folder, '.env')).toMatch(/FTP_PASSWORD=3pg-secret/)
+  })
+
+  it('an unknown template suggests the nearest', async () => {
+    const folder = sandbox()
+    const result = await devenv(['init', '--template', 'webap'], { cwd: folder })
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toMatch(/unknown template "webap" \(did you mean webapp\?\)/)
+    expect(existsSync(path.join(folder, 'devenv.yaml'))).toBe(false)
+  })
+
+  it('adds .devenv/ to .gitignore once, keeping what was there', async () => {
+    const folder = sandbox()
+    writeFileSync(path.join(folder, '.gitignore'), 'node_modules') // no final newline
+    expect((await devenv(['init'], { cwd: folder })).exitCode).toBe(0)
+    expect(read(folder, '.gitignore')).toBe('node_modules\n.devenv/\n')
+    expect((await devenv(['init', '--force'], { cwd: folder })).exitCode).toBe(0)
+    expect(read(folder, '.gitignore')).toBe('node_modules\n.devenv/\n')
+  })
+
+  it('creates .gitignore when there is none', async () => {
+    const folder = sandbox()
+    expect((await devenv(['init'], { cwd: folder })).exitCode).toBe(0)
+    expect(read(folder, '.gitignore')).toBe('.devenv/\n')
+  })
+
+  it('--name sets the project name, and refuses one that is not a DNS label', async () => {
+    const folder = sandbox()
+    const bad = await devenv(['init', '--name', 'My_Project'], { cwd: folder })
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/project name "My_Project" is not a DNS label/)
+    expect(existsSync(path.join(folder, 'devenv.yaml'))).toBe(false)
+    expect((await devenv(['init', '--name', 'shop'], { cwd: folder })).exitCode).toBe(0)
+    expect(read(folder, 'devenv.yaml')).toMatch(/^name: shop$/m)
+  })
+
+  it('--list --json names the templates', async () => {
+    const result = await devenv(['init', '--list', '--json'])
+    expect(result.exitCode).toBe(0)
+    const names = (JSON.parse(result.stdout).templates as Array<{ name: string }>).map((template) => template.name)
+    expect(names).toEqual(expect.arrayContaining(['minimal', 'webapp']))
+  })
+})

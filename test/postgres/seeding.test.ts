@@ -1,0 +1,76 @@
+import { appendFileSync, existsSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { resetDatabase } from '../../src/boxes/postgres/databases.js'
+import { connectionTarget, createHarness, type Harness } from './harness.js'
+import { ORDER_COUNT, psql, seedProject } from './project.js'
+
+describe('postgres box: seeding, restart, reset', () => {
+  const project = seedProject()
+  let harness: Harness
+  let client: (sql: string) => string
+
+  beforeAll(async () => {
+    harness = await createHarness({ databases: [project.database], root: project.serviceRoot })
+    await harness.start()
+    client = (sql) => psql({ host: harness.context.address, port: harness.context.port(5432), user: 'shopper', password: project.database.password, database: 'shop' }, sql)
+  })
+
+  afterAll(async () => {
+    await harness?.dispose()
+    rmSync(project.root, { recursive: true, force: true })
+  })
+
+  test('psql connects with the declared user and password and sees every seed', () => {
+    expect(client('SELECT current_user')).toBe('shopper')
+    // plpgsql function with a $body$ body, and a $$ SQL function
+    expect(client('SELECT order_total(1)')).toBe(client('SELECT sum(amount) FROM orders WHERE person_id = 1'))
+    expect(client("SELECT greeting('Zoë')")).toBe('Hello, Zoë!')
+    // CSV: quoted commas, doubled quotes, a newline inside a field, non-ASCII text
+    expect(client('SELECT name FROM people ORDER BY id').split('\n')).toEqual(['Smith, John', 'Zoë Ångström', 'Dvořák, Antonín', '東京太郎'])
+    expect(client('SELECT note FROM people WHERE id = 2')).toBe('she said "hej"')
+    expect(client('SELECT note FROM people WHERE id = 3')).toBe('multi\nline')
+    expect(client('SELECT city FROM people WHERE id = 4')).toBe('東京')
+    // the gzip file of 5,000 inserts
+    expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
+    // the seeds ran as the owner
+    expect(client("SELECT tableowner FROM pg_tables WHERE tablename = 'orders'")).toBe('shopper')
+  })
+
+  test('a wrong password is refused, and the server listens on its own address only', () => {
+    expect(() => psql({ host: harness.context.address, port: harness.context.port(5432), user: 'shopper', password: 'wrong', database: 'shop' }, 'SELECT 1')).toThrow(/password authentication failed/)
+    const other = harness.context.address === '127.0.0.1' ? '127.0.0.2' : '127.0.0.1'
+    expect(() => psql({ host: other, port: harness.context.port(5432), user: 'shopper', password: project.database.password, database: 'shop' }, 'SELECT 1')).toThrow(/Connection refused|could not connect/)
+  })
+
+  test('after a restart on the same data, rows written in between are kept and the seeds do not run again', async () => {
+    client("INSERT INTO people (id, name) VALUES (99, 'written between')")
+    await harness.stop()
+    const before = harness.logs.length
+    const { bootMs } = await harness.start()
+    expect(harness.logs.slice(before).join('')).not.toMatch(/seeding|seeded/)
+    expect(client('SELECT name FROM people WHERE id = 99')).toBe('written between')
+    expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
+    expect(bootMs).toBeGreaterThan(0)
+  })
+
+  test('reset brings back the seeded state from the template, without replaying the seeds', async () => {
+    client('DELETE FROM orders WHERE id > 10')
+    client('DELETE FROM people WHERE id = 99')
+    client("UPDATE people SET name = 'changed' WHERE id = 1")
+    const outcome = await resetDatabase(connectionTarget(harness), harness.context.dataDir, project.database, { reseed: false, log: harness.context.log })
+    expect(outcome.action).toBe('cloned')
+    expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
+    expect(client('SELECT name FROM people WHERE id = 1')).toBe('Smith, John')
+    expect(client('SELECT count(*) FROM people')).toBe('4')
+  })
+
+  test('when the seed files change, the next reset runs them again and keeps one template', async () => {
+    appendFileSync(path.join(project.root, 'db', '01-schema.sql'), "\nCOMMENT ON TABLE people IS 'reseeded';\n")
+    const outcome = await resetDatabase(connectionTarget(harness), harness.context.dataDir, project.database, { reseed: false, log: harness.context.log })
+    expect(outcome.action).toBe('seeded')
+    expect(client("SELECT obj_description('people'::regclass)")).toBe('reseeded')
+    expect(client("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_seed\\_%'")).toBe('1')
+    expect(existsSync(path.join(harness.context.dataDir, 'initialised.json'))).toBe(true)
+  })
+})

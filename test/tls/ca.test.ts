@@ -1,0 +1,68 @@
+import { X509Certificate } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ensureCa, readCa } from '../../src/tls/ca.js'
+import { issueCertificate } from '../../src/tls/issue.js'
+import { caPaths } from '../../src/tls/paths.js'
+
+describe('local certificate authority', () => {
+  let home: string
+  let cache: string
+  beforeEach(() => {
+    home = mkdtempSync(path.join(os.tmpdir(), 'devenv-tls-'))
+    cache = path.join(home, 'project-cache')
+  })
+  afterEach(() => rmSync(home, { recursive: true, force: true }))
+
+  it('is made once, with a 10-year CA certificate and a key only its owner reads', async () => {
+    const first = await ensureCa(home)
+    expect(first.created).toBe(true)
+    const paths = caPaths(home)
+    expect(statSync(paths.privateKey).mode & 0o777).toBe(0o600)
+    const certificate = new X509Certificate(readFileSync(paths.certificate))
+    expect(certificate.ca).toBe(true)
+    expect(certificate.subject).toContain(`CN=devenv local CA ${os.hostname()}`)
+    expect(certificate.verify(certificate.publicKey)).toBe(true)
+    const years = (Date.parse(certificate.validTo) - Date.now()) / (365.25 * 24 * 3600 * 1000)
+    expect(years).toBeGreaterThan(9.9)
+    const second = await ensureCa(home)
+    expect(second.created).toBe(false)
+    expect(second.fingerprint).toBe(first.fingerprint)
+  })
+
+  it('issues certificates with DNS and IP names, signed by the CA, cached until the CA changes', async () => {
+    const issued = await issueCertificate({ names: ['www.example.test', 'example.test', '127.0.77.1'], cacheDir: cache, home })
+    expect(issued.issued).toBe(true)
+    const certificate = new X509Certificate(issued.certificatePem)
+    const ca = new X509Certificate(readFileSync(caPaths(home).certificate))
+    expect(certificate.verify(ca.publicKey)).toBe(true)
+    expect(certificate.checkIssued(ca)).toBe(true)
+    expect(certificate.ca).toBe(false)
+    expect(certificate.checkHost('www.example.test')).toBe('www.example.test')
+    expect(certificate.checkHost('example.test')).toBe('example.test')
+    expect(certificate.checkHost('evil.test')).toBeUndefined()
+    expect(certificate.checkIP('127.0.77.1')).toBe('127.0.77.1')
+    expect(statSync(issued.privateKeyFile).mode & 0o777).toBe(0o600)
+
+    const again = await issueCertificate({ names: ['example.test', 'www.example.test', '127.0.77.1'], cacheDir: cache, home })
+    expect(again.issued).toBe(false)
+    expect(again.certificatePem).toBe(issued.certificatePem)
+
+    // A new CA (the old one removed) must not keep serving certificates the old one signed.
+    rmSync(caPaths(home).dir, { recursive: true })
+    const renewed = await issueCertificate({ names: ['www.example.test', 'example.test', '127.0.77.1'], cacheDir: cache, home })
+    expect(renewed.issued).toBe(true)
+    expect(new X509Certificate(renewed.certificatePem).verify(new X509Certificate(readFileSync(caPaths(home).certificate)).publicKey)).toBe(true)
+  })
+
+  it('refuses names that are not hostnames and reports a broken CA folder', async () => {
+    await expect(issueCertificate({ names: ['bad name!'], cacheDir: cache, home })).rejects.toMatchObject({ code: 'TLS' })
+    await ensureCa(home)
+    writeFileSync(caPaths(home).privateKey, 'not a key', { mode: 0o644 })
+    expect(() => readCa(caPaths(home))).toThrow(/cannot read the local certificate authority/)
+    rmSync(caPaths(home).privateKey)
+    expect(() => readCa(caPaths(home))).toThrow(/incomplete: .*ca-key\.pem is missing/)
+  })
+})

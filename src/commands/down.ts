@@ -1,15 +1,26 @@
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { colors } from '../cli/output.js'
+import { Flags } from '@oclif/core'
+import { hostsWriteFlags } from '../hosts/flags.js'
+import { clearHosts } from '../hosts/index.js'
 import { runtimeFor } from '../runtime/index.js'
 
 export default class Down extends BaseCommand<typeof Down> {
   static override summary = 'Stop every service and the project\'s supervisor. Data is kept.'
   static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --json']
-  static override flags = { ...projectFlags }
+  static override flags = {
+    ...projectFlags,
+    ...hostsWriteFlags,
+    'no-hosts': Flags.boolean({ description: 'leave the hosts file alone' }),
+  }
 
   async run(): Promise<{ project: string; stopped: true }> {
     const spec = this.loadSpec()
     await runtimeFor(spec).down(spec)
+    if (!this.flags['no-hosts']) {
+      const hosts = await clearHosts(spec, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
+      if (!hosts.applied && hosts.command) this.warning(hosts.message)
+    }
     if (!this.jsonEnabled()) this.log(`${colors.green('✔')} ${spec.name} is down (data kept; \`devenv destroy\` deletes it)`)
     return { project: spec.name, stopped: true }
   }

@@ -5,7 +5,11 @@ import { withServiceProgress } from '../cli/progress.js'
 import { renderServices } from '../cli/render-status.js'
 import { withDependencies } from '../engine/graph.js'
 import { DevenvError } from '../errors.js'
+import { hostsWriteFlags } from '../hosts/flags.js'
+import { syncHosts } from '../hosts/index.js'
+import { assertIntegrity } from '../integrity/index.js'
 import { runtimeFor, type UpResult } from '../runtime/index.js'
+import { allocateAddresses } from '../state/addresses.js'
 import { rememberProject } from '../state/projects.js'
 
 export default class Up extends BaseCommand<typeof Up> {
@@ -16,7 +20,10 @@ export default class Up extends BaseCommand<typeof Up> {
   static override args = { services: Args.string({ description: 'services to start (default: all)' }) }
   static override flags = {
     ...projectFlags,
+    ...hostsWriteFlags,
     recreate: Flags.boolean({ description: 'restart services even when their definition did not change' }),
+    'no-hosts': Flags.boolean({ description: 'do not write the services\' hostnames into the hosts file' }),
+    'skip-verify': Flags.boolean({ description: 'start even if files differ from devenv.lock (not recommended)' }),
   }
 
   async run(): Promise<UpResult> {
@@ -24,6 +31,16 @@ export default class Up extends BaseCommand<typeof Up> {
     const { argv } = await this.parse(Up)
     const names = argv as string[]
     const targets = withDependencies(spec, names)
+    if (this.flags['skip-verify']) {
+      this.warning('--skip-verify: NOT checking files against devenv.lock; services may start with changed configuration')
+    } else {
+      await assertIntegrity(spec, targets)
+    }
+    if (!this.flags['no-hosts']) {
+      const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
+      const hosts = await syncHosts(spec, addresses, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
+      if (!hosts.applied && hosts.command) this.warning(hosts.message)
+    }
     await rememberProject({ name: spec.name, root: spec.root, envfile: spec.file })
     const runtime = runtimeFor(spec)
     const result = await withServiceProgress(targets, this.jsonEnabled(), (onEvent) =>

@@ -79,14 +79,25 @@ function watchMount(service: string, mount: MountSpec, handlers: WatchHandlers, 
     ignored: (file: string) => isIgnored(file),
     // chokidar's own atomic handling holds every unlink back 100 ms; a burst needs no such wait.
     atomic: false,
+    // A link to a folder outside the mount (even to /) would otherwise be walked and watched whole.
+    followSymlinks: false,
     persistent: true,
   })
+  // chokidar reports symlinks found during its first walk despite ignoreInitial.
+  let scanned = false
   watcher.on('all', (_event, file) => {
-    const relative = path.relative(mount.source, file) || '.'
+    if (!scanned) return
+    // A mount of a single file reports that file by name.
+    const relative = path.relative(mount.source, file) || path.basename(file)
     burst.add(relative.split(path.sep).join('/'))
   })
   watcher.on('error', reportError)
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
+  const ready = new Promise<void>((resolve) =>
+    watcher.once('ready', () => {
+      scanned = true
+      resolve()
+    }),
+  )
   return {
     ready,
     close: async () => {

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { importBox } from '../../src/boxes/store/index.js'
+import { importBox, type ImportLimits } from '../../src/boxes/store/index.js'
 import { treeChecksum, type TreeEntry } from '../../src/snapshots/index.js'
 import { cleanup, tempDir } from '../snapshots/helpers.js'
 
@@ -86,7 +86,7 @@ afterEach(() => {
   cleanup(work)
 })
 
-async function expectRefused(bytes: Buffer, message: RegExp, limits?: Parameters<typeof importBox>[1]['limits']): Promise<void> {
+async function expectRefused(bytes: Buffer, message: RegExp, limits?: Partial<ImportLimits>): Promise<void> {
   const drop = path.join(work, 'a', 'b')
   const { mkdirSync } = await import('node:fs')
   mkdirSync(drop, { recursive: true })

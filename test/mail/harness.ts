@@ -98,8 +98,9 @@ export async function startMail(spec: EnvSpec, service: string, address = random
 /**
  * A raw SMTP conversation, for what a polite client never sends: each command (or DATA body) is
  * written, and the reply code it earned is collected. `null` means the server closed the connection.
+ * With `hangUpMidway`, the last step is written without its line end and the client hangs up.
  */
-export async function smtpDialog(address: string, port: number, steps: string[]): Promise<(number | null)[]> {
+export async function smtpDialog(address: string, port: number, steps: string[], options: { hangUpMidway?: boolean } = {}): Promise<(number | null)[]> {
   const socket = createConnection({ host: address, port })
   let buffer = ''
   let closed = false
@@ -126,7 +127,12 @@ export async function smtpDialog(address: string, port: number, steps: string[])
     }
   }
   const codes: (number | null)[] = [await nextReply()]
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
+    if (options.hangUpMidway && index === steps.length - 1) {
+      // the last step is sent as is and the connection dropped without waiting for an answer
+      await new Promise<void>((resolve) => socket.write(step, () => resolve()))
+      break
+    }
     socket.write(step.endsWith('\r\n') ? step : `${step}\r\n`)
     codes.push(await nextReply())
   }

@@ -184,9 +184,11 @@ describe('mail box', () => {
     for (const code of [codes[4], codes[6], codes[9]]) expect(code).toBeGreaterThanOrEqual(500)
 
     // a client that hangs up in the middle of DATA leaves nothing behind
-    await smtpDialog(mail.address, mail.smtpPort, ['EHLO test', 'MAIL FROM:<a@example.test>', 'RCPT TO:<3pg@example.test>', 'DATA'])
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await smtpDialog(mail.address, mail.smtpPort, ['EHLO test', 'MAIL FROM:<a@example.test>', 'RCPT TO:<3pg@example.test>', 'DATA', 'Subject: cut short\r\n\r\nhalf a'], { hangUpMidway: true })
+    await new Promise((resolve) => setTimeout(resolve, 300))
     expect(mail.child.exitCode).toBeNull()
+    expect(readdirSync(path.join(mail.dataDir, 'messages')).filter((name) => !/^\d+\.(eml|json)$/.test(name))).toEqual([])
+    expect(mail.output()).toContain('Connection closed before the message was received in full')
     const after = await smtpDialog(mail.address, mail.smtpPort, ['HELO ok', 'MAIL FROM:<>', 'RCPT TO:<3pg@example.test>', 'DATA', 'Subject: still here\r\n\r\nok\r\n.\r\n', 'QUIT'])
     expect(after).toEqual([220, 250, 250, 250, 354, 250, 221])
     expect((await new MailClient(mail.url).list())[0]!.subject).toBe('still here')

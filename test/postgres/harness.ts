@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ServiceContext } from '../../src/boxes/driver.js'
 import { postgresDriver, serverTarget } from '../../src/boxes/postgres/driver.js'
-import { ensureServiceUser } from '../../src/boxes/postgres/user.js'
+import { ensureServiceUser } from '../../src/runtime/bundled/users.js'
 import type { DatabaseSpec, ServiceSpec } from '../../src/envfile/model.js'
 
 export interface Harness {

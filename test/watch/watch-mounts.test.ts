@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -126,5 +126,21 @@ describe('watchMounts', () => {
     const missing = path.join(folder.path, 'missing')
     expect(() => watchMounts(service('web', [mount(missing, { kind: 'restart' })]), { onChange: () => {} })).toThrow(DevenvError)
     expect(() => watchMounts(service('web', [mount(missing, { kind: 'restart' })]), { onChange: () => {} })).toThrow(/does not exist/)
+  })
+})
+
+describe('watchMounts and symbolic links', () => {
+  it('does not walk into a link to a folder outside the mount', async () => {
+    const outside = path.join(folder.path, 'outside')
+    mkdirSync(path.join(outside, 'deep/deeper'), { recursive: true })
+    const app = path.join(folder.path, 'app')
+    symlinkSync(outside, path.join(app, 'linked'))
+    await start()
+    writeFileSync(path.join(outside, 'deep/deeper/elsewhere.txt'), 'x')
+    await sleep(SETTLE_MS)
+    expect(changes).toEqual([])
+    writeFileSync(path.join(app, 'index.html'), 'v1')
+    await waitFor(() => changes[0], 3000, 'the change')
+    expect(changes[0]!.paths).toEqual(['index.html'])
   })
 })

@@ -24,8 +24,9 @@ export function createStaticServer(config: Pick<StaticServerConfig, 'root' | 'sp
       log(`${request.method} ${pathname} ${response.statusCode} ${length}b ${(performance.now() - started).toFixed(1)}ms`)
     })
     handle(realRoot, config.spa, request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendPage(response, 500, 'Internal Server Error', request.method === 'HEAD')
-      else response.destroy(error as Error)
+      if (response.headersSent) return response.destroy(error as Error)
+      const [status, title] = statusFor(error)
+      sendPage(response, status, title, request.method === 'HEAD')
     })
   })
   return server
@@ -99,6 +100,14 @@ async function sendFile(request: IncomingMessage, response: ServerResponse, file
   } finally {
     if (!streaming) await handle.close()
   }
+}
+
+/** A file that vanished or became unreadable between lookup and open is not a server fault. */
+function statusFor(error: unknown): [number, string] {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return [404, 'Not Found']
+  if (code === 'EACCES' || code === 'EPERM') return [403, 'Forbidden']
+  return [500, 'Internal Server Error']
 }
 
 function sendPage(response: ServerResponse, status: number, title: string, head: boolean): void {

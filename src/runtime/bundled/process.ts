@@ -85,9 +85,14 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
 
 /** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
 export function processStartTicks(pid: number): string | undefined {
+  return statFields(pid)?.[19]
+}
+
+/** The fields of /proc/<pid>/stat after the command name: [0] is the state (R, S, Z...). */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
     return undefined
   }
@@ -100,6 +105,9 @@ export function isSameProcess(pid: number, startTicks: string | undefined): bool
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
-  if (startTicks === undefined || process.platform !== 'linux') return true
-  return processStartTicks(pid) === startTicks
+  if (process.platform !== 'linux') return true
+  const fields = statFields(pid)
+  // A zombie has exited; where nobody reaps orphans (some containers), it lingers as one.
+  if (!fields || fields[0] === 'Z' || fields[0] === 'X') return false
+  return startTicks === undefined || fields[19] === startTicks
 }

@@ -1,0 +1,52 @@
+import { BaseCommand } from '../cli/base-command.js'
+import { colors, stateColor, table } from '../cli/output.js'
+import { liveSupervisor } from '../runtime/bundled/recovery.js'
+import { readProjectState } from '../state/project-state.js'
+import { knownProjects } from '../state/projects.js'
+
+interface ProjectSummary {
+  name: string
+  root: string
+  supervisor: { pid: number | null; running: boolean }
+  services: Array<{ name: string; state: string; health: string; address: string }>
+}
+
+export default class GlobalStatus extends BaseCommand<typeof GlobalStatus> {
+  static override summary = 'Every devenv project on this machine and the state of its services.'
+  static override description = 'Projects whose folder (or envfile) is gone are forgotten.'
+  static override examples = ['<%= config.bin %> global-status', '<%= config.bin %> global-status --json']
+
+  async run(): Promise<{ projects: ProjectSummary[] }> {
+    const projects = (await knownProjects()).map((project): ProjectSummary => {
+      const supervisor = liveSupervisor(project.root)
+      const state = readProjectState(project.root)
+      return {
+        name: project.name,
+        root: project.root,
+        supervisor: { pid: supervisor?.pid ?? null, running: Boolean(supervisor) },
+        services: Object.values(state?.services ?? {}).map((service) => ({
+          name: service.name,
+          state: supervisor ? service.state : 'stopped',
+          health: service.health,
+          address: service.address,
+        })),
+      }
+    })
+    if (!this.jsonEnabled()) {
+      if (projects.length === 0) this.log('No devenv projects on this machine yet.')
+      else
+        this.log(
+          table(
+            ['PROJECT', 'FOLDER', 'SUPERVISOR', 'SERVICES'],
+            projects.map((project) => [
+              colors.bold(project.name),
+              project.root,
+              project.supervisor.running ? colors.green(`pid ${project.supervisor.pid}`) : colors.dim('stopped'),
+              project.services.map((service) => `${service.name} ${stateColor(service.state)}`).join(', ') || '-',
+            ]),
+          ),
+        )
+    }
+    return { projects }
+  }
+}

@@ -1,0 +1,66 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand, projectFlags } from '../cli/base-command.js'
+import { colors } from '../cli/output.js'
+import { checkNames } from '../engine/graph.js'
+import { DevenvError } from '../errors.js'
+import { followLog, mergeByTime, readServiceLog, type ServiceLogLine } from '../runtime/bundled/log-reader.js'
+import { ProjectPaths } from '../state/paths.js'
+import { parseDuration } from '../util/duration.js'
+
+const PALETTE = [colors.cyan, colors.magenta, colors.yellow, colors.green, colors.blue, colors.red]
+
+export default class Logs extends BaseCommand<typeof Logs> {
+  static override summary = 'Show the services\' logs (all, or the named ones), with what devenv did to them.'
+  static override examples = [
+    '<%= config.bin %> logs',
+    '<%= config.bin %> logs www1 -f',
+    '<%= config.bin %> logs psql -n 50 --since 10m',
+    '<%= config.bin %> logs --since 2026-11-23T18:00:00Z --json',
+  ]
+  static override strict = false
+  static override args = { services: Args.string({ description: 'services (default: all)' }) }
+  static override flags = {
+    ...projectFlags,
+    follow: Flags.boolean({ char: 'f', description: 'keep printing new lines as they come (Ctrl-C to stop)', exclusive: ['json'] }),
+    lines: Flags.integer({ char: 'n', description: 'lines per service to show', default: 100, min: 0 }),
+    since: Flags.string({ description: 'only lines since a duration ago (10m, 2h) or a time (ISO 8601)' }),
+    timestamps: Flags.boolean({ char: 't', description: 'show each line\'s time' }),
+  }
+
+  async run(): Promise<{ lines: ServiceLogLine[] }> {
+    const spec = this.loadSpec()
+    const { argv } = await this.parse(Logs)
+    const names = (argv as string[]).length ? (argv as string[]) : Object.keys(spec.services)
+    checkNames(spec, names)
+    const since = this.flags.since ? parseSince(this.flags.since) : undefined
+    const paths = new ProjectPaths(spec.root)
+    const lines = mergeByTime(names.map((name) => readServiceLog(paths.serviceLog(name), name, { tail: this.flags.lines, ...(since ? { since } : {}) })))
+    if (this.jsonEnabled()) return { lines }
+    const width = Math.max(...names.map((name) => name.length))
+    const print = (line: ServiceLogLine): void => {
+      const color = PALETTE[names.indexOf(line.service) % PALETTE.length]!
+      const prefix = color(`${line.service.padEnd(width)} |`)
+      const time = this.flags.timestamps ? `${colors.dim(line.time)} ` : ''
+      const text = line.stream === 'devenv' ? colors.dim(`[devenv] ${line.text}`) : line.text
+      process.stdout.write(`${prefix} ${time}${text}\n`)
+    }
+    lines.forEach(print)
+    if (this.flags.follow) {
+      const abort = new AbortController()
+      process.once('SIGINT', () => abort.abort())
+      process.once('SIGTERM', () => abort.abort())
+      await Promise.all(names.map((name) => followLog(paths.serviceLog(name), name, print, abort.signal)))
+    }
+    return { lines }
+  }
+}
+
+function parseSince(value: string): Date {
+  try {
+    return new Date(Date.now() - parseDuration(value))
+  } catch {
+    const time = new Date(value)
+    if (Number.isNaN(time.getTime())) throw new DevenvError('USAGE', `--since ${value} is neither a duration (10m, 2h) nor a time (2026-11-23T18:00:00Z)`)
+    return time
+  }
+}

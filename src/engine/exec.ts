@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process'
+import type { EnvSpec } from '../envfile/model.js'
+import { DevenvError } from '../errors.js'
+import { serviceEnvironment } from './service-env.js'
+import { readProjectState } from '../state/project-state.js'
+import { ProjectPaths } from '../state/paths.js'
+
+/** The environment and folder a running service has, for `exec` and `shell`. */
+export function serviceShellContext(spec: EnvSpec, name: string): { env: Record<string, string>; cwd: string } {
+  const service = spec.services[name]
+  if (!service) throw new DevenvError('USAGE', `no service named ${name}`)
+  const state = readProjectState(spec.root)?.services[name]
+  if (!state || (state.state !== 'running' && state.state !== 'starting')) {
+    throw new DevenvError('NOT_FOUND', `service ${name} is not running`, { hint: `Start it with \`devenv up ${name}\`.` })
+  }
+  const env = serviceEnvironment(service, {
+    project: spec.name,
+    address: state.address,
+    port: (declared) => state.ports.find((port) => port.port === declared)?.bound ?? declared,
+    dataDir: new ProjectPaths(spec.root).serviceData(name),
+  })
+  return { env, cwd: service.workdir }
+}
+
+/** Runs a command in a service's environment with the terminal attached; resolves to its exit code. */
+export function runAttached(command: string, args: string[], context: { env: Record<string, string>; cwd: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: context.env, cwd: context.cwd, stdio: 'inherit' })
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      reject(new DevenvError(error.code === 'ENOENT' ? 'USAGE' : 'RUNTIME', `cannot run ${command}: ${error.code === 'ENOENT' ? 'command not found' : error.message}`))
+    })
+    // Ctrl-C goes to the child (same terminal); devenv waits for it rather than dying first.
+    const ignore = (): void => {}
+    process.on('SIGINT', ignore)
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', ignore)
+      resolve(code ?? (signal ? 128 + (signalNumber(signal) ?? 1) : 1))
+    })
+  })
+}
+
+function signalNumber(signal: NodeJS.Signals): number | undefined {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal]
+}

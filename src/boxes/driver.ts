@@ -27,6 +27,8 @@ export interface ServiceContext {
   log(line: string): void
   /** Another service of the project. */
   endpoint(service: string): Endpoint
+  /** Another service's spec (the lb needs its backends' ports and health checks). */
+  peer(service: string): ServiceSpec | undefined
   /** Set when devenv runs as root and the box must not (PostgreSQL refuses root). */
   runAs?: { uid: number; gid: number; user: string }
   signal: AbortSignal

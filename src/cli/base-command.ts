@@ -1,5 +1,6 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { DevenvError, isDevenvError } from '../errors.js'
+import { resolveCommittedBox } from '../boxes/store/index.js'
 import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
 import { colors } from './output.js'
 
@@ -40,7 +41,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The project's envfile, loaded and validated. */
   protected loadSpec(): EnvSpec {
     const file = (this.flags as { file?: string }).file
-    return loadEnvfile(file ? { file } : {})
+    return loadEnvfile({ ...(file ? { file } : {}), resolveBox: resolveCommittedBox })
   }
 
   /** Progress and notes for people go to stderr, so stdout stays clean for --json. */

@@ -38,7 +38,7 @@ export default class Commit extends BaseCommand<typeof Commit> {
         service,
         ref,
         baseVersion: serviceBoxIdentity(service, dataDir).boxVersion,
-        quiesce: quiesceService(spec.root, service.name, 'commit'),
+        quiesce: quiesceService(spec, service.name, 'commit'),
         replace: this.flags.force,
       })
     } finally {

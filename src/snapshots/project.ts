@@ -28,7 +28,7 @@ export function statefulNames(spec: EnvSpec): string[] {
 export function snapshotMember(spec: EnvSpec, name: string, purpose: QuiescePurpose): SetMember {
   const service = statefulService(spec, name)
   const paths = new ProjectPaths(spec.root)
-  return { service: name, ...serviceBoxIdentity(service, paths.serviceData(name)), quiesce: quiesceService(spec.root, name, purpose) }
+  return { service: name, ...serviceBoxIdentity(service, paths.serviceData(name)), quiesce: quiesceService(spec, name, purpose) }
 }
 
 export function allSnapshotMembers(spec: EnvSpec, purpose: QuiescePurpose): SetMember[] {

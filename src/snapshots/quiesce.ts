@@ -1,4 +1,7 @@
+import type { EnvSpec } from '../envfile/model.js'
 import { DevenvError } from '../errors.js'
+import { runtimeFor } from '../runtime/index.js'
+import { liveSupervisor } from '../runtime/bundled/recovery.js'
 import { readProjectState } from '../state/project-state.js'
 
 /** Brings the service back (starts it again, or ends the checkpoint). */
@@ -9,17 +12,25 @@ export type Quiesce = () => Promise<Resume>
 export type QuiescePurpose = 'save' | 'restore' | 'commit'
 
 /**
- * The one place where snapshots meet the runtime. Until the supervisor exposes stop/start, a
- * running service cannot be quiesced, so this refuses rather than copy a live data folder.
+ * The one place where snapshots meet the runtime. A running service is stopped cleanly (for
+ * PostgreSQL a fast shutdown: checkpointed, so the copy is never torn) and started again after;
+ * only that service stops, not what depends on it. A stopped service is left as it is.
  */
-export function quiesceService(root: string, service: string, purpose: QuiescePurpose): Quiesce {
+export function quiesceService(spec: EnvSpec, service: string, purpose: QuiescePurpose): Quiesce {
   return async () => {
-    const state = readProjectState(root)?.services[service]
-    if (state && (state.state === 'running' || state.state === 'starting')) {
-      throw new DevenvError('SNAPSHOT', `service ${service} is ${state.state}: cannot ${purpose === 'save' ? 'snapshot' : purpose} it while it runs yet`, {
-        hint: `Stop it first (devenv down), then run the ${purpose} again.`,
-      })
+    const state = readProjectState(spec.root)?.services[service]
+    const running = state && (state.state === 'running' || state.state === 'starting') && liveSupervisor(spec.root)
+    if (!running) return async () => {}
+    const runtime = runtimeFor(spec)
+    await runtime.stop(spec, [service])
+    return async () => {
+      const result = await runtime.up(spec, { services: [service] }, () => {})
+      if (!result.ok) {
+        throw new DevenvError('SERVICE_FAILED', `service ${service} did not come back after the ${purpose}: ${result.failed?.message ?? 'unknown error'}`, {
+          details: result.failed?.lastLines ?? [],
+          hint: `See devenv logs ${service}.`,
+        })
+      }
     }
-    return async () => {}
   }
 }

@@ -32,9 +32,13 @@ export function partialSnapshotDir(paths: ProjectPaths, service: string, id: str
  * restored one. See docs/snapshots.md for why every interruption point ends in one of those.
  * Throws when another live process is in the middle of an operation on this service.
  */
-export async function recoverServiceData(paths: ProjectPaths, service: string): Promise<RecoveryResult> {
+export async function recoverServiceData(paths: ProjectPaths, service: string, options: { whenBusy?: 'throw' | 'skip' } = {}): Promise<RecoveryResult> {
   const journal = readJournal(paths, service)
-  if (journal && ownerAlive(journal)) throw busyError(service, journal)
+  if (journal && ownerAlive(journal)) {
+    // The runtime starting a service that a live snapshot operation resumed: that operation owns the leftovers.
+    if (options.whenBusy === 'skip') return { service, action: 'none' }
+    throw busyError(service, journal)
+  }
   const serviceDir = paths.serviceDir(service)
   const data = paths.serviceData(service)
   let action: RecoveryAction = 'none'

@@ -99,17 +99,9 @@ export async function startBalancer(backends: Backend[], overrides: Partial<LbCo
   const file = path.join(folder, 'lb.json')
   writeFileSync(file, JSON.stringify(config))
   const running = await startProcess(process.execPath, [LB_MAIN], { DEVENV_BOX_CONFIG: file }, /listening on http:\/\/[\d.]+:(\d+)(?: and https:\/\/[\d.]+:(\d+))?/)
-  const stop = running.stop
-  return {
-    ...running,
-    config,
-    httpPort: Number(running.match[1]),
-    ...(running.match[2] ? { httpsPort: Number(running.match[2]) } : {}),
-    stop: async () => {
-      await stop()
-      rmSync(folder, { recursive: true, force: true })
-    },
-  }
+  // However it is stopped (stop(), stopAll()), its config folder goes with it.
+  running.child.once('exit', () => rmSync(folder, { recursive: true, force: true }))
+  return { ...running, config, httpPort: Number(running.match[1]), ...(running.match[2] ? { httpsPort: Number(running.match[2]) } : {}) }
 }
 
 export interface Answer {

@@ -20,6 +20,8 @@ try {
     if (stopping) return
     stopping = true
     log.info(`${signal}: stopping`)
+    // Requests in flight get a moment; a connection that will not close must not keep the service up.
+    setTimeout(() => process.exit(0), 3000).unref()
     void balancer.close().then(() => process.exit(0))
   }
   process.on('SIGTERM', () => stop('SIGTERM'))

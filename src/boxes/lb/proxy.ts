@@ -25,7 +25,15 @@ class BackendTimeout extends Error {
 
 /** The request handlers of the balancer: one for plain requests, one for upgrades (WebSocket). */
 export class Proxy {
+  /** Upgraded connections: the HTTP server no longer tracks them, so closing must end them here. */
+  private readonly tunnels = new Set<Duplex>()
+
   constructor(private readonly options: ProxyOptions) {}
+
+  closeTunnels(): void {
+    for (const socket of this.tunnels) socket.destroy()
+    this.tunnels.clear()
+  }
 
   readonly handleRequest = (request: IncomingMessage, response: ServerResponse): void => {
     const forwarded = forwardRequestHeaders(request, schemeOf(request), request.socket.localPort ?? 0, this.options.stickyCookie, false)
@@ -88,6 +96,8 @@ export class Proxy {
   }
 
   readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.tunnels.add(socket)
+    socket.on('close', () => this.tunnels.delete(socket))
     socket.on('error', () => socket.destroy())
     const forwarded = forwardRequestHeaders(request, schemeOf(request), request.socket.localPort ?? 0, this.options.stickyCookie, true)
     const backend = this.stickyBackend(forwarded) ?? this.options.pool.pick()
@@ -115,8 +125,10 @@ export class Proxy {
       socket.write(`${lines}X-Devenv-Backend: ${backend.name}\r\n\r\n`)
       if (backendHead.length) socket.write(backendHead)
       if (head.length) backendSocket.write(head)
+      this.tunnels.add(backendSocket)
       let closed = false
       const close = (): void => {
+        this.tunnels.delete(backendSocket)
         if (closed) return
         closed = true
         backend.active -= 1

@@ -62,6 +62,7 @@ export async function startBalancer(config: LbConfig, log: EventLog): Promise<Ru
     ...(httpsPort !== undefined ? { httpsPort } : {}),
     close: async () => {
       health.stop()
+      proxy.closeTunnels()
       await Promise.all(
         servers.map(
           (server) =>

@@ -5,6 +5,8 @@ import { buildNeeded, runBuild } from '../../engine/build.js'
 import { serviceEnvironment } from '../../engine/service-env.js'
 import type { EnvSpec, ServiceSpec } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
+import { seedServiceData } from '../../boxes/store/index.js'
+import { recoverServiceData } from '../../snapshots/index.js'
 import { machineHome, ProjectPaths } from '../../state/paths.js'
 import type { ServiceHealth, ServiceState } from '../../state/project-state.js'
 import type { Clock } from '../../util/clock.js'
@@ -132,6 +134,9 @@ export class SupervisedService {
     notes.forEach((note) => this.note(note))
     await this.build(false, onPhase)
     const context = await this.context()
+    const recovered = await recoverServiceData(this.paths, this.spec.name, { whenBusy: 'skip' })
+    if (recovered.action !== 'none') this.note(`recovered its data after an interrupted ${recovered.interrupted ?? 'operation'}: ${recovered.action}`)
+    if (this.spec.box.tag && (await seedServiceData(this.spec.box, context.dataDir))) this.note(`first boot from box ${this.state.box}: state copied from the box store`)
     mkdirSync(context.dataDir, { recursive: true })
     mkdirSync(context.runDir, { recursive: true })
     onPhase('preparing')
@@ -294,6 +299,15 @@ export class SupervisedService {
       .catch(() => undefined)
   }
 
+  /** A watched mount changed: stop and start again (not counted as a crash), and wait until ready. */
+  async restartForChange(): Promise<void> {
+    this.wanted = false
+    this.abort.abort()
+    await this.halt()
+    await this.start()
+    await this.waitReady()
+  }
+
   /** Stops it for good (until started again). */
   async stop(): Promise<void> {
     this.wanted = false
@@ -352,6 +366,7 @@ export class SupervisedService {
       env: this.environment(),
       log: (line) => this.note(line),
       endpoint: (service) => this.host.endpoint(service),
+      peer: (service) => this.host.project.services[service],
       signal: this.abort.signal,
       ...(runAs ? { runAs } : {}),
     }

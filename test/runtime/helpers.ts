@@ -1,0 +1,186 @@
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { execa } from 'execa'
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url))
+const BIN = path.join(REPO, 'bin', 'devenv')
+
+export interface CliResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+/**
+ * A copy of a fixture in a temp folder, with its own machine home and hosts file, so a test
+ * never touches ~/.local/share/devenv or /etc/hosts. `cleanup()` brings it down and kills
+ * anything it left behind.
+ */
+export class RuntimeProject {
+  readonly root: string
+  readonly home: string
+  readonly hostsFile: string
+  private readonly base: string
+
+  constructor(fixture: string) {
+    if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+    this.base = mkdtempSync(path.join(tmpdir(), `devenv-rt-${fixture}-`))
+    this.root = path.join(this.base, 'project')
+    this.home = path.join(this.base, 'home')
+    this.hostsFile = path.join(this.base, 'hosts')
+    cpSync(path.join(REPO, 'test', 'fixtures', fixture), this.root, { recursive: true })
+  }
+
+  get env(): Record<string, string | undefined> {
+    return { DEVENV_HOME: this.home, DEVENV_HOSTS_FILE: this.hostsFile, NO_COLOR: '1', FORCE_COLOR: undefined, DEVENV_DEBUG: undefined }
+  }
+
+  async run(args: string[], options: { timeout?: number; cwd?: string } = {}): Promise<CliResult> {
+    const result = await execa(BIN, args, { cwd: options.cwd ?? this.root, reject: false, timeout: options.timeout ?? 30_000, env: this.env, stdin: 'pipe' })
+    if (result.timedOut) throw new Error(`devenv ${args.join(' ')} did not finish within ${options.timeout ?? 30_000} ms\n${result.stderr}`)
+    return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
+  }
+
+  async status(): Promise<StatusJson> {
+    const result = await this.run(['status', '--json'])
+    if (result.exitCode !== 0) throw new Error(`status failed: ${result.stderr}`)
+    return JSON.parse(result.stdout) as StatusJson
+  }
+
+  supervisorPid(): number | undefined {
+    try {
+      return (JSON.parse(readFileSync(path.join(this.root, '.devenv', 'supervisor.json'), 'utf8')) as { pid: number }).pid
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Processes whose working folder is inside the project (services, builds, the supervisor). */
+  processes(): ProcessInfo[] {
+    return listProcesses().filter((info) => info.cwd === this.root || info.cwd.startsWith(`${this.root}/`) || info.cwd.startsWith(`${this.root}.`))
+  }
+
+  async cleanup(): Promise<void> {
+    if (existsSync(this.root)) await this.run(['down', '--no-hosts'], { timeout: 20_000 }).catch(() => undefined)
+    for (const info of this.processes()) killQuietly(info.pid)
+    rmSync(this.base, { recursive: true, force: true })
+  }
+}
+
+export interface StatusPort {
+  port: number
+  address: string
+  published?: { address: string; port: number } | null
+  bound?: number
+}
+
+export interface StatusService {
+  name: string
+  box: string
+  state: string
+  health: string
+  address: string
+  hostnames: string[]
+  ports: StatusPort[]
+  pid?: number
+  restarts: number
+  startedAt?: string
+  message?: string
+}
+
+export interface StatusJson {
+  project: string
+  supervisor: { pid: number | null; running: boolean }
+  services: StatusService[]
+}
+
+export function service(status: StatusJson, name: string): StatusService {
+  const found = status.services.find((candidate) => candidate.name === name)
+  if (!found) throw new Error(`no service ${name} in status: ${JSON.stringify(status)}`)
+  return found
+}
+
+export interface ProcessInfo {
+  pid: number
+  cwd: string
+  command: string
+}
+
+export function listProcesses(): ProcessInfo[] {
+  const found: ProcessInfo[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (/\) [ZX] /.test(stat)) continue
+      const cwd = readlinkSync(`/proc/${entry}/cwd`)
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ')
+      found.push({ pid: Number(entry), cwd, command })
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+export function killQuietly(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+/** Every listening TCP socket on the machine, as "address:port", read from /proc/net/tcp. */
+export function listeningSockets(): Set<string> {
+  const listening = new Set<string>()
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/)
+    if (fields[3] !== '0A') continue
+    const [hexAddress, hexPort] = fields[1]!.split(':') as [string, string]
+    const octets = hexAddress.match(/../g)!.map((byte) => parseInt(byte, 16)).reverse()
+    listening.add(`${octets.join('.')}:${parseInt(hexPort, 16)}`)
+  }
+  return listening
+}
+
+/** Can we bind address:port right now (nobody holds it)? */
+export function canBind(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer()
+    server.once('error', () => resolve(false))
+    server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)))
+  })
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe()
+      if (value !== undefined && value !== false) return value
+    } catch (error) {
+      last = error
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+}
+
+export async function httpGet(address: string, port: number, urlPath = '/'): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://${address}:${port}${urlPath}`, { signal: AbortSignal.timeout(3000) })
+  return { status: response.status, body: await response.text() }
+}

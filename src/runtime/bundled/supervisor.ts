@@ -23,6 +23,7 @@ export class Supervisor {
   private spec: EnvSpec
   private readonly services = new Map<string, SupervisedService>()
   private readonly watchers = new Map<string, MountsWatcher>()
+  private addresses: Record<string, string> = {}
   private server?: net.Server
   private stateTimer?: NodeJS.Timeout
   private user?: ServiceUser
@@ -105,6 +106,7 @@ export class Supervisor {
     const targets = withDependencies(spec, options.services)
     if (options.services.length === 0) await this.removeOrphans(spec)
     const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
+    this.addresses = addresses
     const readiness = new Map<string, Promise<void>>()
     let failure: UpResult['failed']
 
@@ -276,10 +278,13 @@ export class Supervisor {
     return {
       project: this.spec,
       clock: this.clock,
+      // A service not started yet (the lb's backends) is still found: its address is allocated up front.
       endpoint: (name: string): Endpoint => {
         const service = this.services.get(name)
-        if (!service) throw new DevenvError('NOT_FOUND', `service ${name} is not running`)
-        return service.bound
+        if (service) return service.bound
+        const address = this.addresses[name]
+        if (!address) throw new DevenvError('NOT_FOUND', `no service ${name} in this project`)
+        return { address, port: (declared) => declared }
       },
       hostsMap: () => this.hostsMap(),
       unprivilegedUser: async () => (this.user ??= ensureServiceUser()),

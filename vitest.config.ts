@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: true,
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 })

@@ -1,9 +1,11 @@
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { renderStatus } from '../cli/render-status.js'
 import { runtimeFor } from '../runtime/index.js'
-import type { ProjectState, ServiceState } from '../state/project-state.js'
+import type { PortState, ProjectState, ServiceState } from '../state/project-state.js'
 
-type PublicService = Omit<ServiceState, 'pidStart' | 'notes' | 'message'> & { message?: string; notes?: string[] }
+type PublicPort = Omit<PortState, 'published'> & { published: NonNullable<PortState['published']> | null }
+/** The `status --json` contract: every key is present; pid, startedAt and published are null when there is none. */
+type PublicService = Omit<ServiceState, 'pidStart' | 'notes' | 'message' | 'ports' | 'pid' | 'startedAt'> & { ports: PublicPort[]; pid: number | null; startedAt: string | null; message?: string; notes?: string[] }
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show each service: state, health, address, ports, hostnames.'
@@ -19,7 +21,12 @@ export default class Status extends BaseCommand<typeof Status> {
       project: state.project,
       root: state.root,
       supervisor: { pid: state.supervisor?.pid ?? null, running: Boolean(state.supervisor) },
-      services: Object.values(state.services).map(({ pidStart: _pidStart, ...service }) => service),
+      services: Object.values(state.services).map(({ pidStart: _pidStart, ...service }) => ({
+        ...service,
+        pid: service.pid ?? null,
+        startedAt: service.startedAt ?? null,
+        ports: service.ports.map((port) => ({ ...port, published: port.published ?? null })),
+      })),
     }
   }
 }

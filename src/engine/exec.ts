@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process'
 import type { EnvSpec } from '../envfile/model.js'
 import { DevenvError } from '../errors.js'
+import { checkNames } from './graph.js'
 import { serviceEnvironment } from './service-env.js'
 import { readProjectState } from '../state/project-state.js'
 import { ProjectPaths } from '../state/paths.js'
 
 /** The environment and folder a running service has, for `exec` and `shell`. */
 export function serviceShellContext(spec: EnvSpec, name: string): { env: Record<string, string>; cwd: string } {
-  const service = spec.services[name]
-  if (!service) throw new DevenvError('USAGE', `no service named ${name}`)
+  checkNames(spec, [name])
+  const service = spec.services[name]!
   const state = readProjectState(spec.root)?.services[name]
   if (!state || (state.state !== 'running' && state.state !== 'starting')) {
     throw new DevenvError('NOT_FOUND', `service ${name} is not running`, { hint: `Start it with \`devenv up ${name}\`.` })

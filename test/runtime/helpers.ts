@@ -25,11 +25,12 @@ export class RuntimeProject {
   readonly hostsFile: string
   private readonly base: string
 
-  constructor(fixture: string) {
+  /** `home`: share another project's machine home (for global-status). */
+  constructor(fixture: string, options: { home?: string } = {}) {
     if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first')
     this.base = mkdtempSync(path.join(tmpdir(), `devenv-rt-${fixture}-`))
     this.root = path.join(this.base, 'project')
-    this.home = path.join(this.base, 'home')
+    this.home = options.home ?? path.join(this.base, 'home')
     this.hostsFile = path.join(this.base, 'hosts')
     cpSync(path.join(REPO, 'test', 'fixtures', fixture), this.root, { recursive: true })
   }
@@ -85,9 +86,9 @@ export interface StatusService {
   address: string
   hostnames: string[]
   ports: StatusPort[]
-  pid?: number
+  pid: number | null
   restarts: number
-  startedAt?: string
+  startedAt: string | null
   message?: string
 }
 

@@ -119,7 +119,7 @@ describe('three process services on the bundled runtime', () => {
     expect(stop.exitCode, stop.stderr).toBe(0)
     let status = await project.status()
     expect(service(status, 'web')).toMatchObject({ state: 'stopped' })
-    expect(service(status, 'web').pid).toBeUndefined()
+    expect(service(status, 'web').pid).toBeNull()
     expect(service(status, 'api').state).toBe('running')
     expect(await canBind(service(first, 'web').address, 8000)).toBe(true)
     expect(await canBind('127.0.0.1', 18000)).toBe(true)

@@ -1,0 +1,55 @@
+// How `up` fails: a crash loop, a port someone else holds. Each names the culprit and exits 1.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { afterEach, describe, expect, it } from 'vitest'
+import { killQuietly, RuntimeProject, service } from './helpers.js'
+
+describe('up when a service cannot run', () => {
+  const projects: RuntimeProject[] = []
+  const holders: ChildProcess[] = []
+  const open = (fixture: string): RuntimeProject => {
+    const project = new RuntimeProject(fixture)
+    projects.push(project)
+    return project
+  }
+  afterEach(async () => {
+    for (const holder of holders.splice(0)) killQuietly(holder.pid!)
+    for (const project of projects.splice(0)) await project.cleanup()
+  })
+
+  it('a service crashing in a loop ends `failed` after max_restarts and `up` names it with its last log lines', async () => {
+    const project = open('runtime-crash')
+    const started = Date.now()
+    const up = await project.run(['up', '--no-hosts'])
+    expect(up.exitCode).toBe(1)
+    expect(up.stderr).toMatch(/flaky/)
+    expect(up.stderr).toContain('fatal: cannot read config/flaky.conf (simulated)')
+    expect(up.stderr).not.toMatch(/^ {4}at /m)
+    // max_restarts 2 with a 100 ms backoff (doubling): well under the 120 s readiness deadline.
+    expect(Date.now() - started).toBeLessThan(15_000)
+    const status = await project.status()
+    const flaky = service(status, 'flaky')
+    expect(flaky.state).toBe('failed')
+    expect(flaky.restarts).toBe(2)
+    expect(flaky.pid).toBeNull()
+    const logs = JSON.parse((await project.run(['logs', 'flaky', '--json', '-n', '1000'])).stdout) as { lines: Array<{ text: string }> }
+    expect(logs.lines.filter((line) => /^flaky pid \d+ starting$/.test(line.text))).toHaveLength(3)
+    expect(project.processes().filter((info) => info.command === 'node crash.mjs')).toEqual([])
+  })
+
+  it('a port held by another process: `up` exits 1 naming the port and the holder\'s pid', async () => {
+    const project = open('runtime-port')
+    const holder = spawn(process.execPath, ['-e', "require('net').createServer().listen(18931, '0.0.0.0', () => console.log('ready'))"], { stdio: ['ignore', 'pipe', 'inherit'] })
+    holders.push(holder)
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.once('data', () => resolve())
+      holder.once('exit', (code) => reject(new Error(`the port holder exited ${code}: is 18931 taken on this machine?`)))
+    })
+    const up = await project.run(['up', '--no-hosts'])
+    expect(up.exitCode).toBe(1)
+    expect(up.stderr).toMatch(/blocked/)
+    expect(up.stderr).toMatch(/port 18931/)
+    expect(up.stderr).toContain(`pid ${holder.pid}`)
+    expect(up.stderr).not.toMatch(/^ {4}at /m)
+    expect(service(await project.status(), 'blocked').state).toBe('failed')
+  })
+})

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { postgresDriver, serverTarget } from '../dist/boxes/postgres/driver.js'
 import { connect } from '../dist/boxes/postgres/connection.js'
 import { resetDatabase } from '../dist/boxes/postgres/databases.js'
-import { ensureServiceUser } from '../dist/boxes/postgres/user.js'
+import { ensureServiceUser } from '../dist/runtime/bundled/users.js'
 
 const ROWS = Number(process.env.ROWS ?? 700_000)
 const RUNS = Number(process.env.RUNS ?? 5)

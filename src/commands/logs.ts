@@ -1,13 +1,11 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { colors } from '../cli/output.js'
+import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
 import { checkNames } from '../engine/graph.js'
 import { DevenvError } from '../errors.js'
-import { followLog, mergeByTime, readServiceLog, type ServiceLogLine } from '../runtime/bundled/log-reader.js'
+import { mergeByTime, readServiceLog, type ServiceLogLine } from '../runtime/bundled/log-reader.js'
 import { ProjectPaths } from '../state/paths.js'
 import { parseDuration } from '../util/duration.js'
-
-const PALETTE = [colors.cyan, colors.magenta, colors.yellow, colors.green, colors.blue, colors.red]
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static override summary = 'Show the services\' logs (all, or the named ones), with what devenv did to them.'
@@ -36,21 +34,9 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const paths = new ProjectPaths(spec.root)
     const lines = mergeByTime(names.map((name) => readServiceLog(paths.serviceLog(name), name, { tail: this.flags.lines, ...(since ? { since } : {}) })))
     if (this.jsonEnabled()) return { lines }
-    const width = Math.max(...names.map((name) => name.length))
-    const print = (line: ServiceLogLine): void => {
-      const color = PALETTE[names.indexOf(line.service) % PALETTE.length]!
-      const prefix = color(`${line.service.padEnd(width)} |`)
-      const time = this.flags.timestamps ? `${colors.dim(line.time)} ` : ''
-      const text = line.stream === 'devenv' ? colors.dim(`[devenv] ${line.text}`) : line.text
-      process.stdout.write(`${prefix} ${time}${text}\n`)
-    }
+    const print = logPrinter(names, { timestamps: this.flags.timestamps })
     lines.forEach(print)
-    if (this.flags.follow) {
-      const abort = new AbortController()
-      process.once('SIGINT', () => abort.abort())
-      process.once('SIGTERM', () => abort.abort())
-      await Promise.all(names.map((name) => followLog(paths.serviceLog(name), name, print, abort.signal)))
-    }
+    if (this.flags.follow) await followUntilInterrupted(spec.root, names, print)
     return { lines }
   }
 }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
+import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
 import { colors } from '../cli/output.js'
 import { withServiceProgress } from '../cli/progress.js'
 import { renderServices } from '../cli/render-status.js'
@@ -15,13 +16,14 @@ import { rememberProject } from '../state/projects.js'
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Build and start the services (all, or the named ones and what they depend on).'
   static override description = 'Exits 0 when every started service is ready (healthy, or started when it has no health check), 1 otherwise with the failing service\'s last log lines.'
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up www1 psql', '<%= config.bin %> up --json', '<%= config.bin %> up --recreate']
+  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up www1 psql', '<%= config.bin %> up --json', '<%= config.bin %> up --recreate', '<%= config.bin %> up --attach']
   static override strict = false
   static override args = { services: Args.string({ description: 'services to start (default: all)' }) }
   static override flags = {
     ...projectFlags,
     ...hostsWriteFlags,
     recreate: Flags.boolean({ description: 'restart services even when their definition did not change' }),
+    attach: Flags.boolean({ char: 'a', description: 'stay attached: print the services\' logs until Ctrl-C, then stop them', exclusive: ['json'] }),
     'no-hosts': Flags.boolean({ description: 'do not write the services\' hostnames into the hosts file' }),
     'skip-verify': Flags.boolean({ description: 'start even if files differ from devenv.lock (not recommended)' }),
   }
@@ -59,6 +61,12 @@ export default class Up extends BaseCommand<typeof Up> {
         details: result.failed.lastLines.map((line) => colors.dim(line)),
         hint: `See \`devenv logs ${result.failed.service}\` for the whole log.`,
       })
+    }
+    if (this.flags.attach) {
+      this.note(colors.dim('attached: Ctrl-C stops the services (`devenv up` without --attach leaves them running)'))
+      await followUntilInterrupted(spec.root, targets, logPrinter(targets))
+      this.note('stopping…')
+      await runtime.stop(spec, targets)
     }
     return result
   }

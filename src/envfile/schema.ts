@@ -9,7 +9,13 @@ import { formatPath, type EnvfileSource, type FieldPath } from './source.js'
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/devenv.schema.json', import.meta.url))
 export const SCHEMA_URL = 'https://unpkg.com/devenv/schema/devenv.schema.json'
 
-let compiled: ValidateFunction | undefined
+/** The validator compiled at build time (scripts/compile-schema.mjs); absent when running from source. */
+const precompiled = await import(new URL('./schema-validator.js', import.meta.url).href).then(
+  (module: { default: ValidateFunction }) => module.default,
+  () => undefined,
+)
+
+let compiled: ValidateFunction | undefined = precompiled
 
 function validator(): ValidateFunction {
   if (!compiled) {

@@ -1,0 +1,29 @@
+import { followLog, type ServiceLogLine } from '../runtime/bundled/log-reader.js'
+import { ProjectPaths } from '../state/paths.js'
+import { colors } from './output.js'
+
+const PALETTE = [colors.cyan, colors.magenta, colors.yellow, colors.green, colors.blue, colors.red]
+
+/** Prints log lines prefixed with their service, each service in its own colour, as Compose does. */
+export function logPrinter(services: string[], options: { timestamps?: boolean } = {}): (line: ServiceLogLine) => void {
+  const width = Math.max(0, ...services.map((name) => name.length))
+  return (line) => {
+    const color = PALETTE[Math.max(0, services.indexOf(line.service)) % PALETTE.length]!
+    const prefix = color(`${line.service.padEnd(width)} |`)
+    const time = options.timestamps ? `${colors.dim(line.time)} ` : ''
+    const text = line.stream === 'devenv' ? colors.dim(`[devenv] ${line.text}`) : line.text
+    process.stdout.write(`${prefix} ${time}${text}\n`)
+  }
+}
+
+/** Follows the services' logs until Ctrl-C (or SIGTERM); resolves then. */
+export async function followUntilInterrupted(root: string, services: string[], print: (line: ServiceLogLine) => void): Promise<void> {
+  const paths = new ProjectPaths(root)
+  const abort = new AbortController()
+  const stop = (): void => abort.abort()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  await Promise.all(services.map((name) => followLog(paths.serviceLog(name), name, print, abort.signal)))
+  process.off('SIGINT', stop)
+  process.off('SIGTERM', stop)
+}

@@ -10,7 +10,7 @@ import { generatedSnapshotName, validateServiceName, validateSnapshotName } from
 import { beginOperation } from './operation.js'
 import type { Quiesce } from './quiesce.js'
 import { partialSnapshotDir } from './recover.js'
-import { copyTree, exists, fsyncPath, removeTree, summarise } from './tree.js'
+import { copyTree, exists, removeTree, summarise, syncTree } from './tree.js'
 
 export interface SaveOptions {
   paths: ProjectPaths
@@ -72,7 +72,7 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
       ...(options.set ? { set: true } : {}),
       entries: summary.entries,
     }
-    await syncFiles(path.join(partial, 'data'), summary.entries)
+    await syncTree(path.join(partial, 'data'), summary.entries)
     writeJsonAtomic(manifestFile(partial), manifest)
     fsyncFolder(partial)
     try {
@@ -91,12 +91,6 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
   } finally {
     removeJournal(paths, service)
   }
-}
-
-/** Durability before publishing: the rename must never expose a snapshot whose bytes are still only in memory. */
-async function syncFiles(root: string, entries: SnapshotManifest['entries']): Promise<void> {
-  for (const entry of entries) if (entry.type !== 'symlink') await fsyncPath(path.join(root, entry.path))
-  await fsyncPath(root)
 }
 
 export function snapshotExists(paths: ProjectPaths, service: string, name: string): boolean {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
+import { execFile } from 'node:child_process'
 import { constants, createReadStream, promises as fs, type Stats } from 'node:fs'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { DevenvError } from '../errors.js'
 
 /**
@@ -114,10 +116,33 @@ export async function fsyncPath(file: string): Promise<void> {
   }
 }
 
+const run = promisify(execFile)
+
+/**
+ * Makes everything written below `root` durable before a rename publishes it. One fsync per
+ * file costs a journal commit each (1,600 files of a PostgreSQL cluster: 1.5 s on ext4), so on
+ * Linux one syncfs(2) of the filesystem does it (coreutils `sync -f`: Node has no binding): it
+ * writes back every dirty page and inode there and commits the journal once, and reports
+ * writeback errors (Linux 5.8+). Elsewhere, or if that fails, every file and folder is fsynced.
+ */
+export async function syncTree(root: string, entries: TreeEntry[]): Promise<void> {
+  if (process.platform === 'linux' && process.env.DEVENV_SNAPSHOT_FSYNC !== 'each') {
+    try {
+      await run('sync', ['-f', root], { timeout: 120_000 })
+      return
+    } catch {
+      // no coreutils sync, or it failed: fall back to fsync, file by file
+    }
+  }
+  await pool(entries.filter((entry) => entry.type === 'file'), (entry) => fsyncPath(path.join(root, entry.path)))
+  const dirs = entries.filter((entry) => entry.type === 'dir').map((entry) => entry.path)
+  for (const dir of [...dirs.reverse(), '']) await fsyncPath(path.join(root, dir))
+}
+
 export interface CopyOptions {
   /** Hash every copied file (the destination's bytes) and return the entries. */
   hash?: boolean
-  /** fsync every file and folder before returning, so a rename that follows publishes durable content. */
+  /** Make every file and folder durable before returning (syncTree), so a rename that follows publishes durable content. */
   durable?: boolean
   /** Called with each file's expected entry (from a manifest) to compare against as it is hashed. */
   expect?: Map<string, TreeEntry>
@@ -164,9 +189,10 @@ export async function copyTree(source: string, target: string, options: CopyOpti
     const to = path.join(target, item.relative)
     await fs.chmod(to, item.stats.mode & 0o7777)
     if (runningAsRoot && (item.stats.uid !== 0 || item.stats.gid !== 0)) await fs.chown(to, item.stats.uid, item.stats.gid)
-    if (options.durable) await fsyncPath(to)
   }
-  return sortEntries(entries)
+  const sorted = sortEntries(entries)
+  if (options.durable) await syncTree(target, sorted)
+  return sorted
 }
 
 function checkAgainst(expected: Map<string, TreeEntry>, found: TreeEntry & { type: 'file' }): void {
@@ -191,7 +217,6 @@ async function copyOneFile(from: string, to: string, stats: Stats, options: Copy
       await handle.writeFile(bytes)
       await handle.chmod(mode)
       if (runningAsRoot && (stats.uid !== 0 || stats.gid !== 0)) await handle.chown(stats.uid, stats.gid)
-      if (options.durable) await handle.datasync()
     } finally {
       await handle.close()
     }
@@ -204,7 +229,6 @@ async function copyOneFile(from: string, to: string, stats: Stats, options: Copy
   const size = (await fs.stat(to)).size
   if (hashed && hashed.size !== size) throw new DevenvError('SNAPSHOT', `${from} changed while it was copied`)
   if (runningAsRoot && (stats.uid !== 0 || stats.gid !== 0)) await fs.chown(to, stats.uid, stats.gid)
-  if (options.durable) await fsyncPath(to)
   return { size, sha256: hashed?.sha256 ?? '' }
 }
 

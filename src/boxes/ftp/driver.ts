@@ -1,16 +1,10 @@
 import { mkdirSync } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { DevenvError } from '../../errors.js'
-import { writeJsonAtomic } from '../../state/atomic.js'
-import type { BoxDriver, ServiceContext } from '../driver.js'
+import type { BoxDriver } from '../driver.js'
+import { NodeProgramBox } from '../node-program.js'
 import type { FtpServerConfig } from './config.js'
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
-
-function configPath(context: ServiceContext): string {
-  return path.join(context.runDir, 'ftp.json')
-}
+const program = new NodeProgramBox(new URL('./main.js', import.meta.url), 'ftp')
 
 /** The ftp box: an FTP server with the declared users, run as a Node program of the package. */
 export const ftpDriver: BoxDriver = {
@@ -29,15 +23,10 @@ export const ftpDriver: BoxDriver = {
       users: settings.users.map((user) => ({ name: user.name, password: user.password, root: user.root })),
     }
     // it holds the users' passwords
-    writeJsonAtomic(configPath(context), config, 0o600)
+    program.writeConfig(context, config, 0o600)
   },
 
   launch(context) {
-    return {
-      command: process.execPath,
-      args: [MAIN],
-      env: { ...context.env, DEVENV_BOX_CONFIG: configPath(context) },
-      cwd: context.dataDir,
-    }
+    return program.launch(context, context.dataDir)
   },
 }

@@ -1,16 +1,11 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { DevenvError } from '../../errors.js'
-import { writeJsonAtomic } from '../../state/atomic.js'
-import type { BoxDriver, ServiceContext } from '../driver.js'
+import type { BoxDriver } from '../driver.js'
+import { NodeProgramBox } from '../node-program.js'
 import type { MailServerConfig } from './config.js'
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
-
-function configPath(context: ServiceContext): string {
-  return path.join(context.runDir, 'mail.json')
-}
+const program = new NodeProgramBox(new URL('./main.js', import.meta.url), 'mail')
 
 /** The mail box: an SMTP catcher with a web page and JSON API, run as a Node program of the package. */
 export const mailDriver: BoxDriver = {
@@ -31,15 +26,10 @@ export const mailDriver: BoxDriver = {
       maxSizeBytes: settings.maxSizeBytes,
       messagesDir,
     }
-    writeJsonAtomic(configPath(context), config)
+    program.writeConfig(context, config)
   },
 
   launch(context) {
-    return {
-      command: process.execPath,
-      args: [MAIN],
-      env: { ...context.env, DEVENV_BOX_CONFIG: configPath(context) },
-      cwd: context.dataDir,
-    }
+    return program.launch(context, context.dataDir)
   },
 }

@@ -21,6 +21,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     warmup: { type: 'string', default: '1' },
     rate: { type: 'string', default: '1000' },
+    // Another build of the lb's main.js (say, a copy of dist/boxes/lb from before a change), run in the same rounds.
+    compare: { type: 'string' },
   },
 })
 const duration = Number(values.duration)
@@ -138,6 +140,13 @@ writeFileSync(
 )
 const lb = await start(process.execPath, [path.join(root, 'dist/boxes/lb/main.js')], { DEVENV_BOX_CONFIG: lbConfig }, /listening on/)
 targets.push({ name: 'devenv lb (2 backends)', url: `http://${lbAddress}:${lbPort}/bench`, pid: lb.pid })
+if (values.compare) {
+  const comparePort = await freePort(lbAddress)
+  const compareConfig = path.join(folder, 'lb-compare.json')
+  writeFileSync(compareConfig, JSON.stringify({ ...JSON.parse(readFileSync(lbConfig, 'utf8')), httpPort: comparePort }))
+  const other = await start(process.execPath, [path.resolve(values.compare)], { DEVENV_BOX_CONFIG: compareConfig }, /listening on/)
+  targets.push({ name: `lb ${values.compare}`, url: `http://${lbAddress}:${comparePort}/bench`, pid: other.pid })
+}
 
 const haproxy = spawnSync('haproxy', ['-v'], { encoding: 'utf8' })
 if (haproxy.status === 0) {
@@ -185,7 +194,7 @@ for (let round = 0; round < rounds; round++) {
     results.get(target.name).push({ ...result, p50: paced.p50, p99: paced.p99 })
     console.error(
       `  round ${round + 1} ${target.name}: ${Math.round(result.rps)} req/s (at saturation p50 ${result.p50} ms, p99 ${result.p99} ms), ` +
-        `at ${rate} req/s p50 ${paced.p50} ms, p99 ${paced.p99} ms${result.cpu ? `, ${result.cpu.toFixed(1)} µs CPU/request` : ''}`,
+        `at ${rate} req/s p50 ${paced.p50} ms, p99 ${paced.p99} ms${result.cpu ? `, ${result.cpu.toFixed(1)} µs CPU/request` : ''}; load ${os.loadavg()[0].toFixed(1)}`,
     )
   }
 }
@@ -198,7 +207,14 @@ const summary = targets.map(({ name }) => {
 const width = Math.max(...summary.map((row) => row.name.length))
 console.log(`${'target'.padEnd(width)}  req/s (median)  p50 ms  p99 ms (at ${rate} req/s)  proxy CPU µs/req`)
 for (const row of summary) console.log(`${row.name.padEnd(width)}  ${String(row.rps).padStart(14)}  ${String(row.p50).padStart(6)}  ${String(row.p99).padStart(20)}  ${row.cpu.padStart(16)}`)
-const [direct, balanced, proxy] = summary
+const [direct, balanced] = summary
+const proxy = summary.find((row) => row.name.startsWith('haproxy'))
+console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}`)
 console.log(`lb added p99 latency over direct at ${rate} req/s: ${(balanced.p99 - direct.p99).toFixed(2)} ms (target < 2 ms)`)
-if (proxy) console.log(`lb throughput vs haproxy: ${((balanced.rps / proxy.rps) * 100).toFixed(0)}% (target ≥ 60%)`)
+if (proxy) {
+  console.log(`lb throughput vs haproxy: ${((balanced.rps / proxy.rps) * 100).toFixed(0)}% (target ≥ 60%)`)
+  // Per round, so that both figures of a ratio come from the same moment of a shared machine.
+  const ratios = results.get(balanced.name).map((run, round) => (run.rps / results.get(proxy.name)[round].rps) * 100)
+  console.log(`  per round: ${ratios.map((ratio) => `${ratio.toFixed(0)}%`).join(', ')}; median ${median(ratios).toFixed(0)}%`)
+}
 process.exit(0)

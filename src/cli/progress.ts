@@ -1,4 +1,4 @@
-import { Listr, ProcessOutput, type ListrTask } from 'listr2'
+import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2'
 import type { ServiceEvent, UpResult } from '../runtime/index.js'
 import { colors } from './output.js'
 
@@ -57,7 +57,8 @@ export async function withServiceProgress(
     concurrent: true,
     exitOnError: false,
     rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr), collapseErrors: false, showErrorMessage: false },
-    fallbackRendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
+    // Not a terminal: one line per change, still on stderr so stdout stays the command's result.
+    fallbackRendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
     fallbackRendererCondition: () => !process.stderr.isTTY,
   })
   const drawing = list.run().catch(() => undefined)

@@ -8,7 +8,7 @@ export { readManifest, type SnapshotInfo, type SnapshotManifest } from './manife
 export { generatedSnapshotName, validateSnapshotName } from './names.js'
 export { quiesceService, type Quiesce, type Resume } from './quiesce.js'
 export { serviceBoxIdentity, type BoxIdentity } from './identity.js'
-export { copyTree, scanTree, summarise, treeChecksum, firstDifference, type TreeEntry, type TreeSummary } from './tree.js'
+export { copyTree, syncTree, scanTree, summarise, treeChecksum, firstDifference, type TreeEntry, type TreeSummary } from './tree.js'
 export { statefulService, statefulNames, snapshotMember, allSnapshotMembers } from './project.js'
 export { beginOperation } from './operation.js'
 export { journalBase, newOperationId, removeJournal } from './journal.js'

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { readJson, writeJsonAtomic } from './atomic.js'
 import { withFileLock } from './lock.js'
@@ -39,8 +40,10 @@ export async function allocateAddresses(root: string, services: readonly string[
     let allocation = table[root]
     if (!allocation) {
       const used = new Set(Object.values(table).map((entry) => entry.block))
+      // Another machine-wide folder (DEVENV_HOME) may have handed out a block: skip blocks in use.
+      const listening = listeningBlocks()
       let block = 1
-      while (used.has(block)) block++
+      while (used.has(block) || listening.has(block)) block++
       allocation = { block, services: {} }
       table[root] = allocation
     }
@@ -57,6 +60,26 @@ export async function allocateAddresses(root: string, services: readonly string[
     if (changed) writeJsonAtomic(tableFile(), table)
     return Object.fromEntries(services.map((service) => [service, `${blockPrefix(allocation.block)}.${allocation.services[service]}`]))
   })
+}
+
+/** Blocks (127.64+.x) on which something listens now, from /proc/net/tcp. */
+function listeningBlocks(): Set<number> {
+  const blocks = new Set<number>()
+  let table: string
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8')
+  } catch {
+    return blocks
+  }
+  for (const line of table.split('\n').slice(1)) {
+    const local = line.trim().split(/\s+/)[1]
+    if (!local) continue
+    // little-endian hex: "0203407F:1F90" is 127.64.3.2
+    const hex = local.split(':')[0]!
+    const octets = [6, 4, 2, 0].map((offset) => Number.parseInt(hex.slice(offset, offset + 2), 16))
+    if (octets[0] === 127 && octets[1]! >= 64) blocks.add((octets[1]! - 64) * 256 + octets[2]!)
+  }
+  return blocks
 }
 
 /** The addresses already allocated to a project, without taking the lock or allocating. */

@@ -23,6 +23,15 @@ export interface BurstOptions {
   maxWaitMs: number
   timers: Timers
   onError(error: unknown): void
+  /** Is the path gone now? (For dropping temporary files: see `transient`.) */
+  isGone?(path: string): boolean
+}
+
+export interface ActionSignals {
+  /** Aborted when the burst is closed (watching stops): a long action should give up. */
+  closed: AbortSignal
+  /** Aborted as well when more changes come while the action runs (they form the next burst). */
+  superseded: AbortSignal
 }
 
 /**
@@ -32,27 +41,69 @@ export interface BurstOptions {
  */
 export class Burst {
   private readonly paths = new Set<string>()
+  /** Paths that did not exist when this burst began: created and deleted again, they changed nothing. */
+  private readonly created = new Set<string>()
+  private readonly droppedBefore = new Set<string>()
   private firstAt: number | undefined
   private timer: unknown
   private running = false
+  private action?: Promise<void>
   private closed = false
+  private readonly closing = new AbortController()
+  private superseding?: AbortController
 
   constructor(
-    private readonly fire: (paths: string[]) => void | Promise<void>,
+    private readonly fire: (paths: string[], signals: ActionSignals) => void | Promise<void>,
     private readonly options: BurstOptions,
   ) {}
 
-  add(changed: string): void {
+  /**
+   * `event` is chokidar's: a path added and then unlinked within one burst (a safe save's temporary
+   * file, a build's scratch file) is dropped, and a burst of nothing but such paths does nothing.
+   */
+  add(changed: string, event?: string): void {
     if (this.closed) return
-    this.paths.add(changed)
+    if ((event === 'unlink' || event === 'unlinkDir') && this.created.has(changed)) {
+      this.created.delete(changed)
+      this.paths.delete(changed)
+    } else {
+      if ((event === 'add' || event === 'addDir') && !this.paths.has(changed)) this.created.add(changed)
+      this.paths.add(changed)
+    }
     this.firstAt ??= this.options.timers.now()
+    if (this.paths.size > 0) this.superseding?.abort()
     this.schedule()
   }
 
-  close(): void {
+  /**
+   * Drops what is pending and resolves once a running action is over, so whoever stops watching
+   * (to stop the service) never races an action that would start it again.
+   */
+  async close(): Promise<void> {
     this.closed = true
     this.cancelTimer()
     this.paths.clear()
+    this.created.clear()
+    this.closing.abort()
+    await this.action
+  }
+
+  /**
+   * Created during the burst (or dropped as such before) and gone by its end: it changed nothing.
+   * Remembering earlier drops matters under load, where chokidar may report a temporary file that a
+   * fast loop of saves keeps recreating as added after its unlink: the next burst then starts with
+   * that unlink, which would otherwise pass for a deleted file.
+   */
+  private transient(changed: string): boolean {
+    if (!this.options.isGone) return false
+    if (!this.options.isGone(changed)) {
+      this.droppedBefore.delete(changed)
+      return false
+    }
+    if (!this.created.has(changed) && !this.droppedBefore.has(changed)) return false
+    if (this.droppedBefore.size >= 1000) this.droppedBefore.clear()
+    this.droppedBefore.add(changed)
+    return true
   }
 
   private schedule(): void {
@@ -70,17 +121,28 @@ export class Burst {
 
   private async flush(): Promise<void> {
     this.timer = undefined
-    if (this.closed || this.paths.size === 0) return
-    const batch = [...this.paths].sort()
+    if (this.closed) return
+    const batch = [...this.paths].filter((changed) => !this.transient(changed)).sort()
     this.paths.clear()
+    this.created.clear()
     this.firstAt = undefined
+    if (batch.length === 0) return
     this.running = true
+    this.superseding = new AbortController()
+    const signals = { closed: this.closing.signal, superseded: AbortSignal.any([this.closing.signal, this.superseding.signal]) }
+    const action = (async () => this.fire(batch, signals))()
+    this.action = action.then(
+      () => undefined,
+      () => undefined,
+    )
     try {
-      await this.fire(batch)
+      await action
     } catch (error) {
       this.options.onError(error)
     } finally {
       this.running = false
+      this.action = undefined
+      this.superseding = undefined
       if (!this.closed && this.paths.size > 0) this.schedule()
     }
   }

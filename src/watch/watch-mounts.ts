@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs'
+import { lstatSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import type { MountSpec, ServiceSpec, WatchAction } from '../envfile/model.js'
@@ -12,6 +12,14 @@ export interface MountChange {
   action: WatchAction
   /** What changed in this burst, relative to the mount's source, sorted, each once. */
   paths: string[]
+  /** Aborted when watching stops (the service is being stopped or replaced): an action should give up. */
+  signal: AbortSignal
+  /**
+   * Aborted as well when the mount changes again while the action runs: waiting for a restart to
+   * become healthy is then pointless (the next burst restarts it again), while a build may as well
+   * finish (the next burst builds again).
+   */
+  superseded: AbortSignal
 }
 
 export interface WatchHandlers {
@@ -65,12 +73,13 @@ export function watchMounts(service: ServiceSpec, handlers: WatchHandlers, optio
 function watchMount(service: string, mount: MountSpec, handlers: WatchHandlers, options: WatchOptions) {
   const reportError = (error: unknown) => handlers.onError?.(asDevenvError(service, mount, error), mount)
   const burst = new Burst(
-    (paths) => handlers.onChange({ service, mount, action: mount.watch, paths }),
+    (paths, signals) => handlers.onChange({ service, mount, action: mount.watch, paths, signal: signals.closed, superseded: signals.superseded }),
     {
       quietMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
       maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
       timers: options.timers ?? realTimers,
       onError: reportError,
+      isGone: (relative) => !lstatSync(path.join(mount.source, relative), { throwIfNoEntry: false }),
     },
   )
   const isIgnored = ignoreTest(mount.source, mount.ignore)
@@ -85,11 +94,11 @@ function watchMount(service: string, mount: MountSpec, handlers: WatchHandlers, 
   })
   // chokidar reports symlinks found during its first walk despite ignoreInitial.
   let scanned = false
-  watcher.on('all', (_event, file) => {
+  watcher.on('all', (event, file) => {
     if (!scanned) return
     // A mount of a single file reports that file by name.
     const relative = path.relative(mount.source, file) || path.basename(file)
-    burst.add(relative.split(path.sep).join('/'))
+    burst.add(relative.split(path.sep).join('/'), event)
   })
   watcher.on('error', reportError)
   const ready = new Promise<void>((resolve) =>
@@ -101,8 +110,7 @@ function watchMount(service: string, mount: MountSpec, handlers: WatchHandlers, 
   return {
     ready,
     close: async () => {
-      burst.close()
-      await watcher.close()
+      await Promise.all([burst.close(), watcher.close()])
     },
   }
 }

@@ -58,6 +58,8 @@ describe('lb driver: config from the envfile, HTTPS with the local CA', () => {
       log: (line) => logged.push(line),
       endpoint: (name) => ({ address: '127.0.0.1', port: (declared) => (declared === 8080 ? backends[name]!.port : declared) }),
       signal: new AbortController().signal,
+      // The runtime knows the other services' specs; so does this test.
+      peer: (name) => spec.services[name],
     }
     const driver = await shippedDriver()
     await driver.prepare!(context)

@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ServiceContext } from '../../src/boxes/driver.js'
 import { postgresDriver, serverTarget } from '../../src/boxes/postgres/driver.js'
+import { maintenanceSettled } from '../../src/boxes/postgres/maintenance.js'
 import { ensureServiceUser } from '../../src/runtime/bundled/users.js'
 import type { DatabaseSpec, ServiceSpec } from '../../src/envfile/model.js'
 
@@ -77,6 +78,7 @@ export async function createHarness(options: { databases: DatabaseSpec[]; settin
     endpoint: () => {
       throw new Error('no other services here')
     },
+    peer: () => undefined,
     runAs: process.getuid?.() === 0 ? ensureServiceUser() : undefined,
     signal: controller.signal,
   }
@@ -136,6 +138,7 @@ export async function createHarness(options: { databases: DatabaseSpec[]; settin
     stop,
     async dispose() {
       await stop()
+      await maintenanceSettled(context.dataDir)
       if (!options.root) rmSync(root, { recursive: true, force: true })
     },
   }

@@ -1,7 +1,9 @@
 import { appendFileSync, existsSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { connect } from '../../src/boxes/postgres/connection.js'
 import { resetDatabase } from '../../src/boxes/postgres/databases.js'
+import { maintain, maintenanceSettled } from '../../src/boxes/postgres/maintenance.js'
 import { connectionTarget, createHarness, type Harness } from './harness.js'
 import { ORDER_COUNT, psql, seedProject } from './project.js'
 
@@ -43,8 +45,11 @@ describe('postgres box: seeding, restart, reset', () => {
     expect(() => psql({ host: other, port: harness.context.port(5432), user: 'shopper', password: project.database.password, database: 'shop' }, 'SELECT 1')).toThrow(/Connection refused|could not connect/)
   })
 
+  const superuser = (sql: string) => psql({ host: harness.context.address, port: harness.context.port(5432), user: 'postgres', password: connectionTarget(harness).superuserPassword, database: 'postgres' }, sql)
+
   test('after a restart on the same data, rows written in between are kept and the seeds do not run again', async () => {
     client("INSERT INTO people (id, name) VALUES (99, 'written between')")
+    const verifier = superuser("SELECT rolpassword FROM pg_authid WHERE rolname = 'shopper'")
     await harness.stop()
     const before = harness.logs.length
     const { bootMs } = await harness.start()
@@ -52,6 +57,41 @@ describe('postgres box: seeding, restart, reset', () => {
     expect(client('SELECT name FROM people WHERE id = 99')).toBe('written between')
     expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
     expect(bootMs).toBeGreaterThan(0)
+    // A start whose passwords did not change writes no role: the verifier (random salt) is the same.
+    expect(superuser("SELECT rolpassword FROM pg_authid WHERE rolname = 'shopper'")).toBe(verifier)
+  })
+
+  test('a database left closed by a reset killed mid-swap is opened again at the next start', async () => {
+    superuser('ALTER DATABASE shop WITH ALLOW_CONNECTIONS false')
+    expect(() => client('SELECT 1')).toThrow(/not currently accepting connections/)
+    await harness.stop()
+    await harness.start()
+    expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
+  })
+
+  test('reset swaps in the spare even with a session open on the database; the upkeep drops the old copy and makes a new spare', async () => {
+    const target = connectionTarget(harness)
+    // The start's own upkeep runs in the background: let it finish, then make sure a spare exists.
+    await maintenanceSettled(harness.context.dataDir)
+    await maintain(target, harness.context.dataDir)
+    const spares = () => superuser("SELECT datname FROM pg_database WHERE datname LIKE 'shop\\_\\_spare\\_%'")
+    const spare = spares()
+    expect(spare).toMatch(/^shop__spare_[0-9a-f]{12}$/)
+    client('DELETE FROM orders')
+    const session = await connect({ ...target }, 'shop')
+    session.on('error', () => {})
+    const outcome = await resetDatabase(target, harness.context.dataDir, project.database, { reseed: false, log: harness.context.log })
+    expect(outcome).toMatchObject({ action: 'cloned', fromSpare: true })
+    expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
+    await expect(session.query('SELECT 1')).rejects.toThrow()
+    await session.end().catch(() => {})
+    expect(spares()).toBe('')
+    expect(superuser("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_discard\\_%'")).toBe('1')
+    const report = await maintain(target, harness.context.dataDir)
+    expect(report.sparesMade).toEqual([spare])
+    expect(report.dropped).toHaveLength(1)
+    expect(spares()).toBe(spare)
+    expect(superuser("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_discard\\_%'")).toBe('0')
   })
 
   test('reset brings back the seeded state from the template, without replaying the seeds', async () => {

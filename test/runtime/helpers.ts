@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -33,6 +33,7 @@ export class RuntimeProject {
     this.home = options.home ?? path.join(this.base, 'home')
     this.hostsFile = path.join(this.base, 'hosts')
     cpSync(path.join(REPO, 'test', 'fixtures', fixture), this.root, { recursive: true })
+    reserveAddressBlock(this.home, this.root)
   }
 
   get env(): Record<string, string | undefined> {
@@ -69,6 +70,23 @@ export class RuntimeProject {
     for (const info of this.processes()) killQuietly(info.pid)
     rmSync(this.base, { recursive: true, force: true })
   }
+}
+
+/**
+ * Address blocks are allocated per machine home, first free block first, so every test with a
+ * fresh home would get 127.64.1.x and collide with other suites running at the same time. A
+ * random block, written where devenv keeps its allocations, keeps concurrent runs apart.
+ */
+function reserveAddressBlock(home: string, root: string): void {
+  const file = path.join(home, 'addresses.json')
+  const table = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { block: number; services: Record<string, number> }>) : {}
+  const used = new Set(Object.values(table).map((entry) => entry.block))
+  let block: number
+  do block = 1000 + Math.floor(Math.random() * 39_000)
+  while (used.has(block))
+  table[root] = { block, services: {} }
+  mkdirSync(home, { recursive: true })
+  writeFileSync(file, JSON.stringify(table))
 }
 
 export interface StatusPort {

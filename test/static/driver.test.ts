@@ -52,6 +52,7 @@ function context(root: string, port: number, spa = false): ServiceContext {
     endpoint: () => {
       throw new Error('not used')
     },
+    peer: () => undefined,
     signal: new AbortController().signal,
   }
 }

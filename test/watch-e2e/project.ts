@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -37,6 +37,12 @@ export class WatchProject {
     this.base = realpathSync(mkdtempSync(path.join(tmpdir(), `devenv-${fixture}-`)))
     this.root = path.join(this.base, 'project')
     cpSync(path.join(REPO, 'test', 'fixtures', fixture), this.root, { recursive: true })
+    // Each machine home hands out loopback blocks from the first one up, so projects of other
+    // homes (other tests on this machine) would get the same addresses: start at a random block.
+    const home = path.join(this.base, 'home')
+    mkdirSync(home, { recursive: true })
+    const block = 2000 + Math.floor(Math.random() * 38_000)
+    writeFileSync(path.join(home, 'addresses.json'), JSON.stringify({ [this.root]: { block, services: {} } }))
   }
 
   get env(): Record<string, string | undefined> {

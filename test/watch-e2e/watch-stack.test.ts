@@ -62,17 +62,19 @@ describe('watched mounts through the supervisor', () => {
 
   it('restart: a burst of 20 saves restarts the app once, with the last save', async () => {
     const before = await restarts()
+    const changesBefore = (await project.notes('api', 'change: ')).length
     for (let save = 1; save <= 20; save++) project.save('app/server.mjs', app(`burst ${save}`))
     await waitFor('the app to answer with the last save', async () => (await apiAnswer()) === 'burst 20')
     await waitFor('the restart to be logged', async () => (await restarts()) > before)
     // Long enough for a second, wrongly split burst to have fired (quiet period 100 ms).
     await sleep(1000)
+    expect((await project.notes('api', 'change: ')).slice(changesBefore)).toEqual([expect.stringMatching(/1 change in .*\(server\.mjs\) → restart$/)])
     expect((await restarts()) - before).toBe(1)
   })
 
   it('changes under .git, node_modules, editor swap files and the mount\'s ignore globs do nothing', async () => {
     const { pid } = await project.service('api')
-    const changesBefore = (await project.notes('api', 'change: ')).length
+    const changesBefore = await project.notes('api', 'change: ')
     mkdirSync(project.file('app/.git/refs'), { recursive: true })
     writeFileSync(project.file('app/.git/HEAD'), 'ref: refs/heads/main\n')
     mkdirSync(project.file('app/node_modules/left-pad'), { recursive: true })
@@ -82,7 +84,7 @@ describe('watched mounts through the supervisor', () => {
     writeFileSync(project.file('app/tmp/cache/entry'), 'cached\n')
     writeFileSync(project.file('app/.server.mjs.swp'), 'vim swap')
     await sleep(1000)
-    expect((await project.notes('api', 'change: ')).length).toBe(changesBefore)
+    expect(await project.notes('api', 'change: ')).toEqual(changesBefore)
     expect((await project.service('api')).pid).toBe(pid)
 
     // The same watcher still acts on a file it should see (the silence above was not a dead watcher).
@@ -120,5 +122,17 @@ describe('watched mounts through the supervisor', () => {
     project.save('app/server.mjs', app('fixed'))
     await waitFor('the fixed app to answer', async () => (await apiAnswer()) === 'fixed', 10_000)
     expect(await project.service('api')).toMatchObject({ state: 'running', health: 'healthy' })
+  })
+
+  it('`down` while a restart still waits for health returns at once and leaves nothing running', async () => {
+    const sick = app('sick').replace("response.end(request.url === '/health'", "if (request.url === '/health') response.statusCode = 503\n  response.end(request.url === '/health'")
+    project.save('app/server.mjs', sick)
+    await waitFor('the sick app to answer', async () => (await apiAnswer()) === 'sick')
+    // It runs but never passes its health check: the restart waits for it (up to 2 minutes).
+    expect((await project.service('api')).health).toBe('starting')
+    const down = await project.run(['down', '--no-hosts'], 20_000)
+    expect(down.exitCode, down.stderr).toBe(0)
+    expect(project.processes()).toEqual([])
+    expect((await project.notes('api', 'restart after the change failed')).length).toBe(1)
   })
 })

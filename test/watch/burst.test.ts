@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Burst, type Timers } from '../../src/watch/burst.js'
+import { Burst, type ActionSignals, type Timers } from '../../src/watch/burst.js'
 
 /** A clock that moves only when the test says so. */
 class ManualClock implements Timers {
@@ -29,14 +29,14 @@ class ManualClock implements Timers {
   }
 }
 
-function setup(quietMs = 50, maxWaitMs = 1000) {
+function setup(quietMs = 50, maxWaitMs = 1000, existing?: Set<string>) {
   const clock = new ManualClock()
   const fired: string[][] = []
   const errors: unknown[] = []
-  let action: (paths: string[]) => void | Promise<void> = (paths) => {
+  let action: (paths: string[], signals: ActionSignals) => void | Promise<void> = (paths) => {
     fired.push(paths)
   }
-  const burst = new Burst((paths) => action(paths), { quietMs, maxWaitMs, timers: clock, onError: (error) => errors.push(error) })
+  const burst = new Burst((paths, signals) => action(paths, signals), { quietMs, maxWaitMs, timers: clock, onError: (error) => errors.push(error), ...(existing ? { isGone: (path: string) => !existing.has(path) } : {}) })
   return { clock, fired, errors, burst, setAction: (next: typeof action) => (action = next) }
 }
 
@@ -119,5 +119,90 @@ describe('Burst', () => {
     burst.add('y')
     await clock.advance(100)
     expect(fired).toEqual([])
+  })
+
+  it('drops a file created and deleted within the burst (a safe save\'s temporary file)', async () => {
+    const { clock, fired, burst } = setup()
+    burst.add('.index.html.tmp', 'add')
+    burst.add('.index.html.tmp', 'change')
+    burst.add('.index.html.tmp', 'unlink')
+    burst.add('index.html', 'change')
+    await clock.advance(100)
+    expect(fired).toEqual([['index.html']])
+  })
+
+  it('does nothing for a burst of only transient files, and still reports a file deleted for real', async () => {
+    const { clock, fired, burst } = setup()
+    burst.add('scratch', 'add')
+    burst.add('scratch', 'unlink')
+    await clock.advance(100)
+    expect(fired).toEqual([])
+    burst.add('server.js', 'unlink')
+    burst.add('server.js', 'add')
+    burst.add('gone.js', 'unlink')
+    await clock.advance(100)
+    expect(fired).toEqual([['gone.js', 'server.js']])
+  })
+
+  it('close() aborts the running action\'s signals and resolves only once the action is over', async () => {
+    const { clock, burst, setAction } = setup()
+    let seen: ActionSignals | undefined
+    let finish = () => {}
+    setAction((_paths, signals) => {
+      seen = signals
+      return new Promise<void>((resolve) => {
+        finish = resolve
+      })
+    })
+    burst.add('server.js')
+    await clock.advance(50)
+    expect(seen?.closed.aborted).toBe(false)
+    let closed = false
+    const closing = burst.close().then(() => (closed = true))
+    expect(seen?.closed.aborted).toBe(true)
+    expect(seen?.superseded.aborted).toBe(true)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(closed).toBe(false)
+    finish()
+    await closing
+    expect(closed).toBe(true)
+  })
+
+  it('a change during the action supersedes it (and forms the next burst); the closed signal stays', async () => {
+    const { clock, burst, setAction, fired } = setup()
+    const seen: ActionSignals[] = []
+    setAction((paths, signals) => {
+      fired.push(paths)
+      seen.push(signals)
+      return new Promise<void>((resolve) => signals.superseded.addEventListener('abort', () => resolve()))
+    })
+    burst.add('server.js')
+    await clock.advance(50)
+    expect(seen[0]!.superseded.aborted).toBe(false)
+    burst.add('server.js')
+    expect(seen[0]!.superseded.aborted).toBe(true)
+    expect(seen[0]!.closed.aborted).toBe(false)
+    await new Promise((resolve) => setImmediate(resolve))
+    await clock.advance(50)
+    expect(fired).toEqual([['server.js'], ['server.js']])
+    expect(seen[1]!.superseded.aborted).toBe(false)
+    await burst.close().catch(() => undefined)
+  })
+
+  it('drops a file created in the burst and gone by its end, also when a later burst reports it out of order', async () => {
+    const existing = new Set(['index.html', 'old.css'])
+    const { clock, fired, burst } = setup(50, 1000, existing)
+    // chokidar, late, saw the temporary file of a save still there: added, but no unlink (yet).
+    burst.add('.index.html.tmp', 'add')
+    burst.add('index.html', 'change')
+    await clock.advance(100)
+    // The unlink comes with the next save; the file is gone, but it never existed before that save.
+    burst.add('.index.html.tmp', 'unlink')
+    burst.add('.index.html.tmp', 'add')
+    burst.add('index.html', 'change')
+    burst.add('old.css', 'unlink')
+    existing.delete('old.css')
+    await clock.advance(100)
+    expect(fired).toEqual([['index.html'], ['index.html', 'old.css']])
   })
 })

@@ -125,6 +125,11 @@ describe('the webapp template, booted with one `devenv up`', () => {
 
     const refused = await execa('curl', ['-sS', '--fail', '--max-time', '15', '--user', '3pg:not-the-password', `${url}/upload.txt`], { reject: false })
     expect(refused.exitCode).not.toBe(0)
+
+    // its health checks (one a second) say QUIT like a real client: no error lines in its log
+    const log = readFileSync(path.join(project.root, '.devenv', 'logs', 'ftp.log'), 'utf8')
+    expect(log).toContain('3pg logged in')
+    expect(log).not.toMatch(/client error/)
   })
 
   it('serves https://www.example.test/ with a certificate of the local CA', async () => {

@@ -3,8 +3,10 @@ import { DevenvError } from '../../errors.js'
 import type { BoxDriver } from '../driver.js'
 import { NodeProgramBox } from '../node-program.js'
 import type { FtpServerConfig } from './config.js'
+import { ftpProbe } from './probe.js'
 
 const program = new NodeProgramBox(new URL('./main.js', import.meta.url), 'ftp')
+const PROBE_TIMEOUT_MS = 2000
 
 /** The ftp box: an FTP server with the declared users, run as a Node program of the package. */
 export const ftpDriver: BoxDriver = {
@@ -28,5 +30,9 @@ export const ftpDriver: BoxDriver = {
 
   launch(context) {
     return program.launch(context, context.dataDir)
+  },
+
+  probe(context) {
+    return ftpProbe(context.address, context.port(context.service.ftp?.port ?? 21), PROBE_TIMEOUT_MS)
   },
 }

@@ -6,6 +6,8 @@ import { ConfinedFileSystem } from './confined-fs.js'
 
 type Log = (line: string) => void
 
+const HANG_UPS = new Set(['ECONNRESET', 'EPIPE'])
+
 /** ftp-srv logs through bunyan, commands and errors included; this box logs its own events instead. */
 const silent = {
   child: () => silent,
@@ -59,6 +61,10 @@ export function createFtpServer(config: FtpServerConfig, log: Log): FtpSrv {
       reject(Object.assign(new Error('Cannot open your folder'), { code: 550 }))
     }
   })
-  server.on('client-error', ({ context, error }) => log(`client error (${context}): ${error.message}`))
+  server.on('client-error', ({ context, error }) => {
+    // a client that hangs up (a port scan, a TCP health check, a closed laptop) is no error of ours
+    if (HANG_UPS.has((error as NodeJS.ErrnoException).code ?? '')) return
+    log(`client error (${context}): ${error.message}`)
+  })
   return server
 }

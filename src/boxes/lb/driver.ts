@@ -1,11 +1,9 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadEnvfile } from '../../envfile/index.js'
 import type { LbSettings, ServiceSpec } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
 import { writeJsonAtomic } from '../../state/atomic.js'
 import { ProjectPaths } from '../../state/paths.js'
-import { issueCertificate } from '../../tls/issue.js'
 import type { BoxDriver, ServiceContext } from '../driver.js'
 import { LB_DEFAULTS, type BackendConfig, type LbConfig } from './config.js'
 
@@ -42,7 +40,7 @@ export async function buildLbConfig(context: LbContext): Promise<LbConfig> {
   const { service } = context
   const settings = service.lb
   if (!settings) throw new DevenvError('BOX', `service ${service.name} has no load balancer settings`)
-  const peers = peerLookup(context)
+  const peers = await peerLookup(context)
   const config: LbConfig = {
     service: service.name,
     address: context.address,
@@ -55,6 +53,9 @@ export async function buildLbConfig(context: LbContext): Promise<LbConfig> {
   if (settings.httpsPort !== undefined) {
     const names = [...service.hostnames, context.address]
     if (service.hostnames.length === 0) names.push('localhost')
+    // loaded here, not at the top: the supervisor imports every driver when it boots, and the
+    // certificate code (node-forge) is only needed once the lb starts
+    const { issueCertificate } = await import('../../tls/issue.js')
     const certificate = await issueCertificate({ names, cacheDir: path.join(new ProjectPaths(context.project.root).dir, 'tls'), home: context.machineHome })
     if (certificate.issued) context.log(`issued a certificate for ${certificate.names.join(', ')}, valid until ${certificate.notAfter.toISOString().slice(0, 10)}`)
     config.https = { port: context.port(settings.httpsPort), certificateFile: certificate.certificateFile, privateKeyFile: certificate.privateKeyFile }
@@ -80,18 +81,16 @@ function backendConfig(service: ServiceSpec, settings: LbSettings, name: string,
   return { name, address: endpoint.address, port, check }
 }
 
-function peerLookup(context: LbContext): (name: string) => ServiceSpec | undefined {
+async function peerLookup(context: LbContext): Promise<(name: string) => ServiceSpec | undefined> {
   if (context.peer) return (name) => context.peer!(name)
-  let services: Record<string, ServiceSpec> | undefined
-  return (name) => {
-    if (!services) {
-      try {
-        services = loadEnvfile({ cwd: context.project.root }).services
-      } catch {
-        // Without the envfile, backend_port still works; backendConfig says what is missing.
-        services = {}
-      }
-    }
-    return services[name]
+  let services: Record<string, ServiceSpec>
+  try {
+    // only without a runtime that knows the peers: the envfile loader (ajv, yaml) stays out of the supervisor's boot
+    const { loadEnvfile } = await import('../../envfile/index.js')
+    services = loadEnvfile({ cwd: context.project.root }).services
+  } catch {
+    // Without the envfile, backend_port still works; backendConfig says what is missing.
+    services = {}
   }
+  return (name) => services[name]
 }

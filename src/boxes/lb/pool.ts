@@ -1,13 +1,17 @@
 import http from 'node:http'
 import type { LbStrategy } from '../../envfile/model.js'
 import type { BackendConfig } from './config.js'
+import { BackendSockets } from './relay/backend-sockets.js'
 
 /** One backend as the balancer sees it: where, whether it is up, how busy, and its keep-alive connections. */
 export class Backend {
   readonly name: string
   readonly address: string
   readonly port: number
+  /** Keep-alive connections of node's HTTP client, for what the relay hands over (bodies, upgrades). */
   readonly agent: http.Agent
+  /** Keep-alive connections of the fast relay. */
+  readonly sockets: BackendSockets
   up = true
   /** Requests in flight: least-conn's measure. */
   active = 0
@@ -24,6 +28,7 @@ export class Backend {
     this.port = config.port
     // LIFO keeps a few hot sockets busy instead of spreading load over many cold ones.
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo', timeout: timeoutMs })
+    this.sockets = new BackendSockets(config.address, config.port)
   }
 }
 
@@ -77,6 +82,9 @@ export class BackendPool {
   }
 
   close(): void {
-    for (const backend of this.backends) backend.agent.destroy()
+    for (const backend of this.backends) {
+      backend.agent.destroy()
+      backend.sockets.close()
+    }
   }
 }

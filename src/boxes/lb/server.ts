@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
-import https from 'node:https'
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
+import tls from 'node:tls'
 import type { LbConfig } from './config.js'
 import { HealthChecker } from './health.js'
 import type { EventLog } from './log.js'
 import { BackendPool } from './pool.js'
 import { Proxy } from './proxy.js'
+import { ClientConnection, type RelayContext } from './relay/client-connection.js'
+import { ExchangeTimeouts } from './relay/timeouts.js'
 
 export interface RunningBalancer {
   /** Bound ports: http, and https when configured. */
@@ -15,19 +17,42 @@ export interface RunningBalancer {
   close(): Promise<void>
 }
 
-/** Starts the balancer of `config`: listeners on its address, health checks, proxy. */
+const KEEP_ALIVE_TIMEOUT_MS = 30_000
+
+/**
+ * Starts the balancer of `config`: listeners on its address, health checks, proxy.
+ *
+ * Connections start on the fast relay (relay/), which handles plain HTTP/1.1 requests without a
+ * body itself. The first request it does not (a body, an upgrade, anything unusual or malformed)
+ * hands the connection to node's HTTP server (proxy.ts), which then serves it to the end.
+ */
 export async function startBalancer(config: LbConfig, log: EventLog): Promise<RunningBalancer> {
   const pool = new BackendPool(config.backends, config.strategy, config.backendTimeoutMs)
   const health = new HealthChecker(pool.backends, { intervalMs: config.healthIntervalMs, fall: config.fall, rise: config.rise, log: (line) => log.info(line) })
   const proxy = new Proxy({ pool, health, log, stickyCookie: config.stickyCookie, backendTimeoutMs: config.backendTimeoutMs })
+  const timeouts = new ExchangeTimeouts(config.backendTimeoutMs)
 
-  const servers: http.Server[] = []
-  const plain = http.createServer({ keepAliveTimeout: 30_000 }, proxy.handleRequest)
-  servers.push(plain)
+  // Never listens: it serves the connections the relay hands over, plain or TLS alike.
+  const fallback = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, proxy.handleRequest)
+  fallback.on('upgrade', proxy.handleUpgrade)
+  fallback.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket))
+  const relay: RelayContext = {
+    pool,
+    health,
+    log,
+    stickyCookie: config.stickyCookie,
+    timeouts,
+    connections: new Set(),
+    handOver: (socket) => fallback.emit('connection', socket),
+  }
+  const accept = (socket: Socket): void => void new ClientConnection(socket, relay, KEEP_ALIVE_TIMEOUT_MS)
+
+  // allowHalfOpen: a client that ends its side after a request still gets the answer.
+  const servers: net.Server[] = [net.createServer({ allowHalfOpen: true }, accept)]
   if (config.https) {
-    const secure = https.createServer(
-      { cert: readFileSync(config.https.certificateFile), key: readFileSync(config.https.privateKeyFile), keepAliveTimeout: 30_000 },
-      proxy.handleRequest,
+    const secure = tls.createServer(
+      { cert: readFileSync(config.https.certificateFile), key: readFileSync(config.https.privateKeyFile), allowHalfOpen: true, ALPNProtocols: ['http/1.1'] },
+      accept,
     )
     // Handshakes that fail (a client that does not trust the CA, a port scan) are the client's business.
     secure.on('tlsClientError', (error: NodeJS.ErrnoException, socket) => {
@@ -36,20 +61,16 @@ export async function startBalancer(config: LbConfig, log: EventLog): Promise<Ru
     })
     servers.push(secure)
   }
-  for (const server of servers) {
-    server.on('upgrade', proxy.handleUpgrade)
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket))
-  }
 
-  const listen = (server: http.Server, port: number): Promise<number> =>
+  const listen = (server: net.Server, port: number): Promise<number> =>
     new Promise((resolve, reject) => {
       server.once('error', reject)
       server.listen({ host: config.address, port }, () => {
         server.off('error', reject)
-        resolve((server.address() as { port: number }).port)
+        resolve((server.address() as net.AddressInfo).port)
       })
     })
-  const httpPort = await listen(plain, config.httpPort)
+  const httpPort = await listen(servers[0]!, config.httpPort)
   const httpsPort = config.https ? await listen(servers[1]!, config.https.port) : undefined
   health.start()
   log.info(
@@ -63,17 +84,18 @@ export async function startBalancer(config: LbConfig, log: EventLog): Promise<Ru
     close: async () => {
       health.stop()
       proxy.closeTunnels()
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve())
-              server.closeIdleConnections()
-              // Requests in flight get a moment to finish; then the connections go.
-              setTimeout(() => server.closeAllConnections(), 1000).unref()
-            }),
-        ),
-      )
+      const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
+      for (const connection of relay.connections) connection.closeWhenIdle()
+      fallback.closeIdleConnections()
+      // Requests in flight get a moment to finish; then the connections go.
+      const deadline = setTimeout(() => {
+        for (const connection of relay.connections) connection.destroy()
+        fallback.closeAllConnections()
+      }, 1000)
+      deadline.unref()
+      await closed
+      clearTimeout(deadline)
+      timeouts.stop()
       pool.close()
     },
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, appendFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { DevenvError } from '../../errors.js'
@@ -104,9 +104,21 @@ function writeHba(pgdata: string, runAs?: ServiceUser): void {
   writeOwned(path.join(pgdata, 'pg_hba.conf'), hba, runAs)
 }
 
+/** Written only when it changed: an atomic write costs two fsyncs, and `prepare` runs on every start. */
 function writeOwned(file: string, content: string, runAs?: ServiceUser): void {
+  if (unchanged(file, content, runAs)) return
   writeFileAtomic(file, content, 0o600)
   if (runAs) chownSync(file, runAs.uid, runAs.gid)
+}
+
+function unchanged(file: string, content: string, runAs?: ServiceUser): boolean {
+  try {
+    const stat = statSync(file)
+    if ((stat.mode & 0o777) !== 0o600 || (runAs && stat.uid !== runAs.uid)) return false
+    return readFileSync(file, 'utf8') === content
+  } catch {
+    return false
+  }
 }
 
 function chownTree(folder: string, runAs: ServiceUser): void {

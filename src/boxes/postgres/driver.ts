@@ -5,7 +5,8 @@ import { serverBinaries, serverMajorVersion } from './binaries.js'
 import { prepareCluster } from './cluster.js'
 import { connect, type ServerTarget } from './connection.js'
 import { initialiseDatabases } from './databases.js'
-import { clusterDir, superuserPassword } from './layout.js'
+import { clusterDir, clusterMajorVersion, superuserPassword } from './layout.js'
+import { maintain } from './maintenance.js'
 
 function settingsOf(context: ServiceContext): PostgresSettings {
   const settings = context.service.postgres
@@ -17,10 +18,15 @@ export function serverTarget(context: ServiceContext): ServerTarget {
   return { host: context.address, port: context.port(settingsOf(context).port), superuserPassword: superuserPassword(context.dataDir) }
 }
 
+/** When the current start of each data folder began, for the "ready in" line of the log. */
+const startBegan = new Map<string, number>()
+
 async function prepare(context: ServiceContext): Promise<void> {
+  startBegan.set(context.dataDir, performance.now())
   const settings = settingsOf(context)
   if (settings.version) {
-    const bundled = serverMajorVersion()
+    // The cluster's PG_VERSION says it without running the server binary (a process spawn per start).
+    const bundled = clusterMajorVersion(context.dataDir) ?? serverMajorVersion()
     if (Number.parseInt(settings.version, 10) !== bundled) context.log(`postgres: version ${settings.version} was asked for; the bundled server is PostgreSQL ${bundled}`)
   }
   await prepareCluster({
@@ -72,10 +78,23 @@ async function probe(context: ServiceContext): Promise<ProbeResult> {
 async function initialise(context: ServiceContext): Promise<void> {
   const target = serverTarget(context)
   await waitForServer(target, context.signal)
-  const outcomes = await initialiseDatabases(target, context.dataDir, settingsOf(context).databases, context.log)
+  let outcomes
+  try {
+    outcomes = await initialiseDatabases(target, context.dataDir, settingsOf(context).databases, context.log)
+  } finally {
+    // Leftovers of resets (copies to drop) and the spares for the next ones, after `up` has returned.
+    void maintain(target, context.dataDir).then(
+      (report) => {
+        if (report.sparesMade.length || report.dropped.length) context.log(`postgres: background upkeep: ${[...report.sparesMade.map((name) => `cloned ${name}`), ...report.dropped.map((name) => `dropped ${name}`)].join(', ')}`)
+      },
+      () => {},
+    )
+  }
   for (const outcome of outcomes) {
     if (outcome.action !== 'kept') context.log(`postgres: database ${outcome.database} ${outcome.action} (${outcome.seedFiles} seed file(s), ${outcome.durationMs} ms)`)
   }
+  const began = startBegan.get(context.dataDir)
+  if (began !== undefined) context.log(`postgres: ready, every database present, ${Math.round(performance.now() - began)} ms after prepare began`)
 }
 
 export async function waitForServer(target: ServerTarget, signal?: AbortSignal, timeoutMs = 60_000): Promise<void> {
@@ -89,7 +108,8 @@ export async function waitForServer(target: ServerTarget, signal?: AbortSignal, 
       return
     } catch (error) {
       lastError = error
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      // A warm server accepts connections some 20-50 ms after its spawn: poll finely.
+      await new Promise((resolve) => setTimeout(resolve, 10))
     }
   }
   throw new DevenvError('HEALTH_TIMEOUT', `postgres did not accept connections at ${target.host}:${target.port} within ${timeoutMs / 1000} s: ${(lastError as Error)?.message}`)

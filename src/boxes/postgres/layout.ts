@@ -27,6 +27,15 @@ export function clusterExists(dataDir: string): boolean {
   return existsSync(path.join(clusterDir(dataDir), 'PG_VERSION'))
 }
 
+/** The major version the cluster was made by (its PG_VERSION file), or undefined before initdb. */
+export function clusterMajorVersion(dataDir: string): number | undefined {
+  try {
+    return Number.parseInt(readFileSync(path.join(clusterDir(dataDir), 'PG_VERSION'), 'utf8'), 10)
+  } catch {
+    return undefined
+  }
+}
+
 /** The superuser password, created on first use. */
 export function superuserPassword(dataDir: string): string {
   const stored = readJson<{ password?: string }>(superuserFile(dataDir))

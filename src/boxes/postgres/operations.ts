@@ -12,6 +12,7 @@ import { findClientTool } from './binaries.js'
 import { quoteIdentifier, withConnection, type ServerTarget } from './connection.js'
 import { dropDatabase, resetDatabase, type DatabaseOutcome } from './databases.js'
 import { readSuperuserPassword, SUPERUSER } from './layout.js'
+import { startMaintenance } from './maintenance.js'
 import { runSeedFile } from './seeder.js'
 
 /** A postgres service of the project and one of its databases, resolved from command arguments. */
@@ -53,14 +54,29 @@ function dataDirOf(spec: EnvSpec, ref: DatabaseRef): string {
   return new ProjectPaths(spec.root).serviceData(ref.service.name)
 }
 
-/** `db reset`: back to the seeded state, from the template (seeds run again only if they changed). */
-export function reset(spec: EnvSpec, ref: DatabaseRef, log: (line: string) => void): Promise<DatabaseOutcome> {
-  return resetDatabase(serverTargetOf(spec, ref), dataDirOf(spec, ref), ref.database, { reseed: false, log })
+/**
+ * `db reset`: back to the seeded state, from the template (seeds run again only if they
+ * changed). Returns once the fresh copy is in place; dropping the old copy and cloning the next
+ * spare go on in a detached process.
+ */
+export async function reset(spec: EnvSpec, ref: DatabaseRef, log: (line: string) => void): Promise<DatabaseOutcome> {
+  return restoreThenMaintain(spec, ref, { reseed: false, log })
 }
 
 /** `db seed`: the seeds run again into a fresh database (a failure leaves the current database as it is). */
-export function seed(spec: EnvSpec, ref: DatabaseRef, log: (line: string) => void): Promise<DatabaseOutcome> {
-  return resetDatabase(serverTargetOf(spec, ref), dataDirOf(spec, ref), ref.database, { reseed: true, log })
+export async function seed(spec: EnvSpec, ref: DatabaseRef, log: (line: string) => void): Promise<DatabaseOutcome> {
+  return restoreThenMaintain(spec, ref, { reseed: true, log })
+}
+
+async function restoreThenMaintain(spec: EnvSpec, ref: DatabaseRef, options: { reseed: boolean; log: (line: string) => void }): Promise<DatabaseOutcome> {
+  const target = serverTargetOf(spec, ref)
+  const dataDir = dataDirOf(spec, ref)
+  try {
+    return await resetDatabase(target, dataDir, ref.database, options)
+  } finally {
+    // Also after a failure: a failed seed may leave a copy aside to drop.
+    startMaintenance(target, dataDir)
+  }
 }
 
 export type DumpFormat = 'plain' | 'gzip' | 'custom'
@@ -182,4 +198,14 @@ export function connectionUrl(spec: EnvSpec, serviceName: string, databaseName?:
   }
   const password = options.showSecrets ? encodeURIComponent(ref.database.password) : '****'
   return `postgresql://${encodeURIComponent(ref.database.user)}:${password}@${host}:${port}/${encodeURIComponent(ref.database.name)}`
+}
+
+/**
+ * The connection URL of every database of a postgres service (for `devenv status`), password
+ * masked unless `showSecrets`. Empty for a service that is not a postgres box.
+ */
+export function databaseUrls(spec: EnvSpec, serviceName: string, options: { showSecrets?: boolean } = {}): string[] {
+  const service = spec.services[serviceName]
+  if (service?.kind !== 'postgres' || !service.postgres) return []
+  return service.postgres.databases.map((database) => connectionUrl(spec, serviceName, database.name, options))
 }

@@ -5,8 +5,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
 import { DevenvError } from '../../errors.js'
-import { fsyncFolder } from '../../state/atomic.js'
-import { treeChecksum, type TreeEntry } from '../../snapshots/index.js'
+import { fsyncFolder, writeJsonAtomic } from '../../state/atomic.js'
+import { syncTree, treeChecksum, type TreeEntry } from '../../snapshots/index.js'
 import { isBuiltinBox } from '../catalog.js'
 import { BOX_FORMAT, summaryOf, type BoxRecord, type BoxSummary } from './record.js'
 import { formatRef, isValidBoxName, isValidTag, type CommittedRef } from './refs.js'
@@ -255,7 +255,6 @@ async function walkArchive(file: string, limits: ImportLimits, into?: string): P
       try {
         const found = await hashBody(body, handle ? async (piece) => void (await handle.write(piece)) : undefined)
         if (found.size !== entry.size || found.sha256 !== entry.sha256) throw refused(file, `${header.path} does not match its sha256 in the manifest`)
-        if (handle) await handle.sync()
       } finally {
         await handle?.close()
       }
@@ -315,7 +314,9 @@ export async function importBox(file: string, options: { replace?: boolean; limi
     const again = await walkArchive(source, limits, work)
     if (again.checksum !== record.checksum) throw refused(source, 'the archive changed while it was imported')
     await applyModes(path.join(work, 'data'), record)
-    await fs.writeFile(path.join(work, 'box.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 })
+    // Durable before publishBox renames it into the store: one syncfs, not one fsync per file.
+    await syncTree(path.join(work, 'data'), record.entries)
+    writeJsonAtomic(path.join(work, 'box.json'), record, 0o600)
     await publishBox(work, ref, options.replace)
   } catch (error) {
     await fs.rm(work, { recursive: true, force: true })

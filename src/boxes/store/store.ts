@@ -5,7 +5,7 @@ import { DevenvError } from '../../errors.js'
 import type { BoxKind, BoxRef, ServiceSpec } from '../../envfile/model.js'
 import { fsyncFolder, readJson, writeJsonAtomic } from '../../state/atomic.js'
 import { machineHome } from '../../state/paths.js'
-import { copyTree, scanTree, summarise, treeChecksum, type Quiesce } from '../../snapshots/index.js'
+import { copyTree, summarise, treeChecksum, type Quiesce, type TreeEntry } from '../../snapshots/index.js'
 import { BOX_FORMAT, recipeOf, summaryOf, type BoxRecord, type BoxSummary } from './record.js'
 import { DEFAULT_TAG, formatRef, isValidBoxName, isValidTag, type CommittedRef } from './refs.js'
 import { randomBytes } from 'node:crypto'
@@ -133,13 +133,15 @@ export async function commitBox(options: CommitOptions): Promise<BoxSummary> {
   }
   const work = await makeWorkDir()
   try {
+    let copied: TreeEntry[]
     const resume = await options.quiesce()
     try {
-      await copyTree(options.dataDir, path.join(work, 'data'))
+      // Hashed as it is copied (one read, not two); durable before publishBox renames it into the store.
+      copied = await copyTree(options.dataDir, path.join(work, 'data'), { hash: true, durable: true })
     } finally {
       await resume()
     }
-    const summary = summarise(await scanTree(path.join(work, 'data')))
+    const summary = summarise(copied)
     const box = options.service.box
     const record: BoxRecord = {
       format: BOX_FORMAT,

@@ -6,7 +6,7 @@ import { reset, resolveDatabase } from '../../boxes/postgres/operations.js'
 export default class DbReset extends BaseCommand<typeof DbReset> {
   static override summary = 'Bring a database back to its freshly seeded state, fast.'
   static override description =
-    'Recreates the database from the seeded template kept since the last seeding, so the seeds do not run again. When the seed files changed since then, they run again and the template is rebuilt. Connections to the database are closed.'
+    'Swaps in a ready copy of the seeded template kept since the last seeding (a rename: fast whatever the size), so the seeds do not run again; the old copy is dropped and the next spare copy made in the background. When the seed files changed since then, they run again and the template is rebuilt. Connections to the database are closed.'
   static override examples = ['<%= config.bin %> db reset psql', '<%= config.bin %> db reset psql --db skel', '<%= config.bin %> db reset psql --json']
   static override args = { service: Args.string({ description: 'postgres service (default: the only one)' }) }
   static override flags = { ...projectFlags, db: Flags.string({ description: 'database (default: the first the service declares)', helpValue: 'NAME' }) }

@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
+import { StringDecoder } from 'node:string_decoder'
 
 /** Where a log line came from: the service's stdout or stderr, or devenv itself (starts, exits, health). */
 export type LogStream = 'out' | 'err' | 'devenv'
@@ -29,6 +30,8 @@ export class LogWriter {
   private fd: number
   private size: number
   private readonly partial: Record<'out' | 'err', string> = { out: '', err: '' }
+  // A pipe read may end inside a multi-byte character; each stream's decoder keeps those bytes.
+  private readonly decoders = { out: new StringDecoder('utf8'), err: new StringDecoder('utf8') }
 
   constructor(
     readonly file: string,
@@ -42,7 +45,7 @@ export class LogWriter {
 
   /** A chunk of a child's output: whole lines are written, a trailing partial line waits for the rest. */
   chunk(stream: 'out' | 'err', data: Buffer | string): void {
-    const text = this.partial[stream] + data.toString()
+    const text = this.partial[stream] + (typeof data === 'string' ? data : this.decoders[stream].write(data))
     const lines = text.split('\n')
     this.partial[stream] = lines.pop() ?? ''
     if (this.partial[stream].length > 64 * 1024) {

@@ -110,6 +110,12 @@ export async function planPorts(service: string, address: string, declared: read
         hint: holder ? `Stop that process (kill ${holder.pid}), or change the port in devenv.yaml.` : 'Stop whatever listens there, or change the port in devenv.yaml.',
       })
     }
+    if (check === 'no-address' && !shared) {
+      // No port can be had there either; the caller decides whether to move the service to 127.0.0.1.
+      throw new DevenvError('RUNTIME', `service ${service}: cannot listen on ${address}: the address is not available on this machine`, {
+        hint: 'On Linux every 127.x.y.z address works; elsewhere add a loopback alias (macOS: sudo ifconfig lo0 alias ' + address + ').',
+      })
+    }
     const bound = await freePort(address)
     const reason = shared ? 'services share 127.0.0.1 on this system' : check === 'denied' ? `port ${port} is privileged and devenv is not root` : `${address}:${port} cannot be bound`
     plans.push({ declared: port, bound, address, note: `${reason}: ${port} is served on ${address}:${bound}` })

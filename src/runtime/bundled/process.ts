@@ -32,6 +32,9 @@ export class ManagedProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.done = true
+        // Whatever the leader started dies with it (as in a container whose pid 1 exits): a child
+        // left behind would hold the service's ports and outlive `down`.
+        killGroupRemains(this.pid)
         resolve({ code, signal })
       })
       this.child.once('error', (error) => {
@@ -80,6 +83,20 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
     } catch {
       return false
     }
+  }
+}
+
+/**
+ * SIGKILLs what is left of a process group whose leader has exited. Only the group is signalled,
+ * never the pid itself: the kernel does not reuse a pid while its group has members, but may once
+ * the leader is reaped.
+ */
+function killGroupRemains(pgid: number): void {
+  if (pgid <= 0) return
+  try {
+    process.kill(-pgid, 'SIGKILL')
+  } catch {
+    // the group is empty
   }
 }
 

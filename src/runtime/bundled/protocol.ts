@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder'
 import type { EnvSpec } from '../../envfile/model.js'
 import type { ServiceEvent, UpOptions, UpResult } from '../runtime.js'
 import type { ServiceState } from '../../state/project-state.js'
@@ -27,11 +28,13 @@ export function encode(message: Request | Reply): string {
 /** Splits a stream of bytes into JSON messages. */
 export class MessageReader<T> {
   private buffer = ''
+  // A chunk may end inside a multi-byte character; the decoder keeps its first bytes for the next one.
+  private readonly decoder = new StringDecoder('utf8')
 
   constructor(private readonly onMessage: (message: T) => void) {}
 
   push(chunk: Buffer | string): void {
-    this.buffer += chunk.toString()
+    this.buffer += typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
     let newline = this.buffer.indexOf('\n')
     while (newline >= 0) {
       const line = this.buffer.slice(0, newline)

@@ -119,7 +119,8 @@ export class SupervisedService {
       await this.launch(onPhase)
     } catch (error) {
       this.wanted = false
-      await this.closeForwarders()
+      // It may have been spawned already (a published port taken): a failed service must not run on.
+      await this.halt()
       const message = error instanceof Error ? error.message : String(error)
       this.note(`failed to start: ${message}`)
       this.set({ state: 'failed', message })

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import type { Endpoint } from '../../boxes/driver.js'
 import { driverFor } from '../../boxes/registry.js'
@@ -6,6 +6,7 @@ import { startLayers, stopLayers, withDependencies } from '../../engine/graph.js
 import type { EnvSpec } from '../../envfile/model.js'
 import { DevenvError, isDevenvError } from '../../errors.js'
 import { allocateAddresses } from '../../state/addresses.js'
+import { ProjectPaths } from '../../state/paths.js'
 import { writeProjectState, type ServiceState } from '../../state/project-state.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import type { ServiceEvent, UpOptions, UpResult } from '../runtime.js'
@@ -47,6 +48,10 @@ export class Supervisor {
       this.server!.listen(this.socketPath, resolve)
     })
     this.writeState()
+    // A project folder deleted while its stack runs (rm -rf, a test's cleanup) ends the supervisor.
+    setInterval(() => {
+      if (!existsSync(new ProjectPaths(this.spec.root).dir)) void this.shutdown().finally(this.onExit)
+    }, 5000).unref()
   }
 
   private accept(connection: net.Socket): void {
@@ -193,8 +198,9 @@ export class Supervisor {
     const targets = names.length ? names.filter((name) => this.services.has(name)) : known
     const layers = stopLayers(this.specFor(known), targets)
     for (const layer of layers) {
-      await Promise.all(layer.map(async (name) => {
-        await this.unwatch(name)
+      // One service failing to stop cleanly must not keep the others running.
+      await Promise.allSettled(layer.map(async (name) => {
+        await this.unwatch(name).catch(() => undefined)
         await this.services.get(name)!.stop()
       }))
     }
@@ -249,7 +255,7 @@ export class Supervisor {
         service.note(`restart after the change failed: ${error instanceof Error ? error.message : String(error)} (its log is kept; fix the file and save again)`)
       }
     } else if (change.action.kind === 'command') {
-      const result = await runWatchCommand(change.action.command, { cwd: service.spec.workdir, env: service.environment(), log: (line) => service.note(`watch: ${line}`) })
+      const result = await runWatchCommand(change.action.command, { cwd: service.spec.workdir, env: service.environment(), log: (line) => service.note(`watch: ${line}`), signal: change.signal })
       service.note(`watch command ${result.ok ? 'done' : `failed (exit ${result.exitCode ?? result.signal})`} in ${result.durationMs} ms`)
     }
   }
@@ -317,6 +323,11 @@ export class Supervisor {
   private writeStateNow(alive: boolean): void {
     if (this.stateTimer) clearTimeout(this.stateTimer)
     this.stateTimer = undefined
+    if (!existsSync(new ProjectPaths(this.spec.root).dir)) {
+      // The project folder was deleted under us: nothing to write to, and nobody left to serve.
+      if (alive) void this.shutdown().finally(this.onExit)
+      return
+    }
     writeProjectState({
       project: this.spec.name,
       root: this.spec.root,

@@ -39,11 +39,11 @@ export function parseRequestHead(buffer: Buffer): RequestHeadResult {
   const end = buffer.indexOf('\r\n\r\n')
   if (end < 0) {
     // A head that cannot end well here: too big, or with bare LF line ends that only node's parser judges.
-    if (buffer.length > MAX_REQUEST_HEAD || BARE_LF.test(buffer.latin1Slice(0, buffer.length))) return 'fallback'
+    if (buffer.length > MAX_REQUEST_HEAD || BARE_LF.test(buffer.toString('latin1'))) return 'fallback'
     return 'incomplete'
   }
   if (end + 4 > MAX_REQUEST_HEAD) return 'fallback'
-  const head = buffer.latin1Slice(0, end)
+  const head = buffer.toString('latin1', 0, end)
   if (FORBIDDEN.test(head)) return 'fallback'
   const lines = head.split('\r\n')
   const requestLine = REQUEST_LINE.exec(lines[0]!)

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type pg from 'pg'
+import { withFileLock } from '../../state/lock.js'
+import { withConnection, type ServerTarget } from './connection.js'
+import { readMarker } from './layout.js'
+import { discardPrefix, spareName, sparePrefix } from './names.js'
+import { cloneTemplate, databasesStartingWith, dropDatabase, isUsableSpare } from './swap.js'
+
+export interface MaintenanceReport {
+  sparesMade: string[]
+  dropped: string[]
+}
+
+/**
+ * The slow half of a reset, done after it has returned: clone the next spare from each seeded
+ * template (so the next reset is only a rename), then drop the copies renamed aside. Safe to
+ * kill at any point (a CREATE or DROP DATABASE that does not finish leaves no database under
+ * the user's name; a half-dropped discard is dropped again next time) and to run beside a
+ * reset (PostgreSQL's own locks order them). One at a time per service.
+ */
+export function maintain(target: ServerTarget, dataDir: string): Promise<MaintenanceReport> {
+  const run = maintainLocked(target, dataDir)
+  const settled = run.then(
+    () => {},
+    () => {},
+  )
+  inProcess.set(dataDir, [...(inProcess.get(dataDir) ?? []), settled])
+  void settled.then(() => inProcess.set(dataDir, (inProcess.get(dataDir) ?? []).filter((entry) => entry !== settled)))
+  return run
+}
+
+const inProcess = new Map<string, Promise<void>[]>()
+
+/** Resolves when every maintenance this process started on `dataDir` has finished (for tests and benchmarks). */
+export async function maintenanceSettled(dataDir: string): Promise<void> {
+  await Promise.all(inProcess.get(dataDir) ?? [])
+}
+
+async function maintainLocked(target: ServerTarget, dataDir: string): Promise<MaintenanceReport> {
+  const report: MaintenanceReport = { sparesMade: [], dropped: [] }
+  await withFileLock(path.join(dataDir, 'maintenance'), () =>
+    withConnection(target, 'postgres', async (admin) => {
+      // A reset may run meanwhile and use up the spare or leave a new discard: go round until quiet.
+      for (let pass = 0; pass < 5; pass++) {
+        const before = report.sparesMade.length + report.dropped.length
+        for (const [database, seeded] of Object.entries(readMarker(dataDir).databases)) {
+          await makeSpare(admin, database, seeded.template, report)
+          await dropLeftovers(admin, database, seeded.template, report)
+        }
+        if (report.sparesMade.length + report.dropped.length === before) break
+      }
+    }),
+  )
+  return report
+}
+
+async function makeSpare(admin: pg.Client, database: string, template: string, report: MaintenanceReport): Promise<void> {
+  const { rows } = await admin.query<{ datistemplate: boolean }>('SELECT datistemplate FROM pg_database WHERE datname = $1', [template])
+  if (!rows[0]?.datistemplate) return
+  const spare = spareName(database, template)
+  if (await isUsableSpare(admin, spare)) return
+  await dropDatabase(admin, spare)
+  try {
+    await cloneTemplate(admin, template, spare)
+    report.sparesMade.push(spare)
+  } catch (error) {
+    // Another maintenance made it meanwhile (duplicate name): fine.
+    if ((error as { code?: string }).code !== '42P04') throw error
+  }
+}
+
+async function dropLeftovers(admin: pg.Client, database: string, template: string, report: MaintenanceReport): Promise<void> {
+  const wantedSpare = spareName(database, template)
+  const stale = [...(await databasesStartingWith(admin, discardPrefix(database))), ...(await databasesStartingWith(admin, sparePrefix(database))).filter((name) => name !== wantedSpare)]
+  for (const name of stale) {
+    await dropDatabase(admin, name)
+    report.dropped.push(name)
+  }
+}
+
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'maintenance-main.js')
+
+/**
+ * Runs `maintain` in a detached process, so the command that asked for it returns at once.
+ * The process finds the superuser password in the data folder itself (never in its arguments).
+ */
+export function startMaintenance(target: ServerTarget, dataDir: string): void {
+  const child = spawn(process.execPath, [MAIN, dataDir, target.host, String(target.port)], { cwd: dataDir, detached: true, stdio: 'ignore' })
+  child.on('error', () => {})
+  child.unref()
+}

@@ -1,0 +1,100 @@
+import type pg from 'pg'
+import { quoteIdentifier } from './connection.js'
+import { discardName } from './names.js'
+
+/**
+ * How a clone of a template is made. Measured by bench/postgres.mjs (docs/benchmarks.md, 143 MB):
+ * WAL_LOG writes the whole copy through the WAL and leaves it dirty in shared buffers, so the
+ * next DROP DATABASE (which forces an immediate checkpoint) writes it all out again: clone + drop
+ * of the replaced copy took 2.4 s in the background. FILE_COPY copies the files (two checkpoints
+ * of its own): 0.86 s for the same work. The clone time alone is within noise of each other.
+ */
+export const CLONE_STRATEGY = 'FILE_COPY'
+
+const ident = quoteIdentifier
+
+/** A clone of `template` that nobody can connect to until it is swapped in. */
+export async function cloneTemplate(admin: pg.Client, template: string, name: string): Promise<void> {
+  const { rows } = await admin.query<{ owner: string }>('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [template])
+  const owner = rows[0]?.owner
+  await admin.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(template)}${owner ? ` OWNER ${ident(owner)}` : ''} STRATEGY ${CLONE_STRATEGY} ALLOW_CONNECTIONS false`)
+}
+
+/**
+ * Puts `replacement` (complete, closed to connections) in the place of `live` by renaming, so
+ * the user's name always holds a whole database: the old one until the commit, the new one
+ * after. The old one is renamed aside (returned) for a background drop: DROP DATABASE forces
+ * an immediate checkpoint and costs seconds on a database the user changed.
+ *
+ * Steps, and what a kill at each leaves: (1) `live` closed to new connections — a kill here
+ * leaves it closed, which `reopenClosedDatabases` undoes at the next start or reset; (2) its
+ * sessions terminated; (3) one transaction renames both and opens the new one — all or nothing.
+ */
+export async function swapIn(admin: pg.Client, replacement: string, live: string): Promise<string | undefined> {
+  if (!(await databaseExists(admin, live))) {
+    await inTransaction(admin, [`ALTER DATABASE ${ident(replacement)} RENAME TO ${ident(live)}`, `ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`])
+    return undefined
+  }
+  const discard = discardName(live)
+  await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS false`)
+  try {
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [live])
+    // RENAME waits (up to 5 s) for the terminated sessions to be gone.
+    await inTransaction(admin, [
+      `ALTER DATABASE ${ident(live)} RENAME TO ${ident(discard)}`,
+      `ALTER DATABASE ${ident(replacement)} RENAME TO ${ident(live)}`,
+      `ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`,
+    ])
+  } catch (error) {
+    await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`).catch(() => {})
+    throw error
+  }
+  return discard
+}
+
+/** Renames a database out of the way for the background drop (instant, unlike DROP). */
+export async function discard(admin: pg.Client, name: string, live: string): Promise<void> {
+  await admin.query(`ALTER DATABASE ${ident(name)} RENAME TO ${ident(discardName(live))}`)
+}
+
+/** Undoes a swap killed between closing the database and the renames: the user's database accepts connections again. */
+export async function reopenClosedDatabases(admin: pg.Client, names: string[]): Promise<string[]> {
+  const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1) AND NOT datallowconn AND datconnlimit <> -2', [names])
+  for (const { datname } of rows) await admin.query(`ALTER DATABASE ${ident(datname)} WITH ALLOW_CONNECTIONS true`)
+  return rows.map((row) => row.datname)
+}
+
+async function inTransaction(admin: pg.Client, statements: string[]): Promise<void> {
+  await admin.query('BEGIN')
+  try {
+    for (const statement of statements) await admin.query(statement)
+    await admin.query('COMMIT')
+  } catch (error) {
+    await admin.query('ROLLBACK').catch(() => {})
+    throw error
+  }
+}
+
+export async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
+  const { rows } = await admin.query<{ datistemplate: boolean }>('SELECT datistemplate FROM pg_database WHERE datname = $1', [name])
+  if (!rows[0]) return
+  if (rows[0].datistemplate) await admin.query(`ALTER DATABASE ${ident(name)} WITH IS_TEMPLATE false`)
+  await admin.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)
+}
+
+export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+  return (rowCount ?? 0) > 0
+}
+
+/** Names of existing databases starting with `prefix`. */
+export async function databasesStartingWith(admin: pg.Client, prefix: string): Promise<string[]> {
+  const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname', [prefix])
+  return rows.map((row) => row.datname)
+}
+
+/** A spare is usable when it exists, is closed to connections (untouched) and is not a half-dropped database. */
+export async function isUsableSpare(admin: pg.Client, name: string): Promise<boolean> {
+  const { rows } = await admin.query<{ usable: boolean }>('SELECT NOT datallowconn AND datconnlimit <> -2 AS usable FROM pg_database WHERE datname = $1', [name])
+  return rows[0]?.usable === true
+}

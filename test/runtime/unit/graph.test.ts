@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import { parseEnvfile } from '../../../src/envfile/index.js'
+import { checkNames, startLayers, stopLayers, withDependencies, withDependents } from '../../../src/engine/graph.js'
+import { DevenvError } from '../../../src/errors.js'
+
+// lb → www1, www2 → psql; mail alone; worker → psql (condition started)
+const spec = parseEnvfile(
+  '/nonexistent/devenv-graph/devenv.yaml',
+  `
+name: graph
+services:
+  lb: { command: "true", depends_on: [www1, www2] }
+  www1: { command: "true", depends_on: [psql] }
+  www2: { command: "true", depends_on: [psql] }
+  psql: { command: "true" }
+  mail: { command: "true" }
+  worker: { command: "true", depends_on: { psql: { condition: started } } }
+`,
+  { variables: {} },
+)
+const sorted = (layers: string[][]): string[][] => layers.map((layer) => [...layer].sort())
+
+describe('dependency graph', () => {
+  it('start layers: each depends only on earlier ones; independent services share a layer', () => {
+    expect(sorted(startLayers(spec, Object.keys(spec.services)))).toEqual([['mail', 'psql'], ['worker', 'www1', 'www2'], ['lb']])
+  })
+
+  it('stop layers are the reverse: dependents first', () => {
+    expect(sorted(stopLayers(spec, Object.keys(spec.services)))).toEqual([['lb'], ['worker', 'www1', 'www2'], ['mail', 'psql']])
+  })
+
+  it('withDependencies adds what the named services need, transitively, and only that', () => {
+    expect(withDependencies(spec, ['lb']).sort()).toEqual(['lb', 'psql', 'www1', 'www2'])
+    expect(withDependencies(spec, ['www1'])).toEqual(['www1', 'psql'].sort((a, b) => Object.keys(spec.services).indexOf(a) - Object.keys(spec.services).indexOf(b)))
+    expect(withDependencies(spec, []).length).toBe(6)
+  })
+
+  it('withDependents adds what must stop with the named services', () => {
+    expect(withDependents(spec, ['psql']).sort()).toEqual(['lb', 'psql', 'worker', 'www1', 'www2'])
+    expect(withDependents(spec, ['mail'])).toEqual(['mail'])
+  })
+
+  it('layers of a subset ignore dependencies outside it', () => {
+    expect(sorted(startLayers(spec, ['lb', 'mail']))).toEqual([['lb', 'mail']])
+  })
+
+  it('an unknown name is a usage error with a suggestion', () => {
+    let caught: unknown
+    try {
+      checkNames(spec, ['www3'])
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(DevenvError)
+    expect((caught as DevenvError).code).toBe('USAGE')
+    expect((caught as DevenvError).exitCode).toBe(2)
+    expect((caught as DevenvError).message).toMatch(/www3.*did you mean www[12]/)
+    expect(() => withDependencies(spec, ['lbb'])).toThrow(/did you mean lb/)
+  })
+
+  it('a cycle (which the envfile loader refuses earlier) is still refused here rather than looping', () => {
+    const cyclic = structuredClone(spec)
+    cyclic.services.psql!.dependsOn = [{ service: 'lb', condition: 'healthy' }]
+    expect(() => startLayers(cyclic, Object.keys(cyclic.services))).toThrow(/cycle/)
+  })
+})

@@ -35,7 +35,8 @@ describe('a service that starts helpers of its own', () => {
   })
 
   it('`down` after the supervisor was killed still stops the service and its helper', async () => {
-    expect((await project.run(['up', '--no-hosts'])).exitCode).toBe(0)
+    const up = await project.run(['up', '--no-hosts'])
+    expect(up.exitCode, up.stderr).toBe(0)
     process.kill(project.supervisorPid()!, 'SIGKILL')
     await waitFor('the supervisor to die', () => !project.processes().some((info) => info.command.includes('supervisor-main.js')))
     const down = await project.run(['down', '--no-hosts'])

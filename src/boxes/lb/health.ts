@@ -54,12 +54,14 @@ export class HealthChecker {
     const failure = await check(backend, Math.max(this.options.intervalMs * 2, 1000))
     if (this.stopped) return
     if (failure === undefined) {
+      const firstPass = !backend.proven
+      backend.proven = true
       if (backend.up) {
         backend.streak = 0
         return
       }
       backend.streak += 1
-      if (backend.streak >= this.options.rise) {
+      if (backend.streak >= this.options.rise || firstPass) {
         backend.up = true
         backend.streak = 0
         this.options.log(`backend ${backend.name} (${backend.address}:${backend.port}) is up`)

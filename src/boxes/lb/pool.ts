@@ -13,6 +13,8 @@ export class Backend {
   /** Keep-alive connections of the fast relay. */
   readonly sockets: BackendSockets
   up = true
+  /** Has it ever passed a check? One that never has (still starting with the stack) comes up on its first pass. */
+  proven = false
   /** Requests in flight: least-conn's measure. */
   active = 0
   /** Consecutive passed or failed checks, towards rise/fall. */

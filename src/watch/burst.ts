@@ -3,6 +3,12 @@ export interface Timers {
   now(): number
   setTimeout(callback: () => void, ms: number): unknown
   clearTimeout(handle: unknown): void
+  /**
+   * Runs `callback` once the I/O already waiting has been handled. A process that was not scheduled
+   * for longer than the quiet period (a loaded machine) runs its due timers before reading the
+   * file-system events queued meanwhile; deferring the end of a burst lets those events in first.
+   */
+  defer?(callback: () => void): void
 }
 
 export const realTimers: Timers = {
@@ -14,6 +20,11 @@ export const realTimers: Timers = {
     return handle
   },
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  // Not unref'd: an unref'd immediate does not stop the poll phase from blocking, so it would
+  // wait for the next unrelated event (measured: up to seconds in the supervisor).
+  defer: (callback) => {
+    setImmediate(callback)
+  },
 }
 
 export interface BurstOptions {
@@ -46,6 +57,8 @@ export class Burst {
   private readonly droppedBefore = new Set<string>()
   private firstAt: number | undefined
   private timer: unknown
+  /** The schedule a deferred flush belongs to: a newer one (touch, add) cancels it. */
+  private due?: object
   private running = false
   private action?: Promise<void>
   private closed = false
@@ -106,21 +119,41 @@ export class Burst {
     return true
   }
 
+  /**
+   * Something happened in the folder that is not (yet) a reported change, such as a raw event that
+   * chokidar is still looking into: a pending burst is not over yet.
+   */
+  touch(): void {
+    if (this.closed || this.running || this.paths.size === 0) return
+    this.schedule()
+  }
+
   private schedule(): void {
     if (this.running) return
     this.cancelTimer()
     const waited = this.options.timers.now() - (this.firstAt ?? this.options.timers.now())
     const delay = Math.max(0, Math.min(this.options.quietMs, this.options.maxWaitMs - waited))
-    this.timer = this.options.timers.setTimeout(() => void this.flush(), delay)
+    const due = {}
+    this.due = due
+    this.timer = this.options.timers.setTimeout(() => {
+      this.timer = undefined
+      const flush = () => {
+        if (this.due === due) void this.flush()
+      }
+      if (this.options.timers.defer) this.options.timers.defer(flush)
+      else flush()
+    }, delay)
   }
 
   private cancelTimer(): void {
     if (this.timer !== undefined) this.options.timers.clearTimeout(this.timer)
     this.timer = undefined
+    this.due = undefined
   }
 
   private async flush(): Promise<void> {
     this.timer = undefined
+    this.due = undefined
     if (this.closed) return
     const batch = [...this.paths].filter((changed) => !this.transient(changed)).sort()
     this.paths.clear()

@@ -100,6 +100,11 @@ function watchMount(service: string, mount: MountSpec, handlers: WatchHandlers, 
     const relative = path.relative(mount.source, file) || path.basename(file)
     burst.add(relative.split(path.sep).join('/'), event)
   })
+  // chokidar reports a change only after a stat; the raw event that started it already tells
+  // that the folder is not quiet yet.
+  watcher.on('raw', () => {
+    if (scanned) burst.touch()
+  })
   watcher.on('error', reportError)
   const ready = new Promise<void>((resolve) =>
     watcher.once('ready', () => {

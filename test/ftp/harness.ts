@@ -41,6 +41,7 @@ export async function startFtp(spec: EnvSpec, service = 'ftp'): Promise<RunningF
     machineHome: path.join(spec.root, 'home'),
     env: { PATH: process.env.PATH ?? '', DEVENV_SERVICE: service },
     log: () => {},
+    peer: () => undefined,
     endpoint: () => {
       throw new Error('not used')
     },

@@ -56,6 +56,7 @@ export async function startMail(spec: EnvSpec, service: string, address = random
     machineHome: path.join(spec.root, 'home'),
     env: { PATH: process.env.PATH ?? '', DEVENV_SERVICE: service },
     log: () => {},
+    peer: () => undefined,
     endpoint: () => {
       throw new Error('not used')
     },

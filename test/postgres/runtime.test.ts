@@ -120,6 +120,16 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, dow
     await project.query("INSERT INTO people (id, name) VALUES (99, 'written between')")
     const down = await project.run('down')
     expect(down.exitCode, down.stderr).toBe(0)
+    // Stopped, the URL still names the address the service gets again.
+    const { host, port } = await project.endpoint()
+    const home = process.env.DEVENV_HOME
+    process.env.DEVENV_HOME = project.home
+    try {
+      expect(databaseUrls(loadEnvfile({ file: path.join(project.root, 'devenv.yaml') }), 'db')).toEqual([`postgresql://shopper:****@${host}:${port}/shop`])
+    } finally {
+      if (home === undefined) delete process.env.DEVENV_HOME
+      else process.env.DEVENV_HOME = home
+    }
     const up = await project.run('up')
     expect(up.exitCode, up.stderr).toBe(0)
     expect(await project.query('SELECT name FROM people WHERE id = 99')).toBe('written between')

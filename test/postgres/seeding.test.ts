@@ -94,6 +94,21 @@ describe('postgres box: seeding, restart, reset', () => {
     expect(superuser("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_discard\\_%'")).toBe('0')
   })
 
+  test('with no spare ready, reset clones the template itself, moving aside an incoming copy left by a killed reset', async () => {
+    const target = connectionTarget(harness)
+    await maintenanceSettled(harness.context.dataDir)
+    for (const name of superuser("SELECT datname FROM pg_database WHERE datname LIKE 'shop\\_\\_spare\\_%'").split('\n').filter(Boolean)) superuser(`DROP DATABASE "${name}"`)
+    superuser('CREATE DATABASE shop__incoming TEMPLATE template0 ALLOW_CONNECTIONS false')
+    client('DELETE FROM orders')
+    const outcome = await resetDatabase(target, harness.context.dataDir, project.database, { reseed: false, log: harness.context.log })
+    expect(outcome.action).toBe('cloned')
+    expect(outcome.fromSpare).toBeUndefined()
+    expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
+    expect(superuser("SELECT count(*) FROM pg_database WHERE datname = 'shop__incoming'")).toBe('0')
+    await maintain(target, harness.context.dataDir)
+    expect(superuser("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_discard\\_%'")).toBe('0')
+  })
+
   test('reset brings back the seeded state from the template, without replaying the seeds', async () => {
     client('DELETE FROM orders WHERE id > 10')
     client('DELETE FROM people WHERE id = 99')

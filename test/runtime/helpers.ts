@@ -68,6 +68,9 @@ export class RuntimeProject {
   async cleanup(): Promise<void> {
     if (existsSync(this.root)) await this.run(['down', '--no-hosts'], { timeout: 20_000 }).catch(() => undefined)
     for (const info of this.processes()) killQuietly(info.pid)
+    // DEVENV_TEST_KEEP_LOGS=1 keeps .devenv/logs (supervisor and services) for a post-mortem.
+    const logs = path.join(this.root, '.devenv', 'logs')
+    if (process.env.DEVENV_TEST_KEEP_LOGS === '1' && existsSync(logs)) cpSync(logs, `${this.base}-logs`, { recursive: true })
     rmSync(this.base, { recursive: true, force: true })
   }
 }

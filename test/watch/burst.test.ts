@@ -205,4 +205,29 @@ describe('Burst', () => {
     await clock.advance(100)
     expect(fired).toEqual([['index.html'], ['index.html', 'old.css']])
   })
+
+  it('lets events already waiting in when its timer fires late: a touch before the deferred end extends the burst', async () => {
+    const clock = new ManualClock()
+    const deferred: (() => void)[] = []
+    const timers: Timers = { now: clock.now, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, defer: (callback) => deferred.push(callback) }
+    const fired: string[][] = []
+    const burst = new Burst((paths) => {
+      fired.push(paths)
+    }, { quietMs: 50, maxWaitMs: 1000, timers, onError: () => {} })
+    burst.add('a.js')
+    await clock.advance(60)
+    expect(deferred).toHaveLength(1)
+    // The process was away: a raw event and a change were queued and are handled before the deferred end.
+    burst.touch()
+    burst.add('b.js')
+    deferred.shift()!()
+    expect(fired).toEqual([])
+    await clock.advance(60)
+    deferred.shift()!()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(fired).toEqual([['a.js', 'b.js']])
+    burst.touch()
+    await clock.advance(100)
+    expect(deferred).toHaveLength(0)
+  })
 })

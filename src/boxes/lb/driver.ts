@@ -1,53 +1,40 @@
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { LbSettings, ServiceSpec } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
-import { writeJsonAtomic } from '../../state/atomic.js'
 import { ProjectPaths } from '../../state/paths.js'
 import type { BoxDriver, ServiceContext } from '../driver.js'
+import { NodeProgramBox } from '../node-program.js'
 import { LB_DEFAULTS, type BackendConfig, type LbConfig } from './config.js'
 
-const SERVER = fileURLToPath(new URL('./main.js', import.meta.url))
-
-/**
- * The backends' own specs (their ports and health checks). A runtime that knows them passes
- * `peer`; otherwise the project's envfile is read again.
- */
-type LbContext = ServiceContext & { peer?(service: string): ServiceSpec | undefined }
+const program = new NodeProgramBox(new URL('./main.js', import.meta.url), 'lb')
 
 export function lbConfigFile(context: ServiceContext): string {
-  return path.join(context.runDir, 'lb.json')
+  return program.configFile(context)
 }
 
 export const lbDriver: BoxDriver = {
   kind: 'lb',
 
-  async prepare(context: LbContext): Promise<void> {
-    writeJsonAtomic(lbConfigFile(context), await buildLbConfig(context))
+  async prepare(context) {
+    program.writeConfig(context, await buildLbConfig(context))
   },
 
-  launch(context: ServiceContext) {
-    return {
-      command: process.execPath,
-      args: [SERVER],
-      env: { ...context.env, DEVENV_BOX_CONFIG: lbConfigFile(context) },
-      cwd: context.runDir,
-    }
+  launch(context) {
+    return program.launch(context, context.runDir)
   },
 }
 
-export async function buildLbConfig(context: LbContext): Promise<LbConfig> {
+export async function buildLbConfig(context: ServiceContext): Promise<LbConfig> {
   const { service } = context
   const settings = service.lb
   if (!settings) throw new DevenvError('BOX', `service ${service.name} has no load balancer settings`)
-  const peers = await peerLookup(context)
   const config: LbConfig = {
     service: service.name,
     address: context.address,
     httpPort: context.port(settings.httpPort),
     strategy: settings.strategy,
     ...(settings.stickyCookie ? { stickyCookie: settings.stickyCookie } : {}),
-    backends: settings.backends.map((name) => backendConfig(service, settings, name, context, peers)),
+    backends: settings.backends.map((name) => backendConfig(service, settings, name, context)),
     ...LB_DEFAULTS,
   }
   if (settings.httpsPort !== undefined) {
@@ -63,9 +50,9 @@ export async function buildLbConfig(context: LbContext): Promise<LbConfig> {
   return config
 }
 
-function backendConfig(service: ServiceSpec, settings: LbSettings, name: string, context: ServiceContext, peers: (name: string) => ServiceSpec | undefined): BackendConfig {
+function backendConfig(service: ServiceSpec, settings: LbSettings, name: string, context: ServiceContext): BackendConfig {
   const endpoint = context.endpoint(name)
-  const peer = peers(name)
+  const peer = context.peer(name)
   const declared = settings.backendPort ?? peer?.ports[0]
   if (declared === undefined) {
     throw new DevenvError('BOX', `load balancer ${service.name}: cannot tell which port of ${name} to forward to`, {
@@ -79,18 +66,4 @@ function backendConfig(service: ServiceSpec, settings: LbSettings, name: string,
       ? { kind: 'http', path: health.path, port: endpoint.port(health.port), ...(health.status !== undefined ? { status: health.status } : {}) }
       : { kind: 'tcp', port }
   return { name, address: endpoint.address, port, check }
-}
-
-async function peerLookup(context: LbContext): Promise<(name: string) => ServiceSpec | undefined> {
-  if (context.peer) return (name) => context.peer!(name)
-  let services: Record<string, ServiceSpec>
-  try {
-    // only without a runtime that knows the peers: the envfile loader (ajv, yaml) stays out of the supervisor's boot
-    const { loadEnvfile } = await import('../../envfile/index.js')
-    services = loadEnvfile({ cwd: context.project.root }).services
-  } catch {
-    // Without the envfile, backend_port still works; backendConfig says what is missing.
-    services = {}
-  }
-  return (name) => services[name]
 }

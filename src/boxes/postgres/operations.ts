@@ -6,6 +6,7 @@ import { createGzip } from 'node:zlib'
 import type { DatabaseSpec, EnvSpec, PostgresSettings, ServiceSpec } from '../../envfile/model.js'
 import { serviceEndpoint } from '../../engine/endpoints.js'
 import { DevenvError, usage } from '../../errors.js'
+import { readAddresses } from '../../state/addresses.js'
 import { fsyncFolder } from '../../state/atomic.js'
 import { ProjectPaths } from '../../state/paths.js'
 import { findClientTool } from './binaries.js'
@@ -183,7 +184,7 @@ async function serverMajorOf(target: ServerTarget): Promise<number> {
 /**
  * postgresql://user:password@address:port/db of a database (the first one when none is named),
  * with the password masked unless `showSecrets`. Uses the running service's address when
- * there is one, else its first hostname.
+ * there is one, else its first hostname, else its allocated address.
  */
 export function connectionUrl(spec: EnvSpec, serviceName: string, databaseName?: string, options: { showSecrets?: boolean } = {}): string {
   const ref = resolveDatabase(spec, serviceName, databaseName)
@@ -194,7 +195,8 @@ export function connectionUrl(spec: EnvSpec, serviceName: string, databaseName?:
     host = endpoint.address
     port = endpoint.port(ref.settings.port)
   } catch {
-    host = ref.service.hostnames[0] ?? '127.0.0.1'
+    // Not running: its hostname, else the address it will get again (allocated once, kept).
+    host = ref.service.hostnames[0] ?? readAddresses(spec.root)[ref.service.name] ?? '127.0.0.1'
   }
   const password = options.showSecrets ? encodeURIComponent(ref.database.password) : '****'
   return `postgresql://${encodeURIComponent(ref.database.user)}:${password}@${host}:${port}/${encodeURIComponent(ref.database.name)}`

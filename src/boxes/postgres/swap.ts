@@ -6,8 +6,8 @@ import { discardName } from './names.js'
  * How a clone of a template is made. Measured by bench/postgres.mjs (docs/benchmarks.md, 143 MB):
  * WAL_LOG writes the whole copy through the WAL and leaves it dirty in shared buffers, so the
  * next DROP DATABASE (which forces an immediate checkpoint) writes it all out again: clone + drop
- * of the replaced copy took 2.4 s in the background. FILE_COPY copies the files (two checkpoints
- * of its own): 0.86 s for the same work. The clone time alone is within noise of each other.
+ * of the replaced copy took 2.2–2.4 s in the background. FILE_COPY copies the files (two
+ * checkpoints of its own): 0.8–0.9 s for the same work. The clones alone are within noise.
  */
 export const CLONE_STRATEGY = 'FILE_COPY'
 

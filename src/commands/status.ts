@@ -1,3 +1,5 @@
+import { Flags } from '@oclif/core'
+import { databaseUrls } from '../boxes/postgres/operations.js'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { renderStatus } from '../cli/render-status.js'
 import { runtimeFor } from '../runtime/index.js'
@@ -10,13 +12,21 @@ type PublicService = Omit<ServiceState, 'pidStart' | 'notes' | 'message' | 'port
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show each service: state, health, address, ports, hostnames.'
   static override aliases = ['ps']
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> ps', '<%= config.bin %> status --json | jq \'.services[] | select(.health != "healthy")\'']
-  static override flags = { ...projectFlags }
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> ps', '<%= config.bin %> status --show-secrets', '<%= config.bin %> status --json | jq \'.services[] | select(.health != "healthy")\'']
+  static override flags = {
+    ...projectFlags,
+    'show-secrets': Flags.boolean({ description: 'show passwords in database connection URLs' }),
+  }
 
   async run(): Promise<{ project: string; root: string; supervisor: { pid: number | null; running: boolean }; services: PublicService[] }> {
     const spec = this.loadSpec()
     const state: ProjectState = await runtimeFor(spec).inspect(spec)
-    if (!this.jsonEnabled()) this.log(renderStatus(state))
+    const showSecrets = this.flags['show-secrets']
+    const urls = (name: string): string[] => databaseUrls(spec, name, { showSecrets })
+    if (!this.jsonEnabled()) {
+      this.log(renderStatus(state))
+      for (const name of Object.keys(state.services)) for (const url of urls(name)) this.log(`  ${name}: ${url}`)
+    }
     return {
       project: state.project,
       root: state.root,

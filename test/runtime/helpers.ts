@@ -36,6 +36,17 @@ export class RuntimeProject {
     reserveAddressBlock(this.home, this.root)
   }
 
+  /**
+   * Machine-wide ports (a publish on 127.0.0.1, a port taken on 0.0.0.0) would collide with another
+   * run of the same suite on this machine: tests swap the fixture's port for a free one in their copy.
+   */
+  usePort(fixturePort: number, port: number): void {
+    const file = path.join(this.root, 'devenv.yaml')
+    const text = readFileSync(file, 'utf8')
+    if (!text.includes(String(fixturePort))) throw new Error(`${fixturePort} is not in ${file}`)
+    writeFileSync(file, text.replaceAll(String(fixturePort), String(port)))
+  }
+
   get env(): Record<string, string | undefined> {
     return { DEVENV_HOME: this.home, DEVENV_HOSTS_FILE: this.hostsFile, NO_COLOR: '1', FORCE_COLOR: undefined, DEVENV_DEBUG: undefined }
   }
@@ -176,6 +187,18 @@ export function listeningSockets(): Set<string> {
     listening.add(`${octets.join('.')}:${parseInt(hexPort, 16)}`)
   }
   return listening
+}
+
+/** A port nobody listens on right now, on every address. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen({ host: '0.0.0.0', port: 0, exclusive: true }, () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 /** Can we bind address:port right now (nobody holds it)? */

@@ -20,6 +20,16 @@ export interface ClusterOptions {
   log(line: string): void
 }
 
+/**
+ * Defaults for a development database, which `settings:` may override: keep little old
+ * write-ahead log (PostgreSQL otherwise keeps up to 1 GB of recycled segments), so the data
+ * folder, its snapshots and their restores stay about the size of the data.
+ */
+const DEV_DEFAULTS: Record<string, string> = {
+  wal_recycle: 'off',
+  min_wal_size: '32MB',
+}
+
 /** The settings devenv decides; they come last so a user's `settings:` cannot open the server wider. */
 function ownSettings(options: ClusterOptions): Record<string, string> {
   return {
@@ -45,7 +55,7 @@ export async function prepareCluster(options: ClusterOptions): Promise<void> {
   if (!clusterExists(dataDir)) await createCluster(options)
   const pgdata = clusterDir(dataDir)
   if (runAs && statSync(pgdata).uid !== runAs.uid) chownTree(pgdata, runAs)
-  writeConfig(pgdata, { ...options.settings, ...ownSettings(options) }, runAs)
+  writeConfig(pgdata, { ...DEV_DEFAULTS, ...options.settings, ...ownSettings(options) }, runAs)
   writeHba(pgdata, runAs)
   // A server killed hard leaves its pid file; postgres itself checks whether that pid is alive.
 }

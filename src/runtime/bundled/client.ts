@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, openSync } from 'node:fs'
 import net from 'node:net'
-import { fileURLToPath } from 'node:url'
 import type { EnvSpec } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
 import { writeJsonAtomic } from '../../state/atomic.js'
@@ -9,12 +8,11 @@ import { withFileLock } from '../../state/lock.js'
 import { ProjectPaths } from '../../state/paths.js'
 import { readProjectState, type ProjectState, type ServiceState } from '../../state/project-state.js'
 import type { Runtime, ServiceEvent, UpOptions, UpResult } from '../runtime.js'
-import { supervisorFiles } from './locate.js'
+import { supervisorBuild, supervisorFiles, supervisorMain } from './locate.js'
 import { isSameProcess } from './process.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
 import { liveSupervisor, recoverOrphans } from './recovery.js'
 
-const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.js', import.meta.url))
 const START_TIMEOUT_MS = 10_000
 
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never
@@ -52,9 +50,7 @@ export class BundledRuntime implements Runtime {
     const supervisor = liveSupervisor(spec.root)
     if (supervisor) {
       await this.request(supervisor.socket, { op: 'shutdown' }, () => {})
-      // The reply comes before the process is gone; wait so `down` leaves nothing behind.
-      const deadline = Date.now() + 5000
-      while (isSameProcess(supervisor.pid, supervisor.pidStart) && Date.now() < deadline) await sleep(10)
+      await waitGone(supervisor.pid, supervisor.pidStart)
     }
     await recoverOrphans(spec.root)
   }
@@ -70,12 +66,18 @@ export class BundledRuntime implements Runtime {
     const files = supervisorFiles(spec.root)
     return withFileLock(files.lock, async () => {
       const live = liveSupervisor(spec.root)
-      if (live && (await canConnect(live.socket))) return live.socket
+      if (live && (await canConnect(live.socket))) {
+        if (live.build === supervisorBuild()) return live.socket
+        // devenv was rebuilt or upgraded while the stack ran: the old supervisor hands over cleanly.
+        process.stderr.write('devenv: the running supervisor belongs to another build of devenv; restarting the stack with this one\n')
+        await this.request(live.socket, { op: 'shutdown' }, () => {})
+        await waitGone(live.pid, live.pidStart)
+      }
       const recovered = await recoverOrphans(spec.root)
       if (recovered.length) process.stderr.write(`devenv: the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly\n`)
       writeJsonAtomic(`${paths.dir}/spec.json`, spec)
       const log = openSync(files.log, 'a')
-      const child = spawn(process.execPath, [SUPERVISOR_MAIN, spec.root], { detached: true, stdio: ['ignore', log, log], cwd: spec.root, env: process.env })
+      const child = spawn(process.execPath, [supervisorMain(), spec.root], { detached: true, stdio: ['ignore', log, log], cwd: spec.root, env: process.env })
       child.unref()
       const deadline = Date.now() + START_TIMEOUT_MS
       while (Date.now() < deadline) {
@@ -152,6 +154,12 @@ function canConnect(socketPath: string): Promise<boolean> {
     })
     socket.once('error', () => resolve(false))
   })
+}
+
+/** The shutdown reply comes before the process is gone; wait so nothing is left behind. */
+async function waitGone(pid: number, pidStart: string | undefined): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (isSameProcess(pid, pidStart) && Date.now() < deadline) await sleep(10)
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
+import { statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { ProjectPaths } from '../../state/paths.js'
 
 /** Unix socket paths are limited to about 107 bytes; a long project path gets one in the tmp dir. */
@@ -11,6 +13,23 @@ export interface SupervisorInfo {
   pidStart?: string
   socket: string
   startedAt: string
+  /** Which build of devenv runs it: a supervisor of another build is replaced, not talked to. */
+  build?: string
+}
+
+const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.js', import.meta.url))
+
+export function supervisorMain(): string {
+  return SUPERVISOR_MAIN
+}
+
+/** This build of the supervisor: its file's modification time (changes with every build or upgrade). */
+export function supervisorBuild(): string {
+  try {
+    return String(statSync(SUPERVISOR_MAIN).mtimeMs)
+  } catch {
+    return 'unknown'
+  }
 }
 
 export function supervisorFiles(root: string): { info: string; socket: string; log: string; lock: string } {

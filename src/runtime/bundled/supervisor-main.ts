@@ -7,7 +7,7 @@ import type { EnvSpec } from '../../envfile/model.js'
 import { readJson, writeJsonAtomic } from '../../state/atomic.js'
 import { ProjectPaths } from '../../state/paths.js'
 import { processStartTicks } from './process.js'
-import { supervisorFiles } from './locate.js'
+import { supervisorBuild, supervisorFiles } from './locate.js'
 import { Supervisor } from './supervisor.js'
 
 const root = process.argv[2]
@@ -29,7 +29,7 @@ const exit = (): void => {
 }
 const supervisor = new Supervisor(spec, files.socket, undefined, exit)
 await supervisor.listen()
-writeJsonAtomic(files.info, { pid: process.pid, pidStart: processStartTicks(process.pid), socket: files.socket, startedAt: new Date().toISOString() })
+writeJsonAtomic(files.info, { pid: process.pid, pidStart: processStartTicks(process.pid), socket: files.socket, startedAt: new Date().toISOString(), build: supervisorBuild() })
 process.stdout.write(`supervisor ${process.pid} listening on ${files.socket}\n`)
 
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {

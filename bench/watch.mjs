@@ -6,6 +6,7 @@
 //  4. restart: file saved → debounce → the small Node app is killed and spawned again on the
 //     same port → it answers with the new content. The supervisor does this restart for real;
 //     here the bench does it itself so the watcher's share can be measured on its own.
+//     (bench/watch-supervisor.mjs measures the same through the real supervisor and `devenv up`.)
 // Prints medians (and p90) over the edits.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'

@@ -1,7 +1,7 @@
 // How `up` fails: a crash loop, a port someone else holds. Each names the culprit and exits 1.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
-import { killQuietly, RuntimeProject, service } from './helpers.js'
+import { freePort, killQuietly, RuntimeProject, service } from './helpers.js'
 
 describe('up when a service cannot run', () => {
   const projects: RuntimeProject[] = []
@@ -38,16 +38,18 @@ describe('up when a service cannot run', () => {
 
   it('a port held by another process: `up` exits 1 naming the port and the holder\'s pid', async () => {
     const project = open('runtime-port')
-    const holder = spawn(process.execPath, ['-e', "require('net').createServer().listen(18931, '0.0.0.0', () => console.log('ready'))"], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const port = await freePort()
+    project.usePort(18931, port)
+    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
     holders.push(holder)
     await new Promise<void>((resolve, reject) => {
       holder.stdout!.once('data', () => resolve())
-      holder.once('exit', (code) => reject(new Error(`the port holder exited ${code}: is 18931 taken on this machine?`)))
+      holder.once('exit', (code) => reject(new Error(`the port holder exited ${code}`)))
     })
     const up = await project.run(['up', '--no-hosts'])
     expect(up.exitCode).toBe(1)
     expect(up.stderr).toMatch(/blocked/)
-    expect(up.stderr).toMatch(/port 18931/)
+    expect(up.stderr).toContain(`port ${port}`)
     expect(up.stderr).toContain(`pid ${holder.pid}`)
     expect(up.stderr).not.toMatch(/^ {4}at /m)
     expect(service(await project.status(), 'blocked').state).toBe('failed')

@@ -1,16 +1,19 @@
 // The "done when" of the bundled runtime, proved on real processes and sockets: three process
 // services (db ← api ← web, http and tcp health checks, one published port).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { alive, canBind, httpGet, listeningSockets, RuntimeProject, service, waitFor, type StatusJson } from './helpers.js'
+import { alive, canBind, freePort, httpGet, listeningSockets, RuntimeProject, service, waitFor, type StatusJson } from './helpers.js'
 
 const SERVICES = ['api', 'db', 'web']
 
 describe('three process services on the bundled runtime', () => {
   let project: RuntimeProject
   let first: StatusJson
+  let published: number
 
-  beforeAll(() => {
+  beforeAll(async () => {
     project = new RuntimeProject('runtime-three')
+    published = await freePort()
+    project.usePort(18000, published)
   })
   afterAll(async () => {
     await project.cleanup()
@@ -61,12 +64,12 @@ describe('three process services on the bundled runtime', () => {
         expect(port.address).toBe(entry.address)
       }
     }
-    expect(service(first, 'web').ports).toEqual([expect.objectContaining({ port: 8000, published: { address: '127.0.0.1', port: 18000 } })])
+    expect(service(first, 'web').ports).toEqual([expect.objectContaining({ port: 8000, published: { address: '127.0.0.1', port: published } })])
     expect(service(first, 'api').ports[0]!.published).toBeNull()
   })
 
-  it('publishes 127.0.0.1:18000 to web:8000', async () => {
-    const answer = JSON.parse((await httpGet('127.0.0.1', 18000, '/through-publish')).body) as { name: string; path: string }
+  it('publishes 127.0.0.1:<port> to web:8000', async () => {
+    const answer = JSON.parse((await httpGet('127.0.0.1', published, '/through-publish')).body) as { name: string; path: string }
     expect(answer).toMatchObject({ name: 'web', path: '/through-publish' })
   })
 
@@ -122,7 +125,7 @@ describe('three process services on the bundled runtime', () => {
     expect(service(status, 'web').pid).toBeNull()
     expect(service(status, 'api').state).toBe('running')
     expect(await canBind(service(first, 'web').address, 8000)).toBe(true)
-    expect(await canBind('127.0.0.1', 18000)).toBe(true)
+    expect(await canBind('127.0.0.1', published)).toBe(true)
 
     const since = new Date().toISOString()
     const apiBefore = service(status, 'api')
@@ -175,7 +178,7 @@ describe('three process services on the bundled runtime', () => {
     expect(alive(supervisor)).toBe(false)
     for (const entry of status.services) expect(alive(entry.pid!)).toBe(false)
     const listening = listeningSockets()
-    const ours = [...status.services.map((entry) => `${entry.address}:${entry.ports[0]!.port}`), '127.0.0.1:18000']
+    const ours = [...status.services.map((entry) => `${entry.address}:${entry.ports[0]!.port}`), `127.0.0.1:${published}`]
     for (const socket of ours) expect(listening.has(socket), socket).toBe(false)
     for (const entry of status.services) expect(await canBind(entry.address, entry.ports[0]!.port)).toBe(true)
     const after = await project.status()

@@ -269,6 +269,13 @@ export class SupervisedService {
     }
     this.note(`exited (${how})`)
     const failed = exit.code !== 0 || exit.signal !== null
+    if (this.restartingForChange) {
+      // The files just changed: starting them again would fail the same way. The next save retries.
+      this.wanted = false
+      void this.closeForwarders()
+      this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message: `exited with ${how} after a change to its watched files; fix them and save again` })
+      return
+    }
     const policy = this.spec.restart.policy
     const restart = policy === 'always' || (policy === 'on-failure' && failed)
     if (!restart) {
@@ -300,14 +307,27 @@ export class SupervisedService {
       .catch(() => undefined)
   }
 
-  /** A watched mount changed: stop and start again (not counted as a crash), and wait until ready. */
-  async restartForChange(): Promise<void> {
+  /**
+   * A watched mount changed: stop and start again (not counted as a crash), and wait until ready.
+   * An exit before then fails it at once (the next save retries); `signal` ends the wait early.
+   */
+  async restartForChange(signal?: AbortSignal): Promise<void> {
     this.wanted = false
     this.abort.abort()
     await this.halt()
-    await this.start()
-    await this.waitReady()
+    if (signal?.aborted) return
+    // Until it is ready again, an exit means the change broke it: no crash-loop restarts.
+    this.restartingForChange = true
+    try {
+      await this.start()
+      // Changed again, or watching stopped (the service is being stopped or replaced): stop waiting.
+      await Promise.race([this.waitReady(), new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }))])
+    } finally {
+      this.restartingForChange = false
+    }
   }
+
+  private restartingForChange = false
 
   /** Stops it for good (until started again). */
   async stop(): Promise<void> {

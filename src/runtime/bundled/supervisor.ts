@@ -249,7 +249,12 @@ export class Supervisor {
     if (change.action.kind === 'restart') {
       const started = Date.now()
       try {
-        await service.restartForChange()
+        await service.restartForChange(change.superseded)
+        if (change.signal.aborted) return
+        if (change.superseded.aborted) {
+          service.note('changed again before it was healthy: restarting again')
+          return
+        }
         service.note(`restarted after the change in ${Date.now() - started} ms`)
       } catch (error) {
         service.note(`restart after the change failed: ${error instanceof Error ? error.message : String(error)} (its log is kept; fix the file and save again)`)

@@ -12,12 +12,19 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new Error('aborted'))
-      const timer = { at: this.time + ms, resolve }
-      this.timers.push(timer)
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         this.timers = this.timers.filter((candidate) => candidate !== timer)
         reject(new Error('aborted'))
-      }, { once: true })
+      }
+      const timer = {
+        at: this.time + ms,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        },
+      }
+      this.timers.push(timer)
+      signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
 

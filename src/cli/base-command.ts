@@ -1,6 +1,6 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { DevenvError, isDevenvError } from '../errors.js'
-import { resolveCommittedBox } from '../boxes/store/index.js'
+import { resolveCommittedBox } from '../boxes/store/records.js'
 import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
 import { colors } from './output.js'
 

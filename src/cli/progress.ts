@@ -17,6 +17,7 @@ export async function withServiceProgress(
   work: (onEvent: (event: ServiceEvent) => void) => Promise<UpResult>,
 ): Promise<UpResult> {
   if (quiet || services.length === 0) return work(() => {})
+  const plain = !process.stderr.isTTY
   const handlers = new Map<string, Deferred>()
   const pending = new Map<string, ServiceEvent[]>()
   const onEvent = (event: ServiceEvent): void => {
@@ -38,7 +39,8 @@ export async function withServiceProgress(
           },
           settle: (event) => {
             if (event.phase === 'failed') {
-              task.title = `${colors.bold(service)} ${event.message ?? 'failed'}`
+              // The line-per-change renderer (no TTY) appends the error itself: do not say it twice.
+              task.title = plain ? service : `${colors.bold(service)} ${event.message ?? 'failed'}`
               reject(new Error(event.message ?? 'failed'))
             } else {
               task.title = `${colors.bold(service)} ${event.phase === 'unchanged' ? colors.dim(`running at ${event.message}`) : `ready at ${event.message}`}`
@@ -59,7 +61,7 @@ export async function withServiceProgress(
     rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr), collapseErrors: false, showErrorMessage: false },
     // Not a terminal: one line per change, still on stderr so stdout stays the command's result.
     fallbackRendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
-    fallbackRendererCondition: () => !process.stderr.isTTY,
+    fallbackRendererCondition: () => plain,
   })
   const drawing = list.run().catch(() => undefined)
   let result: UpResult

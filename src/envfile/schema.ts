@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv'
 import { DevenvError } from '../errors.js'
 import { didYouMean } from '../util/suggest.js'
 import { formatPath, type EnvfileSource, type FieldPath } from './source.js'
@@ -20,6 +21,8 @@ let compiled: ValidateFunction | undefined = precompiled
 function validator(): ValidateFunction {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object
+    // Only when running from source: the built CLI uses the validator precompiled at build.
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass }
     const ajv = new Ajv({ allErrors: true, verbose: true, strict: false })
     compiled = ajv.compile(schema)
   }

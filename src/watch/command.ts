@@ -1,4 +1,4 @@
-import { execa } from 'execa'
+// execa is loaded on the first watch command: the supervisor should not pay for it at boot.
 
 export interface WatchCommandOptions {
   cwd: string
@@ -34,6 +34,7 @@ export async function runWatchCommand(command: string, options: WatchCommandOpti
       options.log(String(line))
     },
   }
+  const { execa } = await import('execa')
   const subprocess = execa(command, {
     shell: true,
     cwd: options.cwd,

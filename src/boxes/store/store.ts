@@ -1,40 +1,20 @@
 import { readdirSync, promises as fs } from 'node:fs'
 import path from 'node:path'
-import { isBuiltinBox } from '../catalog.js'
 import { DevenvError } from '../../errors.js'
-import type { BoxKind, BoxRef, ServiceSpec } from '../../envfile/model.js'
-import { fsyncFolder, readJson, writeJsonAtomic } from '../../state/atomic.js'
-import { machineHome } from '../../state/paths.js'
+import type { BoxRef, ServiceSpec } from '../../envfile/model.js'
+import { fsyncFolder, writeJsonAtomic } from '../../state/atomic.js'
+import { boxDir, readBoxRecord, storeRoot } from './records.js'
 import { copyTree, summarise, treeChecksum, type Quiesce, type TreeEntry } from '../../snapshots/index.js'
 import { BOX_FORMAT, recipeOf, summaryOf, type BoxRecord, type BoxSummary } from './record.js'
-import { DEFAULT_TAG, formatRef, isValidBoxName, isValidTag, type CommittedRef } from './refs.js'
+import { DEFAULT_TAG, formatRef, type CommittedRef } from './refs.js'
 import { randomBytes } from 'node:crypto'
 
-/** Layout: <machineHome>/boxes/<name>/<tag>/{box.json,data/}. Names starting with '.' are work in progress. */
-export function storeRoot(): string {
-  return path.join(machineHome(), 'boxes')
-}
-
-export function boxDir(ref: CommittedRef): string {
-  return path.join(storeRoot(), ref.name, ref.tag)
-}
-
-export function readBoxRecord(ref: CommittedRef): BoxRecord | undefined {
-  const record = readJson<BoxRecord>(path.join(boxDir(ref), 'box.json'))
-  return record?.format === BOX_FORMAT && isBuiltinBox(record.kind) ? record : undefined
-}
+export { boxDir, readBoxRecord, resolveCommittedBox, storeRoot } from './records.js'
 
 export function requireBox(ref: CommittedRef): BoxRecord {
   const record = readBoxRecord(ref)
   if (!record) throw new DevenvError('NOT_FOUND', `box ${formatRef(ref)} is not in the box store`, { hint: 'List boxes with devenv box list, or import one with devenv box import FILE.' })
   return record
-}
-
-/** For the envfile loader: `box: NAME[:TAG]` → the committed box's base kind, when it is in the store. */
-export function resolveCommittedBox(ref: BoxRef): BoxKind | undefined {
-  const tag = ref.tag ?? DEFAULT_TAG
-  if (!isValidBoxName(ref.name) || !isValidTag(tag)) return undefined
-  return readBoxRecord({ name: ref.name, tag })?.kind
 }
 
 export function listBoxes(): BoxSummary[] {

@@ -125,14 +125,14 @@ export function inspectProject(spec: EnvSpec): ProjectState {
   for (const [name, service] of Object.entries(spec.services)) {
     const known = state?.services[name]
     if (!known) {
-      services[name] = { name, box: service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name, kind: service.kind, state: 'stopped', health: service.health ? 'starting' : 'none', address: '', hostnames: service.hostnames, ports: [], restarts: 0 }
+      services[name] = { name, box: service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name, kind: service.kind, state: 'stopped', health: 'none', address: '', hostnames: service.hostnames, ports: [], restarts: 0 }
       continue
     }
     const alive = known.pid !== undefined && isSameProcess(known.pid, known.pidStart)
     if (!supervisor && known.state !== 'stopped' && known.state !== 'failed' && known.state !== 'exited') {
       services[name] = alive
         ? { ...known, notes: [...(known.notes ?? []), 'its supervisor is gone: `devenv up` restarts it cleanly'] }
-        : { ...known, state: 'exited', pid: undefined, message: 'the supervisor is gone' }
+        : { ...known, state: 'exited', health: 'none', pid: undefined, message: 'the supervisor is gone' }
     } else services[name] = known
   }
   return {

@@ -42,7 +42,7 @@ function markStopped(state: ProjectState): ProjectState {
   const services = Object.fromEntries(
     Object.entries(state.services).map(([name, service]) => {
       const { pid: _pid, pidStart: _start, ...rest } = service
-      return [name, { ...rest, state: 'stopped' as const, health: service.health === 'none' ? ('none' as const) : ('starting' as const) }]
+      return [name, { ...rest, state: 'stopped' as const, health: 'none' as const }]
     }),
   )
   const { supervisor: _supervisor, ...rest } = state

@@ -334,7 +334,7 @@ export class SupervisedService {
     this.wanted = false
     this.abort.abort()
     await this.halt()
-    this.set({ state: 'stopped', health: this.spec.health ? 'starting' : 'none', pid: undefined, pidStart: undefined })
+    this.set({ state: 'stopped', pid: undefined, pidStart: undefined })
   }
 
   private async halt(): Promise<void> {
@@ -399,6 +399,8 @@ export class SupervisedService {
       if (value === undefined) delete (this.state as unknown as Record<string, unknown>)[key]
       else (this.state as unknown as Record<string, unknown>)[key] = value
     }
+    // Health describes a running process; a stopped, exited or failed service has none.
+    if (this.state.state !== 'running' && this.state.state !== 'starting') this.state.health = 'none'
     this.host.changed()
     for (const waiter of [...this.readyWaiters]) waiter()
   }

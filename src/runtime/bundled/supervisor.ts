@@ -13,7 +13,7 @@ import type { ServiceEvent, UpOptions, UpResult } from '../runtime.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
 import { SupervisedService } from './service.js'
 import { ensureServiceUser, type ServiceUser } from './users.js'
-import { describeChange, runWatchCommand, watchMounts, type MountChange, type MountsWatcher } from '../../watch/index.js'
+import type { MountChange, MountsWatcher } from '../../watch/index.js'
 
 /**
  * The per-project supervisor: owns the service processes, starts them in dependency order,
@@ -143,7 +143,7 @@ export class Supervisor {
         await existing.stop()
         existing.closeLog()
       }
-      const service = new SupervisedService(serviceSpec, addresses[name]!, driverFor(serviceSpec.kind), this.host())
+      const service = new SupervisedService(serviceSpec, addresses[name]!, await driverFor(serviceSpec.kind), this.host())
       this.services.set(name, service)
       await service.start((message) => onEvent({ service: name, phase: message.startsWith('building') ? 'building' : message === 'preparing' ? 'preparing' : 'starting', message }))
       onEvent({ service: name, phase: 'health', message: serviceSpec.health ? `waiting for ${describeCheck(serviceSpec)}` : 'started' })
@@ -177,7 +177,7 @@ export class Supervisor {
     const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
     let failure: UpResult['failed']
     for (const name of targets) {
-      const service = this.services.get(name) ?? new SupervisedService(spec.services[name]!, addresses[name]!, driverFor(spec.services[name]!.kind), this.host())
+      const service = this.services.get(name) ?? new SupervisedService(spec.services[name]!, addresses[name]!, await driverFor(spec.services[name]!.kind), this.host())
       try {
         await service.build(true, (message) => onEvent({ service: name, phase: 'building', message }))
         onEvent({ service: name, phase: 'ready', message: 'built' })
@@ -228,6 +228,7 @@ export class Supervisor {
     await this.unwatch(service.spec.name)
     const mounts = service.spec.mounts.filter((mount) => mount.watch.kind === 'restart' || mount.watch.kind === 'command')
     if (mounts.length === 0) return
+    const { watchMounts } = await import('../../watch/index.js')
     const watcher = watchMounts({ ...service.spec, mounts }, {
       onChange: (change) => this.changed(service.spec.name, change),
       onError: (error) => this.services.get(service.spec.name)?.note(`watch: ${error.message}`),
@@ -245,6 +246,7 @@ export class Supervisor {
   private async changed(name: string, change: MountChange): Promise<void> {
     const service = this.services.get(name)
     if (!service) return
+    const { describeChange, runWatchCommand } = await import('../../watch/index.js')
     service.note(`change: ${describeChange(change)}`)
     if (change.action.kind === 'restart') {
       const started = Date.now()

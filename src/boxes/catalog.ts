@@ -1,8 +1,15 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
 import type { BoxKind, HealthCheck } from '../envfile/model.js'
 
-/** What the envfile loader needs to know of each built-in box. The drivers live beside it. */
+/**
+ * What the envfile loader needs to know of each built-in box, read from the box definitions the
+ * package ships (boxes/<name>/box.yaml). The drivers that run them live in src/boxes/<name>/.
+ */
 export interface BoxDescription {
   kind: BoxKind
+  version: string
   summary: string
   /** Envfile keys that only this box understands. */
   settings: readonly string[]
@@ -15,81 +22,58 @@ export interface BoxDescription {
   stateful: boolean
 }
 
-const BOXES: Record<BoxKind, BoxDescription> = {
-  process: {
-    kind: 'process',
-    summary: 'any command, run as a supervised process',
-    settings: [],
-    defaultPorts: [],
-    needsCommand: true,
-    stateful: false,
-  },
-  node: {
-    kind: 'node',
-    summary: 'a Node.js app: a process box with Node defaults (NODE_ENV=development)',
-    settings: [],
-    defaultPorts: [],
-    needsCommand: true,
-    stateful: false,
-  },
-  static: {
-    kind: 'static',
-    summary: 'serves a folder over HTTP',
-    settings: ['root', 'spa', 'port'],
-    defaultPorts: [80],
-    defaultHealth: { kind: 'http', path: '/', port: 80 },
-    needsCommand: false,
-    stateful: false,
-  },
-  postgres: {
-    kind: 'postgres',
-    summary: 'PostgreSQL, seeded from files',
-    settings: ['version', 'port', 'databases', 'settings'],
-    defaultPorts: [5432],
-    defaultHealth: { kind: 'box' },
-    needsCommand: false,
-    stateful: true,
-  },
-  lb: {
-    kind: 'lb',
-    summary: 'HTTP and HTTPS load balancer over backends',
-    settings: ['backends', 'strategy', 'sticky', 'tls', 'backend_port'],
-    defaultPorts: [80, 443],
-    defaultHealth: { kind: 'tcp', port: 80 },
-    needsCommand: false,
-    stateful: false,
-  },
-  mail: {
-    kind: 'mail',
-    summary: 'SMTP mail catcher with a web page and JSON API',
-    settings: ['accounts', 'catch_all', 'max_size'],
-    defaultPorts: [25, 8025],
-    defaultHealth: { kind: 'tcp', port: 25 },
-    needsCommand: false,
-    stateful: true,
-  },
-  ftp: {
-    kind: 'ftp',
-    summary: 'FTP server with per-user root folders',
-    settings: ['users', 'pasv_ports', 'port'],
-    defaultPorts: [21],
-    defaultHealth: { kind: 'tcp', port: 21 },
-    needsCommand: false,
-    stateful: true,
-  },
+export const BUILTIN_BOXES: readonly BoxKind[] = ['process', 'node', 'static', 'postgres', 'lb', 'mail', 'ftp']
+
+const BOXES_DIR = new URL('../../boxes/', import.meta.url)
+
+interface BoxFile {
+  name: string
+  version: number | string
+  summary: string
+  settings: string[]
+  ports: number[]
+  health?: 'box' | { tcp: number } | { http: string; port: number }
+  needs_command: boolean
+  stateful: boolean
 }
 
-export const BUILTIN_BOXES: readonly BoxKind[] = Object.keys(BOXES) as BoxKind[]
+let catalog: Record<BoxKind, BoxDescription> | undefined
+
+function load(): Record<BoxKind, BoxDescription> {
+  const entries = BUILTIN_BOXES.map((kind): [BoxKind, BoxDescription] => {
+    const file = fileURLToPath(new URL(`${kind}/box.yaml`, BOXES_DIR))
+    const box = parse(readFileSync(file, 'utf8')) as BoxFile
+    if (box.name !== kind) throw new Error(`${file}: name ${box.name} does not match its folder ${kind}`)
+    return [kind, {
+      kind,
+      version: String(box.version),
+      summary: box.summary,
+      settings: box.settings,
+      defaultPorts: box.ports,
+      ...(box.health ? { defaultHealth: healthOf(box.health) } : {}),
+      needsCommand: box.needs_command,
+      stateful: box.stateful,
+    }]
+  })
+  return Object.fromEntries(entries) as Record<BoxKind, BoxDescription>
+}
+
+function healthOf(health: NonNullable<BoxFile['health']>): HealthCheck {
+  if (health === 'box') return { kind: 'box' }
+  if ('tcp' in health) return { kind: 'tcp', port: health.tcp }
+  return { kind: 'http', path: health.http, port: health.port }
+}
 
 export function isBuiltinBox(name: string): name is BoxKind {
-  return Object.hasOwn(BOXES, name)
+  return (BUILTIN_BOXES as readonly string[]).includes(name)
 }
 
 export function describeBox(kind: BoxKind): BoxDescription {
-  return BOXES[kind]
+  catalog ??= load()
+  return catalog[kind]
 }
 
 /** Every box-specific key, with the boxes that take it. */
 export function boxesTakingSetting(key: string): BoxKind[] {
-  return BUILTIN_BOXES.filter((kind) => BOXES[kind].settings.includes(key))
+  return BUILTIN_BOXES.filter((kind) => describeBox(kind).settings.includes(key))
 }

@@ -59,9 +59,20 @@ export function initFromTemplate(folder: string, template: string, options: { fo
   const envfile = path.join(folder, 'devenv.yaml')
   const name = options.name ?? projectName(folder)
   const schema = path.relative(folder, SCHEMA_PATH) || SCHEMA_PATH
-  writeFileSync(envfile, readFileSync(envfile, 'utf8').replaceAll('{{name}}', name).replaceAll('{{schema}}', schema))
+  writeFileSync(envfile, personalise(readFileSync(envfile, 'utf8'), name, schema))
   ensureGitignored(folder, '.devenv/')
   return { template, folder, envfile, files }
+}
+
+/**
+ * A template is a working envfile as it stands (`devenv up -f templates/webapp`); in a project it
+ * gets the project's name and a schema path that is right from there.
+ */
+function personalise(envfile: string, name: string, schema: string): string {
+  const lines = envfile.replace(/^# yaml-language-server: \$schema=.*$/m, `# yaml-language-server: $schema=${schema}`).split('\n')
+  const firstSetting = lines.findIndex((line) => line.trim() !== '' && !line.startsWith('#'))
+  lines.splice(firstSetting, 0, `name: ${name}`)
+  return lines.join('\n')
 }
 
 function listFiles(folder: string, prefix = ''): string[] {

@@ -1,7 +1,17 @@
 import pc from 'picocolors'
 
-/** Colours for people; picocolors honours NO_COLOR, FORCE_COLOR and a non-TTY stdout. */
-export const colors = pc.createColors(pc.isColorSupported && !process.env.NO_COLOR)
+/**
+ * Colours for people, on a terminal only: NO_COLOR turns them off, FORCE_COLOR on. Unlike
+ * picocolors' own guess, CI=true alone does not turn them on: piped output is read by scripts.
+ */
+export const colors = pc.createColors(colorWanted())
+
+function colorWanted(): boolean {
+  const env = process.env
+  if ('NO_COLOR' in env || process.argv.includes('--no-color')) return false
+  if ('FORCE_COLOR' in env && env.FORCE_COLOR !== '0') return true
+  return Boolean(process.stderr.isTTY || process.stdout.isTTY) && env.TERM !== 'dumb'
+}
 
 const ANSI = /\u001b\[[0-9;]*m/g
 

@@ -36,7 +36,7 @@ export interface NormaliseContext {
 const SETTING_KEYS = new Set(BUILTIN_BOXES.flatMap((kind) => describeBox(kind).settings))
 
 // Probed every 50 ms while starting (so up is fast), then every interval: an idle stack costs next to nothing.
-const DEFAULT_HEALTH = { intervalMs: 5000, timeoutMs: 2000, retries: 3, startPeriodMs: 0 }
+const DEFAULT_HEALTH = { intervalMs: 10_000, timeoutMs: 2000, retries: 3, startPeriodMs: 0 }
 const DEFAULT_RESTART: RestartSpec = { policy: 'on-failure', maxRestarts: 5, backoffMs: 500 }
 
 /** Applies defaults and resolves paths: the raw envfile becomes the EnvSpec everything else uses. */

@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import type { ServiceContext } from '../../src/boxes/driver.js'
 import { loadEnvfile, type EnvSpec } from '../../src/envfile/index.js'
 import { FIXTURES } from '../cli/run-cli.js'
 import { randomLoopback } from '../mail/harness.js'
+import { testServiceContext } from '../support/service-context.js'
 
 // The driver launches dist/boxes/ftp/main.js: build first with `npx tsc -p tsconfig.build.json`.
 const { ftpDriver } = (await import(new URL('../../dist/boxes/ftp/driver.js', import.meta.url).href)) as typeof import('../../src/boxes/ftp/driver.js')
+
 
 export function ftpProject(): { root: string; spec: EnvSpec; remove(): void } {
   const root = mkdtempSync(path.join(tmpdir(), 'devenv-ftp-'))
@@ -28,25 +29,7 @@ export interface RunningFtp {
 /** Prepares and launches the project's ftp service through its driver, as the runtime does (port 21 becomes 2121). */
 export async function startFtp(spec: EnvSpec, service = 'ftp'): Promise<RunningFtp> {
   const address = randomLoopback()
-  const base = path.join(spec.root, '.devenv', 'services', service)
-  const runDir = path.join(base, 'run')
-  mkdirSync(runDir, { recursive: true })
-  const context: ServiceContext = {
-    project: { name: spec.name, root: spec.root, domain: spec.domain },
-    service: spec.services[service]!,
-    address,
-    port: (declared) => (declared === 21 ? 2121 : declared),
-    dataDir: path.join(base, 'data'),
-    runDir,
-    machineHome: path.join(spec.root, 'home'),
-    env: { PATH: process.env.PATH ?? '', DEVENV_SERVICE: service },
-    log: () => {},
-    peer: () => undefined,
-    endpoint: () => {
-      throw new Error('not used')
-    },
-    signal: new AbortController().signal,
-  }
+  const context = testServiceContext(spec, service, address, (declared) => (declared === 21 ? 2121 : declared))
   await ftpDriver.prepare!(context)
   const launch = await ftpDriver.launch(context)
   const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -67,7 +50,7 @@ export async function startFtp(spec: EnvSpec, service = 'ftp'): Promise<RunningF
   return {
     address,
     port: 2121,
-    runDir,
+    runDir: context.runDir,
     output: () => output,
     child,
     stop: async () => {

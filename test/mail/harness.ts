@@ -1,16 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import type { ServiceContext } from '../../src/boxes/driver.js'
 import { loadEnvfile, type EnvSpec } from '../../src/envfile/index.js'
 import { FIXTURES } from '../cli/run-cli.js'
+import { testServiceContext } from '../support/service-context.js'
 
 // The driver launches dist/boxes/mail/main.js: build first with `npx tsc -p tsconfig.build.json`.
 const { mailDriver } = (await import(new URL('../../dist/boxes/mail/driver.js', import.meta.url).href)) as typeof import('../../src/boxes/mail/driver.js')
 
 /** A loopback address of its own for each server, so tests never fight over ports. */
+
 export function randomLoopback(): string {
   const byte = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low))
   return `127.${byte(100, 250)}.${byte(0, 255)}.${byte(2, 254)}`
@@ -43,25 +44,7 @@ export async function startMail(spec: EnvSpec, service: string, address = random
     [serviceSpec.mail!.smtpPort, 2525],
     [serviceSpec.mail!.webPort, 8025],
   ])
-  const base = path.join(spec.root, '.devenv', 'services', service)
-  const runDir = path.join(base, 'run')
-  mkdirSync(runDir, { recursive: true })
-  const context: ServiceContext = {
-    project: { name: spec.name, root: spec.root, domain: spec.domain },
-    service: serviceSpec,
-    address,
-    port: (declared) => ports.get(declared) ?? declared,
-    dataDir: path.join(base, 'data'),
-    runDir,
-    machineHome: path.join(spec.root, 'home'),
-    env: { PATH: process.env.PATH ?? '', DEVENV_SERVICE: service },
-    log: () => {},
-    peer: () => undefined,
-    endpoint: () => {
-      throw new Error('not used')
-    },
-    signal: new AbortController().signal,
-  }
+  const context = testServiceContext(spec, service, address, (declared) => ports.get(declared) ?? declared)
   await mailDriver.prepare!(context)
   const launch = await mailDriver.launch(context)
   const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] })

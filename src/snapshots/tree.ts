@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { constants, createReadStream, promises as fs, type Stats } from 'node:fs'
+import { closeSync, constants, createReadStream, fchmodSync, fchownSync, lstatSync, openSync, promises as fs, readdirSync, readFileSync, writeSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { DevenvError } from '../errors.js'
@@ -33,22 +33,26 @@ interface WalkedEntry {
 }
 
 /** Every entry below `root` (not root itself), parents before children. Sockets are skipped: they are runtime endpoints, not state. */
+/**
+ * Synchronous on purpose: a data folder holds thousands of small files, and a thread-pool round
+ * trip per readdir/lstat costs more than the calls themselves.
+ */
 async function walk(root: string): Promise<WalkedEntry[]> {
   const found: WalkedEntry[] = []
-  const visit = async (relative: string): Promise<void> => {
-    const names = (await fs.readdir(path.join(root, relative))).sort()
+  const visit = (relative: string): void => {
+    const names = readdirSync(path.join(root, relative)).sort()
     for (const name of names) {
       const child = relative ? `${relative}/${name}` : name
-      const stats = await fs.lstat(path.join(root, child))
+      const stats = lstatSync(path.join(root, child))
       if (stats.isSocket()) continue
       if (!stats.isDirectory() && !stats.isFile() && !stats.isSymbolicLink()) {
         throw new DevenvError('SNAPSHOT', `cannot copy ${path.join(root, child)}: only files, folders and symbolic links can be saved`)
       }
       found.push({ relative: child, stats })
-      if (stats.isDirectory()) await visit(child)
+      if (stats.isDirectory()) visit(child)
     }
   }
-  await visit('')
+  visit('')
   return found
 }
 
@@ -211,14 +215,15 @@ const SMALL_FILE = 1 << 20
 async function copyOneFile(from: string, to: string, stats: Stats, options: CopyOptions): Promise<{ size: number; sha256: string }> {
   const mode = stats.mode & 0o7777
   if (stats.size <= SMALL_FILE) {
-    const bytes = await fs.readFile(from)
-    const handle = await fs.open(to, 'wx', 0o600)
+    // Synchronous, like walk(): for small files the thread-pool hops cost more than the I/O.
+    const bytes = readFileSync(from)
+    const fd = openSync(to, 'wx', 0o600)
     try {
-      await handle.writeFile(bytes)
-      await handle.chmod(mode)
-      if (runningAsRoot && (stats.uid !== 0 || stats.gid !== 0)) await handle.chown(stats.uid, stats.gid)
+      writeSync(fd, bytes)
+      fchmodSync(fd, mode)
+      if (runningAsRoot && (stats.uid !== 0 || stats.gid !== 0)) fchownSync(fd, stats.uid, stats.gid)
     } finally {
-      await handle.close()
+      closeSync(fd)
     }
     return { size: bytes.length, sha256: options.hash ? createHash('sha256').update(bytes).digest('hex') : '' }
   }

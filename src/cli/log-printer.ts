@@ -1,4 +1,4 @@
-import { followLog, type ServiceLogLine } from '../runtime/bundled/log-reader.js'
+import { followLog, type ServiceLogLine } from '../runtime/index.js'
 import { ProjectPaths } from '../state/paths.js'
 import { colors } from './output.js'
 

@@ -3,7 +3,7 @@ import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
 import { checkNames } from '../engine/graph.js'
 import { DevenvError } from '../errors.js'
-import { mergeByTime, readServiceLog, type ServiceLogLine } from '../runtime/bundled/log-reader.js'
+import { mergeByTime, readServiceLog, type ServiceLogLine } from '../runtime/index.js'
 import { ProjectPaths } from '../state/paths.js'
 import { parseDuration } from '../util/duration.js'
 

@@ -6,7 +6,7 @@ import { globSync } from 'tinyglobby'
 import type { BuildSpec } from '../envfile/model.js'
 import { DevenvError } from '../errors.js'
 import { readJson, writeJsonAtomic } from '../state/atomic.js'
-import { signalGroup } from '../runtime/bundled/process.js'
+import { signalGroup } from '../util/process-group.js'
 
 interface BuildRecord {
   checksum: string

@@ -4,6 +4,10 @@ import { BundledRuntime } from './bundled/client.js'
 import type { Runtime } from './runtime.js'
 
 export type { Runtime, ServiceEvent, ServicePhase, UpOptions, UpResult } from './runtime.js'
+/** The project's supervisor when it is alive (pid, socket), for commands that look across projects. */
+export { liveSupervisor as projectSupervisor } from './bundled/recovery.js'
+/** Service logs as the runtime keeps them. */
+export { followLog, mergeByTime, readServiceLog, type ServiceLogLine } from './bundled/log-reader.js'
 
 /** The runtime the envfile asks for. */
 export function runtimeFor(spec: EnvSpec): Runtime {

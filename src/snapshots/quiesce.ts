@@ -1,8 +1,6 @@
 import type { EnvSpec } from '../envfile/model.js'
 import { DevenvError } from '../errors.js'
 import { runtimeFor } from '../runtime/index.js'
-import { liveSupervisor } from '../runtime/bundled/recovery.js'
-import { readProjectState } from '../state/project-state.js'
 
 /** Brings the service back (starts it again, or ends the checkpoint). */
 export type Resume = () => Promise<void>
@@ -18,10 +16,11 @@ export type QuiescePurpose = 'save' | 'restore' | 'commit'
  */
 export function quiesceService(spec: EnvSpec, service: string, purpose: QuiescePurpose): Quiesce {
   return async () => {
-    const state = readProjectState(spec.root)?.services[service]
-    const running = state && (state.state === 'running' || state.state === 'starting') && liveSupervisor(spec.root)
-    if (!running) return async () => {}
     const runtime = runtimeFor(spec)
+    const project = await runtime.inspect(spec)
+    const state = project.services[service]
+    const running = project.supervisor && state && (state.state === 'running' || state.state === 'starting')
+    if (!running) return async () => {}
     await runtime.stop(spec, [service])
     return async () => {
       const result = await runtime.up(spec, { services: [service] }, () => {})

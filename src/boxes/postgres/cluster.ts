@@ -5,8 +5,10 @@ import { promisify } from 'node:util'
 import { DevenvError } from '../../errors.js'
 import { writeFileAtomic } from '../../state/atomic.js'
 import { serverBinaries } from './binaries.js'
-import type { ServiceUser } from '../../runtime/bundled/users.js'
+import type { ServiceContext } from '../driver.js'
 import { clusterDir, clusterExists, markerFilePath, SUPERUSER, superuserPassword } from './layout.js'
+
+type ServiceUser = NonNullable<ServiceContext['runAs']>
 
 const execFileAsync = promisify(execFile)
 

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { Launch } from '../../boxes/driver.js'
 import type { Clock } from '../../util/clock.js'
+import { signalGroup } from '../../util/process-group.js'
+
+export { signalGroup }
 
 export interface Exit {
   code: number | null
@@ -71,20 +74,6 @@ export class ManagedProcess {
   }
 }
 
-export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  if (pid <= 0) return false
-  try {
-    process.kill(-pid, signal)
-    return true
-  } catch {
-    try {
-      process.kill(pid, signal)
-      return true
-    } catch {
-      return false
-    }
-  }
-}
 
 /**
  * SIGKILLs what is left of a process group whose leader has exited. Only the group is signalled,

@@ -29,6 +29,24 @@ export function freePort(address: string): Promise<number> {
   })
 }
 
+/**
+ * Where a privileged port devenv may not bind moves, the same from one run to the next: HTTP and
+ * HTTPS to their usual unprivileged twins, the others to 10000 + port (10080, which browsers refuse
+ * as unsafe, is never used: 80 goes to 8080).
+ */
+export function stableHighPort(port: number): number {
+  if (port === 80) return 8080
+  if (port === 443) return 8443
+  return 10_000 + port
+}
+
+/** A privileged port's stable high twin when it is free on `address`, else any free port. */
+export async function fallbackPort(address: string, port: number, avoid: readonly number[] = []): Promise<number> {
+  const stable = stableHighPort(port)
+  if (port < 1024 && !avoid.includes(stable) && (await checkBind(address, stable)) === 'free') return stable
+  return freePort(address)
+}
+
 export interface PortHolder {
   pid: number
   command: string
@@ -116,7 +134,7 @@ export async function planPorts(service: string, address: string, declared: read
         hint: 'On Linux every 127.x.y.z address works; elsewhere add a loopback alias (macOS: sudo ifconfig lo0 alias ' + address + ').',
       })
     }
-    const bound = await freePort(address)
+    const bound = check === 'denied' ? await fallbackPort(address, port, declared) : await freePort(address)
     const reason = shared ? 'services share 127.0.0.1 on this system' : check === 'denied' ? `port ${port} is privileged and devenv is not root` : `${address}:${port} cannot be bound`
     plans.push({ declared: port, bound, address, note: `${reason}: ${port} is served on ${address}:${bound}` })
   }

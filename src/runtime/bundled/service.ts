@@ -162,7 +162,13 @@ export class SupervisedService {
     })
     void child.exited.then((exit) => this.exited(child, exit))
     for (const entry of this.spec.publish) {
-      this.forwarders.push(await PortForwarder.open(this.spec.name, { address: entry.hostAddress, port: entry.hostPort }, { address: this.address, port: this.bound.port(entry.port) }))
+      const forwarder = await PortForwarder.open(this.spec.name, { address: entry.hostAddress, port: entry.hostPort }, { address: this.address, port: this.bound.port(entry.port) })
+      this.forwarders.push(forwarder)
+      if (forwarder.note) {
+        this.note(forwarder.note)
+        const ports = this.state.ports.map((port) => (port.published?.port === entry.hostPort ? { ...port, published: { address: entry.hostAddress, port: forwarder.port } } : port))
+        this.set({ ports, notes: [...(this.state.notes ?? []), forwarder.note] })
+      }
     }
     this.watchHealth(context)
   }

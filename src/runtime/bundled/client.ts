@@ -6,6 +6,7 @@ import { DevenvError } from '../../errors.js'
 import { writeJsonAtomic } from '../../state/atomic.js'
 import { withFileLock } from '../../state/lock.js'
 import { ProjectPaths } from '../../state/paths.js'
+import { readAddresses } from '../../state/addresses.js'
 import { readProjectState, type ProjectState, type ServiceState } from '../../state/project-state.js'
 import type { Runtime, ServiceEvent, UpOptions, UpResult } from '../runtime.js'
 import { supervisorBuild, supervisorFiles, supervisorMain } from './locate.js'
@@ -121,11 +122,13 @@ export class BundledRuntime implements Runtime {
 export function inspectProject(spec: EnvSpec): ProjectState {
   const state = readProjectState(spec.root)
   const supervisor = liveSupervisor(spec.root)
+  // A service never started still has its address, once the project has one (hosts apply, a first up).
+  const addresses = readAddresses(spec.root)
   const services: Record<string, ServiceState> = {}
   for (const [name, service] of Object.entries(spec.services)) {
     const known = state?.services[name]
     if (!known) {
-      services[name] = { name, box: service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name, kind: service.kind, state: 'stopped', health: 'none', address: '', hostnames: service.hostnames, ports: [], restarts: 0 }
+      services[name] = { name, box: service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name, kind: service.kind, state: 'stopped', health: 'none', address: addresses[name] ?? '', hostnames: service.hostnames, ports: [], restarts: 0 }
       continue
     }
     const alive = known.pid !== undefined && isSameProcess(known.pid, known.pidStart)

@@ -15,6 +15,7 @@ import { commandProbe, HealthMonitor, httpProbe, tcpProbe, type HealthStatus, ty
 import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
 import { planPorts, type PortPlan } from './ports.js'
+import { RestartPolicy } from './restart-policy.js'
 
 /** What a service needs from the supervisor that runs it. */
 export interface ServiceHost {
@@ -30,8 +31,6 @@ export interface ServiceHost {
   changed(): void
 }
 
-const CRASH_WINDOW_MS = 60_000
-const MAX_BACKOFF_MS = 10_000
 const READY_TIMEOUT_MS = 120_000
 
 /**
@@ -48,8 +47,7 @@ export class SupervisedService {
   private readonly log: LogWriter
   private readonly paths: ProjectPaths
   private wanted = false
-  private crashes: number[] = []
-  private consecutiveCrashes = 0
+  private readonly restartPolicy: RestartPolicy
   private readyWaiters = new Set<() => void>()
   private abort = new AbortController()
 
@@ -61,6 +59,7 @@ export class SupervisedService {
   ) {
     this.paths = new ProjectPaths(host.project.root)
     this.definition = JSON.stringify(spec)
+    this.restartPolicy = new RestartPolicy(spec.restart)
     this.log = new LogWriter(this.paths.serviceLog(spec.name))
     this.state = {
       name: spec.name,
@@ -184,7 +183,7 @@ export class SupervisedService {
         if (status === 'unhealthy') this.note(`unhealthy: ${reason}`)
         if (status === 'healthy' && this.state.health === 'unhealthy') this.note('healthy again')
         this.set({ health: status as ServiceHealth, message: status === 'unhealthy' ? reason : undefined })
-        if (status === 'healthy' && this.state.state === 'running') this.consecutiveCrashes = 0
+        if (status === 'healthy' && this.state.state === 'running') this.restartPolicy.recovered()
       })
     }
     void this.initialise(context).then((ok) => {
@@ -274,7 +273,6 @@ export class SupervisedService {
       return
     }
     this.note(`exited (${how})`)
-    const failed = exit.code !== 0 || exit.signal !== null
     if (this.restartingForChange) {
       // The files just changed: starting them again would fail the same way. The next save retries.
       this.wanted = false
@@ -282,26 +280,17 @@ export class SupervisedService {
       this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message: `exited with ${how} after a change to its watched files; fix them and save again` })
       return
     }
-    const policy = this.spec.restart.policy
-    const restart = policy === 'always' || (policy === 'on-failure' && failed)
-    if (!restart) {
+    const decision = this.restartPolicy.afterExit(exit, this.host.clock.now())
+    if (decision.action !== 'restart') {
       this.wanted = false
       void this.closeForwarders()
-      this.set({ state: failed ? 'failed' : 'exited', pid: undefined, pidStart: undefined, exitCode: exit.code, message: failed ? `exited with ${how}` : undefined })
+      if (decision.action === 'give-up') this.note(decision.message)
+      const message = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}` : undefined
+      const state = decision.action === 'stay-down' && !decision.failed ? 'exited' : 'failed'
+      this.set({ state, pid: undefined, pidStart: undefined, exitCode: exit.code, message })
       return
     }
-    const now = this.host.clock.now()
-    this.crashes = [...this.crashes.filter((time) => now - time < CRASH_WINDOW_MS), now]
-    if (this.crashes.length > this.spec.restart.maxRestarts) {
-      this.wanted = false
-      void this.closeForwarders()
-      const message = `crashed ${this.crashes.length} times within a minute; not restarting (restart limit ${this.spec.restart.maxRestarts})`
-      this.note(message)
-      this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message })
-      return
-    }
-    this.consecutiveCrashes++
-    const backoff = Math.min(this.spec.restart.backoffMs * 2 ** (this.consecutiveCrashes - 1), MAX_BACKOFF_MS)
+    const backoff = decision.delayMs
     this.note(`restarting in ${backoff} ms (restart ${this.state.restarts + 1})`)
     this.set({ state: 'starting', health: this.spec.health ? 'starting' : 'none', pid: undefined, pidStart: undefined, exitCode: exit.code, restarts: this.state.restarts + 1 })
     void this.closeForwarders()

@@ -13,7 +13,7 @@ import type { ServiceEvent, UpOptions, UpResult } from '../runtime.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
 import { SupervisedService } from './service.js'
 import { ensureServiceUser, type ServiceUser } from './users.js'
-import type { MountChange, MountsWatcher } from '../../watch/index.js'
+import { MountWatchers } from './mount-watchers.js'
 
 /**
  * The per-project supervisor: owns the service processes, starts them in dependency order,
@@ -23,7 +23,7 @@ import type { MountChange, MountsWatcher } from '../../watch/index.js'
 export class Supervisor {
   private spec: EnvSpec
   private readonly services = new Map<string, SupervisedService>()
-  private readonly watchers = new Map<string, MountsWatcher>()
+  private readonly watchers = new MountWatchers()
   private addresses: Record<string, string> = {}
   private server?: net.Server
   private stateTimer?: NodeJS.Timeout
@@ -139,7 +139,7 @@ export class Supervisor {
         }
       }
       if (existing) {
-        await this.unwatch(name)
+        await this.watchers.stop(name)
         await existing.stop()
         existing.closeLog()
       }
@@ -148,7 +148,7 @@ export class Supervisor {
       await service.start((message) => onEvent({ service: name, phase: message.startsWith('building') ? 'building' : message === 'preparing' ? 'preparing' : 'starting', message }))
       onEvent({ service: name, phase: 'health', message: serviceSpec.health ? `waiting for ${describeCheck(serviceSpec)}` : 'started' })
       await service.waitReady()
-      await this.watch(service)
+      await this.watchers.start(service)
       onEvent({ service: name, phase: 'ready', message: describeReady(service) })
     }
 
@@ -200,7 +200,7 @@ export class Supervisor {
     for (const layer of layers) {
       // One service failing to stop cleanly must not keep the others running.
       await Promise.allSettled(layer.map(async (name) => {
-        await this.unwatch(name).catch(() => undefined)
+        await this.watchers.stop(name).catch(() => undefined)
         await this.services.get(name)!.stop()
       }))
     }
@@ -211,7 +211,7 @@ export class Supervisor {
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return
     this.shuttingDown = true
-    await Promise.all([...this.watchers.keys()].map((name) => this.unwatch(name)))
+    await this.watchers.stopAll()
     await this.stop([])
     for (const service of this.services.values()) service.closeLog()
     // Not awaited: close() waits for open connections, and the one that asked is still open for the reply.
@@ -220,58 +220,11 @@ export class Supervisor {
     this.writeStateNow(false)
   }
 
-  /**
-   * Watches the service's mounts whose watch is `restart` or a command. `sync` needs no watcher
-   * here: the service reads the very files that changed.
-   */
-  private async watch(service: SupervisedService): Promise<void> {
-    await this.unwatch(service.spec.name)
-    const mounts = service.spec.mounts.filter((mount) => mount.watch.kind === 'restart' || mount.watch.kind === 'command')
-    if (mounts.length === 0) return
-    const { watchMounts } = await import('../../watch/index.js')
-    const watcher = watchMounts({ ...service.spec, mounts }, {
-      onChange: (change) => this.changed(service.spec.name, change),
-      onError: (error) => this.services.get(service.spec.name)?.note(`watch: ${error.message}`),
-    })
-    this.watchers.set(service.spec.name, watcher)
-    await watcher.ready
-  }
-
-  private async unwatch(name: string): Promise<void> {
-    const watcher = this.watchers.get(name)
-    this.watchers.delete(name)
-    await watcher?.close()
-  }
-
-  private async changed(name: string, change: MountChange): Promise<void> {
-    const service = this.services.get(name)
-    if (!service) return
-    const { describeChange, runWatchCommand } = await import('../../watch/index.js')
-    service.note(`change: ${describeChange(change)}`)
-    if (change.action.kind === 'restart') {
-      const started = Date.now()
-      try {
-        await service.restartForChange(change.superseded)
-        if (change.signal.aborted) return
-        if (change.superseded.aborted) {
-          service.note('changed again before it was healthy: restarting again')
-          return
-        }
-        service.note(`restarted after the change in ${Date.now() - started} ms`)
-      } catch (error) {
-        service.note(`restart after the change failed: ${error instanceof Error ? error.message : String(error)} (its log is kept; fix the file and save again)`)
-      }
-    } else if (change.action.kind === 'command') {
-      const result = await runWatchCommand(change.action.command, { cwd: service.spec.workdir, env: service.environment(), log: (line) => service.note(`watch: ${line}`), signal: change.signal })
-      service.note(`watch command ${result.ok ? 'done' : `failed (exit ${result.exitCode ?? result.signal})`} in ${result.durationMs} ms`)
-    }
-  }
-
   /** Services that left the envfile are stopped and forgotten. */
   private async removeOrphans(spec: EnvSpec): Promise<void> {
     for (const [name, service] of this.services) {
       if (!spec.services[name]) {
-        await this.unwatch(name)
+        await this.watchers.stop(name)
         await service.stop()
         service.closeLog()
         this.services.delete(name)

@@ -1,9 +1,16 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
+import { canBind, freePort as freePortOn, waitFor } from '../support/net.js'
+
+export { canBind, waitFor }
+
+/** A port free on every address (0.0.0.0): machine-wide ports such as published ones. */
+export function freePort(): Promise<number> {
+  return freePortOn('0.0.0.0')
+}
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const BIN = path.join(REPO, 'bin', 'devenv')
@@ -189,41 +196,8 @@ export function listeningSockets(): Set<string> {
   return listening
 }
 
-/** A port nobody listens on right now, on every address. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen({ host: '0.0.0.0', port: 0, exclusive: true }, () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
-/** Can we bind address:port right now (nobody holds it)? */
-export function canBind(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer()
-    server.once('error', () => resolve(false))
-    server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)))
-  })
-}
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe()
-      if (value !== undefined && value !== false) return value
-    } catch (error) {
-      last = error
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs))
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-}
 
 export async function httpGet(address: string, port: number, urlPath = '/'): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://${address}:${port}${urlPath}`, { signal: AbortSignal.timeout(3000) })

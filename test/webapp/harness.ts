@@ -1,10 +1,12 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
+import { canBind, freePort, waitFor } from '../support/net.js'
+
+export { canBind, freePort, waitFor }
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const BIN = path.join(REPO, 'bin', 'devenv')
@@ -151,24 +153,7 @@ export function listeningAddresses(): Set<string> {
   return found
 }
 
-export function canBind(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer()
-    server.once('error', () => resolve(false))
-    server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)))
-  })
-}
 
-export function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen({ host: address, port: 0, exclusive: true }, () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 export interface HttpReply {
   status: number
@@ -206,20 +191,6 @@ export function request(options: { address: string; port: number; path?: string;
   })
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe()
-      if (value !== undefined && value !== false) return value
-    } catch (error) {
-      last = error
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs))
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-}
 
 /** KEY=value lines of a .env file. */
 export function readDotenv(file: string): Record<string, string> {

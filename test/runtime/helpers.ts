@@ -129,6 +129,7 @@ export interface StatusService {
   restarts: number
   startedAt: string | null
   message?: string
+  mounts?: string
 }
 
 export interface StatusJson {

@@ -14,6 +14,7 @@ import { PortForwarder } from './forwarder.js'
 import { commandProbe, HealthMonitor, httpProbe, tcpProbe, type HealthStatus, type Probe } from './health.js'
 import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
+import { inMountNamespace } from './mount-namespace.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { RestartPolicy } from './restart-policy.js'
 
@@ -141,8 +142,11 @@ export class SupervisedService {
     mkdirSync(context.runDir, { recursive: true })
     onPhase('preparing')
     await this.driver.prepare?.(context)
-    const launch: Launch = await this.driver.launch(context)
-    if (context.runAs && launch.uid === undefined) Object.assign(launch, { uid: context.runAs.uid, gid: context.runAs.gid })
+    const declared: Launch = await this.driver.launch(context)
+    if (context.runAs && declared.uid === undefined) Object.assign(declared, { uid: context.runAs.uid, gid: context.runAs.gid })
+    // Mounts appear at their targets where the platform allows; elsewhere they are read at their host paths.
+    const bound = inMountNamespace(declared, this.spec.mounts, path.join(this.paths.serviceDir(this.spec.name), 'root'))
+    const launch = bound ?? declared
     this.lastLaunchSignal = launch.stopSignal
     onPhase('starting')
     const child = new ManagedProcess(launch, (stream, data) => this.log.chunk(stream, data))
@@ -157,7 +161,7 @@ export class SupervisedService {
         return { port: plan.declared, bound: plan.bound, address: plan.address, ...(published ? { published: { address: published.hostAddress, port: published.hostPort } } : {}) }
       }),
       notes,
-      mounts: this.spec.mounts.length ? 'resolved' : undefined,
+      mounts: this.spec.mounts.length ? (bound ? 'bind' : 'resolved') : undefined,
     })
     void child.exited.then((exit) => this.exited(child, exit))
     for (const entry of this.spec.publish) {

@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import type { Launch } from '../../boxes/driver.js'
+import type { MountSpec } from '../../envfile/model.js'
+
+/**
+ * Real bind mounts, without a container engine: the service runs in a mount namespace of its own,
+ * chrooted into a tmpfs that holds every top-level folder of the host (bound, recursively) plus
+ * each mount bound at its target. Nothing is created on the host outside the project's state.
+ */
+const SCRIPT = `
+set -e
+root=$1; shift
+mount -t tmpfs -o mode=755 devenv-root "$root"
+for entry in /* /.[!.]*; do
+  [ -e "$entry" ] || [ -L "$entry" ] || continue
+  name=\${entry#/}
+  if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$root/$name"
+  elif [ -d "$entry" ]; then mkdir "$root/$name"; mount --rbind "$entry" "$root/$name"
+  else : > "$root/$name"; mount --bind "$entry" "$root/$name"
+  fi
+done
+while [ "$1" != "--" ]; do
+  source=$1; target=$2; mode=$3; shift 3
+  mkdir -p "$root$target"
+  mount --bind "$source" "$root$target"
+  if [ "$mode" = ro ]; then mount -o remount,bind,ro "$root$target"; fi
+done
+shift
+workdir=$1; shift
+exec chroot "$root" /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$workdir" "$@"
+`
+
+let supported: boolean | undefined
+
+/** Can this process make mount namespaces (root on Linux, with util-linux's unshare)? */
+export function mountNamespacesSupported(): boolean {
+  if (supported !== undefined) return supported
+  supported = false
+  if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env.DEVENV_NO_MOUNT_NAMESPACE === '1') return supported
+  try {
+    execFileSync('unshare', ['--mount', '--propagation', 'private', '--fork', '--', '/bin/true'], { stdio: 'ignore', timeout: 5000 })
+    supported = true
+  } catch {
+    supported = false
+  }
+  return supported
+}
+
+/**
+ * A mount can be made without touching the host only where its target's top-level folder does
+ * not exist on the host (created in the tmpfs), or where the target itself already exists.
+ */
+export function mountableWithoutHostChanges(mount: MountSpec): boolean {
+  const top = `/${mount.target.split('/').filter(Boolean)[0] ?? ''}`
+  return top !== '/' && (!existsSync(top) || existsSync(mount.target))
+}
+
+/** Where the service's working folder is seen from inside (a folder of a mount: at its target). */
+export function workdirInside(workdir: string, mounts: readonly MountSpec[]): string {
+  for (const mount of mounts) {
+    const relative = path.relative(mount.source, workdir)
+    if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) return path.join(mount.target, relative)
+  }
+  return workdir
+}
+
+/** `launch`, run with the service's mounts bound at their targets; undefined where that cannot be done. */
+export function inMountNamespace(launch: Launch, mounts: readonly MountSpec[], rootDir: string): Launch | undefined {
+  if (mounts.length === 0 || launch.uid !== undefined || !mountNamespacesSupported()) return undefined
+  if (!mounts.every(mountableWithoutHostChanges)) return undefined
+  mkdirSync(rootDir, { recursive: true })
+  const mountArgs = mounts.flatMap((mount) => [mount.source, mount.target, mount.readonly ? 'ro' : 'rw'])
+  return {
+    ...launch,
+    command: 'unshare',
+    args: ['--mount', '--propagation', 'private', '--fork', '--', '/bin/sh', '-c', SCRIPT, 'devenv-mounts', rootDir, ...mountArgs, '--', workdirInside(launch.cwd, mounts), launch.command, ...launch.args],
+  }
+}

@@ -13,14 +13,20 @@ const SCRIPT = `
 set -e
 root=$1; shift
 mount -t tmpfs -o mode=755 devenv-root "$root"
-for entry in /* /.[!.]*; do
-  [ -e "$entry" ] || [ -L "$entry" ] || continue
-  name=\${entry#/}
-  if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$root/$name"
-  elif [ -d "$entry" ]; then mkdir "$root/$name"; mount --rbind "$entry" "$root/$name"
-  else : > "$root/$name"; mount --bind "$entry" "$root/$name"
+links=; dirs=; files=
+cd /
+for entry in * .[!.]*; do
+  if [ -L "$entry" ]; then links="$links $entry"
+  elif [ -d "$entry" ]; then dirs="$dirs $entry"
+  elif [ -e "$entry" ]; then files="$files $entry"
   fi
 done
+# One process for all links and one for all folders: every process spawned here delays the service.
+# Names are relative to / (top-level names have no spaces; $root may).
+[ -z "$links" ] || cp -P $links "$root/"
+(cd "$root" && mkdir $dirs)
+for entry in $dirs; do mount --rbind "/$entry" "$root/$entry"; done
+for entry in $files; do : > "$root/$entry"; mount --bind "/$entry" "$root/$entry"; done
 while [ "$1" != "--" ]; do
   source=$1; target=$2; mode=$3; shift 3
   mkdir -p "$root$target"

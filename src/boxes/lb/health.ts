@@ -45,7 +45,8 @@ export class HealthChecker {
     if (this.stopped) return
     const timer = setTimeout(() => {
       this.timers.delete(timer)
-      void this.checkOnce(backend).then(() => this.schedule(backend, this.options.intervalMs))
+      // Every 100 ms until a backend first passes (the stack is starting), then every interval.
+      void this.checkOnce(backend).then(() => this.schedule(backend, backend.proven ? this.options.intervalMs : Math.min(100, this.options.intervalMs)))
     }, delay)
     this.timers.add(timer)
   }

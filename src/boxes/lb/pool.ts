@@ -53,16 +53,21 @@ export class BackendPool {
     return this.byName.get(name)
   }
 
-  /** A backend that is up and not in `tried`; undefined when none is left. */
+  /**
+   * A backend that is up and not `tried`. When none is up but some have never passed a check yet
+   * (the stack is still starting: the lb often starts before its backends), one of those is tried
+   * all the same: a request that may well succeed beats a certain 502. Undefined when none is left.
+   */
   pick(tried?: Backend): Backend | undefined {
-    return this.strategy === 'least-conn' ? this.leastBusy(tried) : this.roundRobin(tried)
+    const up = this.strategy === 'least-conn' ? this.leastBusy(tried) : this.roundRobin(tried)
+    return up ?? this.roundRobin(tried, true)
   }
 
-  private roundRobin(tried?: Backend): Backend | undefined {
+  private roundRobin(tried?: Backend, unprovenToo = false): Backend | undefined {
     const count = this.backends.length
     for (let step = 0; step < count; step++) {
       const backend = this.backends[(this.next + step) % count]!
-      if (backend.up && backend !== tried) {
+      if ((backend.up || (unprovenToo && !backend.proven)) && backend !== tried) {
         this.next = (this.next + step + 1) % count
         return backend
       }

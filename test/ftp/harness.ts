@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadEnvfile, type EnvSpec } from '../../src/envfile/index.js'
 import { FIXTURES } from '../cli/run-cli.js'
 import { randomLoopback } from '../mail/harness.js'
+import { launchBox } from '../support/launch-box.js'
 import { testServiceContext } from '../support/service-context.js'
 
 // The driver launches dist/boxes/ftp/main.js: build first with `npx tsc -p tsconfig.build.json`.
@@ -30,32 +31,11 @@ export interface RunningFtp {
 export async function startFtp(spec: EnvSpec, service = 'ftp'): Promise<RunningFtp> {
   const address = randomLoopback()
   const context = testServiceContext(spec, service, address, (declared) => (declared === 21 ? 2121 : declared))
-  await ftpDriver.prepare!(context)
-  const launch = await ftpDriver.launch(context)
-  const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk))
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ftp server did not start: ${output}`)), 10_000)
-    child.stdout!.on('data', () => {
-      if (output.includes('ftp: listening on')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    void exited.then(() => reject(new Error(`ftp server exited: ${output}`)))
-  })
+  const box = await launchBox(ftpDriver, context, 'ftp: listening on')
   return {
     address,
     port: 2121,
     runDir: context.runDir,
-    output: () => output,
-    child,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-      return exited
-    },
+    ...box,
   }
 }

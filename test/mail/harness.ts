@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadEnvfile, type EnvSpec } from '../../src/envfile/index.js'
 import { FIXTURES } from '../cli/run-cli.js'
+import { launchBox } from '../support/launch-box.js'
 import { testServiceContext } from '../support/service-context.js'
 
 // The driver launches dist/boxes/mail/main.js: build first with `npx tsc -p tsconfig.build.json`.
@@ -45,24 +46,7 @@ export async function startMail(spec: EnvSpec, service: string, address = random
     [serviceSpec.mail!.webPort, 8025],
   ])
   const context = testServiceContext(spec, service, address, (declared) => ports.get(declared) ?? declared)
-  await mailDriver.prepare!(context)
-  const launch = await mailDriver.launch(context)
-  const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk))
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mail server did not start: ${output}`)), 10_000)
-    const check = (): void => {
-      if (output.includes('mail: SMTP on')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    }
-    child.stdout!.on('data', check)
-    void exited.then(() => reject(new Error(`mail server exited: ${output}`)))
-  })
+  const box = await launchBox(mailDriver, context, 'mail: SMTP on')
   const webPort = ports.get(serviceSpec.mail!.webPort)!
   return {
     address,
@@ -70,12 +54,7 @@ export async function startMail(spec: EnvSpec, service: string, address = random
     webPort,
     dataDir: context.dataDir,
     url: `http://${address}:${webPort}`,
-    output: () => output,
-    child,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-      return exited
-    },
+    ...box,
   }
 }
 

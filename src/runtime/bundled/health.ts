@@ -4,7 +4,7 @@ import net from 'node:net'
 import type { ProbeResult } from '../../boxes/driver.js'
 import type { HealthSpec } from '../../envfile/model.js'
 import type { Clock } from '../../util/clock.js'
-import { signalGroup } from './process.js'
+import { signalGroup } from '../../util/process-group.js'
 
 /** One readiness check. tcp and http run in-process: no process is spawned per check. */
 export type Probe = (timeoutMs: number) => Promise<ProbeResult>

@@ -4,8 +4,6 @@ import type { Launch } from '../../boxes/driver.js'
 import type { Clock } from '../../util/clock.js'
 import { signalGroup } from '../../util/process-group.js'
 
-export { signalGroup }
-
 export interface Exit {
   code: number | null
   signal: NodeJS.Signals | null

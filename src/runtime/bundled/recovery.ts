@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs'
 import { readJson } from '../../state/atomic.js'
 import { readProjectState, writeProjectState, type ProjectState } from '../../state/project-state.js'
-import { isSameProcess, signalGroup } from './process.js'
+import { signalGroup } from '../../util/process-group.js'
+import { isSameProcess } from './process.js'
 import { supervisorFiles, type SupervisorInfo } from './locate.js'
 
 /** The supervisor of the project, when it is alive. */

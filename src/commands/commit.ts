@@ -3,7 +3,7 @@ import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { colors } from '../cli/output.js'
 import { commitBox, formatRef, parseCommittedRef, type BoxSummary } from '../boxes/store/index.js'
 import { ProjectPaths } from '../state/paths.js'
-import { beginOperation, formatBytes, journalBase, newOperationId, removeJournal, serviceBoxIdentity, statefulService, quiesceService } from '../snapshots/index.js'
+import { beginOperation, formatBytes, journalBase, newOperationId, removeJournal, serviceBoxIdentity, serviceCopiesOf, statefulService, quiesceService, type OpenServiceCopies } from '../snapshots/index.js'
 
 export default class Commit extends BaseCommand<typeof Commit> {
   static override summary = "Turn a service's current state and its box recipe into a box in the machine-wide box store."
@@ -33,6 +33,7 @@ export default class Commit extends BaseCommand<typeof Commit> {
     await beginOperation(paths, service.name, { op: 'commit', id: newOperationId(), ...journalBase() })
     let box: BoxSummary
     try {
+      const skip = await notStateOf(serviceCopiesOf(spec, service.name))
       box = await commitBox({
         dataDir,
         service,
@@ -40,6 +41,7 @@ export default class Commit extends BaseCommand<typeof Commit> {
         baseVersion: serviceBoxIdentity(service, dataDir).boxVersion,
         quiesce: quiesceService(spec, service.name, 'commit'),
         replace: this.flags.force,
+        skip,
       })
     } finally {
       removeJournal(paths, service.name)
@@ -49,5 +51,16 @@ export default class Commit extends BaseCommand<typeof Commit> {
       this.log(colors.dim(`  use it with: box: ${formatRef(ref)}   share it with: devenv box export ${formatRef(ref)} -o ${ref.name}-${ref.tag}.box.tgz`))
     }
     return { box }
+  }
+}
+
+/** Snapshot copies a service keeps inside itself are not its state: a box does not carry them. */
+async function notStateOf(copies: OpenServiceCopies | undefined): Promise<string[]> {
+  if (!copies) return []
+  const session = await copies({ start: false })
+  try {
+    return await session.copies.notState()
+  } finally {
+    await session.close()
   }
 }

@@ -6,6 +6,7 @@ import { infoOf, readManifest, requireManifest, snapshotDir, snapshotNames, snap
 import { validateServiceName, validateSnapshotName } from './names.js'
 import { newOperationId } from './journal.js'
 import { removeTree } from './tree.js'
+import type { OpenServiceCopies } from './service-copies.js'
 
 /** Snapshots of one service, or of every service, oldest first. Folders without a readable manifest are not snapshots. */
 export function listSnapshots(paths: ProjectPaths, service?: string): SnapshotInfo[] {
@@ -20,13 +21,24 @@ export function listSnapshots(paths: ProjectPaths, service?: string): SnapshotIn
   return found.sort((a, b) => a.created.localeCompare(b.created) || a.service.localeCompare(b.service))
 }
 
-/** Removes a snapshot: renamed out of sight first, so it never shows half-deleted. */
-export async function deleteSnapshot(paths: ProjectPaths, service: string, name: string): Promise<SnapshotInfo> {
+/**
+ * Removes a snapshot: renamed out of sight first, so it never shows half-deleted. The copies a
+ * snapshot kept inside its service are dropped when the service runs, else when it next starts.
+ */
+export async function deleteSnapshot(paths: ProjectPaths, service: string, name: string, copies?: OpenServiceCopies): Promise<SnapshotInfo> {
   const manifest = requireManifest(paths, validateServiceName(service), validateSnapshotName(name))
   const folder = snapshotDir(paths, service, name)
   const doomed = path.join(path.dirname(folder), `.deleting-${newOperationId()}`)
   await fs.rename(folder, doomed)
   fsyncFolder(path.dirname(folder))
   await removeTree(doomed)
+  if (manifest.copies?.length && copies) {
+    const session = await copies({ start: false })
+    try {
+      await session.copies.drop(manifest.copies.map((copy) => copy.copy))
+    } finally {
+      await session.close()
+    }
+  }
   return infoOf(manifest)
 }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { DevenvError } from '../errors.js'
 import { readJson } from '../state/atomic.js'
 import type { ProjectPaths } from '../state/paths.js'
+import type { CopyRecord } from './service-copies.js'
 import type { TreeEntry } from './tree.js'
 
 export const SNAPSHOT_FORMAT = 'devenv-snapshot/1'
@@ -26,6 +27,13 @@ export interface SnapshotManifest {
   checksum: string
   /** Set when the snapshot was taken with --all, under the same name as its siblings. */
   set?: boolean
+  /**
+   * 'files' (the default): data/ holds a copy of the data folder, listed in `entries`.
+   * 'copies': the state is kept inside the service (PostgreSQL template databases), listed in
+   * `copies`; `entries` is empty and `checksum` is copiesChecksum(copies).
+   */
+  storage?: 'files' | 'copies'
+  copies?: CopyRecord[]
   entries: TreeEntry[]
 }
 

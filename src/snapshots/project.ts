@@ -4,7 +4,9 @@ import { DevenvError } from '../errors.js'
 import { ProjectPaths } from '../state/paths.js'
 import { didYouMean } from '../util/suggest.js'
 import { serviceBoxIdentity } from './identity.js'
+import { openPostgresCopies } from './open-copies.js'
 import { quiesceService, type QuiescePurpose } from './quiesce.js'
+import type { OpenServiceCopies } from './service-copies.js'
 import type { SetMember } from './sets.js'
 
 /** A service of the project, checked to exist and to keep state. */
@@ -28,7 +30,18 @@ export function statefulNames(spec: EnvSpec): string[] {
 export function snapshotMember(spec: EnvSpec, name: string, purpose: QuiescePurpose): SetMember {
   const service = statefulService(spec, name)
   const paths = new ProjectPaths(spec.root)
-  return { service: name, ...serviceBoxIdentity(service, paths.serviceData(name)), quiesce: quiesceService(spec, name, purpose) }
+  return {
+    service: name,
+    ...serviceBoxIdentity(service, paths.serviceData(name)),
+    quiesce: quiesceService(spec, name, purpose),
+    // PostgreSQL keeps its snapshots as databases in its own cluster: restore is a rename, not a file copy and a restart.
+    ...(service.kind === 'postgres' ? { copies: openPostgresCopies(spec, name) } : {}),
+  }
+}
+
+/** How to reach the copies a service keeps inside itself; undefined for a service of the files kind, or one no longer in the envfile. */
+export function serviceCopiesOf(spec: EnvSpec, name: string): OpenServiceCopies | undefined {
+  return spec.services[name]?.kind === 'postgres' ? openPostgresCopies(spec, name) : undefined
 }
 
 export function allSnapshotMembers(spec: EnvSpec, purpose: QuiescePurpose): SetMember[] {

@@ -8,6 +8,8 @@ import { requireManifest, snapshotData, type SnapshotManifest } from './manifest
 import { validateServiceName, validateSnapshotName } from './names.js'
 import { beginOperation } from './operation.js'
 import type { Quiesce } from './quiesce.js'
+import { commitCopiesRestore, prepareCopiesRestore } from './copies-snapshot.js'
+import type { OpenServiceCopies } from './service-copies.js'
 import { oldDirOf, restoreDirOf } from './recover.js'
 import { copyTree, exists, removeTree, treeChecksum } from './tree.js'
 
@@ -21,6 +23,8 @@ export interface RestoreOptions {
   force?: boolean
   /** Stops the service before the swap; what it returns starts it again after. */
   quiesce: Quiesce
+  /** For a service that keeps its snapshots inside itself (postgres): how to reach them. */
+  copies?: OpenServiceCopies
 }
 
 export interface RestoreResult {
@@ -28,8 +32,10 @@ export interface RestoreResult {
   snapshot: string
   checksum: string
   size: number
-  /** Milliseconds the service was stopped for the swap. */
+  /** Milliseconds the service was stopped for the swap (or, for a snapshot kept inside the service, its databases were closed). */
   downtimeMs: number
+  /** A snapshot kept inside the service was swapped in from its ready, verified spare: a rename. */
+  fromSpare?: boolean
 }
 
 /** Refuses a snapshot made by another box or box version: its state may not even be readable. */
@@ -57,6 +63,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const name = validateSnapshotName(options.name)
   const manifest = requireManifest(paths, service, name)
   checkCompatible(manifest, options.box, options.boxVersion, options.force)
+  if (manifest.storage === 'copies') return restoreCopies(options, manifest)
   if (treeChecksum(manifest.entries) !== manifest.checksum) {
     throw new DevenvError('SNAPSHOT', `the manifest of snapshot ${name} of ${service} does not match its own checksum`, { hint: 'The snapshot was edited or damaged; it cannot be trusted.' })
   }
@@ -77,6 +84,15 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     throw error
   }
   return { service, snapshot: name, checksum: manifest.checksum, size: manifest.size, downtimeMs: Math.round(downtimeMs) }
+}
+
+async function restoreCopies(options: RestoreOptions, manifest: SnapshotManifest): Promise<RestoreResult> {
+  if (!options.copies) throw new DevenvError('SNAPSHOT', `snapshot ${manifest.name} is kept inside a ${manifest.kind} service, and ${manifest.service} cannot hold it`)
+  const prepared = await prepareCopiesRestore(options.paths, manifest, options.copies)
+  const started = performance.now()
+  await commitCopiesRestore(options.paths, prepared)
+  const downtimeMs = Math.round(performance.now() - started)
+  return { service: manifest.service, snapshot: manifest.name, checksum: manifest.checksum, size: manifest.size, downtimeMs, fromSpare: prepared.swap.fromSpare }
 }
 
 type RestoreJournal = Extract<Journal, { op: 'restore' }>

@@ -9,6 +9,8 @@ import { manifestFile, readManifest, snapshotDir, SNAPSHOT_FORMAT, type Snapshot
 import { generatedSnapshotName, validateServiceName, validateSnapshotName } from './names.js'
 import { beginOperation } from './operation.js'
 import type { Quiesce } from './quiesce.js'
+import { saveCopiesSnapshot } from './copies-snapshot.js'
+import type { OpenServiceCopies } from './service-copies.js'
 import { partialSnapshotDir } from './recover.js'
 import { copyTree, exists, removeTree, summarise, syncTree } from './tree.js'
 
@@ -25,10 +27,13 @@ export interface SaveOptions {
   quiesce: Quiesce
   /** Part of a set taken with --all. */
   set?: boolean
+  /** For a service that keeps its snapshots inside itself (postgres): how to reach them. */
+  copies?: OpenServiceCopies
 }
 
 /**
- * Copies the service's data folder into .devenv/snapshots/<service>/<name>/. The service is
+ * A service that keeps copies inside itself (postgres) saves there; any other copies its data
+ * folder into .devenv/snapshots/<service>/<name>/. The service is
  * quiesced only while the files are copied; hashing and the manifest happen after it is back.
  * The snapshot appears under its name in one rename, complete, or not at all.
  */
@@ -43,6 +48,10 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
   }
   if (!(await exists(data))) {
     throw new DevenvError('SNAPSHOT', `service ${service} has no state to snapshot yet (${data} does not exist)`, { hint: 'Start it once with devenv up, so that it creates its data.' })
+  }
+  if (options.copies) {
+    const identity = { service, box: options.box, kind: options.kind, boxVersion: options.boxVersion, ...(options.set ? { set: true } : {}) }
+    return saveCopiesSnapshot(paths, identity, name, options.copies)
   }
   const id = newOperationId()
   await beginOperation(paths, service, { op: 'save', id, ...journalBase(), snapshot: name })

@@ -9,6 +9,8 @@ import { restoreDirOf } from './recover.js'
 import { checkCompatible, prepareRestore, swapIn, type RestoreResult } from './restore.js'
 import { saveSnapshot } from './save.js'
 import { removeTree, treeChecksum } from './tree.js'
+import { abandonCopiesRestore, commitCopiesRestore, prepareCopiesRestore, type PreparedCopiesRestore } from './copies-snapshot.js'
+import type { OpenServiceCopies } from './service-copies.js'
 
 export interface SetMember {
   service: string
@@ -16,6 +18,7 @@ export interface SetMember {
   kind: string
   boxVersion: string
   quiesce: Quiesce
+  copies?: OpenServiceCopies
 }
 
 /** `--all`: every stateful service saved under one name. All or nothing: a failure removes the members already saved. */
@@ -28,16 +31,18 @@ export async function saveSnapshotSet(paths: ProjectPaths, members: SetMember[],
       saved.push(await saveSnapshot({ paths, ...member, name: setName, set: true }))
     }
   } catch (error) {
-    for (const manifest of saved) await deleteSnapshot(paths, manifest.service, manifest.name).catch(() => undefined)
+    for (const [index, manifest] of saved.entries()) await deleteSnapshot(paths, manifest.service, manifest.name, members[index]!.copies).catch(() => undefined)
     throw error
   }
   return saved
 }
 
 /**
- * `--all`: every member restored from the snapshot of that name. Every copy is prepared and
- * verified before any service is stopped; then all are stopped, committed, swapped, started.
- * Each service's swap is atomic on its own (see restoreSnapshot).
+ * `--all`: every member restored from the snapshot of that name. Every replacement is prepared
+ * and verified before anything is swapped: file copies beside the data folders, and the copies
+ * kept inside services (postgres) cloned or taken from their spares. Then the file-kept services
+ * are stopped, everything is swapped, and they are started again. Each service's swap is atomic
+ * on its own (see restoreSnapshot).
  */
 export async function restoreSnapshotSet(paths: ProjectPaths, members: SetMember[], name: string, force = false): Promise<RestoreResult[]> {
   if (!members.length) throw new DevenvError('SNAPSHOT', 'the project has no stateful service to restore')
@@ -45,32 +50,45 @@ export async function restoreSnapshotSet(paths: ProjectPaths, members: SetMember
   const manifests = members.map((member) => requireManifest(paths, member.service, name))
   members.forEach((member, index) => checkCompatible(manifests[index]!, member.box, member.boxVersion, force))
   for (const manifest of manifests) {
-    if (treeChecksum(manifest.entries) !== manifest.checksum) throw new DevenvError('SNAPSHOT', `the manifest of snapshot ${name} of ${manifest.service} does not match its own checksum`)
+    if (manifest.storage !== 'copies' && treeChecksum(manifest.entries) !== manifest.checksum) throw new DevenvError('SNAPSHOT', `the manifest of snapshot ${name} of ${manifest.service} does not match its own checksum`)
   }
-  const prepared: Array<Extract<Journal, { op: 'restore' }>> = []
+  const files: Array<{ member: SetMember; journal: RestoreJournal }> = []
+  const inService: PreparedCopiesRestore[] = []
   const resumes: Resume[] = []
   let started = 0
   try {
-    for (const manifest of manifests) prepared.push(await prepareRestore(paths, manifest.service, manifest))
-    started = performance.now()
-    for (const member of members) resumes.push(await member.quiesce())
-  } catch (error) {
-    for (const [index, journal] of prepared.entries()) {
-      await removeTree(restoreDirOf(paths, members[index]!.service, journal.id))
-      removeJournal(paths, members[index]!.service)
+    for (const [index, manifest] of manifests.entries()) {
+      const member = members[index]!
+      if (manifest.storage === 'copies') {
+        if (!member.copies) throw new DevenvError('SNAPSHOT', `snapshot ${name} of ${member.service} is kept inside a ${manifest.kind} service, and ${member.service} cannot hold it`)
+        inService.push(await prepareCopiesRestore(paths, manifest, member.copies))
+      } else {
+        files.push({ member, journal: await prepareRestore(paths, member.service, manifest) })
+      }
     }
+    started = performance.now()
+    for (const { member } of files) resumes.push(await member.quiesce())
+  } catch (error) {
+    for (const { member, journal } of files) {
+      await removeTree(restoreDirOf(paths, member.service, journal.id))
+      removeJournal(paths, member.service)
+    }
+    for (const prepared of inService) await abandonCopiesRestore(paths, prepared)
     for (const resume of resumes.reverse()) await resume()
     throw error
   }
   try {
-    for (const [index, journal] of prepared.entries()) {
+    for (const { member, journal } of files) {
       journal.phase = 'swapping'
-      updateJournal(paths, members[index]!.service, journal)
+      updateJournal(paths, member.service, journal)
     }
-    for (const [index, journal] of prepared.entries()) await swapIn(paths, members[index]!.service, journal.id)
+    for (const prepared of inService) await commitCopiesRestore(paths, prepared)
+    for (const { member, journal } of files) await swapIn(paths, member.service, journal.id)
   } finally {
     for (const resume of resumes.reverse()) await resume()
   }
   const downtimeMs = Math.round(performance.now() - started)
   return manifests.map((manifest) => ({ service: manifest.service, snapshot: name, checksum: manifest.checksum, size: manifest.size, downtimeMs }))
 }
+
+type RestoreJournal = Extract<Journal, { op: 'restore' }>

@@ -37,12 +37,13 @@ interface WalkedEntry {
  * Synchronous on purpose: a data folder holds thousands of small files, and a thread-pool round
  * trip per readdir/lstat costs more than the calls themselves.
  */
-async function walk(root: string): Promise<WalkedEntry[]> {
+async function walk(root: string, skip?: Set<string>): Promise<WalkedEntry[]> {
   const found: WalkedEntry[] = []
   const visit = (relative: string): void => {
     const names = readdirSync(path.join(root, relative)).sort()
     for (const name of names) {
       const child = relative ? `${relative}/${name}` : name
+      if (skip?.has(child)) continue
       const stats = lstatSync(path.join(root, child))
       if (stats.isSocket()) continue
       if (!stats.isDirectory() && !stats.isFile() && !stats.isSymbolicLink()) {
@@ -150,6 +151,8 @@ export interface CopyOptions {
   durable?: boolean
   /** Called with each file's expected entry (from a manifest) to compare against as it is hashed. */
   expect?: Map<string, TreeEntry>
+  /** Relative paths left out, with everything below them. */
+  skip?: Set<string>
 }
 
 const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0
@@ -162,7 +165,7 @@ const runningAsRoot = typeof process.getuid === 'function' && process.getuid() =
 export async function copyTree(source: string, target: string, options: CopyOptions = {}): Promise<TreeEntry[]> {
   const rootStats = await fs.stat(source)
   if (!rootStats.isDirectory()) throw new DevenvError('SNAPSHOT', `${source} is not a folder`)
-  const walked = await walk(source)
+  const walked = await walk(source, options.skip)
   await fs.mkdir(target, { mode: 0o700 })
   const entries: TreeEntry[] = []
   const dirs: WalkedEntry[] = []
@@ -251,9 +254,9 @@ async function hashFileSized(file: string): Promise<{ size: number; sha256: stri
   return { size, sha256: hash.digest('hex') }
 }
 
-/** The entries of a folder as it is now, with file hashes. */
-export async function scanTree(root: string): Promise<TreeEntry[]> {
-  const walked = await walk(root)
+/** The entries of a folder as it is now, with file hashes; `skip` names relative paths left out. */
+export async function scanTree(root: string, skip?: Set<string>): Promise<TreeEntry[]> {
+  const walked = await walk(root, skip)
   const entries: TreeEntry[] = []
   const files: WalkedEntry[] = []
   for (const item of walked) {

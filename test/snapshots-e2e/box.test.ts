@@ -25,7 +25,14 @@ afterAll(async () => {
 describe('commit, export, import, boot', () => {
   it('boots a new project from a committed box, with the committed rows and without running its seeds again', async () => {
     await origin.sql('db', 'shop', "INSERT INTO markers VALUES ('committed')")
+    // A snapshot is kept inside the cluster as a template database; it is not the service's state, and the box leaves it out.
+    const snapshot = JSON.parse(await origin.ok(['snapshot', 'save', 'db', 'kept-out', '--json'])).snapshots[0]
+    const copyOid = await origin.sql('db', 'shop', `SELECT oid FROM pg_database WHERE datname = '${snapshot.copies[0].copy}'`)
+    expect(copyOid).toMatch(/^\d+$/)
     await origin.ok(['commit', 'db', 'shop-db:v1'])
+    const committed = JSON.parse(readFileSync(path.join(origin.home, 'boxes', 'shop-db', 'v1', 'box.json'), 'utf8'))
+    expect(committed.entries.filter((entry: { path: string }) => entry.path.startsWith(`pgdata/base/${copyOid}`))).toEqual([])
+    expect(committed.entries.map((entry: { path: string }) => entry.path)).not.toContain('snapshot-copies.json')
     // The service is back after the commit.
     expect(await origin.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe('20000')
     archive = path.join(path.dirname(origin.root), 'shop-db.box.tgz')
@@ -41,6 +48,9 @@ describe('commit, export, import, boot', () => {
     expect(await fresh.sql('db', 'shop', 'SELECT count(*), sum(id) FROM items')).toBe('20000|200010000')
     expect(await fresh.sql('db', 'shop', 'SELECT string_agg(label, \',\') FROM markers')).toBe('committed')
     expect(await fresh.sql('db', 'shop', 'SELECT count(*) FROM seed_runs')).toBe('1')
+    // The catalog row of the copy left out is dropped by the new cluster's upkeep.
+    await expect.poll(() => fresh.sql('db', 'shop', "SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_snap\\_%'"), { timeout: 15_000 }).toBe('0')
+    expect(await fresh.sql('db', 'shop', "SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_seed\\_%'")).toBe('1')
     const status = JSON.parse(await fresh.ok(['status', '--json']))
     expect(status.services[0]).toMatchObject({ name: 'db', box: 'shop-db:v1', state: 'running' })
     // Its own state from now on: the box in the store is untouched by what the project writes.

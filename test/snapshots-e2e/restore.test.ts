@@ -41,6 +41,20 @@ describe('snapshot and restore, through the runtime', () => {
     expect(project.leftovers('db')).toEqual([])
   })
 
+  it('keeps a snapshot valid across restarts of the server (which rewrites caches in every database)', async () => {
+    await project.ok(['snapshot', 'save', 'db', 'across-restart'])
+    await project.ok(['restart', 'db'], 120_000)
+    await project.sql('db', 'shop', 'DELETE FROM items WHERE id > 10')
+    // A second snapshot takes the ready copy, so the first is cloned and verified file by file.
+    await project.ok(['snapshot', 'save', 'db', 'after-restart'])
+    await project.ok(['restart', 'db'], 120_000)
+    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'across-restart', '--json'])).restored[0]
+    expect(restored.snapshot).toBe('across-restart')
+    expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
+    await project.ok(['snapshot', 'delete', 'db', 'across-restart'])
+    await project.ok(['snapshot', 'delete', 'db', 'after-restart'])
+  })
+
   it('saves and restores every stateful service as one set with --all', async () => {
     await project.sql('audit', 'audit', 'CREATE TABLE IF NOT EXISTS events (id serial PRIMARY KEY, what text)')
     await project.sql('audit', 'audit', "INSERT INTO events (what) VALUES ('kept')")
@@ -70,9 +84,9 @@ describe('snapshot and restore, through the runtime', () => {
   })
 })
 
-/** `devenv snapshot restore db before`, killed by its own crash point or by us after `killAfterMs`. */
-async function killedRestore(options: { crashAt?: string; killAfterMs?: number }): Promise<number | null> {
-  const child = spawn(path.join(REPO, 'bin', 'devenv'), ['snapshot', 'restore', 'db', 'before'], {
+/** `devenv snapshot ACTION db NAME`, killed by its own crash point or by us after `killAfterMs`. */
+async function killed(action: 'restore' | 'save', name: string, options: { crashAt?: string; killAfterMs?: number }): Promise<number | null> {
+  const child = spawn(path.join(REPO, 'bin', 'devenv'), ['snapshot', action, 'db', name], {
     cwd: project.root,
     env: { ...process.env, ...project.env, ...(options.crashAt ? { DEVENV_SNAPSHOT_CRASH_AT: options.crashAt } : {}) } as NodeJS.ProcessEnv,
     stdio: 'ignore',
@@ -83,33 +97,42 @@ async function killedRestore(options: { crashAt?: string; killAfterMs?: number }
   return code
 }
 
-/** After the kill: `devenv up` works, the data is wholly old (marker) or wholly new (no marker), no leftovers. */
+/** Copies of `shop` in the cluster that no snapshot names, and replacements never swapped in. */
+async function strayDatabases(): Promise<string[]> {
+  const names = (await project.sql('db', 'shop', "SELECT coalesce(string_agg(datname, ',' ORDER BY datname), '') FROM pg_database WHERE datname LIKE 'shop\\_\\_%'")).split(',').filter(Boolean)
+  const named = new Set<string>()
+  for (const info of JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots) for (const copy of info.copies ?? []) named.add(copy.copy)
+  return names.filter((name) => name.includes('__snap_') && !named.has(name)).concat(names.filter((name) => name.includes('__incoming') || name.includes('__prep_')))
+}
+
+/**
+ * After the kill: the next snapshot operation finds the database open (a kill can leave it
+ * closed to connections for the moment of the copy or swap) and drops the copies of a save that
+ * never published; the data is wholly old (marker) or wholly new (no marker).
+ */
 async function checkWhole(): Promise<'old' | 'new'> {
   await project.ok(['up'], 120_000)
-  // A kill before the service was stopped leaves it running on the old data, and the debris for its next start.
-  if (project.leftovers('db').length) await project.ok(['restart', 'db'], 120_000)
+  await project.ok(['snapshot', 'save', 'db', 'probe'])
+  await project.ok(['snapshot', 'delete', 'db', 'probe'])
   expect(project.leftovers('db')).toEqual([])
   expect(await project.sql('db', 'shop', 'SELECT count(*), sum(id) FROM items')).toBe(`${ROWS}|200010000`)
   const found = await markers()
   expect(['between', '']).toContain(found)
+  await expect.poll(strayDatabases, { timeout: 15_000 }).toEqual([])
   return found === 'between' ? 'old' : 'new'
 }
 
 describe('a restore killed with SIGKILL', () => {
-  // Killed before the journal says "swapping", the old state stays; after it, the restore is finished.
+  // Until the swap's transaction commits the old state stays; after it, the restored one.
   const points: Array<[string, 'old' | 'new']> = [
     ['restore:journal-written', 'old'],
-    ['restore:copied', 'old'],
-    ['restore:before-commit', 'old'],
-    ['restore:committed', 'new'],
-    ['restore:old-moved', 'new'],
-    ['restore:new-in-place', 'new'],
-    ['restore:old-removed', 'new'],
+    ['restore:prepared', 'old'],
+    ['restore:swapped', 'new'],
   ]
   for (const [point, expected] of points) {
     it(`at ${point}: the ${expected} state, whole`, async () => {
       await project.sql('db', 'shop', "INSERT INTO markers VALUES ('between') ON CONFLICT DO NOTHING")
-      expect(await killedRestore({ crashAt: point })).toBeNull()
+      expect(await killed('restore', 'before', { crashAt: point })).toBeNull()
       expect(await checkWhole()).toBe(expected)
     })
   }
@@ -118,9 +141,53 @@ describe('a restore killed with SIGKILL', () => {
     const seen: string[] = []
     for (let round = 0; round < 3; round++) {
       await project.sql('db', 'shop', "INSERT INTO markers VALUES ('between') ON CONFLICT DO NOTHING")
-      const code = await killedRestore({ killAfterMs: 300 + Math.floor(Math.random() * 2200) })
+      const code = await killed('restore', 'before', { killAfterMs: 200 + Math.floor(Math.random() * 500) })
       seen.push(`${code === null ? 'killed' : `exit ${code}`}: ${await checkWhole()}`)
     }
     console.log(`random kills: ${seen.join('; ')}`)
   }, 240_000)
+})
+
+describe('a save killed with SIGKILL', () => {
+  for (const point of ['save:registered', 'save:closed', 'save:copied', 'save:published']) {
+    it(`at ${point}: the database is untouched, and a half-made copy is dropped`, async () => {
+      await project.sql('db', 'shop', "INSERT INTO markers VALUES ('between') ON CONFLICT DO NOTHING")
+      expect(await killed('save', 'killed', { crashAt: point })).toBeNull()
+      expect(await checkWhole()).toBe('old')
+      const published = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots.some((info: { name: string }) => info.name === 'killed')
+      // Published is the last step: only then does the snapshot exist, whole.
+      expect(published).toBe(point === 'save:published')
+      if (published) await project.ok(['snapshot', 'delete', 'db', 'killed'])
+    })
+  }
+})
+
+describe('restoring a snapshot that is not the last one', () => {
+  it('clones and verifies it (no ready copy), and refuses a copy that was changed', async () => {
+    await project.sql('db', 'shop', 'DELETE FROM markers')
+    await project.ok(['snapshot', 'save', 'db', 'older'])
+    await project.sql('db', 'shop', "INSERT INTO markers VALUES ('newer')")
+    await project.ok(['snapshot', 'save', 'db', 'newer'])
+    const older = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots.find((info: { name: string }) => info.name === 'older')
+    // The upkeep keeps a ready copy of the last snapshot saved or restored only: wait for the older one's to go.
+    await expect.poll(() => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%${older.copies[0].copy.split('__snap_')[1]}' AND datname NOT LIKE '%\\_\\_snap\\_%'`), { timeout: 15_000 }).toBe('0')
+    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'older', '--json'])).restored[0]
+    expect(restored.fromSpare).toBe(false)
+    expect(await markers()).toBe('')
+    const again = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'newer', '--json'])).restored[0]
+    expect(await markers()).toBe('newer')
+    expect(again.checksum).not.toBe(restored.checksum)
+
+    // One byte changed in the older copy's files: its clone no longer matches the recorded checksum.
+    await expect.poll(() => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%__spare_${older.copies[0].copy.split('__snap_')[1]}'`), { timeout: 15_000 }).toBe('0')
+    const oid = await project.sql('db', 'shop', `SELECT oid FROM pg_database WHERE datname = '${older.copies[0].copy}'`)
+    const versionFile = path.join(project.serviceDir('db'), 'data', 'pgdata', 'base', oid, 'PG_VERSION')
+    writeFileSync(versionFile, `${readFileSync(versionFile, 'utf8').trim()} \n`)
+    const refused = await project.run(['snapshot', 'restore', 'db', 'older'])
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr).toMatch(/does not match the snapshot's checksum/)
+    expect(await markers()).toBe('newer')
+    await project.ok(['snapshot', 'delete', 'db', 'older'])
+    await project.ok(['snapshot', 'delete', 'db', 'newer'])
+  })
 })

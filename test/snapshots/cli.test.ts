@@ -18,33 +18,33 @@ beforeAll(() => {
   work = tempDir('devenv-snapcli-')
   project = path.join(work, 'project')
   cpSync(fixture, project, { recursive: true })
-  makeDataFolder(path.join(project, '.devenv', 'services', 'db', 'data'), 'cli')
+  makeDataFolder(path.join(project, '.devenv', 'services', 'inbox', 'data'), 'cli')
 })
 afterAll(() => cleanup(work))
 
 describe('devenv snapshot and box, as a user runs them', () => {
   it('saves, lists as JSON and restores', async () => {
-    const saved = await devenv(['snapshot', 'save', 'db', 'first', '--json'])
+    const saved = await devenv(['snapshot', 'save', 'inbox', 'first', '--json'])
     expect(saved.exitCode).toBe(0)
-    expect(JSON.parse(saved.stdout).snapshots[0]).toMatchObject({ name: 'first', service: 'db', box: 'postgres', kind: 'postgres' })
+    expect(JSON.parse(saved.stdout).snapshots[0]).toMatchObject({ name: 'first', service: 'inbox', box: 'mail', kind: 'mail' })
     const listed = await devenv(['snapshot', 'list', '--json'])
     expect(listed.exitCode).toBe(0)
     const [info] = JSON.parse(listed.stdout).snapshots
     expect(Object.keys(info).sort()).toEqual(['box', 'boxVersion', 'checksum', 'created', 'files', 'kind', 'name', 'service', 'size'])
     expect(info.checksum).toMatch(/^sha256:[0-9a-f]{64}$/)
     const table = await devenv(['snapshot', 'list'])
-    expect(table.stdout).toMatch(/^NAME\s+SERVICE\s+BOX\s+SIZE\s+CREATED\s+CHECKSUM\nfirst\s+db\s+postgres/)
-    const restored = await devenv(['snapshot', 'restore', 'db', 'first'])
+    expect(table.stdout).toMatch(/^NAME\s+SERVICE\s+BOX\s+SIZE\s+CREATED\s+CHECKSUM\nfirst\s+inbox\s+mail/)
+    const restored = await devenv(['snapshot', 'restore', 'inbox', 'first'])
     expect(restored.exitCode).toBe(0)
-    expect(restored.stdout).toContain('restored db from snapshot first')
+    expect(restored.stdout).toContain('restored inbox from snapshot first')
   })
 
   it('exits 2 on bad input, with a message and no stack trace', async () => {
     for (const args of [
-      ['snapshot', 'save', 'db', '../escape'],
-      ['snapshot', 'restore', 'db'],
+      ['snapshot', 'save', 'inbox', '../escape'],
+      ['snapshot', 'restore', 'inbox'],
       ['snapshot', 'nosuch'],
-      ['commit', 'db', 'postgres:v1'],
+      ['commit', 'inbox', 'mail:v1'],
       ['box', 'export', 'x:y:z', '-o', 'out.tar'],
     ]) {
       const result = await devenv(args)
@@ -52,13 +52,13 @@ describe('devenv snapshot and box, as a user runs them', () => {
       expect(result.stderr).toMatch(/^✖ /)
       expect(result.stderr).not.toMatch(/\n\s+at /)
     }
-    const missing = await devenv(['snapshot', 'restore', 'db', 'nope', '--json'])
+    const missing = await devenv(['snapshot', 'restore', 'inbox', 'nope', '--json'])
     expect(missing.exitCode).toBe(1)
     expect(JSON.parse(missing.stdout).error.code).toBe('NOT_FOUND')
   })
 
   it('commits, lists, exports and imports a box into another DEVENV_HOME', async () => {
-    expect((await devenv(['commit', 'db', 'shop-db:v1'])).exitCode).toBe(0)
+    expect((await devenv(['commit', 'inbox', 'shop-db:v1'])).exitCode).toBe(0)
     const listed = JSON.parse((await devenv(['box', 'list', '--json'])).stdout)
     expect(listed.boxes.map((box: { name: string; tag: string }) => `${box.name}:${box.tag}`)).toEqual(['shop-db:v1'])
     const archive = path.join(work, 'shop.box.tgz')

@@ -3,14 +3,18 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
 import { withFileLock } from '../../state/lock.js'
-import { withConnection, type ServerTarget } from './connection.js'
+import { quoteIdentifier, withConnection, type ServerTarget } from './connection.js'
 import { readMarker } from './layout.js'
-import { discardPrefix, spareName, sparePrefix } from './names.js'
+import { discardPrefix, preparingName, preparingPrefix, snapshotCopyPrefix, spareName, sparePrefix } from './names.js'
+import { folderSummary } from './database-folder.js'
+import { readRegistry } from './snapshot-registry.js'
 import { cloneTemplate, databasesStartingWith, dropDatabase, isUsableSpare } from './swap.js'
 
 export interface MaintenanceReport {
   sparesMade: string[]
   dropped: string[]
+  /** Spares of snapshot copies that did not match the copy's checksum (dropped, not used). */
+  mismatched?: string[]
 }
 
 /**
@@ -45,9 +49,14 @@ async function maintainLocked(target: ServerTarget, dataDir: string): Promise<Ma
       // A reset may run meanwhile and use up the spare or leave a new discard: go round until quiet.
       for (let pass = 0; pass < 5; pass++) {
         const before = report.sparesMade.length + report.dropped.length
+        const registry = readRegistry(dataDir)
         for (const [database, seeded] of Object.entries(readMarker(dataDir).databases)) {
           await makeSpare(admin, database, seeded.template, report)
-          await dropLeftovers(admin, database, seeded.template, report)
+          const ready = registry.ready[database]
+          const checksum = ready ? registry.copies[ready]?.checksum : undefined
+          if (ready && checksum) await makeSnapshotSpare(admin, dataDir, database, ready, checksum, report)
+          const keep = new Set([spareName(database, seeded.template), ...(ready ? [spareName(database, ready)] : [])])
+          await dropLeftovers(admin, dataDir, database, keep, report)
         }
         if (report.sparesMade.length + report.dropped.length === before) break
       }
@@ -71,9 +80,42 @@ async function makeSpare(admin: pg.Client, database: string, template: string, r
   }
 }
 
-async function dropLeftovers(admin: pg.Client, database: string, template: string, report: MaintenanceReport): Promise<void> {
-  const wantedSpare = spareName(database, template)
-  const stale = [...(await databasesStartingWith(admin, discardPrefix(database))), ...(await databasesStartingWith(admin, sparePrefix(database))).filter((name) => name !== wantedSpare)]
+/**
+ * The ready clone of the snapshot copy saved or restored last: made under a __prep_ name,
+ * checked against the copy's checksum, and only then renamed to the spare a restore takes.
+ */
+async function makeSnapshotSpare(admin: pg.Client, dataDir: string, database: string, copy: string, checksum: string, report: MaintenanceReport): Promise<void> {
+  const { rows } = await admin.query<{ datistemplate: boolean }>('SELECT datistemplate FROM pg_database WHERE datname = $1', [copy])
+  if (!rows[0]?.datistemplate) return
+  const spare = spareName(database, copy)
+  if (await isUsableSpare(admin, spare)) return
+  const preparing = preparingName(database, copy)
+  await dropDatabase(admin, spare)
+  await dropDatabase(admin, preparing)
+  await cloneTemplate(admin, copy, preparing)
+  if ((await folderSummary(admin, dataDir, preparing)).checksum !== checksum) {
+    await dropDatabase(admin, preparing)
+    report.mismatched = [...(report.mismatched ?? []), copy]
+    return
+  }
+  await admin.query(`ALTER DATABASE ${quoteIdentifier(preparing)} RENAME TO ${quoteIdentifier(spare)}`)
+  report.sparesMade.push(spare)
+}
+
+/**
+ * Discards, spares nobody will take, half-made snapshot spares, and snapshot copies no snapshot
+ * registered. The registry is read after the databases are listed: a save registers its copy
+ * before creating it, so any copy listed is in the registry read after, unless it is debris.
+ */
+async function dropLeftovers(admin: pg.Client, dataDir: string, database: string, keepSpares: Set<string>, report: MaintenanceReport): Promise<void> {
+  const copies = await databasesStartingWith(admin, snapshotCopyPrefix(database))
+  const registered = readRegistry(dataDir).copies
+  const stale = [
+    ...(await databasesStartingWith(admin, discardPrefix(database))),
+    ...(await databasesStartingWith(admin, sparePrefix(database))).filter((name) => !keepSpares.has(name)),
+    ...(await databasesStartingWith(admin, preparingPrefix(database))),
+    ...copies.filter((name) => !registered[name]),
+  ]
   for (const name of stale) {
     await dropDatabase(admin, name)
     report.dropped.push(name)

@@ -4,6 +4,9 @@
  *   __spare_<hash>     a ready clone of that template (no connections), swapped in by the next reset
  *   __discard_<id>     a replaced database, renamed out of the way, dropped in the background
  *   __incoming         a clone being built when no spare was ready
+ *   __snap_<id>        a snapshot's copy (IS_TEMPLATE, no connections): see snapshot-copies.ts
+ *   __spare_<id>       a verified, ready clone of the snapshot copy restored or saved last
+ *   __prep_<id>        that clone while it is being made and verified
  * PostgreSQL names hold 63 bytes, so the database's part is cut to 36 bytes (on a character boundary).
  */
 const DATABASE_PART_BYTES = 36
@@ -48,4 +51,22 @@ export function discardName(database: string): string {
 
 export function incomingName(database: string): string {
   return `${databasePart(database)}__incoming`
+}
+
+export function snapshotCopyPrefix(database: string): string {
+  return `${databasePart(database)}__snap_`
+}
+
+/** The copy of `database` kept for the snapshot operation `id` (ids are [0-9a-z], so spareName() finds it again). */
+export function snapshotCopyName(database: string, id: string): string {
+  return `${snapshotCopyPrefix(database)}${id}`
+}
+
+export function preparingPrefix(database: string): string {
+  return `${databasePart(database)}__prep_`
+}
+
+/** A spare of a snapshot copy while it is made and verified; renamed to spareName() once it matches. */
+export function preparingName(database: string, copy: string): string {
+  return `${preparingPrefix(database)}${copy.slice(copy.lastIndexOf('_') + 1)}`
 }

@@ -25,31 +25,43 @@ export async function cloneTemplate(admin: pg.Client, template: string, name: st
  * the user's name always holds a whole database: the old one until the commit, the new one
  * after. The old one is renamed aside (returned) for a background drop: DROP DATABASE forces
  * an immediate checkpoint and costs seconds on a database the user changed.
- *
- * Steps, and what a kill at each leaves: (1) `live` closed to new connections — a kill here
- * leaves it closed, which `reopenClosedDatabases` undoes at the next start or reset; (2) its
- * sessions terminated; (3) one transaction renames both and opens the new one — all or nothing.
  */
 export async function swapIn(admin: pg.Client, replacement: string, live: string): Promise<string | undefined> {
-  if (!(await databaseExists(admin, live))) {
-    await inTransaction(admin, [`ALTER DATABASE ${ident(replacement)} RENAME TO ${ident(live)}`, `ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`])
-    return undefined
-  }
-  const discard = discardName(live)
-  await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS false`)
+  return (await swapInAll(admin, [{ replacement, live }]))[0]
+}
+
+export interface Swap {
+  replacement: string
+  live: string
+}
+
+/**
+ * swapIn() for several databases at once, all in one transaction: a snapshot of a service with
+ * two databases comes back as a pair or not at all. Returns the discarded names, in order.
+ *
+ * Steps, and what a kill at each leaves: (1) each `live` closed to new connections — a kill here
+ * leaves it closed, which `reopenClosedDatabases` undoes at the next start or reset; (2) their
+ * sessions terminated; (3) one transaction renames them all and opens the new ones.
+ */
+export async function swapInAll(admin: pg.Client, swaps: Swap[]): Promise<Array<string | undefined>> {
+  const existing = await Promise.all(swaps.map((swap) => databaseExists(admin, swap.live)))
+  const discards = swaps.map((swap, index) => (existing[index] ? discardName(swap.live) : undefined))
+  const closed = swaps.filter((_, index) => existing[index]).map((swap) => swap.live)
+  const statements: string[] = []
+  swaps.forEach((swap, index) => {
+    if (discards[index]) statements.push(`ALTER DATABASE ${ident(swap.live)} RENAME TO ${ident(discards[index]!)}`)
+    statements.push(`ALTER DATABASE ${ident(swap.replacement)} RENAME TO ${ident(swap.live)}`, `ALTER DATABASE ${ident(swap.live)} WITH ALLOW_CONNECTIONS true`)
+  })
   try {
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [live])
+    for (const live of closed) await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS false`)
+    if (closed.length) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()', [closed])
     // RENAME waits (up to 5 s) for the terminated sessions to be gone.
-    await inTransaction(admin, [
-      `ALTER DATABASE ${ident(live)} RENAME TO ${ident(discard)}`,
-      `ALTER DATABASE ${ident(replacement)} RENAME TO ${ident(live)}`,
-      `ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`,
-    ])
+    await inTransaction(admin, statements)
   } catch (error) {
-    await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`).catch(() => {})
+    for (const live of closed) await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`).catch(() => {})
     throw error
   }
-  return discard
+  return discards
 }
 
 /** Renames a database out of the way for the background drop (instant, unlike DROP). */

@@ -98,6 +98,8 @@ export interface CommitOptions {
   baseVersion: string
   quiesce: Quiesce
   replace?: boolean
+  /** Paths of the data folder, relative to it, that are not the service's state (left out). */
+  skip?: string[]
 }
 
 /** A service's state plus its recipe becomes a box in the machine-wide store. */
@@ -117,7 +119,7 @@ export async function commitBox(options: CommitOptions): Promise<BoxSummary> {
     const resume = await options.quiesce()
     try {
       // Hashed as it is copied (one read, not two); durable before publishBox renames it into the store.
-      copied = await copyTree(options.dataDir, path.join(work, 'data'), { hash: true, durable: true })
+      copied = await copyTree(options.dataDir, path.join(work, 'data'), { hash: true, durable: true, skip: new Set(options.skip ?? []) })
     } finally {
       await resume()
     }

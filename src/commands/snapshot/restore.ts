@@ -8,7 +8,7 @@ import { allSnapshotMembers, formatBytes, restoreSnapshot, restoreSnapshotSet, s
 export default class SnapshotRestore extends BaseCommand<typeof SnapshotRestore> {
   static override summary = "Put a snapshot back as a service's state, atomically."
   static override description =
-    'The snapshot is copied beside the current state and verified against its checksums before the service is stopped; the swap is two renames. If anything kills the restore, the next start finds either the old state or the restored one, whole. A snapshot of another box or box version is refused unless --force.'
+    'The snapshot is prepared beside the current state and verified against its checksums before anything changes; then it is swapped in by renaming. PostgreSQL keeps snapshots as databases in its own cluster, so its databases are swapped in one transaction while the server runs; other services are stopped for two folder renames. If anything kills the restore, the next start finds either the old state or the restored one, whole. A snapshot of another box or box version is refused unless --force.'
   static override examples = [
     '<%= config.bin %> snapshot restore db before-migration',
     '<%= config.bin %> snapshot restore --all before-upgrade',
@@ -38,7 +38,8 @@ export default class SnapshotRestore extends BaseCommand<typeof SnapshotRestore>
     }
     if (!this.jsonEnabled()) {
       for (const result of restored) {
-        this.log(`${colors.green('✔')} restored ${result.service} from snapshot ${colors.bold(result.snapshot)} (${formatBytes(result.size)}, verified; stopped for ${result.downtimeMs} ms)`)
+        const how = result.fromSpare === undefined ? `stopped for ${result.downtimeMs} ms` : `databases swapped in ${result.downtimeMs} ms${result.fromSpare ? ', from the ready copy' : ''}`
+        this.log(`${colors.green('✔')} restored ${result.service} from snapshot ${colors.bold(result.snapshot)} (${formatBytes(result.size)}, verified; ${how})`)
       }
     }
     return { restored }

@@ -1,0 +1,33 @@
+import type { EnvSpec } from '../../envfile/model.js'
+import { ProjectPaths } from '../../state/paths.js'
+import type { CopyRecord, PreparedSwap, ServiceCopies } from '../../snapshots/service-copies.js'
+import { withConnection, type ServerTarget } from './connection.js'
+import { resolveDatabase, serverTargetOf } from './operations.js'
+import { dropCopies, forgetCopiesExcept, notStatePaths, prepareSwap, recoverDatabases, saveCopies } from './snapshot-copies.js'
+
+/** Crash points of the snapshot operations, for the SIGKILL tests (see snapshots/crash-points.ts). */
+export type CrashPoint = (step: string) => void
+
+/**
+ * The postgres box's side of snapshots kept inside the service: the declared databases of
+ * `serviceName`, copied and swapped inside its cluster. `target` is undefined when the service
+ * is not running: then copies can only be unregistered (the upkeep drops them at its next start).
+ */
+export function postgresServiceCopies(spec: EnvSpec, serviceName: string, running: boolean, crashPoint: CrashPoint): ServiceCopies {
+  const dataDir = new ProjectPaths(spec.root).serviceData(serviceName)
+  const ref = resolveDatabase(spec, serviceName, undefined)
+  const databases = ref.settings.databases.map((database) => database.name)
+  const target = (): ServerTarget | undefined => (running ? serverTargetOf(spec, ref) : undefined)
+  const required = (): ServerTarget => serverTargetOf(spec, ref)
+  return {
+    save: (id: string, snapshot: string): Promise<CopyRecord[]> => saveCopies(required(), dataDir, databases, id, snapshot, crashPoint),
+    prepare: (copies: CopyRecord[]): Promise<PreparedSwap> => prepareSwap(required(), dataDir, copies, crashPoint),
+    drop: (copies: string[]) => dropCopies(target(), dataDir, copies),
+    recover: async (keep: Set<string>) => {
+      const server = target()
+      if (server) await withConnection(server, 'postgres', (admin) => recoverDatabases(admin, databases))
+      await forgetCopiesExcept(server, dataDir, keep)
+    },
+    notState: () => notStatePaths(target(), dataDir, databases),
+  }
+}

@@ -1,0 +1,38 @@
+import { postgresServiceCopies } from '../boxes/postgres/snapshot-access.js'
+import type { EnvSpec } from '../envfile/model.js'
+import { DevenvError } from '../errors.js'
+import { runtimeFor } from '../runtime/index.js'
+import { crashPoint } from './crash-points.js'
+import type { OpenServiceCopies } from './service-copies.js'
+
+/**
+ * How the snapshot commands reach the copies a postgres service keeps inside its cluster. The
+ * server must run to make or swap a copy: a stopped service is started for the operation and
+ * stopped again after, so the user finds it as they left it.
+ */
+export function openPostgresCopies(spec: EnvSpec, service: string): OpenServiceCopies {
+  return async ({ start }) => {
+    const runtime = runtimeFor(spec)
+    const project = await runtime.inspect(spec)
+    const state = project.services[service]
+    let running = Boolean(project.supervisor && state?.state === 'running')
+    let startedHere = false
+    if (!running && start) {
+      const result = await runtime.up(spec, { services: [service] }, () => {})
+      if (!result.ok) {
+        throw new DevenvError('SERVICE_FAILED', `service ${service} must run for its snapshot, and did not start: ${result.failed?.message ?? 'unknown error'}`, {
+          details: result.failed?.lastLines ?? [],
+          hint: `See devenv logs ${service}.`,
+        })
+      }
+      running = true
+      startedHere = true
+    }
+    return {
+      copies: postgresServiceCopies(spec, service, running, crashPoint),
+      close: async () => {
+        if (startedHere) await runtime.stop(spec, [service])
+      },
+    }
+  }
+}

@@ -47,9 +47,12 @@ describe('snapshot and restore, through the runtime', () => {
     await project.sql('db', 'shop', 'DELETE FROM items WHERE id > 10')
     // A second snapshot takes the ready copy, so the first is cloned and verified file by file.
     await project.ok(['snapshot', 'save', 'db', 'after-restart'])
+    const first = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots.find((info: { name: string }) => info.name === 'across-restart')
+    const id = first.copies[0].copy.split('__snap_')[1]
+    await expect.poll(() => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_\\_spare\\_${id}'`), { timeout: 15_000 }).toBe('0')
     await project.ok(['restart', 'db'], 120_000)
     const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'across-restart', '--json'])).restored[0]
-    expect(restored.snapshot).toBe('across-restart')
+    expect(restored).toMatchObject({ snapshot: 'across-restart', fromSpare: false })
     expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
     await project.ok(['snapshot', 'delete', 'db', 'across-restart'])
     await project.ok(['snapshot', 'delete', 'db', 'after-restart'])

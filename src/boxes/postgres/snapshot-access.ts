@@ -3,10 +3,7 @@ import { ProjectPaths } from '../../state/paths.js'
 import type { CopyRecord, PreparedSwap, ServiceCopies } from '../../snapshots/service-copies.js'
 import { withConnection, type ServerTarget } from './connection.js'
 import { resolveDatabase, serverTargetOf } from './operations.js'
-import { dropCopies, forgetCopiesExcept, notStatePaths, prepareSwap, recoverDatabases, saveCopies } from './snapshot-copies.js'
-
-/** Crash points of the snapshot operations, for the SIGKILL tests (see snapshots/crash-points.ts). */
-export type CrashPoint = (step: string) => void
+import { type CrashPoint, dropCopies, forgetCopiesExcept, notStatePaths, prepareSwap, recoverDatabases, saveCopies } from './snapshot-copies.js'
 
 /**
  * The postgres box's side of snapshots kept inside the service: the declared databases of

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type pg from 'pg'
 import { DevenvError } from '../../errors.js'
+import type { CopyRecord, PreparedSwap } from '../../snapshots/service-copies.js'
 import { withConnection, quoteIdentifier, type ServerTarget } from './connection.js'
 import { databaseFolder, folderSummary, treeSummary } from './database-folder.js'
 import { startMaintenance } from './maintenance.js'
@@ -21,13 +22,8 @@ import { cloneTemplate, databaseExists, databasesStartingWith, discard, dropData
  * files byte for byte, and nobody can connect to a copy or its spare, so a clone of a copy has
  * the copy's checksum, which restore checks before the swap.
  */
-export interface DatabaseCopy {
-  database: string
-  copy: string
-  size: number
-  files: number
-  checksum: string
-}
+/** A copy of one database, as the snapshot manifest records it. */
+export type DatabaseCopy = CopyRecord
 
 export type CrashPoint = (step: string) => void
 
@@ -74,15 +70,6 @@ export async function saveCopies(target: ServerTarget, dataDir: string, database
   })
   startMaintenance(target, dataDir)
   return saved
-}
-
-export interface PreparedSwap {
-  /** Every replacement was the verified spare: the restore is a rename. */
-  fromSpare: boolean
-  /** Swaps every replacement in, in one transaction. */
-  commit(): Promise<void>
-  /** Gives the replacements up (a fresh clone is renamed aside for the upkeep to drop). */
-  abandon(): Promise<void>
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { execFileSync } from 'node:child_process'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { connectionUrl } from '../boxes/postgres/operations.js'
+import { connectionUrl } from '../boxes/postgres/references.js'
 import { runAttached, serviceShellContext } from '../engine/exec.js'
 import { checkNames } from '../engine/graph.js'
 

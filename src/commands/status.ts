@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { databaseUrls } from '../boxes/postgres/operations.js'
+import { databaseUrls } from '../boxes/postgres/references.js'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { renderStatus } from '../cli/render-status.js'
 import { runtimeFor } from '../runtime/index.js'

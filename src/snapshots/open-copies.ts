@@ -1,4 +1,3 @@
-import { postgresServiceCopies } from '../boxes/postgres/snapshot-access.js'
 import type { EnvSpec } from '../envfile/model.js'
 import { DevenvError } from '../errors.js'
 import { runtimeFor } from '../runtime/index.js'
@@ -28,6 +27,8 @@ export function openPostgresCopies(spec: EnvSpec, service: string): OpenServiceC
       running = true
       startedHere = true
     }
+    // Loaded here, not at the top: the PostgreSQL client is not needed by `snapshot list`.
+    const { postgresServiceCopies } = await import('../boxes/postgres/snapshot-access.js')
     return {
       copies: postgresServiceCopies(spec, service, running, crashPoint),
       close: async () => {

@@ -2,7 +2,8 @@ import type { EnvSpec } from '../../envfile/model.js'
 import { ProjectPaths } from '../../state/paths.js'
 import type { CopyRecord, PreparedSwap, ServiceCopies } from '../../snapshots/service-copies.js'
 import { withConnection, type ServerTarget } from './connection.js'
-import { resolveDatabase, serverTargetOf } from './operations.js'
+import { serverTargetOf } from './operations.js'
+import { resolveDatabase } from './references.js'
 import { type CrashPoint, dropCopies, forgetCopiesExcept, notStatePaths, prepareSwap, recoverDatabases, saveCopies } from './snapshot-copies.js'
 
 /**

@@ -87,16 +87,20 @@ describe('snapshot and restore, through the runtime', () => {
   })
 })
 
-/** `devenv snapshot ACTION db NAME`, killed by its own crash point or by us after `killAfterMs`. */
+/** `devenv snapshot ACTION db NAME`, killed by its own crash point or by us after `killAfterMs`: null when killed, else the exit code. */
 async function killed(action: 'restore' | 'save', name: string, options: { crashAt?: string; killAfterMs?: number }): Promise<number | null> {
   const child = spawn(path.join(REPO, 'bin', 'devenv'), ['snapshot', action, 'db', name], {
     cwd: project.root,
     env: { ...process.env, ...project.env, ...(options.crashAt ? { DEVENV_SNAPSHOT_CRASH_AT: options.crashAt } : {}) } as NodeJS.ProcessEnv,
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   })
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs)
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode, signal) => resolve(signal === 'SIGKILL' ? null : exitCode)))
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode, signal) => resolve(signal === 'SIGKILL' ? null : exitCode)))
   clearTimeout(timer)
+  // A crash point that was never reached means the operation failed before it: show why.
+  if (options.crashAt && code !== null) throw new Error(`devenv snapshot ${action} exited ${code} before ${options.crashAt}: ${stderr}`)
   return code
 }
 

@@ -30,8 +30,10 @@ export interface LbConfig {
   backendTimeoutMs: number
 }
 
-// A backend that refuses a request is taken out at once; the checks find quieter failures within ~2 s.
-export const LB_DEFAULTS = { healthIntervalMs: 1000, fall: 2, rise: 2, backendTimeoutMs: 60_000 } as const
+// HAProxy's default check interval (inter 2s). A backend that refuses a request is taken out at
+// once; the checks find quieter failures (a hung backend) within ~4 s. Every 1 s cost the idle
+// webapp stack 0.3 % of a core more (docs/benchmarks.md, webapp).
+export const LB_DEFAULTS = { healthIntervalMs: 2000, fall: 2, rise: 2, backendTimeoutMs: 60_000 } as const
 
 /** Reads and checks a config file; throws an Error naming the file and the field on anything off. */
 export function readLbConfig(file: string): LbConfig {

@@ -5,7 +5,9 @@ import { Ajv } from 'ajv'
 import standaloneCode from 'ajv/dist/standalone/index.js'
 
 const schema = JSON.parse(readFileSync('schema/devenv.schema.json', 'utf8'))
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, code: { source: true, esm: true } })
+// coerceTypes: a value is typed by its field, as Compose does: `port: ${PG_PORT}` is a number, a
+// numeric password from .env stays text (docs/envfile.md, Variables). Keep in step with src/envfile/schema.ts.
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, coerceTypes: true, code: { source: true, esm: true } })
 const validate = ajv.compile(schema)
 // The generated module is ESM but asks for ajv's runtime helpers with require(): import them instead.
 const helpers = new Map()

@@ -23,7 +23,7 @@ function validator(): ValidateFunction {
     const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as object
     // Only when running from source: the built CLI uses the validator precompiled at build.
     const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass }
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: false })
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, coerceTypes: true })
     compiled = ajv.compile(schema)
   }
   return compiled

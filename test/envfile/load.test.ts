@@ -95,6 +95,23 @@ describe('positions and paths', () => {
     expect(thrown?.location).toEqual({ file: '/project/devenv.yaml', path: 'services.a.env.TOKEN', line: 4, column: 19 })
   })
 
+  it('a variable gives a number where the schema wants one, and a string where it wants one', () => {
+    const text = 'services:\n  web:\n    command: x\n    ports:\n      - ${WEB_PORT}\n      - "${ADMIN_PORT:-9090}"\n  db:\n    box: postgres\n    port: ${PG_PORT}\n    databases:\n      - name: app\n        user: app\n        password: ${DB_PASSWORD}\n'
+    const spec = parseEnvfile('/project/devenv.yaml', text, { variables: { WEB_PORT: '8081', PG_PORT: '5433', DB_PASSWORD: '12345' } })
+    expect(spec.services.web!.ports).toEqual([8081, 9090])
+    expect(spec.services.db!.postgres!.port).toBe(5433)
+    expect(spec.services.db!.postgres!.databases[0]!.password).toBe('12345')
+    let thrown: DevenvError | undefined
+    try {
+      parseEnvfile('/project/devenv.yaml', text, { variables: { WEB_PORT: 'eighty', PG_PORT: '5433', DB_PASSWORD: 'x' } })
+    } catch (error) {
+      thrown = error as DevenvError
+    }
+    expect(thrown?.code).toBe('ENVFILE_SCHEMA')
+    expect(thrown?.message).toMatch(/services\.web\.ports\[0\].*integer/)
+    expect(thrown?.location?.line).toBe(5)
+  })
+
   it('an FTP user may not be named so that its default root is the project itself', () => {
     const text = 'services:\n  ftp: { box: ftp, users: [{ name: "..", password: x }] }\n'
     expect(() => parseEnvfile('/project/devenv.yaml', text, { variables: {} })).toThrowError(/services\.ftp\.users\[0\]\.name/)

@@ -169,6 +169,24 @@ describe('a save killed with SIGKILL', () => {
   }
 })
 
+describe('Ctrl-C', () => {
+  it('during a save, while the database is closed for the copy: the save stops, and the database takes connections at once', async () => {
+    const child = spawn(path.join(REPO, 'bin', 'devenv'), ['snapshot', 'save', 'db', 'interrupted'], {
+      cwd: project.root,
+      env: { ...process.env, ...project.env, DEVENV_SNAPSHOT_INTERRUPT_AT: 'save:closed' } as NodeJS.ProcessEnv,
+      stdio: 'ignore',
+    })
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('close', (_code, received) => resolve(received)))
+    expect(signal).toBe('SIGINT')
+    // No devenv command in between: the save opened the database again before it let the signal end it.
+    expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
+    expect(JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots.map((info: { name: string }) => info.name)).not.toContain('interrupted')
+    await project.ok(['snapshot', 'save', 'db', 'after-interrupt'])
+    await project.ok(['snapshot', 'delete', 'db', 'after-interrupt'])
+    await expect.poll(strayDatabases, { timeout: 15_000 }).toEqual([])
+  })
+})
+
 describe('restoring a snapshot that is not the last one', () => {
   it('clones and verifies it (no ready copy), and refuses a copy that was changed', async () => {
     await project.sql('db', 'shop', 'DELETE FROM markers')

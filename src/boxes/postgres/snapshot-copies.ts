@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type pg from 'pg'
 import { DevenvError } from '../../errors.js'
+import { withSignalsDeferred } from '../../util/deferred-signals.js'
 import type { CopyRecord, PreparedSwap } from '../../snapshots/service-copies.js'
 import { withConnection, quoteIdentifier, type ServerTarget } from './connection.js'
 import { databaseFolder, folderSummary, treeSummary } from './database-folder.js'
@@ -43,20 +44,23 @@ export async function saveCopies(target: ServerTarget, dataDir: string, database
     for (const database of databases) {
       if (!(await databaseExists(admin, database))) throw new DevenvError('SNAPSHOT', `database ${database} does not exist yet`, { hint: 'Start the service once with devenv up, so that it creates its databases.' })
     }
-    try {
-      for (const database of databases) {
-        await admin.query(`ALTER DATABASE ${quoteIdentifier(database)} WITH ALLOW_CONNECTIONS false`)
-        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])
+    // Ctrl-C while the databases are closed would leave them refusing the application.
+    await withSignalsDeferred(async () => {
+      try {
+        for (const database of databases) {
+          await admin.query(`ALTER DATABASE ${quoteIdentifier(database)} WITH ALLOW_CONNECTIONS false`)
+          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])
+        }
+        crashPoint('save:closed')
+        // CREATE DATABASE waits (up to 5 s) for the terminated sessions to be gone.
+        for (const { database, copy } of copies) {
+          await cloneTemplate(admin, database, copy)
+          await admin.query(`ALTER DATABASE ${quoteIdentifier(copy)} WITH IS_TEMPLATE true`)
+        }
+      } finally {
+        await reopenClosedDatabases(admin, databases)
       }
-      crashPoint('save:closed')
-      // CREATE DATABASE waits (up to 5 s) for the terminated sessions to be gone.
-      for (const { database, copy } of copies) {
-        await cloneTemplate(admin, database, copy)
-        await admin.query(`ALTER DATABASE ${quoteIdentifier(copy)} WITH IS_TEMPLATE true`)
-      }
-    } finally {
-      await reopenClosedDatabases(admin, databases)
-    }
+    })
     crashPoint('save:copied')
     const summaries: DatabaseCopy[] = []
     for (const { database, copy } of copies) summaries.push({ database, copy, ...(await folderSummary(admin, dataDir, copy)) })

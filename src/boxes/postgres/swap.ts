@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { quoteIdentifier } from './connection.js'
+import { withSignalsDeferred } from '../../util/deferred-signals.js'
 import { discardName } from './names.js'
 
 /**
@@ -52,15 +53,18 @@ export async function swapInAll(admin: pg.Client, swaps: Swap[]): Promise<Array<
     if (discards[index]) statements.push(`ALTER DATABASE ${ident(swap.live)} RENAME TO ${ident(discards[index]!)}`)
     statements.push(`ALTER DATABASE ${ident(swap.replacement)} RENAME TO ${ident(swap.live)}`, `ALTER DATABASE ${ident(swap.live)} WITH ALLOW_CONNECTIONS true`)
   })
-  try {
-    for (const live of closed) await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS false`)
-    if (closed.length) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()', [closed])
-    // RENAME waits (up to 5 s) for the terminated sessions to be gone.
-    await inTransaction(admin, statements)
-  } catch (error) {
-    for (const live of closed) await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`).catch(() => {})
-    throw error
-  }
+  // Ctrl-C between closing and the renames would leave the databases refusing the application.
+  await withSignalsDeferred(async () => {
+    try {
+      for (const live of closed) await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS false`)
+      if (closed.length) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()', [closed])
+      // RENAME waits (up to 5 s) for the terminated sessions to be gone.
+      await inTransaction(admin, statements)
+    } catch (error) {
+      for (const live of closed) await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`).catch(() => {})
+      throw error
+    }
+  })
   return discards
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { connect } from '../../src/boxes/postgres/connection.js'
 import { resetDatabase } from '../../src/boxes/postgres/databases.js'
 import { maintain, maintenanceSettled } from '../../src/boxes/postgres/maintenance.js'
+import { dropDatabase } from '../../src/boxes/postgres/swap.js'
 import { connectionTarget, createHarness, type Harness } from './harness.js'
 import { ORDER_COUNT, psql, seedProject } from './project.js'
 
@@ -127,5 +128,20 @@ describe('postgres box: seeding, restart, reset', () => {
     expect(client("SELECT obj_description('people'::regclass)")).toBe('reseeded')
     expect(client("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_seed\\_%'")).toBe('1')
     expect(existsSync(path.join(harness.context.dataDir, 'initialised.json'))).toBe(true)
+  })
+
+  test('two processes dropping the same template copy at once both succeed (the upkeep and snapshot delete race for it)', async () => {
+    const target = connectionTarget(harness)
+    const [first, second] = [await connect(target, 'postgres'), await connect(target, 'postgres')]
+    try {
+      for (let round = 0; round < 12; round++) {
+        const name = `shop__snap_race${round}`
+        superuser(`CREATE DATABASE ${name} TEMPLATE shop STRATEGY FILE_COPY IS_TEMPLATE true ALLOW_CONNECTIONS false`)
+        await Promise.all([dropDatabase(first, name), dropDatabase(second, name)])
+        expect(superuser(`SELECT count(*) FROM pg_database WHERE datname = '${name}'`)).toBe('0')
+      }
+    } finally {
+      await Promise.all([first.end(), second.end()])
+    }
   })
 })

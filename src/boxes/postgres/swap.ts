@@ -91,11 +91,22 @@ async function inTransaction(admin: pg.Client, statements: string[]): Promise<vo
   }
 }
 
+/**
+ * Drops a database. The upkeep and a `snapshot delete` may go for the same copy at the same
+ * moment, and two concurrent ALTER/DROPs of one database fail ("tuple concurrently updated",
+ * "cannot alter invalid database"), so drops of one name take turns on an advisory lock; the
+ * second finds nothing left. A database an interrupted DROP left invalid is only dropped again.
+ */
 export async function dropDatabase(admin: pg.Client, name: string): Promise<void> {
-  const { rows } = await admin.query<{ datistemplate: boolean }>('SELECT datistemplate FROM pg_database WHERE datname = $1', [name])
-  if (!rows[0]) return
-  if (rows[0].datistemplate) await admin.query(`ALTER DATABASE ${ident(name)} WITH IS_TEMPLATE false`)
-  await admin.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)
+  await admin.query('SELECT pg_advisory_lock(hashtext($1))', [`devenv drop ${name}`])
+  try {
+    const { rows } = await admin.query<{ datistemplate: boolean; invalid: boolean }>('SELECT datistemplate, datconnlimit = -2 AS invalid FROM pg_database WHERE datname = $1', [name])
+    if (!rows[0]) return
+    if (rows[0].datistemplate && !rows[0].invalid) await admin.query(`ALTER DATABASE ${ident(name)} WITH IS_TEMPLATE false`)
+    await admin.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`)
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock(hashtext($1))', [`devenv drop ${name}`]).catch(() => {})
+  }
 }
 
 export async function databaseExists(admin: pg.Client, name: string): Promise<boolean> {

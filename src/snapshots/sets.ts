@@ -88,7 +88,9 @@ export async function restoreSnapshotSet(paths: ProjectPaths, members: SetMember
     for (const resume of resumes.reverse()) await resume()
   }
   const downtimeMs = Math.round(performance.now() - started)
-  return manifests.map((manifest) => ({ service: manifest.service, snapshot: name, checksum: manifest.checksum, size: manifest.size, downtimeMs }))
+  const kept = new Map(inService.map((prepared) => [prepared.manifest.service, prepared.swap.fromSpare]))
+  // Services that keep their snapshots inside were not stopped: they report whether the swap was a rename of the ready copy.
+  return manifests.map((manifest) => ({ service: manifest.service, snapshot: name, checksum: manifest.checksum, size: manifest.size, downtimeMs, ...(kept.has(manifest.service) ? { fromSpare: kept.get(manifest.service)! } : {}) }))
 }
 
 type RestoreJournal = Extract<Journal, { op: 'restore' }>

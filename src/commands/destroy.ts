@@ -13,11 +13,12 @@ import { ProjectPaths } from '../state/paths.js'
 export default class Destroy extends BaseCommand<typeof Destroy> {
   static override summary = 'Stop everything and delete the project\'s state: databases, mail, logs, snapshots (.devenv/).'
   static override description = 'Asks first unless --force. The envfile and your source files are never touched. Committed boxes in the machine-wide store stay.'
-  static override examples = ['<%= config.bin %> destroy', '<%= config.bin %> destroy --force']
+  static override examples = ['<%= config.bin %> destroy', '<%= config.bin %> destroy --force', '<%= config.bin %> destroy --force --no-hosts']
   static override flags = {
     ...projectFlags,
     ...hostsWriteFlags,
     force: Flags.boolean({ description: 'do not ask' }),
+    'no-hosts': Flags.boolean({ description: 'leave the hosts file alone' }),
   }
 
   async run(): Promise<{ project: string; deleted: string }> {
@@ -36,8 +37,10 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
       }
     }
     await runtimeFor(spec).down(spec)
-    const hosts = await clearHosts(spec, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
-    if (!hosts.applied && hosts.command) this.warning(hosts.message)
+    if (!this.flags['no-hosts']) {
+      const hosts = await clearHosts(spec, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
+      if (!hosts.applied && hosts.command) this.warning(hosts.message)
+    }
     if (existsSync(paths.dir)) {
       // Rename first, so a kill mid-delete never leaves a half-deleted .devenv that looks like state.
       const doomed = `${paths.dir}.deleting-${process.pid}`

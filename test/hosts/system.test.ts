@@ -78,6 +78,22 @@ describe('hosts file, real processes', () => {
     expect(readFileSync(hosts).equals(original)).toBe(true)
   })
 
+  it('destroy --no-hosts leaves the project\'s block alone; destroy takes it out', () => {
+    const project = path.join(folder, 'project-destroyed')
+    cpSync(path.join(repo, 'test/fixtures/hosts-project'), project, { recursive: true })
+    const env = { DEVENV_HOSTS_FILE: hosts, DEVENV_HOME: path.join(folder, 'home') }
+    const envfile = path.join(project, 'devenv.yaml')
+    const original = readFileSync(hosts)
+    expect(run('node', [bin, 'hosts', 'apply', '-f', envfile], env).status).toBe(0)
+    const withBlock = readFileSync(hosts)
+    expect(withBlock.toString()).toContain('www.hostsdemo.test')
+    const kept = run('node', [bin, 'destroy', '--force', '--no-hosts', '-f', envfile], env)
+    expect(kept.status, kept.stderr).toBe(0)
+    expect(readFileSync(hosts).equals(withBlock)).toBe(true)
+    expect(run('node', [bin, 'destroy', '--force', '--no-sudo', '-f', envfile], env).status).toBe(0)
+    expect(readFileSync(hosts).equals(original)).toBe(true)
+  })
+
   it.skipIf(!unshareWorks)('writes in place when the hosts file is a bind mount (rename gives EBUSY)', () => {
     const mounted = path.join(folder, 'mounted-hosts')
     writeFileSync(mounted, '')

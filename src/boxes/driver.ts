@@ -66,6 +66,12 @@ export interface BoxDriver {
    * work such as seeding. The driver keeps its own marker in dataDir so the work runs once per data folder.
    */
   initialise?(context: ServiceContext): Promise<void>
+  /**
+   * On `up` of a service that is already running and unchanged: put right what an interrupted
+   * operation left (postgres: databases a killed reset or snapshot left closed). Quick; a failure
+   * is noted in the service's log, not fatal.
+   */
+  settle?(context: ServiceContext): Promise<void>
 }
 
 export type ProbeResult = { ok: true } | { ok: false; reason: string }

@@ -113,18 +113,18 @@ async function strayDatabases(): Promise<string[]> {
 }
 
 /**
- * After the kill: the next snapshot operation finds the database open (a kill can leave it
- * closed to connections for the moment of the copy or swap) and drops the copies of a save that
- * never published; the data is wholly old (marker) or wholly new (no marker).
+ * After the kill: `devenv up` opens a database the kill left closed to connections (for the
+ * moment of a copy or swap), and the data is wholly old (marker) or wholly new (no marker); the
+ * next snapshot operation drops the copies of a save that never published.
  */
 async function checkWhole(): Promise<'old' | 'new'> {
   await project.ok(['up'], 120_000)
-  await project.ok(['snapshot', 'save', 'db', 'probe'])
-  await project.ok(['snapshot', 'delete', 'db', 'probe'])
-  expect(project.leftovers('db')).toEqual([])
   expect(await project.sql('db', 'shop', 'SELECT count(*), sum(id) FROM items')).toBe(`${ROWS}|200010000`)
   const found = await markers()
   expect(['between', '']).toContain(found)
+  await project.ok(['snapshot', 'save', 'db', 'probe'])
+  await project.ok(['snapshot', 'delete', 'db', 'probe'])
+  expect(project.leftovers('db')).toEqual([])
   await expect.poll(strayDatabases, { timeout: 15_000 }).toEqual([])
   return found === 'between' ? 'old' : 'new'
 }

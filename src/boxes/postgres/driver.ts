@@ -3,7 +3,8 @@ import type { PostgresSettings } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
 import { serverBinaries, serverMajorVersion } from './binaries.js'
 import { prepareCluster } from './cluster.js'
-import { connect, type ServerTarget } from './connection.js'
+import { connect, withConnection, type ServerTarget } from './connection.js'
+import { reopenClosedDatabases } from './swap.js'
 import { initialiseDatabases } from './databases.js'
 import { clusterDir, clusterMajorVersion, superuserPassword } from './layout.js'
 import { maintain } from './maintenance.js'
@@ -115,4 +116,11 @@ export async function waitForServer(target: ServerTarget, signal?: AbortSignal, 
   throw new DevenvError('HEALTH_TIMEOUT', `postgres did not accept connections at ${target.host}:${target.port} within ${timeoutMs / 1000} s: ${(lastError as Error)?.message}`)
 }
 
-export const postgresDriver: BoxDriver = { kind: 'postgres', unprivileged: true, prepare, launch, probe, initialise }
+/** A kill -9 of `snapshot save` or `db reset` while a database was closed for a copy or swap leaves it closed: open it. */
+async function settle(context: ServiceContext): Promise<void> {
+  const names = settingsOf(context).databases.map((database) => database.name)
+  const reopened = await withConnection(serverTarget(context), 'postgres', (admin) => reopenClosedDatabases(admin, names))
+  for (const name of reopened) context.log(`postgres: database ${name} was left closed by an interrupted snapshot or reset; open again`)
+}
+
+export const postgresDriver: BoxDriver = { kind: 'postgres', unprivileged: true, prepare, launch, probe, initialise, settle }

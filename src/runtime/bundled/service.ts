@@ -198,6 +198,16 @@ export class SupervisedService {
     })
   }
 
+  /** See BoxDriver.settle: for `up` of this service while it runs unchanged. */
+  async settle(): Promise<void> {
+    if (!this.driver.settle || this.state.state !== 'running') return
+    try {
+      await this.driver.settle(await this.context())
+    } catch (error) {
+      this.note(`settle failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
   private async initialise(context: ServiceContext): Promise<boolean> {
     if (!this.driver.initialise) return true
     try {

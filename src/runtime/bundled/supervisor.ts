@@ -121,6 +121,7 @@ export class Supervisor {
       const unchanged = existing && existing.definition === JSON.stringify(serviceSpec) && !options.recreate
       if (unchanged && (existing.state.state === 'running' || existing.state.state === 'starting')) {
         await existing.waitReady()
+        await existing.settle()
         onEvent({ service: name, phase: 'unchanged', message: describeReady(existing) })
         return
       }

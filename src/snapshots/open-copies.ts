@@ -1,5 +1,5 @@
 import type { EnvSpec } from '../envfile/model.js'
-import { DevenvError } from '../errors.js'
+import { DevenvError, usage } from '../errors.js'
 import { runtimeFor } from '../runtime/index.js'
 import { crashPoint } from './crash-points.js'
 import type { OpenServiceCopies } from './service-copies.js'
@@ -11,6 +11,9 @@ import type { OpenServiceCopies } from './service-copies.js'
  */
 export function openPostgresCopies(spec: EnvSpec, service: string): OpenServiceCopies {
   return async ({ start }) => {
+    if (!spec.services[service]?.postgres?.databases.length) {
+      throw usage(`service ${service} declares no databases, so its snapshots would hold nothing`, `Declare the databases to keep under services.${service}.databases in ${spec.file} (docs/postgres.md).`)
+    }
     const runtime = runtimeFor(spec)
     const project = await runtime.inspect(spec)
     const state = project.services[service]

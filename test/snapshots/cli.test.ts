@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs'
+import { cpSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
@@ -19,6 +19,7 @@ beforeAll(() => {
   project = path.join(work, 'project')
   cpSync(fixture, project, { recursive: true })
   makeDataFolder(path.join(project, '.devenv', 'services', 'inbox', 'data'), 'cli')
+  mkdirSync(path.join(project, '.devenv', 'services', 'plain', 'data'), { recursive: true })
 })
 afterAll(() => cleanup(work))
 
@@ -45,6 +46,7 @@ describe('devenv snapshot and box, as a user runs them', () => {
       ['snapshot', 'restore', 'inbox'],
       ['snapshot', 'nosuch'],
       ['commit', 'inbox', 'mail:v1'],
+      ['snapshot', 'save', 'plain'],
       ['box', 'export', 'x:y:z', '-o', 'out.tar'],
     ]) {
       const result = await devenv(args)
@@ -52,6 +54,9 @@ describe('devenv snapshot and box, as a user runs them', () => {
       expect(result.stderr).toMatch(/^✖ /)
       expect(result.stderr).not.toMatch(/\n\s+at /)
     }
+    const nothing = await devenv(['snapshot', 'save', 'plain'])
+    expect(nothing.stderr).toMatch(/service plain declares no databases, so its snapshots would hold nothing/)
+    expect(nothing.stderr).toMatch(/services\.plain\.databases/)
     const missing = await devenv(['snapshot', 'restore', 'inbox', 'nope', '--json'])
     expect(missing.exitCode).toBe(1)
     expect(JSON.parse(missing.stdout).error.code).toBe('NOT_FOUND')

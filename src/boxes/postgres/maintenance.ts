@@ -7,7 +7,7 @@ import { quoteIdentifier, withConnection, type ServerTarget } from './connection
 import { readMarker } from './layout.js'
 import { discardPrefix, preparingName, preparingPrefix, snapshotCopyPrefix, spareName, sparePrefix } from './names.js'
 import { folderSummary } from './database-folder.js'
-import { readRegistry } from './snapshot-registry.js'
+import { readRegistry, readySpares } from './snapshot-registry.js'
 import { cloneTemplate, databasesStartingWith, dropDatabase, isUsableSpare } from './swap.js'
 
 export interface MaintenanceReport {
@@ -52,10 +52,9 @@ async function maintainLocked(target: ServerTarget, dataDir: string): Promise<Ma
         const registry = readRegistry(dataDir)
         for (const [database, seeded] of Object.entries(readMarker(dataDir).databases)) {
           await makeSpare(admin, database, seeded.template, report)
-          const ready = registry.ready[database]
-          const checksum = ready ? registry.copies[ready]?.checksum : undefined
-          if (ready && checksum) await makeSnapshotSpare(admin, dataDir, database, ready, checksum, report)
-          const keep = new Set([spareName(database, seeded.template), ...(ready ? [spareName(database, ready)] : [])])
+          const spared = readySpares(registry, database)
+          for (const copy of spared) await makeSnapshotSpare(admin, dataDir, database, copy, registry.copies[copy]!.checksum, report)
+          const keep = new Set([spareName(database, seeded.template), ...spared.map((copy) => spareName(database, copy))])
           await dropLeftovers(admin, dataDir, database, keep, report)
         }
         if (report.sparesMade.length + report.dropped.length === before) break

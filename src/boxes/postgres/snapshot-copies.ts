@@ -67,8 +67,8 @@ export async function saveCopies(target: ServerTarget, dataDir: string, database
     return summaries
   })
   await updateRegistry(dataDir, (registry) => {
-    for (const { database, copy, checksum } of saved) {
-      registry.copies[copy] = { database, snapshot, checksum }
+    for (const { database, copy, checksum, size } of saved) {
+      registry.copies[copy] = { database, snapshot, checksum, size }
       registry.ready[database] = copy
     }
   })

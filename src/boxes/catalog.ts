@@ -20,6 +20,8 @@ export interface BoxDescription {
   needsCommand: boolean
   /** Does it keep state worth snapshotting? */
   stateful: boolean
+  /** Its files are replaced (written aside, renamed), never changed in place: a snapshot may hard-link them. */
+  immutableFiles: boolean
 }
 
 export const BUILTIN_BOXES: readonly BoxKind[] = ['process', 'node', 'static', 'postgres', 'lb', 'mail', 'ftp']
@@ -35,6 +37,7 @@ interface BoxFile {
   health?: 'box' | { tcp: number } | { http: string; port: number }
   needs_command: boolean
   stateful: boolean
+  immutable_files?: boolean
 }
 
 let catalog: Record<BoxKind, BoxDescription> | undefined
@@ -53,6 +56,7 @@ function load(): Record<BoxKind, BoxDescription> {
       ...(box.health ? { defaultHealth: healthOf(box.health) } : {}),
       needsCommand: box.needs_command,
       stateful: box.stateful,
+      immutableFiles: box.immutable_files === true,
     }]
   })
   return Object.fromEntries(entries) as Record<BoxKind, BoxDescription>

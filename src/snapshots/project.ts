@@ -36,6 +36,8 @@ export function snapshotMember(spec: EnvSpec, name: string, purpose: QuiescePurp
     quiesce: quiesceService(spec, name, purpose),
     // PostgreSQL keeps its snapshots as databases in its own cluster: restore is a rename, not a file copy and a restart.
     ...(service.kind === 'postgres' ? { copies: openPostgresCopies(spec, name) } : {}),
+    // Mail replaces its files and never rewrites one: its snapshots hard-link them.
+    ...(describeBox(service.kind).immutableFiles ? { linkFiles: true } : {}),
   }
 }
 

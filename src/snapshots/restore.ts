@@ -25,6 +25,8 @@ export interface RestoreOptions {
   quiesce: Quiesce
   /** For a service that keeps its snapshots inside itself (postgres): how to reach them. */
   copies?: OpenServiceCopies
+  /** The box never changes a file in place: hard-link files instead of copying them. */
+  linkFiles?: boolean
 }
 
 export interface RestoreResult {
@@ -67,7 +69,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   if (treeChecksum(manifest.entries) !== manifest.checksum) {
     throw new DevenvError('SNAPSHOT', `the manifest of snapshot ${name} of ${service} does not match its own checksum`, { hint: 'The snapshot was edited or damaged; it cannot be trusted.' })
   }
-  const prepared = await prepareRestore(paths, service, manifest)
+  const prepared = await prepareRestore(paths, service, manifest, options.linkFiles)
   let downtimeMs = 0
   try {
     const stoppedAt = performance.now()
@@ -98,14 +100,14 @@ async function restoreCopies(options: RestoreOptions, manifest: SnapshotManifest
 type RestoreJournal = Extract<Journal, { op: 'restore' }>
 
 /** Step 1: the verified copy beside the current state, and a journal saying it is not yet committed. */
-export async function prepareRestore(paths: ProjectPaths, service: string, manifest: SnapshotManifest): Promise<RestoreJournal> {
+export async function prepareRestore(paths: ProjectPaths, service: string, manifest: SnapshotManifest, linkFiles = false): Promise<RestoreJournal> {
   const journal: RestoreJournal = { op: 'restore', id: newOperationId(), ...journalBase(), snapshot: manifest.name, phase: 'preparing' }
   await beginOperation(paths, service, journal)
   const restoring = restoreDirOf(paths, service, journal.id)
   try {
     crashPoint('restore:journal-written')
     const expect = new Map(manifest.entries.map((entry) => [entry.path, entry]))
-    const copied = await copyTree(snapshotData(paths, manifest.service, manifest.name), restoring, { hash: true, durable: true, expect })
+    const copied = await copyTree(snapshotData(paths, manifest.service, manifest.name), restoring, { hash: true, durable: true, expect, link: linkFiles })
     crashPoint('restore:copied')
     if (treeChecksum(copied) !== manifest.checksum) {
       throw new DevenvError('SNAPSHOT', `snapshot ${manifest.name} of ${service} does not match its recorded checksum`, { hint: 'Files were added to or removed from the snapshot folder; it cannot be restored as it is.' })

@@ -29,6 +29,8 @@ export interface SaveOptions {
   set?: boolean
   /** For a service that keeps its snapshots inside itself (postgres): how to reach them. */
   copies?: OpenServiceCopies
+  /** The box never changes a file in place: hard-link files instead of copying them. */
+  linkFiles?: boolean
 }
 
 /**
@@ -61,7 +63,7 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
     const resume = await options.quiesce()
     let copied: Awaited<ReturnType<typeof copyTree>>
     try {
-      copied = await copyTree(data, path.join(partial, 'data'), { hash: true })
+      copied = await copyTree(data, path.join(partial, 'data'), { hash: true, ...(options.linkFiles ? { link: true } : {}) })
     } finally {
       await resume()
     }

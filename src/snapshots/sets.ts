@@ -19,6 +19,7 @@ export interface SetMember {
   boxVersion: string
   quiesce: Quiesce
   copies?: OpenServiceCopies
+  linkFiles?: boolean
 }
 
 /** `--all`: every stateful service saved under one name. All or nothing: a failure removes the members already saved. */
@@ -63,7 +64,7 @@ export async function restoreSnapshotSet(paths: ProjectPaths, members: SetMember
         if (!member.copies) throw new DevenvError('SNAPSHOT', `snapshot ${name} of ${member.service} is kept inside a ${manifest.kind} service, and ${member.service} cannot hold it`)
         inService.push(await prepareCopiesRestore(paths, manifest, member.copies))
       } else {
-        files.push({ member, journal: await prepareRestore(paths, member.service, manifest) })
+        files.push({ member, journal: await prepareRestore(paths, member.service, manifest, member.linkFiles) })
       }
     }
     started = performance.now()

@@ -153,6 +153,12 @@ export interface CopyOptions {
   expect?: Map<string, TreeEntry>
   /** Relative paths left out, with everything below them. */
   skip?: Set<string>
+  /**
+   * Hard-link files instead of copying them: only for a folder whose files are never changed in
+   * place (replaced by rename, or removed), so a file shared by a snapshot and the live folder
+   * stays as it was in both. Falls back to a copy across filesystems.
+   */
+  link?: boolean
 }
 
 const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0
@@ -216,6 +222,9 @@ function checkAgainst(expected: Map<string, TreeEntry>, found: TreeEntry & { typ
 const SMALL_FILE = 1 << 20
 
 async function copyOneFile(from: string, to: string, stats: Stats, options: CopyOptions): Promise<{ size: number; sha256: string }> {
+  if (options.link && (await linked(from, to))) {
+    return options.hash ? (stats.size <= SMALL_FILE ? hashBytes(readFileSync(from)) : await hashFileSized(from)) : { size: stats.size, sha256: '' }
+  }
   const mode = stats.mode & 0o7777
   if (stats.size <= SMALL_FILE) {
     // Synchronous, like walk(): for small files the thread-pool hops cost more than the I/O.
@@ -238,6 +247,18 @@ async function copyOneFile(from: string, to: string, stats: Stats, options: Copy
   if (hashed && hashed.size !== size) throw new DevenvError('SNAPSHOT', `${from} changed while it was copied`)
   if (runningAsRoot && (stats.uid !== 0 || stats.gid !== 0)) await fs.chown(to, stats.uid, stats.gid)
   return { size, sha256: hashed?.sha256 ?? '' }
+}
+
+async function linked(from: string, to: string): Promise<boolean> {
+  try {
+    await fs.link(from, to)
+    return true
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    // Another filesystem, or one without hard links: copy instead.
+    if (code === 'EXDEV' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EMLINK') return false
+    throw error
+  }
 }
 
 function hashBytes(bytes: Buffer): { size: number; sha256: string } {

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync } from 'node:fs'
+import { cpSync, mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
@@ -28,6 +28,8 @@ describe('devenv snapshot and box, as a user runs them', () => {
     const saved = await devenv(['snapshot', 'save', 'inbox', 'first', '--json'])
     expect(saved.exitCode).toBe(0)
     expect(JSON.parse(saved.stdout).snapshots[0]).toMatchObject({ name: 'first', service: 'inbox', box: 'mail', kind: 'mail' })
+    // The mail box never rewrites a file in place, so its snapshot hard-links the files.
+    expect(statSync(path.join(project, '.devenv', 'services', 'inbox', 'data', 'marker.txt')).nlink).toBe(2)
     const listed = await devenv(['snapshot', 'list', '--json'])
     expect(listed.exitCode).toBe(0)
     const [info] = JSON.parse(listed.stdout).snapshots

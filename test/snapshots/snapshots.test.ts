@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ProjectPaths } from '../../src/state/paths.js'
@@ -46,6 +46,22 @@ describe('save, list, restore, delete', () => {
     expect(result.checksum).toBe(manifest.checksum)
     expect(describeFolder(paths.serviceData('db'))).toEqual(before)
     expect(readdirSync(paths.serviceDir('db'))).toEqual(['data'])
+  })
+
+  it('hard-links the files of a box that never rewrites one, and the snapshot stays as it was when the live files are replaced', async () => {
+    const data = paths.serviceData('db')
+    const before = describeFolder(data)
+    await saveSnapshot({ paths, service: 'db', ...base, name: 'linked', quiesce: idle, linkFiles: true })
+    const saved = path.join(paths.snapshots, 'db', 'linked', 'data', 'pgdata', 'base', '16384', '1259')
+    expect(statSync(saved).ino).toBe(statSync(path.join(data, 'pgdata', 'base', '16384', '1259')).ino)
+    expect(statSync(saved).nlink).toBe(2)
+    // What such a box does: write aside and rename over, or remove.
+    writeFileSync(path.join(data, 'pgdata', 'base', '16384', '1259.tmp'), 'replaced')
+    renameSync(path.join(data, 'pgdata', 'base', '16384', '1259.tmp'), path.join(data, 'pgdata', 'base', '16384', '1259'))
+    rmSync(path.join(data, 'marker.txt'))
+    await restoreSnapshot({ paths, service: 'db', name: 'linked', box: 'postgres', boxVersion: '17', quiesce: idle, linkFiles: true })
+    expect(describeFolder(data)).toEqual(before)
+    expect(statSync(path.join(data, 'pgdata', 'base', '16384', '1259')).ino).toBe(statSync(saved).ino)
   })
 
   it('generates a date-time name, lists and deletes', async () => {

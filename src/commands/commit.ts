@@ -3,7 +3,7 @@ import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { colors } from '../cli/output.js'
 import { commitBox, formatRef, parseCommittedRef, type BoxSummary } from '../boxes/store/index.js'
 import { ProjectPaths } from '../state/paths.js'
-import { beginOperation, formatBytes, journalBase, newOperationId, removeJournal, serviceBoxIdentity, serviceCopiesOf, statefulService, quiesceService, type OpenServiceCopies } from '../snapshots/index.js'
+import { beginOperation, formatBytes, journalBase, newOperationId, removeJournal, serviceBoxIdentity, serviceCopiesOf, statefulService, quiesceService, withServiceCopies, type OpenServiceCopies } from '../snapshots/index.js'
 
 export default class Commit extends BaseCommand<typeof Commit> {
   static override summary = "Turn a service's current state and its box recipe into a box in the machine-wide box store."
@@ -56,11 +56,5 @@ export default class Commit extends BaseCommand<typeof Commit> {
 
 /** Snapshot copies a service keeps inside itself are not its state: a box does not carry them. */
 async function notStateOf(copies: OpenServiceCopies | undefined): Promise<string[]> {
-  if (!copies) return []
-  const session = await copies({ start: false })
-  try {
-    return await session.copies.notState()
-  } finally {
-    await session.close()
-  }
+  return copies ? withServiceCopies(copies, { start: false }, (service) => service.notState()) : []
 }

@@ -6,7 +6,7 @@ import { infoOf, readManifest, requireManifest, snapshotDir, snapshotNames, snap
 import { validateServiceName, validateSnapshotName } from './names.js'
 import { newOperationId } from './journal.js'
 import { removeTree } from './tree.js'
-import type { OpenServiceCopies } from './service-copies.js'
+import { withServiceCopies, type OpenServiceCopies } from './service-copies.js'
 
 /** Snapshots of one service, or of every service, oldest first. Folders without a readable manifest are not snapshots. */
 export function listSnapshots(paths: ProjectPaths, service?: string): SnapshotInfo[] {
@@ -32,13 +32,7 @@ export async function deleteSnapshot(paths: ProjectPaths, service: string, name:
   await fs.rename(folder, doomed)
   fsyncFolder(path.dirname(folder))
   await removeTree(doomed)
-  if (manifest.copies?.length && copies) {
-    const session = await copies({ start: false })
-    try {
-      await session.copies.drop(manifest.copies.map((copy) => copy.copy))
-    } finally {
-      await session.close()
-    }
-  }
+  const names = manifest.copies?.map((copy) => copy.copy) ?? []
+  if (names.length && copies) await withServiceCopies(copies, { start: false }, (service) => service.drop(names))
   return infoOf(manifest)
 }

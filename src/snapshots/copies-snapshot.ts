@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs'
+import path from 'node:path'
 import { DevenvError } from '../errors.js'
 import { fsyncFolder, writeJsonAtomic } from '../state/atomic.js'
 import type { ProjectPaths } from '../state/paths.js'
@@ -72,7 +73,7 @@ export async function saveCopiesSnapshot(paths: ProjectPaths, identity: CopiesSn
       throw error
     }
     made = []
-    fsyncFolder(snapshotDir(paths, service, '..'))
+    fsyncFolder(path.dirname(snapshotDir(paths, service, name)))
     crashPoint('save:published')
     return manifest
   } catch (error) {
@@ -89,25 +90,24 @@ export interface PreparedCopiesRestore {
   manifest: SnapshotManifest
   swap: PreparedSwap
   session: ServiceCopiesSession
-  journalId: string
 }
 
 /** Step 1 of a restore of a snapshot kept inside the service: verified replacements beside the live state. */
-export async function prepareCopiesRestore(paths: ProjectPaths, manifest: SnapshotManifest, open: OpenServiceCopies): Promise<PreparedCopiesRestore> {
+export async function prepareCopiesRestore(paths: ProjectPaths, manifest: SnapshotManifest, open: OpenServiceCopies | undefined): Promise<PreparedCopiesRestore> {
   const { service } = manifest
+  if (!open) throw new DevenvError('SNAPSHOT', `snapshot ${manifest.name} is kept inside a ${manifest.kind} service, and ${service} cannot hold it`)
   const copies = manifest.copies ?? []
   if (copiesChecksum(copies) !== manifest.checksum) {
     throw new DevenvError('SNAPSHOT', `the manifest of snapshot ${manifest.name} of ${service} does not match its own checksum`, { hint: 'The snapshot was edited or damaged; it cannot be trusted.' })
   }
-  const journalId = newOperationId()
-  await beginOperation(paths, service, { op: 'restore', id: journalId, ...journalBase(), snapshot: manifest.name, phase: 'preparing' })
+  await beginOperation(paths, service, { op: 'restore', id: newOperationId(), ...journalBase(), snapshot: manifest.name, phase: 'preparing' })
   let session: ServiceCopiesSession | undefined
   try {
     crashPoint('restore:journal-written')
     session = await open({ start: true })
     await session.copies.recover(copiesInUse(paths, service))
     const swap = await session.copies.prepare(copies)
-    return { manifest, swap, session, journalId }
+    return { manifest, swap, session }
   } catch (error) {
     await session?.close().catch(() => undefined)
     removeJournal(paths, service)

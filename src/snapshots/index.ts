@@ -13,4 +13,4 @@ export { statefulService, statefulNames, snapshotMember, allSnapshotMembers, ser
 export { beginOperation } from './operation.js'
 export { journalBase, newOperationId, removeJournal } from './journal.js'
 export { formatBytes, formatTime } from './format.js'
-export { type OpenServiceCopies, type CopyRecord } from './service-copies.js'
+export { withServiceCopies, type OpenServiceCopies, type CopyRecord } from './service-copies.js'

@@ -89,7 +89,6 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
 }
 
 async function restoreCopies(options: RestoreOptions, manifest: SnapshotManifest): Promise<RestoreResult> {
-  if (!options.copies) throw new DevenvError('SNAPSHOT', `snapshot ${manifest.name} is kept inside a ${manifest.kind} service, and ${manifest.service} cannot hold it`)
   const prepared = await prepareCopiesRestore(options.paths, manifest, options.copies)
   const started = performance.now()
   await commitCopiesRestore(options.paths, prepared)

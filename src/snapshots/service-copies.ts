@@ -52,6 +52,16 @@ export interface ServiceCopiesSession {
  */
 export type OpenServiceCopies = (options: { start: boolean }) => Promise<ServiceCopiesSession>
 
+/** Runs `work` on a service's copies, and puts the service back as it was found after. */
+export async function withServiceCopies<T>(open: OpenServiceCopies, options: { start: boolean }, work: (copies: ServiceCopies) => Promise<T>): Promise<T> {
+  const session = await open(options)
+  try {
+    return await work(session.copies)
+  } finally {
+    await session.close()
+  }
+}
+
 /** The checksum a manifest records for its copies: over each copy's database, name and checksum. */
 export function copiesChecksum(copies: CopyRecord[]): string {
   const hash = createHash('sha256')

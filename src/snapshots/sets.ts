@@ -61,7 +61,6 @@ export async function restoreSnapshotSet(paths: ProjectPaths, members: SetMember
     for (const [index, manifest] of manifests.entries()) {
       const member = members[index]!
       if (manifest.storage === 'copies') {
-        if (!member.copies) throw new DevenvError('SNAPSHOT', `snapshot ${name} of ${member.service} is kept inside a ${manifest.kind} service, and ${member.service} cannot hold it`)
         inService.push(await prepareCopiesRestore(paths, manifest, member.copies))
       } else {
         files.push({ member, journal: await prepareRestore(paths, member.service, manifest, member.linkFiles) })

@@ -7,7 +7,7 @@ import { incomingName, spareName, templateName, templatePrefix } from './names.j
 import { ensureRoles } from './roles.js'
 import { runSeedFile } from './seeder.js'
 import { listSeedFiles, seedHash } from './seed-files.js'
-import { cloneTemplate, databaseExists, discard, dropDatabase, isUsableSpare, reopenClosedDatabases, swapIn } from './swap.js'
+import { cloneTemplate, databaseExists, discard, dropDatabase, isUsableSpare, reopenClosedDatabases, reopenLeftClosed, swapIn } from './swap.js'
 
 const MAINTENANCE_DB = 'postgres'
 
@@ -33,7 +33,7 @@ export async function initialiseDatabases(target: ServerTarget, dataDir: string,
   return withConnection(target, MAINTENANCE_DB, async (admin) => {
     await ensureRoles(admin, databases)
     const names = databases.map((database) => database.name)
-    for (const reopened of await reopenClosedDatabases(admin, names)) log(`postgres: database ${reopened} was left closed by an interrupted reset; open again`)
+    await reopenLeftClosed(admin, names, log)
     const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names])
     const present = new Set(rows.map((row) => row.datname))
     const outcomes: DatabaseOutcome[] = []

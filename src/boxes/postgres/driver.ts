@@ -4,7 +4,7 @@ import { DevenvError } from '../../errors.js'
 import { serverBinaries, serverMajorVersion } from './binaries.js'
 import { prepareCluster } from './cluster.js'
 import { connect, withConnection, type ServerTarget } from './connection.js'
-import { reopenClosedDatabases } from './swap.js'
+import { reopenLeftClosed } from './swap.js'
 import { initialiseDatabases } from './databases.js'
 import { clusterDir, clusterMajorVersion, superuserPassword } from './layout.js'
 import { maintain } from './maintenance.js'
@@ -119,8 +119,7 @@ export async function waitForServer(target: ServerTarget, signal?: AbortSignal, 
 /** A kill -9 of `snapshot save` or `db reset` while a database was closed for a copy or swap leaves it closed: open it. */
 async function settle(context: ServiceContext): Promise<void> {
   const names = settingsOf(context).databases.map((database) => database.name)
-  const reopened = await withConnection(serverTarget(context), 'postgres', (admin) => reopenClosedDatabases(admin, names))
-  for (const name of reopened) context.log(`postgres: database ${name} was left closed by an interrupted snapshot or reset; open again`)
+  await withConnection(serverTarget(context), 'postgres', (admin) => reopenLeftClosed(admin, names, context.log))
 }
 
 export const postgresDriver: BoxDriver = { kind: 'postgres', unprivileged: true, prepare, launch, probe, initialise, settle }

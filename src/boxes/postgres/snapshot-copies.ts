@@ -9,22 +9,20 @@ import { startMaintenance } from './maintenance.js'
 import { readMarker } from './layout.js'
 import { discardPrefix, incomingName, preparingName, preparingPrefix, snapshotCopyName, snapshotCopyPrefix, spareName, sparePrefix } from './names.js'
 import { readRegistry, REGISTRY_FILE, updateRegistry } from './snapshot-registry.js'
-import { cloneTemplate, databaseExists, databasesStartingWith, discard, dropDatabase, isUsableSpare, reopenClosedDatabases, swapInAll } from './swap.js'
+import { cloneTemplate, closeToConnections, databaseExists, databasesStartingWith, discard, dropDatabase, isUsableSpare, reopenClosedDatabases, swapInAll } from './swap.js'
 
-/**
+/*
  * PostgreSQL snapshots kept inside the cluster, as template databases: a snapshot is a
  * FILE_COPY clone of each database taken while it is closed to connections (consistent, no
  * server stop), and a restore swaps a clone of that copy in by renaming, in one transaction,
  * like `db reset`. A file-level restore must stop and start the server (0.75 s at any size);
- * a rename does not, and the upkeep keeps a verified clone of the last copy saved or restored
- * ready, so that restore is a rename at any size.
+ * a rename does not, and the upkeep keeps verified clones (spares) of recent copies ready, so
+ * that restoring one is a rename at any size.
  *
  * Each copy's checksum is the sha256 tree checksum of its folder (base/<oid>): FILE_COPY copies
  * files byte for byte, and nobody can connect to a copy or its spare, so a clone of a copy has
- * the copy's checksum, which restore checks before the swap.
+ * the copy's checksum.
  */
-/** A copy of one database, as the snapshot manifest records it. */
-export type DatabaseCopy = CopyRecord
 
 export type CrashPoint = (step: string) => void
 
@@ -34,7 +32,7 @@ export type CrashPoint = (step: string) => void
  * databases is copied at one moment. The copies are registered before they exist, so the upkeep
  * never takes one for debris.
  */
-export async function saveCopies(target: ServerTarget, dataDir: string, databases: string[], id: string, snapshot: string, crashPoint: CrashPoint): Promise<DatabaseCopy[]> {
+export async function saveCopies(target: ServerTarget, dataDir: string, databases: string[], id: string, snapshot: string, crashPoint: CrashPoint): Promise<CopyRecord[]> {
   const copies = databases.map((database) => ({ database, copy: snapshotCopyName(database, id) }))
   await updateRegistry(dataDir, (registry) => {
     for (const { database, copy } of copies) registry.copies[copy] = { database, snapshot, checksum: '' }
@@ -47,10 +45,7 @@ export async function saveCopies(target: ServerTarget, dataDir: string, database
     // Ctrl-C while the databases are closed would leave them refusing the application.
     await withSignalsDeferred(async () => {
       try {
-        for (const database of databases) {
-          await admin.query(`ALTER DATABASE ${quoteIdentifier(database)} WITH ALLOW_CONNECTIONS false`)
-          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database])
-        }
+        await closeToConnections(admin, databases)
         crashPoint('save:closed')
         // CREATE DATABASE waits (up to 5 s) for the terminated sessions to be gone.
         for (const { database, copy } of copies) {
@@ -62,7 +57,7 @@ export async function saveCopies(target: ServerTarget, dataDir: string, database
       }
     })
     crashPoint('save:copied')
-    const summaries: DatabaseCopy[] = []
+    const summaries: CopyRecord[] = []
     for (const { database, copy } of copies) summaries.push({ database, copy, ...(await folderSummary(admin, dataDir, copy)) })
     return summaries
   })
@@ -77,11 +72,11 @@ export async function saveCopies(target: ServerTarget, dataDir: string, database
 }
 
 /**
- * A replacement for each database, beside the live one and checked against the copy's
- * checksum: the spare the upkeep made and verified, or else a fresh clone of the copy, verified
- * here. Nothing the user sees changes until commit().
+ * A replacement for each database, beside the live one: the spare the upkeep made and checked
+ * against the copy's checksum, or else a fresh clone of the copy, made while the copy itself is
+ * checked against it. Nothing the user sees changes until commit().
  */
-export async function prepareSwap(target: ServerTarget, dataDir: string, copies: DatabaseCopy[], crashPoint: CrashPoint): Promise<PreparedSwap> {
+export async function prepareSwap(target: ServerTarget, dataDir: string, copies: CopyRecord[], crashPoint: CrashPoint): Promise<PreparedSwap> {
   const registry = readRegistry(dataDir)
   const replacements = await withConnection(target, 'postgres', async (admin) => {
     const chosen: Array<{ database: string; replacement: string; fromSpare: boolean }> = []
@@ -150,7 +145,7 @@ async function discardReplacements(admin: pg.Client, chosen: Array<{ database: s
   }
 }
 
-async function requireCopy(admin: pg.Client, copy: DatabaseCopy, registered: string | undefined): Promise<void> {
+async function requireCopy(admin: pg.Client, copy: CopyRecord, registered: string | undefined): Promise<void> {
   const { rows } = await admin.query<{ datistemplate: boolean }>('SELECT datistemplate FROM pg_database WHERE datname = $1', [copy.copy])
   if (!rows[0]?.datistemplate) {
     throw new DevenvError('SNAPSHOT', `the copy of database ${copy.database} (${copy.copy}) is missing from the cluster`, {

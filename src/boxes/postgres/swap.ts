@@ -56,16 +56,22 @@ export async function swapInAll(admin: pg.Client, swaps: Swap[]): Promise<Array<
   // Ctrl-C between closing and the renames would leave the databases refusing the application.
   await withSignalsDeferred(async () => {
     try {
-      for (const live of closed) await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS false`)
-      if (closed.length) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()', [closed])
+      await closeToConnections(admin, closed)
       // RENAME waits (up to 5 s) for the terminated sessions to be gone.
       await inTransaction(admin, statements)
     } catch (error) {
-      for (const live of closed) await admin.query(`ALTER DATABASE ${ident(live)} WITH ALLOW_CONNECTIONS true`).catch(() => {})
+      await reopenClosedDatabases(admin, closed).catch(() => [])
       throw error
     }
   })
   return discards
+}
+
+/** No new sessions on these databases, and the current ones ended: before they are copied or renamed. */
+export async function closeToConnections(admin: pg.Client, names: string[]): Promise<void> {
+  if (!names.length) return
+  for (const name of names) await admin.query(`ALTER DATABASE ${ident(name)} WITH ALLOW_CONNECTIONS false`)
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()', [names])
 }
 
 /** Renames a database out of the way for the background drop (instant, unlike DROP). */
@@ -78,6 +84,11 @@ export async function reopenClosedDatabases(admin: pg.Client, names: string[]): 
   const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1) AND NOT datallowconn AND datconnlimit <> -2', [names])
   for (const { datname } of rows) await admin.query(`ALTER DATABASE ${ident(datname)} WITH ALLOW_CONNECTIONS true`)
   return rows.map((row) => row.datname)
+}
+
+/** reopenClosedDatabases, saying in the service's log which databases an interrupted operation had left closed. */
+export async function reopenLeftClosed(admin: pg.Client, names: string[], log: (line: string) => void): Promise<void> {
+  for (const name of await reopenClosedDatabases(admin, names)) log(`postgres: database ${name} was left closed by an interrupted reset or snapshot; open again`)
 }
 
 async function inTransaction(admin: pg.Client, statements: string[]): Promise<void> {

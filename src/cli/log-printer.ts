@@ -1,5 +1,5 @@
-import { followLog, type ServiceLogLine } from '../runtime/index.js'
-import { ProjectPaths } from '../state/paths.js'
+import type { EnvSpec } from '../envfile/index.js'
+import type { Runtime, ServiceLogLine } from '../runtime/index.js'
 import { colors } from './output.js'
 
 const PALETTE = [colors.cyan, colors.magenta, colors.yellow, colors.green, colors.blue, colors.red]
@@ -17,13 +17,12 @@ export function logPrinter(services: string[], options: { timestamps?: boolean }
 }
 
 /** Follows the services' logs until Ctrl-C (or SIGTERM); resolves then. */
-export async function followUntilInterrupted(root: string, services: string[], print: (line: ServiceLogLine) => void): Promise<void> {
-  const paths = new ProjectPaths(root)
+export async function followUntilInterrupted(runtime: Runtime, spec: EnvSpec, services: string[], print: (line: ServiceLogLine) => void): Promise<void> {
   const abort = new AbortController()
   const stop = (): void => abort.abort()
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
-  await Promise.all(services.map((name) => followLog(paths.serviceLog(name), name, print, abort.signal)))
+  await runtime.follow(spec, services, print, abort.signal)
   process.off('SIGINT', stop)
   process.off('SIGTERM', stop)
 }

@@ -2,9 +2,10 @@ import { Args } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { colors } from '../cli/output.js'
 import { withServiceProgress } from '../cli/progress.js'
-import { checkNames } from '../engine/graph.js'
+import { checkNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
-import { runtimeFor, type UpResult } from '../runtime/index.js'
+import { runtimeFor } from '../engine/index.js'
+import type { UpResult } from '../runtime/index.js'
 
 export default class Build extends BaseCommand<typeof Build> {
   static override summary = 'Run the build step of services (all that declare one, or the named ones), even when nothing changed.'

@@ -4,6 +4,7 @@ import { colors } from '../cli/output.js'
 import { commitBox, formatRef, parseCommittedRef, type BoxSummary } from '../boxes/store/index.js'
 import { ProjectPaths } from '../state/paths.js'
 import { beginOperation, formatBytes, journalBase, newOperationId, removeJournal, serviceBoxIdentity, serviceCopiesOf, statefulService, quiesceService, withServiceCopies, type OpenServiceCopies } from '../snapshots/index.js'
+import { runtimeFor } from '../engine/index.js'
 
 export default class Commit extends BaseCommand<typeof Commit> {
   static override summary = "Turn a service's current state and its box recipe into a box in the machine-wide box store."
@@ -33,13 +34,13 @@ export default class Commit extends BaseCommand<typeof Commit> {
     await beginOperation(paths, service.name, { op: 'commit', id: newOperationId(), ...journalBase() })
     let box: BoxSummary
     try {
-      const skip = await notStateOf(serviceCopiesOf(spec, service.name))
+      const skip = await notStateOf(serviceCopiesOf(runtimeFor(spec), spec, service.name))
       box = await commitBox({
         dataDir,
         service,
         ref,
         baseVersion: serviceBoxIdentity(service, dataDir).boxVersion,
-        quiesce: quiesceService(spec, service.name, 'commit'),
+        quiesce: quiesceService(runtimeFor(spec), spec, service.name, 'commit'),
         replace: this.flags.force,
         skip,
       })

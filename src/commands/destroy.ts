@@ -6,7 +6,7 @@ import { colors } from '../cli/output.js'
 import { DevenvError } from '../errors.js'
 import { clearHosts } from '../hosts/index.js'
 import { hostsWriteFlags } from '../hosts/flags.js'
-import { runtimeFor } from '../runtime/index.js'
+import { runtimeFor } from '../engine/index.js'
 import { releaseAddresses } from '../state/addresses.js'
 import { ProjectPaths } from '../state/paths.js'
 

@@ -3,7 +3,7 @@ import { colors } from '../cli/output.js'
 import { Flags } from '@oclif/core'
 import { hostsWriteFlags } from '../hosts/flags.js'
 import { clearHosts } from '../hosts/index.js'
-import { runtimeFor } from '../runtime/index.js'
+import { runtimeFor } from '../engine/index.js'
 
 export default class Down extends BaseCommand<typeof Down> {
   static override summary = 'Stop every service and the project\'s supervisor. Data is kept.'

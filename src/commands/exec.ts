@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { runAttached, serviceShellContext } from '../engine/exec.js'
+import { runAttached, runtimeFor } from '../engine/index.js'
 import { usage } from '../errors.js'
 
 export default class Exec extends BaseCommand<typeof Exec> {
@@ -18,7 +18,8 @@ export default class Exec extends BaseCommand<typeof Exec> {
     const { argv } = await this.parse(Exec)
     const [, ...command] = argv as string[]
     if (command.length === 0) throw usage('no command given', 'Put the command after --, e.g. devenv exec www1 -- node -v')
-    const code = await runAttached(command[0]!, command.slice(1), serviceShellContext(spec, this.args.service))
+    const context = await runtimeFor(spec).service(spec, this.args.service).execContext()
+    const code = await runAttached(command[0]!, command.slice(1), context)
     process.exitCode = code
   }
 }

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../cli/base-command.js'
 import { colors, stateColor, table } from '../cli/output.js'
-import { projectSupervisor } from '../runtime/index.js'
+import { projectActivity } from '../engine/index.js'
 import { readProjectState } from '../state/project-state.js'
 import { knownProjects } from '../state/projects.js'
 
@@ -18,7 +18,8 @@ export default class GlobalStatus extends BaseCommand<typeof GlobalStatus> {
 
   async run(): Promise<{ projects: ProjectSummary[] }> {
     const projects = (await knownProjects()).map((project): ProjectSummary => {
-      const supervisor = projectSupervisor(project.root)
+      const activity = projectActivity(project.root)
+      const supervisor = activity.active ? { pid: activity.pid ?? null } : undefined
       const state = readProjectState(project.root)
       return {
         name: project.name,

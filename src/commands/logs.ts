@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
-import { checkNames } from '../engine/graph.js'
+import { checkNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
-import { mergeByTime, readServiceLog, type ServiceLogLine } from '../runtime/index.js'
-import { ProjectPaths } from '../state/paths.js'
+import { runtimeFor } from '../engine/index.js'
+import type { ServiceLogLine } from '../runtime/index.js'
 import { parseDuration } from '../util/duration.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
@@ -31,12 +31,12 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const names = (argv as string[]).length ? (argv as string[]) : Object.keys(spec.services)
     checkNames(spec, names)
     const since = this.flags.since ? parseSince(this.flags.since) : undefined
-    const paths = new ProjectPaths(spec.root)
-    const lines = mergeByTime(names.map((name) => readServiceLog(paths.serviceLog(name), name, { tail: this.flags.lines, ...(since ? { since } : {}) })))
+    const runtime = runtimeFor(spec)
+    const lines = await runtime.logs(spec, names, { tail: this.flags.lines, ...(since ? { since } : {}) })
     if (this.jsonEnabled()) return { lines }
     const print = logPrinter(names, { timestamps: this.flags.timestamps })
     lines.forEach(print)
-    if (this.flags.follow) await followUntilInterrupted(spec.root, names, print)
+    if (this.flags.follow) await followUntilInterrupted(runtime, spec, names, print)
     return { lines }
   }
 }

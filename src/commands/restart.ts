@@ -3,9 +3,10 @@ import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { colors } from '../cli/output.js'
 import { withServiceProgress } from '../cli/progress.js'
 import { renderServices } from '../cli/render-status.js'
-import { checkNames } from '../engine/graph.js'
+import { checkNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
-import { runtimeFor, type UpResult } from '../runtime/index.js'
+import { runtimeFor } from '../engine/index.js'
+import type { UpResult } from '../runtime/index.js'
 
 export default class Restart extends BaseCommand<typeof Restart> {
   static override summary = 'Restart services (all, or the named ones) and wait until they are ready.'

@@ -2,8 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import { execFileSync } from 'node:child_process'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { connectionUrl } from '../boxes/postgres/references.js'
-import { runAttached, serviceShellContext } from '../engine/exec.js'
-import { checkNames } from '../engine/graph.js'
+import { runAttached, runtimeFor } from '../engine/index.js'
+import { checkNames } from '../spec/index.js'
 
 export default class Shell extends BaseCommand<typeof Shell> {
   static override summary = 'Open an interactive shell in a service\'s environment (psql for a postgres service).'
@@ -19,11 +19,13 @@ export default class Shell extends BaseCommand<typeof Shell> {
   async run(): Promise<void> {
     const spec = this.loadSpec()
     checkNames(spec, [this.args.service])
-    const context = serviceShellContext(spec, this.args.service)
+    const handle = runtimeFor(spec).service(spec, this.args.service)
+    const context = await handle.execContext()
     if (spec.services[this.args.service]!.kind === 'postgres') {
-      const url = connectionUrl(spec, this.args.service, this.flags.db, { showSecrets: true })
+      const endpoint = await handle.endpoint()
+      const url = connectionUrl(spec, this.args.service, this.flags.db, { showSecrets: true, endpoint })
       if (!hasCommand('psql')) {
-        this.log(`psql is not installed. Connect with any PostgreSQL client to:\n  ${connectionUrl(spec, this.args.service, this.flags.db)}\n(the password is in devenv.yaml; \`devenv config --show-secrets\` prints it)`)
+        this.log(`psql is not installed. Connect with any PostgreSQL client to:\n  ${connectionUrl(spec, this.args.service, this.flags.db, { endpoint })}\n(the password is in devenv.yaml; \`devenv config --show-secrets\` prints it)`)
         return
       }
       process.exitCode = await runAttached('psql', [url], context)

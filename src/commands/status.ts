@@ -1,13 +1,20 @@
 import { Flags } from '@oclif/core'
+import type { Endpoint } from '../boxes/driver.js'
 import { databaseUrls } from '../boxes/postgres/references.js'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { renderStatus } from '../cli/render-status.js'
-import { runtimeFor } from '../runtime/index.js'
+import { runtimeFor } from '../engine/index.js'
 import type { PortState, ProjectState, ServiceState } from '../state/project-state.js'
 
 type PublicPort = Omit<PortState, 'published'> & { published: NonNullable<PortState['published']> | null }
 /** The `status --json` contract: every key is present; pid, startedAt and published are null when there is none. */
 type PublicService = Omit<ServiceState, 'pidStart' | 'notes' | 'message' | 'ports' | 'pid' | 'startedAt'> & { ports: PublicPort[]; pid: number | null; startedAt: string | null; message?: string; notes?: string[] }
+
+/** Where a service recorded as running answers, from the state just inspected (no second lookup). */
+function endpointOf(service: ServiceState | undefined): Endpoint | undefined {
+  if (!service || (service.state !== 'running' && service.state !== 'starting')) return undefined
+  return { address: service.address, port: (declared) => service.ports.find((port) => port.port === declared)?.bound ?? declared }
+}
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show each service: state, health, address, ports, hostnames.'
@@ -20,9 +27,10 @@ export default class Status extends BaseCommand<typeof Status> {
 
   async run(): Promise<{ project: string; root: string; supervisor: { pid: number | null; running: boolean }; services: PublicService[] }> {
     const spec = this.loadSpec()
-    const state: ProjectState = await runtimeFor(spec).inspect(spec)
+    const runtime = runtimeFor(spec)
+    const state: ProjectState = await runtime.inspect(spec)
     const showSecrets = this.flags['show-secrets']
-    const urls = (name: string): string[] => databaseUrls(spec, name, { showSecrets })
+    const urls = (name: string): string[] => databaseUrls(spec, name, { showSecrets, endpoint: endpointOf(state.services[name]) })
     if (!this.jsonEnabled()) {
       this.log(renderStatus(state))
       for (const name of Object.keys(state.services)) for (const url of urls(name)) this.log(`  ${name}: ${url}`)

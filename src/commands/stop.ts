@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { renderServices } from '../cli/render-status.js'
-import { checkNames } from '../engine/graph.js'
-import { runtimeFor } from '../runtime/index.js'
+import { checkNames } from '../spec/index.js'
+import { runtimeFor } from '../engine/index.js'
 import type { ServiceState } from '../state/project-state.js'
 
 export default class Stop extends BaseCommand<typeof Stop> {

@@ -4,13 +4,13 @@ import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
 import { colors } from '../cli/output.js'
 import { withServiceProgress } from '../cli/progress.js'
 import { renderServices } from '../cli/render-status.js'
-import { withDependencies } from '../engine/graph.js'
+import { withDependencies } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
 import { hostsWriteFlags } from '../hosts/flags.js'
 import { syncHosts } from '../hosts/index.js'
 import { assertIntegrity } from '../integrity/index.js'
-import { runtimeFor, type UpResult } from '../runtime/index.js'
-import { allocateAddresses } from '../state/addresses.js'
+import { runtimeFor } from '../engine/index.js'
+import type { UpResult } from '../runtime/index.js'
 import { rememberProject } from '../state/projects.js'
 
 export default class Up extends BaseCommand<typeof Up> {
@@ -38,13 +38,13 @@ export default class Up extends BaseCommand<typeof Up> {
     } else {
       await assertIntegrity(spec, targets)
     }
+    const runtime = runtimeFor(spec)
     if (!this.flags['no-hosts']) {
-      const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
+      const addresses = await runtime.addresses(spec, Object.keys(spec.services))
       const hosts = await syncHosts(spec, addresses, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
       if (!hosts.applied && hosts.command) this.warning(hosts.message)
     }
     await rememberProject({ name: spec.name, root: spec.root, envfile: spec.file })
-    const runtime = runtimeFor(spec)
     const result = await withServiceProgress(targets, this.jsonEnabled(), (onEvent) =>
       runtime.up(spec, { services: names, ...(this.flags.recreate ? { recreate: true } : {}) }, onEvent),
     )
@@ -64,7 +64,7 @@ export default class Up extends BaseCommand<typeof Up> {
     }
     if (this.flags.attach) {
       this.note(colors.dim('attached: Ctrl-C stops the services (`devenv up` without --attach leaves them running)'))
-      await followUntilInterrupted(spec.root, targets, logPrinter(targets))
+      await followUntilInterrupted(runtime, spec, targets, logPrinter(targets))
       this.note('stopping…')
       await runtime.stop(spec, targets)
     }

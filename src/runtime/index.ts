@@ -1,22 +1,31 @@
 import type { EnvSpec } from '../envfile/model.js'
 import { DevenvError } from '../errors.js'
 import { BundledRuntime } from './bundled/client.js'
-import type { Runtime } from './runtime.js'
+import type { Runtime, RuntimeOptions } from './runtime.js'
 
-export type { Runtime, ServiceEvent, ServicePhase, UpOptions, UpResult } from './runtime.js'
-/** The project's supervisor when it is alive (pid, socket), for commands that look across projects. */
-export { liveSupervisor as projectSupervisor } from './bundled/recovery.js'
-/** Service logs as the runtime keeps them. */
-export { followLog, mergeByTime, readServiceLog, type ServiceLogLine } from './bundled/log-reader.js'
+export type * from './runtime.js'
 
-/** The runtime the envfile asks for. */
-export function runtimeFor(spec: EnvSpec): Runtime {
-  switch (spec.runtime) {
-    case 'bundled':
-      return new BundledRuntime()
-    case 'docker':
-      throw new DevenvError('RUNTIME', 'the docker runtime is not available in this version of devenv', {
-        hint: 'Remove `runtime: docker` from devenv.yaml to use the bundled runtime.',
-      })
+/**
+ * The providers, by the name `runtime:` gives them. A provider is a folder under runtime/ that
+ * implements Runtime, plus one line here.
+ */
+const PROVIDERS: Record<EnvSpec['runtime'], ((options: RuntimeOptions) => Runtime) | undefined> = {
+  bundled: (options) => new BundledRuntime(options),
+  docker: undefined,
+}
+
+/** A runtime of the named provider. */
+export function createRuntime(provider: EnvSpec['runtime'], options: RuntimeOptions): Runtime {
+  const create = PROVIDERS[provider]
+  if (!create) {
+    throw new DevenvError('RUNTIME', `the ${provider} runtime is not available in this version of devenv`, {
+      hint: 'Remove `runtime: docker` from devenv.yaml to use the bundled runtime.',
+    })
   }
+  return create(options)
+}
+
+/** Every provider that can run here, to ask each which projects it runs (global-status, poweroff). */
+export function availableProviders(): Array<EnvSpec['runtime']> {
+  return (Object.keys(PROVIDERS) as Array<EnvSpec['runtime']>).filter((name) => PROVIDERS[name])
 }

@@ -1,5 +1,6 @@
 import { describeBox } from '../boxes/catalog.js'
 import type { EnvSpec, ServiceSpec } from '../envfile/model.js'
+import type { Runtime } from '../runtime/index.js'
 import { DevenvError } from '../errors.js'
 import { ProjectPaths } from '../state/paths.js'
 import { didYouMean } from '../util/suggest.js'
@@ -27,25 +28,25 @@ export function statefulNames(spec: EnvSpec): string[] {
 }
 
 /** What the snapshot functions need to know of one service of this project. */
-export function snapshotMember(spec: EnvSpec, name: string, purpose: QuiescePurpose): SetMember {
+export function snapshotMember(runtime: Runtime, spec: EnvSpec, name: string, purpose: QuiescePurpose): SetMember {
   const service = statefulService(spec, name)
   const paths = new ProjectPaths(spec.root)
   return {
     service: name,
     ...serviceBoxIdentity(service, paths.serviceData(name)),
-    quiesce: quiesceService(spec, name, purpose),
+    quiesce: quiesceService(runtime, spec, name, purpose),
     // PostgreSQL keeps its snapshots as databases in its own cluster: restore is a rename, not a file copy and a restart.
-    ...(service.kind === 'postgres' ? { copies: openPostgresCopies(spec, name) } : {}),
+    ...(service.kind === 'postgres' ? { copies: openPostgresCopies(runtime, spec, name) } : {}),
     // Mail replaces its files and never rewrites one: its snapshots hard-link them.
     ...(describeBox(service.kind).immutableFiles ? { linkFiles: true } : {}),
   }
 }
 
 /** How to reach the copies a service keeps inside itself; undefined for a service of the files kind, or one no longer in the envfile. */
-export function serviceCopiesOf(spec: EnvSpec, name: string): OpenServiceCopies | undefined {
-  return spec.services[name]?.kind === 'postgres' ? openPostgresCopies(spec, name) : undefined
+export function serviceCopiesOf(runtime: Runtime, spec: EnvSpec, name: string): OpenServiceCopies | undefined {
+  return spec.services[name]?.kind === 'postgres' ? openPostgresCopies(runtime, spec, name) : undefined
 }
 
-export function allSnapshotMembers(spec: EnvSpec, purpose: QuiescePurpose): SetMember[] {
-  return statefulNames(spec).map((name) => snapshotMember(spec, name, purpose))
+export function allSnapshotMembers(runtime: Runtime, spec: EnvSpec, purpose: QuiescePurpose): SetMember[] {
+  return statefulNames(spec).map((name) => snapshotMember(runtime, spec, name, purpose))
 }

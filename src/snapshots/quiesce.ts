@@ -1,6 +1,6 @@
 import type { EnvSpec } from '../envfile/model.js'
 import { DevenvError } from '../errors.js'
-import { runtimeFor } from '../runtime/index.js'
+import type { Runtime } from '../runtime/index.js'
 
 /** Brings the service back (starts it again, or ends the checkpoint). */
 export type Resume = () => Promise<void>
@@ -14,16 +14,13 @@ export type QuiescePurpose = 'save' | 'restore' | 'commit'
  * PostgreSQL a fast shutdown: checkpointed, so the copy is never torn) and started again after;
  * only that service stops, not what depends on it. A stopped service is left as it is.
  */
-export function quiesceService(spec: EnvSpec, service: string, purpose: QuiescePurpose): Quiesce {
+export function quiesceService(runtime: Runtime, spec: EnvSpec, service: string, purpose: QuiescePurpose): Quiesce {
   return async () => {
-    const runtime = runtimeFor(spec)
-    const project = await runtime.inspect(spec)
-    const state = project.services[service]
-    const running = project.supervisor && state && (state.state === 'running' || state.state === 'starting')
-    if (!running) return async () => {}
-    await runtime.stop(spec, [service])
+    const handle = runtime.service(spec, service)
+    if (!(await handle.isRunning())) return async () => {}
+    await handle.stop()
     return async () => {
-      const result = await runtime.up(spec, { services: [service] }, () => {})
+      const result = await handle.start()
       if (!result.ok) {
         throw new DevenvError('SERVICE_FAILED', `service ${service} did not come back after the ${purpose}: ${result.failed?.message ?? 'unknown error'}`, {
           details: result.failed?.lastLines ?? [],

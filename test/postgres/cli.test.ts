@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { connectionUrl } from '../../src/boxes/postgres/operations.js'
+import { serviceEndpoint } from '../../src/engine/index.js'
 import { loadEnvfile } from '../../src/envfile/index.js'
+import { processStartTicks } from '../../src/runtime/bundled/process.js'
 import { writeProjectState } from '../../src/state/project-state.js'
 import { createHarness, type Harness } from './harness.js'
 import { ORDER_COUNT, psql, seedProject } from './project.js'
@@ -33,12 +35,13 @@ describe('devenv db commands, run as a user would against a running postgres ser
     await harness.start()
     const { address } = harness.context
     const port = harness.context.port(5432)
-    // What the supervisor will write: the service is running at this address.
+    // What a supervisor that has since gone would have written: the service runs at this address
+    // (this test process stands in for its live pid, so the runtime takes it for running).
     writeProjectState({
       project: 'pgtest',
       root: project.root,
       envfile: path.join(project.root, 'devenv.yaml'),
-      services: { db: { name: 'db', box: 'postgres', kind: 'postgres', state: 'running', health: 'healthy', address, hostnames: [], ports: [{ port: 5432, bound: port, address }], restarts: 0 } },
+      services: { db: { name: 'db', box: 'postgres', kind: 'postgres', state: 'running', health: 'healthy', address, hostnames: [], ports: [{ port: 5432, bound: port, address }], restarts: 0, pid: process.pid, pidStart: processStartTicks(process.pid) } },
       updatedAt: new Date().toISOString(),
     })
     query = (sql) => psql({ host: address, port, user: 'shopper', password: project.database.password, database: 'shop' }, sql)
@@ -107,11 +110,12 @@ describe('devenv db commands, run as a user would against a running postgres ser
     expect(missingFile.code).toBe(2)
   })
 
-  test('connectionUrl masks the password unless asked', () => {
+  test('connectionUrl masks the password unless asked', async () => {
     const spec = loadEnvfile({ file: path.join(project.root, 'devenv.yaml') })
     const port = harness.context.port(5432)
-    expect(connectionUrl(spec, 'db', 'shop')).toBe(`postgresql://shopper:****@${harness.context.address}:${port}/shop`)
-    const url = connectionUrl(spec, 'db', undefined, { showSecrets: true })
+    const endpoint = await serviceEndpoint(spec, 'db')
+    expect(connectionUrl(spec, 'db', 'shop', { endpoint })).toBe(`postgresql://shopper:****@${harness.context.address}:${port}/shop`)
+    const url = connectionUrl(spec, 'db', undefined, { showSecrets: true, endpoint })
     expect(decodeURIComponent(new URL(url).password)).toBe(project.database.password)
     expect(readFileSync(path.join(project.root, '.devenv', 'state.json'), 'utf8')).not.toContain(project.database.password)
   })

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ProjectPaths } from '../../src/state/paths.js'
 import { writeProjectState } from '../../src/state/project-state.js'
 import type { EnvSpec } from '../../src/envfile/model.js'
+import { runtimeFor } from '../../src/engine/index.js'
 import {
   deleteSnapshot,
   listSnapshots,
@@ -116,8 +117,9 @@ describe('save, list, restore, delete', () => {
     const state = { project: 'p', root, envfile: path.join(root, 'devenv.yaml'), updatedAt: '' }
     const service = { name: 'db', box: 'postgres', kind: 'postgres', health: 'healthy' as const, address: '127.0.0.2', hostnames: [], ports: [], restarts: 0, pid: 999_999 }
     writeProjectState({ ...state, services: { db: { ...service, state: 'running' } } })
-    const spec = { name: 'p', root, file: state.envfile, runtime: 'bundled', services: {}, integrity: { files: [] } } as unknown as EnvSpec
-    await saveSnapshot({ paths, service: 'db', ...base, name: 'live', quiesce: quiesceService(spec, 'db', 'save') })
+    const db = { name: 'db', box: { name: 'postgres' }, kind: 'postgres', hostnames: [] }
+    const spec = { name: 'p', root, file: state.envfile, runtime: 'bundled', services: { db }, integrity: { files: [] } } as unknown as EnvSpec
+    await saveSnapshot({ paths, service: 'db', ...base, name: 'live', quiesce: quiesceService(runtimeFor(spec), spec, 'db', 'save') })
     expect(listSnapshots(paths).map((info) => info.name)).toEqual(['live'])
   })
 

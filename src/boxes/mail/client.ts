@@ -1,5 +1,5 @@
 import type { EnvSpec } from '../../envfile/model.js'
-import { serviceEndpoint } from '../../engine/endpoints.js'
+import type { Endpoint } from '../driver.js'
 import { DevenvError } from '../../errors.js'
 import type { MessageSummary, ParsedMessage } from './store.js'
 import { isMessageId } from './store.js'
@@ -32,11 +32,11 @@ export class MailClient {
     private readonly service = 'mail',
   ) {}
 
-  /** For the running mail service of a project (from its state file). */
-  static forService(spec: EnvSpec, name?: string): MailClient {
+  /** For the running mail service of a project, at the endpoint its runtime gives. */
+  static async forService(spec: EnvSpec, name: string | undefined, endpointOf: (service: string) => Promise<Endpoint>): Promise<MailClient> {
     const service = findMailService(spec, name)
     const settings = spec.services[service]!.mail!
-    const endpoint = serviceEndpoint(spec, service)
+    const endpoint = await endpointOf(service)
     return new MailClient(`http://${hostForUrl(endpoint.address)}:${endpoint.port(settings.webPort)}`, service)
   }
 

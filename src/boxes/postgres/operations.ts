@@ -4,8 +4,8 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import type { EnvSpec } from '../../envfile/model.js'
+import type { Endpoint } from '../driver.js'
 import { type DatabaseRef } from './references.js'
-import { serviceEndpoint } from '../../engine/endpoints.js'
 import { DevenvError, usage } from '../../errors.js'
 import { fsyncFolder } from '../../state/atomic.js'
 import { ProjectPaths } from '../../state/paths.js'
@@ -16,9 +16,8 @@ import { readSuperuserPassword, SUPERUSER } from './layout.js'
 import { startMaintenance } from './maintenance.js'
 import { runSeedFile } from './seeder.js'
 
-/** How the CLI reaches a running service as superuser: its address from the state file, the password from its data folder. */
-export function serverTargetOf(spec: EnvSpec, ref: DatabaseRef): ServerTarget {
-  const endpoint = serviceEndpoint(spec, ref.service.name)
+/** How the CLI reaches a running service as superuser: at the endpoint its runtime gives, with the password from its data folder. */
+export function serverTargetOf(spec: EnvSpec, ref: DatabaseRef, endpoint: Endpoint): ServerTarget {
   const superuserPassword = readSuperuserPassword(new ProjectPaths(spec.root).serviceData(ref.service.name))
   if (!superuserPassword) throw new DevenvError('DATABASE', `service ${ref.service.name} has no PostgreSQL cluster yet`, { hint: `Start it with \`devenv up ${ref.service.name}\`.` })
   return { host: endpoint.address, port: endpoint.port(ref.settings.port), superuserPassword }
@@ -33,17 +32,17 @@ function dataDirOf(spec: EnvSpec, ref: DatabaseRef): string {
  * changed). Returns once the fresh copy is in place; dropping the old copy and cloning the next
  * spare go on in a detached process.
  */
-export async function reset(spec: EnvSpec, ref: DatabaseRef, log: (line: string) => void): Promise<DatabaseOutcome> {
-  return restoreThenMaintain(spec, ref, { reseed: false, log })
+export async function reset(spec: EnvSpec, ref: DatabaseRef, endpoint: Endpoint, log: (line: string) => void): Promise<DatabaseOutcome> {
+  return restoreThenMaintain(spec, ref, endpoint, { reseed: false, log })
 }
 
 /** `db seed`: the seeds run again into a fresh database (a failure leaves the current database as it is). */
-export async function seed(spec: EnvSpec, ref: DatabaseRef, log: (line: string) => void): Promise<DatabaseOutcome> {
-  return restoreThenMaintain(spec, ref, { reseed: true, log })
+export async function seed(spec: EnvSpec, ref: DatabaseRef, endpoint: Endpoint, log: (line: string) => void): Promise<DatabaseOutcome> {
+  return restoreThenMaintain(spec, ref, endpoint, { reseed: true, log })
 }
 
-async function restoreThenMaintain(spec: EnvSpec, ref: DatabaseRef, options: { reseed: boolean; log: (line: string) => void }): Promise<DatabaseOutcome> {
-  const target = serverTargetOf(spec, ref)
+async function restoreThenMaintain(spec: EnvSpec, ref: DatabaseRef, endpoint: Endpoint, options: { reseed: boolean; log: (line: string) => void }): Promise<DatabaseOutcome> {
+  const target = serverTargetOf(spec, ref, endpoint)
   const dataDir = dataDirOf(spec, ref)
   try {
     return await resetDatabase(target, dataDir, ref.database, options)
@@ -63,8 +62,8 @@ export function dumpFormatOf(file: string | undefined): DumpFormat {
 }
 
 /** `db dump`: pg_dump of the database, into `output` (atomically) or to stdout. */
-export async function dump(spec: EnvSpec, ref: DatabaseRef, output: string | undefined): Promise<{ database: string; file?: string; format: DumpFormat; bytes: number }> {
-  const target = serverTargetOf(spec, ref)
+export async function dump(spec: EnvSpec, ref: DatabaseRef, endpoint: Endpoint, output: string | undefined): Promise<{ database: string; file?: string; format: DumpFormat; bytes: number }> {
+  const target = serverTargetOf(spec, ref, endpoint)
   const serverMajor = await serverMajorOf(target)
   const pgDump = findClientTool('pg_dump', serverMajor)
   if (!pgDump) {
@@ -121,10 +120,10 @@ export function importFormatOf(file: string): ImportFormat {
 }
 
 /** `db import`: a plain or gzipped SQL file (one transaction, as the database's owner) or a pg_dump custom archive (pg_restore). */
-export async function importFile(spec: EnvSpec, ref: DatabaseRef, file: string, options: { replace: boolean; log: (line: string) => void }): Promise<{ database: string; file: string; format: ImportFormat; replaced: boolean }> {
+export async function importFile(spec: EnvSpec, ref: DatabaseRef, endpoint: Endpoint, file: string, options: { replace: boolean; log: (line: string) => void }): Promise<{ database: string; file: string; format: ImportFormat; replaced: boolean }> {
   const absolute = path.resolve(file)
   const format = importFormatOf(absolute)
-  const target = serverTargetOf(spec, ref)
+  const target = serverTargetOf(spec, ref, endpoint)
   if (options.replace) {
     await withConnection(target, 'postgres', async (admin) => {
       await dropDatabase(admin, ref.database.name)

@@ -1,6 +1,6 @@
 import type { DatabaseSpec, EnvSpec, PostgresSettings, ServiceSpec } from '../../envfile/model.js'
-import { serviceEndpoint } from '../../engine/endpoints.js'
 import { usage } from '../../errors.js'
+import type { Endpoint } from '../driver.js'
 import { readAddresses } from '../../state/addresses.js'
 
 /*
@@ -35,23 +35,23 @@ export function resolveDatabase(spec: EnvSpec, serviceName: string | undefined, 
   return { service, settings, database }
 }
 
+export interface UrlOptions {
+  showSecrets?: boolean
+  /** Where the service answers, when it runs. */
+  endpoint?: Endpoint
+}
+
 /**
  * postgresql://user:password@address:port/db of a database (the first one when none is named),
- * with the password masked unless `showSecrets`. Uses the running service's address when
+ * with the password masked unless `showSecrets`. Uses the running service's endpoint when
  * there is one, else its first hostname, else its allocated address.
  */
-export function connectionUrl(spec: EnvSpec, serviceName: string, databaseName?: string, options: { showSecrets?: boolean } = {}): string {
+export function connectionUrl(spec: EnvSpec, serviceName: string, databaseName?: string, options: UrlOptions = {}): string {
   const ref = resolveDatabase(spec, serviceName, databaseName)
-  let host: string
-  let port = ref.settings.port
-  try {
-    const endpoint = serviceEndpoint(spec, ref.service.name)
-    host = endpoint.address
-    port = endpoint.port(ref.settings.port)
-  } catch {
-    // Not running: its hostname, else the address it will get again (allocated once, kept).
-    host = ref.service.hostnames[0] ?? readAddresses(spec.root)[ref.service.name] ?? '127.0.0.1'
-  }
+  const { endpoint } = options
+  // Not running: its hostname, else the address it will get again (allocated once, kept).
+  const host = endpoint?.address ?? ref.service.hostnames[0] ?? readAddresses(spec.root)[ref.service.name] ?? '127.0.0.1'
+  const port = endpoint ? endpoint.port(ref.settings.port) : ref.settings.port
   const password = options.showSecrets ? encodeURIComponent(ref.database.password) : '****'
   return `postgresql://${encodeURIComponent(ref.database.user)}:${password}@${host}:${port}/${encodeURIComponent(ref.database.name)}`
 }
@@ -60,7 +60,7 @@ export function connectionUrl(spec: EnvSpec, serviceName: string, databaseName?:
  * The connection URL of every database of a postgres service (for `devenv status`), password
  * masked unless `showSecrets`. Empty for a service that is not a postgres box.
  */
-export function databaseUrls(spec: EnvSpec, serviceName: string, options: { showSecrets?: boolean } = {}): string[] {
+export function databaseUrls(spec: EnvSpec, serviceName: string, options: UrlOptions = {}): string[] {
   const service = spec.services[serviceName]
   if (service?.kind !== 'postgres' || !service.postgres) return []
   return service.postgres.databases.map((database) => connectionUrl(spec, serviceName, database.name, options))

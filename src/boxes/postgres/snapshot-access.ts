@@ -1,4 +1,6 @@
 import type { EnvSpec } from '../../envfile/model.js'
+import type { Endpoint } from '../driver.js'
+import { DevenvError } from '../../errors.js'
 import { ProjectPaths } from '../../state/paths.js'
 import type { CopyRecord, PreparedSwap, ServiceCopies } from '../../snapshots/service-copies.js'
 import { withConnection, type ServerTarget } from './connection.js'
@@ -8,15 +10,18 @@ import { type CrashPoint, dropCopies, forgetCopiesExcept, notStatePaths, prepare
 
 /**
  * The postgres box's side of snapshots kept inside the service: the declared databases of
- * `serviceName`, copied and swapped inside its cluster. `target` is undefined when the service
+ * `serviceName`, copied and swapped inside its cluster. `endpoint` is undefined when the service
  * is not running: then copies can only be unregistered (the upkeep drops them at its next start).
  */
-export function postgresServiceCopies(spec: EnvSpec, serviceName: string, running: boolean, crashPoint: CrashPoint): ServiceCopies {
+export function postgresServiceCopies(spec: EnvSpec, serviceName: string, endpoint: Endpoint | undefined, crashPoint: CrashPoint): ServiceCopies {
   const dataDir = new ProjectPaths(spec.root).serviceData(serviceName)
   const ref = resolveDatabase(spec, serviceName, undefined)
   const databases = ref.settings.databases.map((database) => database.name)
-  const target = (): ServerTarget | undefined => (running ? serverTargetOf(spec, ref) : undefined)
-  const required = (): ServerTarget => serverTargetOf(spec, ref)
+  const target = (): ServerTarget | undefined => (endpoint ? serverTargetOf(spec, ref, endpoint) : undefined)
+  const required = (): ServerTarget => {
+    if (!endpoint) throw new DevenvError('DATABASE', `service ${serviceName} is not running`, { hint: `Start it with \`devenv up ${serviceName}\`.` })
+    return serverTargetOf(spec, ref, endpoint)
+  }
   return {
     save: (id: string, snapshot: string): Promise<CopyRecord[]> => saveCopies(required(), dataDir, databases, id, snapshot, crashPoint),
     prepare: (copies: CopyRecord[]): Promise<PreparedSwap> => prepareSwap(required(), dataDir, copies, crashPoint),

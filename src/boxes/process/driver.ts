@@ -1,5 +1,5 @@
 import type { BoxDriver, Launch, ServiceContext } from '../driver.js'
-import { fillRuntimeVariables } from '../../engine/service-env.js'
+import { fillRuntimeVariables } from '../../spec/index.js'
 
 /** Any command, run by the shell in the service's working folder and environment. */
 export function processLaunch(context: ServiceContext): Launch {

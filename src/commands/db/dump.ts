@@ -3,6 +3,7 @@ import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { dump, resolveDatabase } from '../../boxes/postgres/operations.js'
 import { usage } from '../../errors.js'
+import { serviceEndpoint } from '../../engine/index.js'
 
 export default class DbDump extends BaseCommand<typeof DbDump> {
   static override summary = "Export a database with pg_dump: plain SQL, gzipped SQL, or pg_dump's custom format."
@@ -25,7 +26,7 @@ export default class DbDump extends BaseCommand<typeof DbDump> {
     if (this.jsonEnabled() && !this.flags.output) throw usage('--json needs -o FILE: stdout carries the JSON report')
     const spec = this.loadSpec()
     const ref = resolveDatabase(spec, this.args.service, this.flags.db)
-    const result = await dump(spec, ref, this.flags.output)
+    const result = await dump(spec, ref, await serviceEndpoint(spec, ref.service.name), this.flags.output)
     if (result.file) this.note(`${colors.green('✔')} ${ref.service.name}/${result.database} dumped to ${result.file} (${result.format}, ${result.bytes} bytes)`)
     return { service: ref.service.name, ...result }
   }

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { importFile, resolveDatabase } from '../../boxes/postgres/operations.js'
+import { serviceEndpoint } from '../../engine/index.js'
 
 export default class DbImport extends BaseCommand<typeof DbImport> {
   static override summary = 'Load a SQL file, a gzipped SQL file or a pg_dump archive into a database.'
@@ -25,7 +26,7 @@ export default class DbImport extends BaseCommand<typeof DbImport> {
   async run() {
     const spec = this.loadSpec()
     const ref = resolveDatabase(spec, this.args.service, this.flags.db)
-    const result = await importFile(spec, ref, this.args.file, { replace: this.flags.replace, log: (line) => this.note(colors.dim(line)) })
+    const result = await importFile(spec, ref, await serviceEndpoint(spec, ref.service.name), this.args.file, { replace: this.flags.replace, log: (line) => this.note(colors.dim(line)) })
     if (!this.jsonEnabled()) this.log(`${colors.green('✔')} imported ${result.file} (${result.format}) into ${ref.service.name}/${result.database}`)
     return { service: ref.service.name, ...result }
   }

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { reset, resolveDatabase } from '../../boxes/postgres/operations.js'
+import { serviceEndpoint } from '../../engine/index.js'
 
 export default class DbReset extends BaseCommand<typeof DbReset> {
   static override summary = 'Bring a database back to its freshly seeded state, fast.'
@@ -14,7 +15,7 @@ export default class DbReset extends BaseCommand<typeof DbReset> {
   async run() {
     const spec = this.loadSpec()
     const ref = resolveDatabase(spec, this.args.service, this.flags.db)
-    const outcome = await reset(spec, ref, (line) => this.note(colors.dim(line)))
+    const outcome = await reset(spec, ref, await serviceEndpoint(spec, ref.service.name), (line) => this.note(colors.dim(line)))
     if (!this.jsonEnabled()) {
       const how = outcome.action === 'seeded' ? `seeds ran again (${outcome.seedFiles} file(s) changed since the last seeding)` : 'from the seeded template'
       this.log(`${colors.green('✔')} ${ref.service.name}/${outcome.database} reset ${how} in ${outcome.durationMs} ms`)

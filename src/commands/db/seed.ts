@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { resolveDatabase, seed } from '../../boxes/postgres/operations.js'
+import { serviceEndpoint } from '../../engine/index.js'
 
 export default class DbSeed extends BaseCommand<typeof DbSeed> {
   static override summary = 'Run the seeds again into a fresh database.'
@@ -14,7 +15,7 @@ export default class DbSeed extends BaseCommand<typeof DbSeed> {
   async run() {
     const spec = this.loadSpec()
     const ref = resolveDatabase(spec, this.args.service, this.flags.db)
-    const outcome = await seed(spec, ref, (line) => this.note(colors.dim(line)))
+    const outcome = await seed(spec, ref, await serviceEndpoint(spec, ref.service.name), (line) => this.note(colors.dim(line)))
     if (!this.jsonEnabled()) this.log(`${colors.green('✔')} ${ref.service.name}/${outcome.database} seeded from ${outcome.seedFiles} file(s) in ${outcome.durationMs} ms`)
     return { service: ref.service.name, ...outcome }
   }

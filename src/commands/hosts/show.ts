@@ -1,7 +1,7 @@
 import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { hostsEntries, hostsFilePath, ownerOf, readHostsBlock, renderBlock, type HostsEntry } from '../../hosts/index.js'
-import { allocateAddresses } from '../../state/addresses.js'
+import { runtimeFor } from '../../engine/index.js'
 
 interface ShowResult {
   file: string
@@ -25,7 +25,7 @@ export default class HostsShow extends BaseCommand<typeof HostsShow> {
     const spec = this.loadSpec()
     const file = hostsFilePath()
     const owner = ownerOf(spec)
-    const entries = hostsEntries(spec, await allocateAddresses(spec.root, Object.keys(spec.services)))
+    const entries = hostsEntries(spec, await runtimeFor(spec).addresses(spec, Object.keys(spec.services)))
     const block = entries.length > 0 ? renderBlock(owner, entries) : null
     const current = readHostsBlock(owner, { file })?.text ?? null
     const applied = current === block

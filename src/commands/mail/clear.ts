@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { MailClient } from '../../boxes/mail/client.js'
+import { serviceEndpoint } from '../../engine/index.js'
 
 export default class MailClear extends BaseCommand<typeof MailClear> {
   static override summary = 'Delete every message the mail service caught.'
@@ -12,7 +13,8 @@ export default class MailClear extends BaseCommand<typeof MailClear> {
   }
 
   async run(): Promise<{ deleted: number }> {
-    const deleted = await MailClient.forService(this.loadSpec(), this.flags.service).clear()
+    const spec = this.loadSpec()
+    const deleted = await (await MailClient.forService(spec, this.flags.service, (service) => serviceEndpoint(spec, service))).clear()
     if (!this.jsonEnabled()) this.log(`${colors.green('✔')} deleted ${deleted} message${deleted === 1 ? '' : 's'}`)
     return { deleted }
   }

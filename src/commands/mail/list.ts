@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors, table } from '../../cli/output.js'
 import { MailClient, type MessageSummary } from '../../boxes/mail/client.js'
+import { serviceEndpoint } from '../../engine/index.js'
 
 export default class MailList extends BaseCommand<typeof MailList> {
   static override summary = 'List the messages the mail service caught, newest first.'
@@ -20,7 +21,8 @@ export default class MailList extends BaseCommand<typeof MailList> {
   }
 
   async run(): Promise<MessageSummary[]> {
-    const client = MailClient.forService(this.loadSpec(), this.args.service)
+    const spec = this.loadSpec()
+    const client = await MailClient.forService(spec, this.args.service, (service) => serviceEndpoint(spec, service))
     const messages = await client.list(this.flags.to ? { to: this.flags.to } : {})
     if (!this.jsonEnabled()) {
       if (messages.length === 0) this.log(colors.dim(this.flags.to ? `no messages to ${this.flags.to}` : 'no messages'))

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { MailClient, type ParsedMessage } from '../../boxes/mail/client.js'
+import { serviceEndpoint } from '../../engine/index.js'
 
 export default class MailShow extends BaseCommand<typeof MailShow> {
   static override summary = 'Show one caught message: its headers, text and attachments, or the raw .eml.'
@@ -20,7 +21,8 @@ export default class MailShow extends BaseCommand<typeof MailShow> {
   }
 
   async run(): Promise<ParsedMessage | undefined> {
-    const client = MailClient.forService(this.loadSpec(), this.flags.service)
+    const spec = this.loadSpec()
+    const client = await MailClient.forService(spec, this.flags.service, (service) => serviceEndpoint(spec, service))
     if (this.flags.raw) {
       process.stdout.write(await client.raw(this.args.id))
       return undefined

@@ -3,6 +3,7 @@ import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { ProjectPaths } from '../../state/paths.js'
 import { deleteSnapshot, formatBytes, serviceCopiesOf, type SnapshotInfo } from '../../snapshots/index.js'
+import { runtimeFor } from '../../engine/index.js'
 
 export default class SnapshotDelete extends BaseCommand<typeof SnapshotDelete> {
   static override summary = 'Delete a snapshot.'
@@ -15,7 +16,7 @@ export default class SnapshotDelete extends BaseCommand<typeof SnapshotDelete> {
 
   async run(): Promise<{ deleted: SnapshotInfo }> {
     const spec = this.loadSpec()
-    const deleted = await deleteSnapshot(new ProjectPaths(spec.root), this.args.service, this.args.name, serviceCopiesOf(spec, this.args.service))
+    const deleted = await deleteSnapshot(new ProjectPaths(spec.root), this.args.service, this.args.name, serviceCopiesOf(runtimeFor(spec), spec, this.args.service))
     if (!this.jsonEnabled()) this.log(`${colors.green('✔')} deleted snapshot ${colors.bold(deleted.name)} of ${deleted.service} (${formatBytes(deleted.size)})`)
     return { deleted }
   }

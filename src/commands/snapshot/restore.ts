@@ -4,6 +4,7 @@ import { colors } from '../../cli/output.js'
 import { usage } from '../../errors.js'
 import { ProjectPaths } from '../../state/paths.js'
 import { allSnapshotMembers, formatBytes, restoreSnapshot, restoreSnapshotSet, snapshotMember, type RestoreResult } from '../../snapshots/index.js'
+import { runtimeFor } from '../../engine/index.js'
 
 export default class SnapshotRestore extends BaseCommand<typeof SnapshotRestore> {
   static override summary = "Put a snapshot back as a service's state, atomically."
@@ -30,10 +31,10 @@ export default class SnapshotRestore extends BaseCommand<typeof SnapshotRestore>
     let restored: RestoreResult[]
     if (this.flags.all) {
       if (this.args.name !== undefined) throw usage('with --all, give only the name of the set', 'devenv snapshot restore --all NAME')
-      restored = await restoreSnapshotSet(paths, allSnapshotMembers(spec, 'restore'), this.args.service, this.flags.force)
+      restored = await restoreSnapshotSet(paths, allSnapshotMembers(runtimeFor(spec), spec, 'restore'), this.args.service, this.flags.force)
     } else {
       if (!this.args.name) throw usage('name the snapshot to restore', `devenv snapshot restore ${this.args.service} NAME (see devenv snapshot list ${this.args.service})`)
-      const member = snapshotMember(spec, this.args.service, 'restore')
+      const member = snapshotMember(runtimeFor(spec), spec, this.args.service, 'restore')
       restored = [await restoreSnapshot({ paths, ...member, name: this.args.name, force: this.flags.force })]
     }
     if (!this.jsonEnabled()) {

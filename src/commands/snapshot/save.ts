@@ -5,6 +5,7 @@ import type { EnvSpec } from '../../envfile/index.js'
 import { usage } from '../../errors.js'
 import { ProjectPaths } from '../../state/paths.js'
 import { allSnapshotMembers, formatBytes, saveSnapshot, saveSnapshotSet, snapshotMember, type SnapshotInfo, type SnapshotManifest } from '../../snapshots/index.js'
+import { runtimeFor } from '../../engine/index.js'
 
 export default class SnapshotSave extends BaseCommand<typeof SnapshotSave> {
   static override summary = "Save a service's state as a named snapshot (default name: the date and time)."
@@ -43,10 +44,10 @@ export async function saveAndReport(
   let saved: SnapshotManifest[]
   if (all) {
     if (name !== undefined) throw usage('with --all, give only the name of the set', 'devenv snapshot save --all [NAME]')
-    saved = await saveSnapshotSet(paths, allSnapshotMembers(spec, 'save'), service)
+    saved = await saveSnapshotSet(paths, allSnapshotMembers(runtimeFor(spec), spec, 'save'), service)
   } else {
     if (!service) throw usage('name the service to snapshot, or use --all', 'devenv snapshot save SERVICE [NAME]')
-    saved = [await saveSnapshot({ paths, ...snapshotMember(spec, service, 'save'), ...(name ? { name } : {}) })]
+    saved = [await saveSnapshot({ paths, ...snapshotMember(runtimeFor(spec), spec, service, 'save'), ...(name ? { name } : {}) })]
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(2)
   for (const manifest of saved) {

@@ -6,9 +6,12 @@ import { DevenvError } from '../../errors.js'
 import { writeJsonAtomic } from '../../state/atomic.js'
 import { withFileLock } from '../../state/lock.js'
 import { ProjectPaths } from '../../state/paths.js'
-import { readAddresses } from '../../state/addresses.js'
+import { allocateAddresses, readAddresses } from '../../state/addresses.js'
 import { readProjectState, type ProjectState, type ServiceState } from '../../state/project-state.js'
-import type { Runtime, ServiceEvent, UpOptions, UpResult } from '../runtime.js'
+import { checkNames } from '../../spec/index.js'
+import type { LogQuery, Runtime, RuntimeActivity, RuntimeOptions, ServiceEvent, ServiceHandle, ServiceLogLine, UpOptions, UpResult } from '../runtime.js'
+import { followLog, mergeByTime, readServiceLog } from './log-reader.js'
+import { BundledServiceHandle } from './service-handle.js'
 import { supervisorBuild, supervisorFiles, supervisorMain } from './locate.js'
 import { isSameProcess } from './process.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
@@ -22,6 +25,8 @@ type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R,
 export class BundledRuntime implements Runtime {
   readonly name = 'bundled'
   private nextId = 1
+
+  constructor(private readonly options: RuntimeOptions) {}
 
   async up(spec: EnvSpec, options: UpOptions, onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
     const socket = await this.ensureSupervisor(spec)
@@ -60,6 +65,30 @@ export class BundledRuntime implements Runtime {
     return inspectProject(spec)
   }
 
+  service(spec: EnvSpec, name: string): ServiceHandle {
+    checkNames(spec, [name])
+    return new BundledServiceHandle(this, spec, name)
+  }
+
+  addresses(spec: EnvSpec, services: readonly string[]): Promise<Record<string, string>> {
+    return allocateAddresses(spec.root, services)
+  }
+
+  async logs(spec: EnvSpec, services: readonly string[], query: LogQuery = {}): Promise<ServiceLogLine[]> {
+    const paths = new ProjectPaths(spec.root)
+    return mergeByTime(services.map((name) => readServiceLog(paths.serviceLog(name), name, query)))
+  }
+
+  async follow(spec: EnvSpec, services: readonly string[], onLine: (line: ServiceLogLine) => void, signal: AbortSignal): Promise<void> {
+    const paths = new ProjectPaths(spec.root)
+    await Promise.all(services.map((name) => followLog(paths.serviceLog(name), name, onLine, signal)))
+  }
+
+  activity(root: string): RuntimeActivity {
+    const supervisor = liveSupervisor(root)
+    return supervisor ? { active: true, pid: supervisor.pid, detail: `supervisor pid ${supervisor.pid}` } : { active: false }
+  }
+
   /** The socket of a live supervisor, starting one (after recovering from a dead one) if needed. */
   private async ensureSupervisor(spec: EnvSpec): Promise<string> {
     const paths = new ProjectPaths(spec.root)
@@ -78,7 +107,7 @@ export class BundledRuntime implements Runtime {
       if (recovered.length) process.stderr.write(`devenv: the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly\n`)
       writeJsonAtomic(`${paths.dir}/spec.json`, spec)
       const log = openSync(files.log, 'a')
-      const child = spawn(process.execPath, [supervisorMain(), spec.root], { detached: true, stdio: ['ignore', log, log], cwd: spec.root, env: process.env })
+      const child = spawn(process.execPath, [supervisorMain(), spec.root, this.options.preparationModule], { detached: true, stdio: ['ignore', log, log], cwd: spec.root, env: process.env })
       child.unref()
       const deadline = Date.now() + START_TIMEOUT_MS
       while (Date.now() < deadline) {

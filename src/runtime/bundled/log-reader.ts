@@ -1,9 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
-import { parseLogLine, type LogLine } from './logs.js'
-
-export interface ServiceLogLine extends LogLine {
-  service: string
-}
+import type { ServiceLogLine } from '../runtime.js'
+import { parseLogLine } from './logs.js'
 
 /** The lines of a service's log (rotated files first), optionally since a time and only the last `tail`. */
 export function readServiceLog(file: string, service: string, options: { since?: Date; tail?: number } = {}): ServiceLogLine[] {

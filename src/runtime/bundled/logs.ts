@@ -1,15 +1,10 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
+import type { LogStream, ServiceLogLine } from '../runtime.js'
 
-/** Where a log line came from: the service's stdout or stderr, or devenv itself (starts, exits, health). */
-export type LogStream = 'out' | 'err' | 'devenv'
-
-export interface LogLine {
-  time: string
-  stream: LogStream
-  text: string
-}
+/** A line of a service's log file. */
+export type LogLine = Omit<ServiceLogLine, 'service'>
 
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 const DEFAULT_KEEP = 3

@@ -1,15 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { BoxDriver, Endpoint, Launch, ServiceContext } from '../../boxes/driver.js'
-import { buildNeeded, runBuild } from '../../engine/build.js'
-import { serviceEnvironment } from '../../engine/service-env.js'
+import { serviceEnvironment } from '../../spec/index.js'
 import type { EnvSpec, ServiceSpec } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
-import { seedServiceData } from '../../boxes/store/index.js'
-import { recoverServiceData } from '../../snapshots/index.js'
 import { machineHome, ProjectPaths } from '../../state/paths.js'
 import type { ServiceHealth, ServiceState } from '../../state/project-state.js'
 import type { Clock } from '../../util/clock.js'
+import type { PreparationContext, ServicePreparation } from '../runtime.js'
 import { PortForwarder } from './forwarder.js'
 import { commandProbe, HealthMonitor, httpProbe, tcpProbe, type HealthStatus, type Probe } from './health.js'
 import { LogWriter } from './logs.js'
@@ -30,6 +28,8 @@ export interface ServiceHost {
   /** An unprivileged user for boxes that refuse root. */
   unprivilegedUser(): Promise<{ uid: number; gid: number; user: string } | undefined>
   changed(): void
+  /** The engine's part of every start: build, data recovery, seeding from a box. */
+  preparation: ServicePreparation
 }
 
 const READY_TIMEOUT_MS = 120_000
@@ -98,16 +98,19 @@ export class SupervisedService {
   }
 
   /** Builds when its inputs changed (or always, when forced). */
-  async build(force: boolean, onPhase: (message: string) => void): Promise<boolean> {
-    const build = this.spec.build
-    if (!build) return false
-    const cache = path.join(this.paths.buildCache, `${this.spec.name}.json`)
-    if (!force && !buildNeeded(build, cache).needed) return false
-    onPhase(`building: ${build.command}`)
-    this.note(`build: ${build.command}`)
-    await runBuild(this.spec.name, build, this.environment(), cache, (stream, data) => this.log.chunk(stream, data), this.abort.signal)
-    this.note('build: done')
-    return true
+  build(force: boolean, onPhase: (message: string) => void): Promise<boolean> {
+    return this.host.preparation.build(this.spec, this.preparationContext(), force, onPhase)
+  }
+
+  private preparationContext(): PreparationContext {
+    return {
+      project: this.host.project,
+      env: this.environment(),
+      dataDir: this.paths.serviceData(this.spec.name),
+      note: (line) => this.note(line),
+      output: (stream, data) => this.log.chunk(stream, data),
+      signal: this.abort.signal,
+    }
   }
 
   /** Prepares and starts the process; resolves once it is spawned (not yet ready). */
@@ -135,9 +138,7 @@ export class SupervisedService {
     notes.forEach((note) => this.note(note))
     await this.build(false, onPhase)
     const context = await this.context()
-    const recovered = await recoverServiceData(this.paths, this.spec.name, { whenBusy: 'skip' })
-    if (recovered.action !== 'none') this.note(`recovered its data after an interrupted ${recovered.interrupted ?? 'operation'}: ${recovered.action}`)
-    if (this.spec.box.tag && (await seedServiceData(this.spec.box, context.dataDir))) this.note(`first boot from box ${this.state.box}: state copied from the box store`)
+    await this.host.preparation.prepareData(this.spec, this.preparationContext())
     mkdirSync(context.dataDir, { recursive: true })
     mkdirSync(context.runDir, { recursive: true })
     onPhase('preparing')

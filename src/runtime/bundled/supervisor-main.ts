@@ -1,18 +1,20 @@
 /**
- * The supervisor process: `node supervisor-main.js <project root>`, started detached by the CLI.
- * It reads the spec it was started with from .devenv/spec.json and then takes orders on its socket.
+ * The supervisor process: `node supervisor-main.js <project root> <preparation module URL>`,
+ * started detached by the CLI. It reads the spec it was started with from .devenv/spec.json, loads
+ * the engine's preparation (see RuntimeOptions) and then takes orders on its socket.
  */
 import { rmSync } from 'node:fs'
 import type { EnvSpec } from '../../envfile/model.js'
 import { readJson, writeJsonAtomic } from '../../state/atomic.js'
 import { ProjectPaths } from '../../state/paths.js'
+import type { ServicePreparation } from '../runtime.js'
 import { processStartTicks } from './process.js'
 import { supervisorBuild, supervisorFiles } from './locate.js'
 import { Supervisor } from './supervisor.js'
 
-const root = process.argv[2]
-if (!root) {
-  process.stderr.write('usage: supervisor-main.js <project root>\n')
+const [root, preparationModule] = process.argv.slice(2)
+if (!root || !preparationModule) {
+  process.stderr.write('usage: supervisor-main.js <project root> <preparation module URL>\n')
   process.exit(2)
 }
 const paths = new ProjectPaths(root)
@@ -27,7 +29,8 @@ const exit = (): void => {
   rmSync(files.info, { force: true })
   process.exit(0)
 }
-const supervisor = new Supervisor(spec, files.socket, undefined, exit)
+const { preparation } = (await import(preparationModule)) as { preparation: ServicePreparation }
+const supervisor = new Supervisor(spec, files.socket, preparation, undefined, exit)
 await supervisor.listen()
 writeJsonAtomic(files.info, { pid: process.pid, pidStart: processStartTicks(process.pid), socket: files.socket, startedAt: new Date().toISOString(), build: supervisorBuild() })
 process.stdout.write(`supervisor ${process.pid} listening on ${files.socket}\n`)

@@ -2,14 +2,14 @@ import { existsSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import type { Endpoint } from '../../boxes/driver.js'
 import { driverFor } from '../../boxes/registry.js'
-import { startLayers, stopLayers, withDependencies } from '../../engine/graph.js'
+import { startLayers, stopLayers, withDependencies } from '../../spec/index.js'
 import type { EnvSpec } from '../../envfile/model.js'
 import { DevenvError, isDevenvError } from '../../errors.js'
 import { allocateAddresses } from '../../state/addresses.js'
 import { ProjectPaths } from '../../state/paths.js'
 import { writeProjectState, type ServiceState } from '../../state/project-state.js'
 import { systemClock, type Clock } from '../../util/clock.js'
-import type { ServiceEvent, UpOptions, UpResult } from '../runtime.js'
+import type { ServiceEvent, ServicePreparation, UpOptions, UpResult } from '../runtime.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
 import { SupervisedService } from './service.js'
 import { ensureServiceUser, type ServiceUser } from './users.js'
@@ -34,6 +34,7 @@ export class Supervisor {
   constructor(
     spec: EnvSpec,
     private readonly socketPath: string,
+    private readonly preparation: ServicePreparation,
     private readonly clock: Clock = systemClock,
     private readonly onExit: () => void = () => process.exit(0),
   ) {
@@ -256,6 +257,7 @@ export class Supervisor {
       hostsMap: () => this.hostsMap(),
       unprivilegedUser: async () => (this.user ??= ensureServiceUser()),
       changed: () => this.scheduleState(),
+      preparation: this.preparation,
     }
   }
 

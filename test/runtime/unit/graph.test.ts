@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseEnvfile } from '../../../src/envfile/index.js'
-import { checkNames, startLayers, stopLayers, withDependencies, withDependents } from '../../../src/engine/graph.js'
+import { checkNames, startLayers, stopLayers, withDependencies, withDependents } from '../../../src/spec/index.js'
 import { DevenvError } from '../../../src/errors.js'
 
 // lb → www1, www2 → psql; mail alone; worker → psql (condition started)

@@ -1,0 +1,32 @@
+import path from 'node:path'
+import { seedServiceData } from '../boxes/store/index.js'
+import type { ServiceSpec } from '../envfile/model.js'
+import type { PreparationContext, ServicePreparation } from '../runtime/index.js'
+import { recoverServiceData } from '../snapshots/index.js'
+import { ProjectPaths } from '../state/paths.js'
+import { buildNeeded, runBuild } from './build.js'
+
+/**
+ * The engine's part of every start, on any runtime: the build when its inputs changed, the data
+ * folder put right after an interrupted snapshot operation, and a first boot seeded from a committed box.
+ */
+export const preparation: ServicePreparation = {
+  async build(service: ServiceSpec, context: PreparationContext, force: boolean, onPhase: (message: string) => void): Promise<boolean> {
+    const build = service.build
+    if (!build) return false
+    const cache = path.join(new ProjectPaths(context.project.root).buildCache, `${service.name}.json`)
+    if (!force && !buildNeeded(build, cache).needed) return false
+    onPhase(`building: ${build.command}`)
+    context.note(`build: ${build.command}`)
+    await runBuild(service.name, build, context.env, cache, context.output, context.signal)
+    context.note('build: done')
+    return true
+  },
+
+  async prepareData(service: ServiceSpec, context: PreparationContext): Promise<void> {
+    const recovered = await recoverServiceData(new ProjectPaths(context.project.root), service.name, { whenBusy: 'skip' })
+    if (recovered.action !== 'none') context.note(`recovered its data after an interrupted ${recovered.interrupted ?? 'operation'}: ${recovered.action}`)
+    const box = service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name
+    if (service.box.tag && (await seedServiceData(service.box, context.dataDir))) context.note(`first boot from box ${box}: state copied from the box store`)
+  },
+}

@@ -1,0 +1,28 @@
+import type { Endpoint } from '../boxes/driver.js'
+import type { EnvSpec } from '../envfile/model.js'
+import { availableProviders, createRuntime, type Runtime, type RuntimeActivity } from '../runtime/index.js'
+
+/**
+ * Where runtimes that start services in another process (the bundled supervisor) load the
+ * engine's preparation from. A URL, not an import: `status` must not load snapshots and the box store.
+ */
+const PREPARATION_MODULE = new URL('./preparation.js', import.meta.url).href
+
+/** The runtime the envfile asks for, with the engine's preparation wired in. */
+export function runtimeFor(spec: EnvSpec): Runtime {
+  return createRuntime(spec.runtime, { preparationModule: PREPARATION_MODULE })
+}
+
+/** Whether a project known only by its folder runs on any provider, for global-status and poweroff. */
+export function projectActivity(root: string): RuntimeActivity {
+  for (const provider of availableProviders()) {
+    const activity = createRuntime(provider, { preparationModule: PREPARATION_MODULE }).activity(root)
+    if (activity.active) return activity
+  }
+  return { active: false }
+}
+
+/** Where a running service of the project answers (NOT_FOUND when it does not run). */
+export function serviceEndpoint(spec: EnvSpec, service: string): Promise<Endpoint> {
+  return runtimeFor(spec).service(spec, service).endpoint()
+}

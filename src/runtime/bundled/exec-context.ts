@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs'
+import type { EnvSpec } from '../../envfile/model.js'
+import { serviceEnvironment } from '../../spec/index.js'
+import { ProjectPaths } from '../../state/paths.js'
+import type { ServiceState } from '../../state/project-state.js'
+import type { ExecContext } from '../runtime.js'
+
+/** The environment and folder a running service has, and the way into its mount namespace when it has one. */
+export function bundledExecContext(spec: EnvSpec, name: string, state: ServiceState): ExecContext {
+  const service = spec.services[name]!
+  const env = serviceEnvironment(service, {
+    project: spec.name,
+    address: state.address,
+    port: (declared) => state.ports.find((port) => port.port === declared)?.bound ?? declared,
+    dataDir: new ProjectPaths(spec.root).serviceData(name),
+  })
+  const inside = state.mounts === 'bind' && state.pid ? serviceProcessInside(state.pid) : undefined
+  return { env, cwd: service.workdir, ...(inside ? { enter: ['nsenter', `--target=${inside}`, '--mount', '--root', '--wd', '--'] } : {}) }
+}
+
+/** The service's own process: the child that `unshare --fork` made in the new namespace. */
+function serviceProcessInside(unsharePid: number): number | undefined {
+  try {
+    const child = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/)[0]
+    return child ? Number(child) : undefined
+  } catch {
+    return undefined
+  }
+}

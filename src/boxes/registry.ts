@@ -1,5 +1,7 @@
 import type { BoxKind } from '../envfile/model.js'
+import type { BoxCapabilities } from './capabilities.js'
 import type { BoxDriver } from './driver.js'
+import { postgresCapabilities } from './postgres/capabilities.js'
 
 /**
  * Drivers are loaded when a service of their box starts, so a supervisor of plain processes
@@ -17,4 +19,13 @@ const LOADERS: Record<BoxKind, () => Promise<BoxDriver>> = {
 
 export function driverFor(kind: BoxKind): Promise<BoxDriver> {
   return LOADERS[kind]()
+}
+
+/** What each box can do beyond running; a box without an entry has none of the optional capabilities. */
+const CAPABILITIES: Partial<Record<BoxKind, BoxCapabilities>> = {
+  postgres: postgresCapabilities,
+}
+
+export function capabilitiesOf(kind: BoxKind): BoxCapabilities {
+  return CAPABILITIES[kind] ?? {}
 }

@@ -1,7 +1,7 @@
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { colors } from '../cli/output.js'
 import { Flags } from '@oclif/core'
-import { hostsWriteFlags } from '../hosts/flags.js'
+import { hostsWriteFlags } from '../cli/hosts-flags.js'
 import { clearHosts } from '../hosts/index.js'
 import { runtimeFor } from '../engine/index.js'
 

@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core'
 import { execFileSync } from 'node:child_process'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { connectionUrl } from '../boxes/postgres/references.js'
+import { capabilitiesOf } from '../boxes/registry.js'
 import { runAttached, runtimeFor } from '../engine/index.js'
 import { checkNames } from '../spec/index.js'
 
 export default class Shell extends BaseCommand<typeof Shell> {
-  static override summary = 'Open an interactive shell in a service\'s environment (psql for a postgres service).'
+  static override summary = 'Open an interactive shell in a service\'s environment (the box\'s own client where it has one: psql for postgres).'
   static override aliases = ['ssh']
   static override examples = ['<%= config.bin %> shell www1', '<%= config.bin %> ssh psql', '<%= config.bin %> shell psql --db skel']
   static override enableJsonFlag = false
@@ -21,14 +21,14 @@ export default class Shell extends BaseCommand<typeof Shell> {
     checkNames(spec, [this.args.service])
     const handle = runtimeFor(spec).service(spec, this.args.service)
     const context = await handle.execContext()
-    if (spec.services[this.args.service]!.kind === 'postgres') {
-      const endpoint = await handle.endpoint()
-      const url = connectionUrl(spec, this.args.service, this.flags.db, { showSecrets: true, endpoint })
-      if (!hasCommand('psql')) {
-        this.log(`psql is not installed. Connect with any PostgreSQL client to:\n  ${connectionUrl(spec, this.args.service, this.flags.db, { endpoint })}\n(the password is in devenv.yaml; \`devenv config --show-secrets\` prints it)`)
+    const own = capabilitiesOf(spec.services[this.args.service]!.kind).shell
+    if (own) {
+      const box = own(spec, this.args.service, await handle.endpoint(), { ...(this.flags.db ? { database: this.flags.db } : {}) })
+      if (!hasCommand(box.command)) {
+        this.log(box.whenMissing)
         return
       }
-      process.exitCode = await runAttached('psql', [url], context)
+      process.exitCode = await runAttached(box.command, box.args, context)
       return
     }
     const shell = process.env.SHELL && hasCommand(process.env.SHELL) ? process.env.SHELL : '/bin/sh'

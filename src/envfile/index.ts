@@ -14,6 +14,7 @@ import { EnvfileSource } from './source.js'
 export type * from './model.js'
 export { discoverEnvfile } from './discover.js'
 export { SCHEMA_PATH, SCHEMA_URL } from './schema.js'
+export { BUILTIN_BOXES, describeBox, isBuiltinBox, type BoxDescription } from './box-catalog.js'
 export type { BoxResolver } from './normalise.js'
 
 export interface LoadOptions {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
-import { boxesTakingSetting, BUILTIN_BOXES, describeBox, isBuiltinBox } from '../boxes/catalog.js'
+import { boxesTakingSetting, BUILTIN_BOXES, describeBox, isBuiltinBox } from './box-catalog.js'
 import { DevenvError } from '../errors.js'
 import { parseDuration, parseSize } from '../util/duration.js'
 import { resolveInside } from '../util/paths.js'

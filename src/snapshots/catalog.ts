@@ -5,7 +5,7 @@ import type { ProjectPaths } from '../state/paths.js'
 import { infoOf, readManifest, requireManifest, snapshotDir, snapshotNames, snapshotServices, type SnapshotInfo } from './manifest.js'
 import { validateServiceName, validateSnapshotName } from './names.js'
 import { newOperationId } from './journal.js'
-import { removeTree } from './tree.js'
+import { removeTree } from '../util/tree.js'
 import { withServiceCopies, type OpenServiceCopies } from './service-copies.js'
 
 /** Snapshots of one service, or of every service, oldest first. Folders without a readable manifest are not snapshots. */

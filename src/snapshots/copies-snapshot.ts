@@ -9,7 +9,7 @@ import { manifestFile, readManifest, snapshotDir, snapshotNames, SNAPSHOT_FORMAT
 import { beginOperation } from './operation.js'
 import { partialSnapshotDir } from './recover.js'
 import { copiesChecksum, type OpenServiceCopies, type PreparedSwap, type ServiceCopiesSession } from './service-copies.js'
-import { removeTree } from './tree.js'
+import { removeTree } from '../util/tree.js'
 
 export interface CopiesSnapshotIdentity {
   service: string

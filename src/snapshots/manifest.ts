@@ -4,7 +4,7 @@ import { DevenvError } from '../errors.js'
 import { readJson } from '../state/atomic.js'
 import type { ProjectPaths } from '../state/paths.js'
 import type { CopyRecord } from './service-copies.js'
-import type { TreeEntry } from './tree.js'
+import type { TreeEntry } from '../util/tree.js'
 
 export const SNAPSHOT_FORMAT = 'devenv-snapshot/1'
 

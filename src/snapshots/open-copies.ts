@@ -1,19 +1,23 @@
+import { capabilitiesOf } from '../boxes/registry.js'
 import type { EnvSpec } from '../envfile/model.js'
-import { DevenvError, usage } from '../errors.js'
+import { DevenvError } from '../errors.js'
 import type { Runtime } from '../runtime/index.js'
 import { crashPoint } from './crash-points.js'
 import type { OpenServiceCopies } from './service-copies.js'
 
 /**
- * How the snapshot commands reach the copies a postgres service keeps inside its cluster. The
- * server must run to make or swap a copy: a stopped service is started for the operation and
- * stopped again after, so the user finds it as they left it.
+ * How the snapshot commands reach the copies a service keeps inside itself (a postgres cluster's
+ * template databases), for boxes that have that capability. The server must run to make or swap
+ * a copy: a stopped service is started for the operation and stopped again after, so the user
+ * finds it as they left it. Undefined for a box that keeps file snapshots.
  */
-export function openPostgresCopies(runtime: Runtime, spec: EnvSpec, service: string): OpenServiceCopies {
+export function openServiceCopies(runtime: Runtime, spec: EnvSpec, service: string): OpenServiceCopies | undefined {
+  const kind = spec.services[service]?.kind
+  const capabilities = kind ? capabilitiesOf(kind) : {}
+  const load = capabilities.serviceCopies
+  if (!load) return undefined
   return async ({ start }) => {
-    if (!spec.services[service]?.postgres?.databases.length) {
-      throw usage(`service ${service} declares no databases, so its snapshots would hold nothing`, `Declare the databases to keep under services.${service}.databases in ${spec.file} (docs/postgres.md).`)
-    }
+    capabilities.checkSnapshottable?.(spec, service)
     const handle = runtime.service(spec, service)
     let running = (await handle.inspect()).state === 'running' && (await handle.isRunning())
     let startedHere = false
@@ -28,10 +32,8 @@ export function openPostgresCopies(runtime: Runtime, spec: EnvSpec, service: str
       running = true
       startedHere = true
     }
-    // Loaded here, not at the top: the PostgreSQL client is not needed by `snapshot list`.
-    const { postgresServiceCopies } = await import('../boxes/postgres/snapshot-access.js')
     return {
-      copies: postgresServiceCopies(spec, service, running ? await handle.endpoint() : undefined, crashPoint),
+      copies: await load(spec, service, running ? await handle.endpoint() : undefined, crashPoint),
       close: async () => {
         if (startedHere) await handle.stop()
       },

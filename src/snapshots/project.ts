@@ -1,11 +1,11 @@
-import { describeBox } from '../boxes/catalog.js'
+import { describeBox } from '../envfile/index.js'
 import type { EnvSpec, ServiceSpec } from '../envfile/model.js'
 import type { Runtime } from '../runtime/index.js'
 import { DevenvError } from '../errors.js'
 import { ProjectPaths } from '../state/paths.js'
 import { didYouMean } from '../util/suggest.js'
 import { serviceBoxIdentity } from './identity.js'
-import { openPostgresCopies } from './open-copies.js'
+import { openServiceCopies } from './open-copies.js'
 import { quiesceService, type QuiescePurpose } from './quiesce.js'
 import type { OpenServiceCopies } from './service-copies.js'
 import type { SetMember } from './sets.js'
@@ -31,12 +31,12 @@ export function statefulNames(spec: EnvSpec): string[] {
 export function snapshotMember(runtime: Runtime, spec: EnvSpec, name: string, purpose: QuiescePurpose): SetMember {
   const service = statefulService(spec, name)
   const paths = new ProjectPaths(spec.root)
+  const copies = openServiceCopies(runtime, spec, name)
   return {
     service: name,
     ...serviceBoxIdentity(service, paths.serviceData(name)),
     quiesce: quiesceService(runtime, spec, name, purpose),
-    // PostgreSQL keeps its snapshots as databases in its own cluster: restore is a rename, not a file copy and a restart.
-    ...(service.kind === 'postgres' ? { copies: openPostgresCopies(runtime, spec, name) } : {}),
+    ...(copies ? { copies } : {}),
     // Mail replaces its files and never rewrites one: its snapshots hard-link them.
     ...(describeBox(service.kind).immutableFiles ? { linkFiles: true } : {}),
   }
@@ -44,7 +44,7 @@ export function snapshotMember(runtime: Runtime, spec: EnvSpec, name: string, pu
 
 /** How to reach the copies a service keeps inside itself; undefined for a service of the files kind, or one no longer in the envfile. */
 export function serviceCopiesOf(runtime: Runtime, spec: EnvSpec, name: string): OpenServiceCopies | undefined {
-  return spec.services[name]?.kind === 'postgres' ? openPostgresCopies(runtime, spec, name) : undefined
+  return openServiceCopies(runtime, spec, name)
 }
 
 export function allSnapshotMembers(runtime: Runtime, spec: EnvSpec, purpose: QuiescePurpose): SetMember[] {

@@ -1,11 +1,9 @@
+import type { Quiesce } from '../boxes/capabilities.js'
 import type { EnvSpec } from '../envfile/model.js'
 import { DevenvError } from '../errors.js'
 import type { Runtime } from '../runtime/index.js'
 
-/** Brings the service back (starts it again, or ends the checkpoint). */
-export type Resume = () => Promise<void>
-/** Makes the service's data folder safe to copy or replace; returns how to undo that. */
-export type Quiesce = () => Promise<Resume>
+export type { Quiesce, Resume } from '../boxes/capabilities.js'
 
 export type QuiescePurpose = 'save' | 'restore' | 'commit'
 

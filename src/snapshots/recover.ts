@@ -3,7 +3,7 @@ import path from 'node:path'
 import { fsyncFolder } from '../state/atomic.js'
 import type { ProjectPaths } from '../state/paths.js'
 import { busyError, ownerAlive, readJournal, removeJournal, type Journal } from './journal.js'
-import { exists, removeTree } from './tree.js'
+import { exists, removeTree } from '../util/tree.js'
 
 export type RecoveryAction = 'none' | 'rolled-back' | 'rolled-forward' | 'cleaned'
 

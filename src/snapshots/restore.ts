@@ -11,7 +11,7 @@ import type { Quiesce } from './quiesce.js'
 import { commitCopiesRestore, prepareCopiesRestore } from './copies-snapshot.js'
 import type { OpenServiceCopies } from './service-copies.js'
 import { oldDirOf, restoreDirOf } from './recover.js'
-import { copyTree, exists, removeTree, treeChecksum } from './tree.js'
+import { copyTree, exists, removeTree, treeChecksum } from '../util/tree.js'
 
 export interface RestoreOptions {
   paths: ProjectPaths

@@ -12,7 +12,7 @@ import type { Quiesce } from './quiesce.js'
 import { saveCopiesSnapshot } from './copies-snapshot.js'
 import type { OpenServiceCopies } from './service-copies.js'
 import { partialSnapshotDir } from './recover.js'
-import { copyTree, exists, removeTree, summarise, syncTree } from './tree.js'
+import { copyTree, exists, removeTree, summarise, syncTree } from '../util/tree.js'
 
 export interface SaveOptions {
   paths: ProjectPaths

@@ -1,43 +1,7 @@
 import { createHash } from 'node:crypto'
+import type { CopyRecord, ServiceCopies } from '../boxes/capabilities.js'
 
-/**
- * State a service keeps copies of inside itself (PostgreSQL: template databases in its own
- * cluster), restored by a swap in the running service instead of a file copy and a restart.
- * The snapshot module records and orchestrates; the box does the work (boxes/postgres/snapshot-copies).
- */
-export interface CopyRecord {
-  database: string
-  /** The copy's name inside the service. */
-  copy: string
-  size: number
-  files: number
-  /** Tree checksum of the copy's files. */
-  checksum: string
-}
-
-export interface PreparedSwap {
-  /** Every replacement was a ready, verified spare: the swap is a rename. */
-  fromSpare: boolean
-  commit(): Promise<void>
-  abandon(): Promise<void>
-}
-
-export interface ServiceCopies {
-  save(id: string, snapshot: string): Promise<CopyRecord[]>
-  /** Replacements beside the live state, verified against the records; nothing visible changes yet. */
-  prepare(copies: CopyRecord[]): Promise<PreparedSwap>
-  drop(copies: string[]): Promise<void>
-  /**
-   * Cleans up after a killed operation: databases left closed to connections are opened again,
-   * and copies no snapshot names any more (a save killed before it published its manifest) dropped.
-   */
-  recover(keep: Set<string>): Promise<void>
-  /**
-   * Paths in the data folder, relative to it, that hold no state of the service's own: the
-   * snapshot copies and their spares. A committed box leaves them out.
-   */
-  notState(): Promise<string[]>
-}
+export type { CopyRecord, PreparedSwap, ServiceCopies } from '../boxes/capabilities.js'
 
 export interface ServiceCopiesSession {
   copies: ServiceCopies

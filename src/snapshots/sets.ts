@@ -8,7 +8,7 @@ import type { Quiesce, Resume } from './quiesce.js'
 import { restoreDirOf } from './recover.js'
 import { checkCompatible, prepareRestore, swapIn, type RestoreResult } from './restore.js'
 import { saveSnapshot } from './save.js'
-import { removeTree, treeChecksum } from './tree.js'
+import { removeTree, treeChecksum } from '../util/tree.js'
 import { abandonCopiesRestore, commitCopiesRestore, prepareCopiesRestore, type PreparedCopiesRestore } from './copies-snapshot.js'
 import type { OpenServiceCopies } from './service-copies.js'
 

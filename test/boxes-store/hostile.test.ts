@@ -4,7 +4,7 @@ import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { importBox, type ImportLimits } from '../../src/boxes/store/index.js'
-import { treeChecksum, type TreeEntry } from '../../src/snapshots/index.js'
+import { treeChecksum, type TreeEntry } from '../../src/util/tree.js'
 import { cleanup, tempDir } from '../snapshots/helpers.js'
 
 /** A tar header written by hand, independent of the writer under test, so it can say anything. */

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type pg from 'pg'
 import { DevenvError } from '../../errors.js'
-import { scanTree, summarise } from '../../snapshots/tree.js'
+import { scanTree, summarise } from '../../util/tree.js'
 import { clusterDir } from './layout.js'
 
 /** The folder of a database's files. Copies and spares live in the default tablespace. */

@@ -1,5 +1,5 @@
 import type { BoxKind, HealthCheck, ServiceSpec } from '../../envfile/model.js'
-import type { TreeEntry } from '../../snapshots/index.js'
+import type { TreeEntry } from '../../util/tree.js'
 
 export const BOX_FORMAT = 'devenv-box/1'
 

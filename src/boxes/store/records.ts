@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { BoxKind, BoxRef } from '../../envfile/model.js'
 import { readJson } from '../../state/atomic.js'
 import { machineHome } from '../../state/paths.js'
-import { isBuiltinBox } from '../catalog.js'
+import { isBuiltinBox } from '../../envfile/index.js'
 import { BOX_FORMAT, type BoxRecord } from './record.js'
 import { DEFAULT_TAG, isValidBoxName, isValidTag, type CommittedRef } from './refs.js'
 

@@ -1,5 +1,5 @@
 import { DevenvError } from '../../errors.js'
-import { isBuiltinBox } from '../catalog.js'
+import { isBuiltinBox } from '../../envfile/index.js'
 
 export interface CommittedRef {
   name: string

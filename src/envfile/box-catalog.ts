@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
-import type { BoxKind, HealthCheck } from '../envfile/model.js'
+import type { BoxKind, HealthCheck } from './model.js'
 
 /**
  * What the envfile loader needs to know of each built-in box, read from the box definitions the

@@ -14,14 +14,14 @@ export default class Down extends BaseCommand<typeof Down> {
     'no-hosts': Flags.boolean({ description: 'leave the hosts file alone' }),
   }
 
-  async run(): Promise<{ project: string; stopped: true }> {
+  async run(): Promise<{ project: string; stopped: true; wasRunning: boolean }> {
     const spec = this.loadSpec()
-    await runtimeFor(spec).down(spec)
+    const { wasRunning } = await runtimeFor(spec).down(spec)
     if (!this.flags['no-hosts']) {
       const hosts = await clearHosts(spec, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
       if (!hosts.applied && hosts.command) this.warning(hosts.message)
     }
-    if (!this.jsonEnabled()) this.log(`${colors.green('✔')} ${spec.name} is down (data kept; \`devenv destroy\` deletes it)`)
-    return { project: spec.name, stopped: true }
+    if (!this.jsonEnabled()) this.log(`${colors.green('✔')} ${spec.name} ${wasRunning ? 'is down' : 'was not running'} (data kept; \`devenv destroy\` deletes it)`)
+    return { project: spec.name, stopped: true, wasRunning }
   }
 }

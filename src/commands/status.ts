@@ -31,6 +31,7 @@ export default class Status extends BaseCommand<typeof Status> {
     const state: ProjectState = await runtime.inspect(spec)
     const showSecrets = this.flags['show-secrets']
     const urls = (name: string): string[] => databaseUrls(spec, name, { showSecrets, endpoint: endpointOf(state.services[name]) })
+    for (const warning of state.warnings ?? []) this.warning(warning)
     if (!this.jsonEnabled()) {
       this.log(renderStatus(state))
       for (const name of Object.keys(state.services)) for (const url of urls(name)) this.log(`  ${name}: ${url}`)

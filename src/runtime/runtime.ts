@@ -52,6 +52,11 @@ export interface ExecContext {
   enter?: string[]
 }
 
+export interface DownResult {
+  /** Something of the project ran when `down` came (false: it was already down). */
+  wasRunning: boolean
+}
+
 /** Whether anything of the project is running on this runtime, and what (for global-status). */
 export interface RuntimeActivity {
   active: boolean
@@ -128,7 +133,7 @@ export interface Runtime {
   stop(spec: EnvSpec, services: string[]): Promise<ServiceState[]>
   restart(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult>
   /** Stops everything and ends whatever the runtime keeps running for the project. */
-  down(spec: EnvSpec): Promise<void>
+  down(spec: EnvSpec): Promise<DownResult>
   /** Runs the build steps of the named services (all with a build when none). */
   build(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult>
   inspect(spec: EnvSpec): Promise<ProjectState>

@@ -49,6 +49,8 @@ export interface ProjectState {
   supervisor?: { pid: number; startedAt: string }
   services: Record<string, ServiceState>
   updatedAt: string
+  /** What the runtime could not vouch for while answering (an unreadable state file). Never written. */
+  warnings?: string[]
 }
 
 export function readProjectState(root: string): ProjectState | undefined {

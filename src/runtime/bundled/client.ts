@@ -9,8 +9,9 @@ import { ProjectPaths } from '../../state/paths.js'
 import { allocateAddresses, readAddresses } from '../../state/addresses.js'
 import { readProjectState, type ProjectState, type ServiceState } from '../../state/project-state.js'
 import { checkNames } from '../../spec/index.js'
-import type { LogQuery, Runtime, RuntimeActivity, RuntimeOptions, ServiceEvent, ServiceHandle, ServiceLogLine, UpOptions, UpResult } from '../runtime.js'
+import type { DownResult, LogQuery, Runtime, RuntimeActivity, RuntimeOptions, ServiceEvent, ServiceHandle, ServiceLogLine, UpOptions, UpResult } from '../runtime.js'
 import { followLog, mergeByTime, readServiceLog } from './log-reader.js'
+import { stateFileUnreadable } from './state-file.js'
 import { BundledServiceHandle } from './service-handle.js'
 import { supervisorBuild, supervisorFiles, supervisorMain } from './locate.js'
 import { isSameProcess } from './process.js'
@@ -52,17 +53,27 @@ export class BundledRuntime implements Runtime {
     return (await this.request(supervisor.socket, { op: 'stop', spec, services }, () => {})) as ServiceState[]
   }
 
-  async down(spec: EnvSpec): Promise<void> {
-    const supervisor = liveSupervisor(spec.root)
-    if (supervisor) {
-      await this.request(supervisor.socket, { op: 'shutdown' }, () => {})
-      await waitGone(supervisor.pid, supervisor.pidStart)
-    }
-    await recoverOrphans(spec.root)
+  async down(spec: EnvSpec): Promise<DownResult> {
+    // Under the lock `up` starts the supervisor with: a supervisor still starting is waited for and stopped, not missed.
+    return withFileLock(supervisorFiles(spec.root).lock, async () => {
+      const supervisor = liveSupervisor(spec.root)
+      if (supervisor) {
+        await this.request(supervisor.socket, { op: 'shutdown' }, () => {})
+        await waitGone(supervisor.pid, supervisor.pidStart)
+      }
+      const orphans = await recoverOrphans(spec.root)
+      return { wasRunning: Boolean(supervisor) || orphans.length > 0 }
+    })
   }
 
   async inspect(spec: EnvSpec): Promise<ProjectState> {
-    return inspectProject(spec)
+    const supervisor = liveSupervisor(spec.root)
+    if (!stateFileUnreadable(spec.root)) return inspectProject(spec)
+    const problem = `${new ProjectPaths(spec.root).state} could not be read`
+    if (!supervisor) return { ...inspectProject(spec), warnings: [`${problem}; \`devenv up\` or \`devenv down\` find the project's processes by their mark and stop them`] }
+    // The supervisor knows: ask it, and have it write the file anew.
+    const live = (await this.request(supervisor.socket, { op: 'state' }, () => {})) as ProjectState
+    return { ...inspectProject(spec, live), warnings: [`${problem}; asked the supervisor instead`] }
   }
 
   service(spec: EnvSpec, name: string): ServiceHandle {
@@ -147,9 +158,9 @@ export class BundledRuntime implements Runtime {
   }
 }
 
-/** The project's state as the supervisor last wrote it, corrected for processes that are gone. */
-export function inspectProject(spec: EnvSpec): ProjectState {
-  const state = readProjectState(spec.root)
+/** The project's state as the supervisor last wrote it (or as it said it), corrected for processes that are gone. */
+export function inspectProject(spec: EnvSpec, recorded?: ProjectState): ProjectState {
+  const state = recorded ?? readProjectState(spec.root)
   const supervisor = liveSupervisor(spec.root)
   // A service never started still has its address, once the project has one (hosts apply, a first up).
   const addresses = readAddresses(spec.root)

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder'
 import type { EnvSpec } from '../../envfile/model.js'
 import type { ServiceEvent, UpOptions, UpResult } from '../runtime.js'
-import type { ServiceState } from '../../state/project-state.js'
+import type { ProjectState, ServiceState } from '../../state/project-state.js'
 
 /**
  * The control protocol between the CLI and a project's supervisor: newline-delimited JSON
@@ -15,10 +15,11 @@ export type Request =
   | { id: number; op: 'build'; spec: EnvSpec; services: string[] }
   | { id: number; op: 'shutdown' }
   | { id: number; op: 'ping' }
+  | { id: number; op: 'state' }
 
 export type Reply =
   | { id: number; type: 'event'; event: ServiceEvent }
-  | { id: number; type: 'result'; result: UpResult | ServiceState[] | { pid: number } | null }
+  | { id: number; type: 'result'; result: UpResult | ServiceState[] | ProjectState | { pid: number } | null }
   | { id: number; type: 'error'; error: { code: string; message: string; hint?: string; details?: string[] } }
 
 export function encode(message: Request | Reply): string {

@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs'
 import { readJson } from '../../state/atomic.js'
 import { readProjectState, writeProjectState, type ProjectState } from '../../state/project-state.js'
 import { signalGroup } from '../../util/process-group.js'
-import { isSameProcess } from './process.js'
+import { isSameProcess, processStartTicks } from './process.js'
+import { ownedProcessGroups } from './owned-processes.js'
 import { supervisorFiles, type SupervisorInfo } from './locate.js'
 
 /** The supervisor of the project, when it is alive. */
@@ -15,28 +16,29 @@ export function liveSupervisor(root: string): SupervisorInfo | undefined {
 /**
  * After a supervisor died (kill -9, a crash, a reboot): its services may still run, owned by
  * nobody. Stop each that is still the very process we started, so that the next supervisor
- * starts them cleanly and no service ever runs twice. Returns the names it stopped.
+ * starts them cleanly and no service ever runs twice. The state file names them; processes it
+ * does not name (it was unreadable, or lost) are found by the project's mark in their
+ * environment. Returns the names it stopped ("pid N" for those found by mark alone).
  */
 export async function recoverOrphans(root: string): Promise<string[]> {
   const files = supervisorFiles(root)
   const state = readProjectState(root)
-  const stopped: string[] = []
-  if (state) {
-    const orphans = Object.values(state.services).filter((service) => service.pid && isSameProcess(service.pid, service.pidStart))
-    for (const service of orphans) signalGroup(service.pid!, 'SIGTERM')
-    const deadline = Date.now() + 3000
-    while (orphans.some((service) => isSameProcess(service.pid!, service.pidStart)) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-    for (const service of orphans) {
-      if (isSameProcess(service.pid!, service.pidStart)) signalGroup(service.pid!, 'SIGKILL')
-      stopped.push(service.name)
-    }
-    writeProjectState(markStopped(state))
+  const named = Object.values(state?.services ?? {}).filter((service) => service.pid && isSameProcess(service.pid, service.pidStart))
+  const namedGroups = new Set(named.map((service) => service.pid!))
+  const marked = ownedProcessGroups(root).filter((group) => !namedGroups.has(group))
+  const orphans = [...named.map((service) => ({ label: service.name, pid: service.pid!, start: service.pidStart })), ...marked.map((group) => ({ label: `pid ${group}`, pid: group, start: processStartTicks(group) }))]
+  for (const orphan of orphans) signalGroup(orphan.pid, 'SIGTERM')
+  const deadline = Date.now() + 3000
+  while (orphans.some((orphan) => isSameProcess(orphan.pid, orphan.start)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25))
   }
+  for (const orphan of orphans) if (isSameProcess(orphan.pid, orphan.start)) signalGroup(orphan.pid, 'SIGKILL')
+  // A group whose leader is gone but whose children are not is still found by its mark.
+  if (orphans.length) for (const group of ownedProcessGroups(root)) signalGroup(group, 'SIGKILL')
+  if (state) writeProjectState(markStopped(state))
   rmSync(files.socket, { force: true })
   rmSync(files.info, { force: true })
-  return stopped
+  return orphans.map((orphan) => orphan.label)
 }
 
 function markStopped(state: ProjectState): ProjectState {

@@ -14,6 +14,7 @@ import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
 import { planPorts, type PortPlan } from './ports.js'
+import { ownerMark } from './owned-processes.js'
 import { RestartPolicy } from './restart-policy.js'
 
 /** What a service needs from the supervisor that runs it. */
@@ -148,6 +149,7 @@ export class SupervisedService {
     // Mounts appear at their targets where the platform allows; elsewhere they are read at their host paths.
     const bound = inMountNamespace(declared, this.spec.mounts, path.join(this.paths.serviceDir(this.spec.name), 'root'))
     const launch = bound ?? declared
+    launch.env = { ...launch.env, ...ownerMark(this.host.project.root) }
     this.lastLaunchSignal = launch.stopSignal
     onPhase('starting')
     const child = new ManagedProcess(launch, (stream, data) => this.log.chunk(stream, data))

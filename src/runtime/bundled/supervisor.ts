@@ -7,7 +7,7 @@ import type { EnvSpec } from '../../envfile/model.js'
 import { DevenvError, isDevenvError } from '../../errors.js'
 import { allocateAddresses } from '../../state/addresses.js'
 import { ProjectPaths } from '../../state/paths.js'
-import { writeProjectState, type ServiceState } from '../../state/project-state.js'
+import { writeProjectState, type ProjectState, type ServiceState } from '../../state/project-state.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import type { ServiceEvent, ServicePreparation, UpOptions, UpResult } from '../runtime.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
@@ -30,6 +30,8 @@ export class Supervisor {
   private user?: ServiceUser
   private readonly startedAt = new Date().toISOString()
   private shuttingDown = false
+  /** Operations that change services run one at a time, in the order they came (two `up`s at once, `up` racing `stop`). */
+  private operations: Promise<unknown> = Promise.resolve()
 
   constructor(
     spec: EnvSpec,
@@ -72,37 +74,54 @@ export class Supervisor {
   }
 
   private async handle(request: Request, send: (reply: Reply) => void): Promise<void> {
-    const event = (serviceEvent: ServiceEvent): void => send({ id: request.id, type: 'event', event: serviceEvent })
     try {
       switch (request.op) {
         case 'ping':
           send({ id: request.id, type: 'result', result: { pid: process.pid } })
           return
-        case 'up':
-          send({ id: request.id, type: 'result', result: await this.up(request.spec, request.options, event) })
-          return
-        case 'stop':
-          this.spec = request.spec
-          send({ id: request.id, type: 'result', result: await this.stop(request.services) })
-          return
-        case 'restart':
-          await this.stop(request.services)
-          send({ id: request.id, type: 'result', result: await this.up(request.spec, { services: request.services, recreate: false }, event) })
-          return
-        case 'build':
-          send({ id: request.id, type: 'result', result: await this.build(request.spec, request.services, event) })
+        case 'state':
+          // Asked because state.json could not be read: write it anew too.
+          this.writeState()
+          send({ id: request.id, type: 'result', result: this.currentState(true) })
           return
         case 'shutdown':
+          // Not queued: `down` wins over an `up` still bringing services up, which then fails saying so.
           await this.shutdown()
           send({ id: request.id, type: 'result', result: null })
           setImmediate(() => this.onExit())
           return
+        default:
+          await this.serialised(() => this.change(request, send))
       }
     } catch (error) {
-      const problem = isDevenvError(error)
-        ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), details: error.details }
-        : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) }
-      send({ id: request.id, type: 'error', error: problem })
+      send({ id: request.id, type: 'error', error: toProblem(error) })
+    }
+  }
+
+  private serialised(work: () => Promise<void>): Promise<void> {
+    const next = this.operations.then(work)
+    this.operations = next.catch(() => undefined)
+    return next
+  }
+
+  private async change(request: Exclude<Request, { op: 'ping' | 'state' | 'shutdown' }>, send: (reply: Reply) => void): Promise<void> {
+    if (this.shuttingDown) throw new DevenvError('SUPERVISOR', 'the project is being stopped (`devenv down`): nothing was started', { hint: 'Run `devenv up` again once it is down.' })
+    const event = (serviceEvent: ServiceEvent): void => send({ id: request.id, type: 'event', event: serviceEvent })
+    switch (request.op) {
+      case 'up':
+        send({ id: request.id, type: 'result', result: await this.up(request.spec, request.options, event) })
+        return
+      case 'stop':
+        this.spec = request.spec
+        send({ id: request.id, type: 'result', result: await this.stop(request.services) })
+        return
+      case 'restart':
+        await this.stop(request.services)
+        send({ id: request.id, type: 'result', result: await this.up(request.spec, { services: request.services, recreate: false }, event) })
+        return
+      case 'build':
+        send({ id: request.id, type: 'result', result: await this.build(request.spec, request.services, event) })
+        return
     }
   }
 
@@ -140,6 +159,7 @@ export class Supervisor {
           }
         }
       }
+      if (this.shuttingDown) throw new DevenvError('SUPERVISOR', `service ${name} not started: the project is being stopped (\`devenv down\`)`)
       if (existing) {
         await this.watchers.stop(name)
         await existing.stop()
@@ -158,7 +178,8 @@ export class Supervisor {
       for (const name of layer) {
         const promise = bringUp(name).catch((error: unknown) => {
           const service = this.services.get(name)
-          const message = error instanceof Error ? error.message : String(error)
+          const reason = error instanceof Error ? error.message : String(error)
+          const message = this.shuttingDown && !reason.includes('devenv down') ? `${reason}: the project is being stopped (\`devenv down\`)` : reason
           const lastLines = isDevenvError(error) && error.details.length ? error.details : (service?.lastLines() ?? [])
           failure ??= { service: name, message, lastLines }
           onEvent({ service: name, phase: 'failed', message, lastLines })
@@ -214,6 +235,9 @@ export class Supervisor {
     if (this.shuttingDown) return
     this.shuttingDown = true
     await this.watchers.stopAll()
+    await this.stop([])
+    // An `up` in flight fails as its services stop; one it was starting at that moment is stopped once it is done.
+    await Promise.race([this.operations, new Promise((resolve) => setTimeout(resolve, 30_000).unref())])
     await this.stop([])
     for (const service of this.services.values()) service.closeLog()
     // Not awaited: close() waits for open connections, and the one that asked is still open for the reply.
@@ -291,15 +315,26 @@ export class Supervisor {
       if (alive) void this.shutdown().finally(this.onExit)
       return
     }
-    writeProjectState({
+    writeProjectState(this.currentState(alive))
+  }
+
+  /** What state.json holds; also the answer to `state` when the file cannot be read. */
+  private currentState(alive: boolean): ProjectState {
+    return {
       project: this.spec.name,
       root: this.spec.root,
       envfile: this.spec.file,
       ...(alive ? { supervisor: { pid: process.pid, startedAt: this.startedAt } } : {}),
       services: Object.fromEntries([...this.services].map(([name, service]) => [name, service.state])),
       updatedAt: new Date().toISOString(),
-    })
+    }
   }
+}
+
+function toProblem(error: unknown): { code: string; message: string; hint?: string; details?: string[] } {
+  return isDevenvError(error)
+    ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), details: error.details }
+    : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) }
 }
 
 function describeCheck(spec: EnvSpec['services'][string]): string {

@@ -30,8 +30,29 @@ export interface ServiceContext {
   /** Another service's spec (the lb needs its backends' ports and health checks). */
   peer(service: string): ServiceSpec | undefined
   /** Set when devenv runs as root and the box must not (PostgreSQL refuses root). */
-  runAs?: { uid: number; gid: number; user: string }
+  runAs?: UnprivilegedUser
   signal: AbortSignal
+}
+
+/**
+ * How a box that refuses root runs when devenv is root. Preferably in a user namespace (`wrap`):
+ * the program is `nobody` inside and root outside, so it reaches every folder root can (a project
+ * in /root or any 0700 folder) and its files stay root's, with no system user to create. Where
+ * user namespaces are not allowed, a system user (`uid`, `gid`) that must be able to reach the folders.
+ */
+export interface UnprivilegedUser {
+  user: string
+  /** Prefix that runs a program in the user namespace. */
+  wrap?: string[]
+  uid?: number
+  gid?: number
+}
+
+/** Runs `command args` as the box's unprivileged user: inside the user namespace when there is one. */
+export function asUnprivileged(runAs: UnprivilegedUser | undefined, command: string, args: string[]): { command: string; args: string[] } {
+  if (!runAs?.wrap) return { command, args }
+  const [program, ...prefix] = runAs.wrap
+  return { command: program!, args: [...prefix, command, ...args] }
 }
 
 /** A process to spawn. */

@@ -10,7 +10,7 @@ import path from 'node:path'
 import type { ServiceContext } from '../../src/boxes/driver.js'
 import { postgresDriver, serverTarget } from '../../src/boxes/postgres/driver.js'
 import { maintenanceSettled } from '../../src/boxes/postgres/maintenance.js'
-import { ensureServiceUser } from '../../src/runtime/bundled/users.js'
+import { unprivilegedRunner } from '../../src/runtime/bundled/users.js'
 import type { DatabaseSpec, ServiceSpec } from '../../src/envfile/model.js'
 
 export interface Harness {
@@ -79,7 +79,7 @@ export async function createHarness(options: { databases: DatabaseSpec[]; settin
       throw new Error('no other services here')
     },
     peer: () => undefined,
-    runAs: process.getuid?.() === 0 ? ensureServiceUser() : undefined,
+    runAs: process.getuid?.() === 0 ? unprivilegedRunner() : undefined,
     signal: controller.signal,
   }
   let child: ChildProcess | undefined

@@ -101,8 +101,9 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, dow
   test('databaseUrls gives each database its URL, password masked unless asked; the real one connects', async () => {
     const spec = loadEnvfile({ file: path.join(project.root, 'devenv.yaml') })
     const { host, port } = await project.endpoint()
-    expect(databaseUrls(spec, 'db')).toEqual([`postgresql://shopper:****@${host}:${port}/shop`])
-    const [url] = databaseUrls(spec, 'db', { showSecrets: true })
+    const endpoint = { address: host, port: () => port }
+    expect(databaseUrls(spec, 'db', { endpoint })).toEqual([`postgresql://shopper:****@${host}:${port}/shop`])
+    const [url] = databaseUrls(spec, 'db', { showSecrets: true, endpoint })
     expect(url).toBe(`postgresql://shopper:${encodeURIComponent(PASSWORD)}@${host}:${port}/shop`)
     const viaUrl = await execa(PSQL, ['-X', '-At', url!, '-c', 'SELECT count(*) FROM people'], { env: { PGCONNECT_TIMEOUT: '5' } })
     expect(viaUrl.stdout).toBe('4')

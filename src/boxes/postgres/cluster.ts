@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { DevenvError } from '../../errors.js'
 import { writeFileAtomic } from '../../state/atomic.js'
 import { serverBinaries } from './binaries.js'
-import type { ServiceContext } from '../driver.js'
+import { asUnprivileged, type ServiceContext } from '../driver.js'
 import { clusterDir, clusterExists, markerFilePath, SUPERUSER, superuserPassword } from './layout.js'
 
 type ServiceUser = NonNullable<ServiceContext['runAs']>
@@ -48,15 +48,17 @@ export async function prepareCluster(options: ClusterOptions): Promise<void> {
   const { dataDir, runDir, runAs } = options
   mkdirSync(dataDir, { recursive: true })
   mkdirSync(runDir, { recursive: true })
-  if (runAs) {
-    ensureReachable(runAs, [dataDir, runDir, serverBinaries().root])
-    chownSync(dataDir, runAs.uid, runAs.gid)
-    chownSync(runDir, runAs.uid, runAs.gid)
+  const owner = ownerOf(runAs)
+  if (runAs?.uid !== undefined) ensureReachable(runAs, [dataDir, runDir, serverBinaries().root])
+  if (owner.uid !== undefined) {
+    chownSync(dataDir, owner.uid, owner.gid!)
+    chownSync(runDir, owner.uid, owner.gid!)
   }
   chmodSync(runDir, 0o700)
   if (!clusterExists(dataDir)) await createCluster(options)
   const pgdata = clusterDir(dataDir)
-  if (runAs && statSync(pgdata).uid !== runAs.uid) chownTree(pgdata, runAs)
+  // A cluster made for another user (the system user earlier versions ran it as) becomes the runner's.
+  if (owner.uid !== undefined && statSync(pgdata).uid !== owner.uid) chownTree(pgdata, { uid: owner.uid, gid: owner.gid! })
   writeConfig(pgdata, { ...DEV_DEFAULTS, ...options.settings, ...ownSettings(options) }, runAs)
   writeHba(pgdata, runAs)
   // A server killed hard leaves its pid file; postgres itself checks whether that pid is alive.
@@ -71,14 +73,12 @@ async function createCluster(options: ClusterOptions): Promise<void> {
   rmSync(markerFilePath(dataDir), { force: true })
   const passwordFile = path.join(runDir, '.superuser-password')
   writeFileAtomic(passwordFile, `${superuserPassword(dataDir)}\n`, 0o600)
-  if (runAs) chownSync(passwordFile, runAs.uid, runAs.gid)
+  const owner = ownerOf(runAs)
+  if (owner.uid !== undefined) chownSync(passwordFile, owner.uid, owner.gid!)
   options.log('postgres: creating the database cluster (initdb)')
   try {
-    await execFileAsync(
-      serverBinaries().initdb,
-      ['-D', building, '-U', SUPERUSER, `--pwfile=${passwordFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'],
-      { uid: runAs?.uid, gid: runAs?.gid, env: { ...process.env, LC_ALL: 'C' }, cwd: runDir },
-    )
+    const initdb = asUnprivileged(runAs, serverBinaries().initdb, ['-D', building, '-U', SUPERUSER, `--pwfile=${passwordFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'])
+    await execFileAsync(initdb.command, initdb.args, { uid: runAs?.uid, gid: runAs?.gid, env: { ...process.env, LC_ALL: 'C' }, cwd: runDir })
   } catch (error) {
     rmSync(building, { recursive: true, force: true })
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
@@ -88,6 +88,16 @@ async function createCluster(options: ClusterOptions): Promise<void> {
   }
   appendFileSync(path.join(building, 'postgresql.conf'), "\n# devenv: generated settings, rewritten before every start\ninclude_if_exists = 'devenv.conf'\n")
   renameSync(building, pgdata)
+}
+
+/**
+ * Who must own the cluster's files: the system user it runs as, or (in a user namespace, whose
+ * `nobody` is root outside) root itself; nobody to change to when devenv is not root.
+ */
+function ownerOf(runAs: ServiceUser | undefined): { uid?: number; gid?: number } {
+  if (!runAs) return {}
+  if (runAs.uid !== undefined) return { uid: runAs.uid, gid: runAs.gid ?? runAs.uid }
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
 }
 
 function quoteSetting(value: string): string {
@@ -120,25 +130,27 @@ function writeHba(pgdata: string, runAs?: ServiceUser): void {
 function writeOwned(file: string, content: string, runAs?: ServiceUser): void {
   if (unchanged(file, content, runAs)) return
   writeFileAtomic(file, content, 0o600)
-  if (runAs) chownSync(file, runAs.uid, runAs.gid)
+  const owner = ownerOf(runAs)
+  if (owner.uid !== undefined) chownSync(file, owner.uid, owner.gid!)
 }
 
 function unchanged(file: string, content: string, runAs?: ServiceUser): boolean {
   try {
     const stat = statSync(file)
-    if ((stat.mode & 0o777) !== 0o600 || (runAs && stat.uid !== runAs.uid)) return false
+    const owner = ownerOf(runAs)
+    if ((stat.mode & 0o777) !== 0o600 || (owner.uid !== undefined && stat.uid !== owner.uid)) return false
     return readFileSync(file, 'utf8') === content
   } catch {
     return false
   }
 }
 
-function chownTree(folder: string, runAs: ServiceUser): void {
-  chownSync(folder, runAs.uid, runAs.gid)
+function chownTree(folder: string, owner: { uid: number; gid: number }): void {
+  chownSync(folder, owner.uid, owner.gid)
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const child = path.join(folder, entry.name)
-    if (entry.isDirectory()) chownTree(child, runAs)
-    else if (!lstatSync(child).isSymbolicLink()) chownSync(child, runAs.uid, runAs.gid)
+    if (entry.isDirectory()) chownTree(child, owner)
+    else if (!lstatSync(child).isSymbolicLink()) chownSync(child, owner.uid, owner.gid)
   }
 }
 

@@ -1,4 +1,5 @@
 import type { BoxDriver, Launch, ProbeResult, ServiceContext } from '../driver.js'
+import { asUnprivileged } from '../driver.js'
 import type { PostgresSettings } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
 import { serverBinaries, serverMajorVersion } from './binaries.js'
@@ -43,8 +44,7 @@ async function prepare(context: ServiceContext): Promise<void> {
 
 function launch(context: ServiceContext): Launch {
   return {
-    command: serverBinaries().postgres,
-    args: ['-D', clusterDir(context.dataDir)],
+    ...asUnprivileged(context.runAs, serverBinaries().postgres, ['-D', clusterDir(context.dataDir)]),
     env: { ...context.env, LC_ALL: 'C' },
     cwd: context.dataDir,
     uid: context.runAs?.uid,

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { BoxDriver, Endpoint, Launch, ServiceContext } from '../../boxes/driver.js'
+import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/driver.js'
 import { serviceEnvironment } from '../../spec/index.js'
 import type { EnvSpec, ServiceSpec } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
@@ -27,7 +27,7 @@ export interface ServiceHost {
   /** The project's hostnames → addresses, for name resolution inside the stack. */
   hostsMap(): Record<string, string>
   /** An unprivileged user for boxes that refuse root. */
-  unprivilegedUser(): Promise<{ uid: number; gid: number; user: string } | undefined>
+  unprivilegedUser(): Promise<UnprivilegedUser | undefined>
   changed(): void
   /** The engine's part of every start: build, data recovery, seeding from a box. */
   preparation: ServicePreparation
@@ -145,7 +145,7 @@ export class SupervisedService {
     onPhase('preparing')
     await this.driver.prepare?.(context)
     const declared: Launch = await this.driver.launch(context)
-    if (context.runAs && declared.uid === undefined) Object.assign(declared, { uid: context.runAs.uid, gid: context.runAs.gid })
+    if (context.runAs?.uid !== undefined && declared.uid === undefined) Object.assign(declared, { uid: context.runAs.uid, gid: context.runAs.gid })
     // Mounts appear at their targets where the platform allows; elsewhere they are read at their host paths.
     const bound = inMountNamespace(declared, this.spec.mounts, path.join(this.paths.serviceDir(this.spec.name), 'root'))
     const launch = bound ?? declared

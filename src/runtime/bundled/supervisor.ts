@@ -12,7 +12,8 @@ import { systemClock, type Clock } from '../../util/clock.js'
 import type { ServiceEvent, ServicePreparation, UpOptions, UpResult } from '../runtime.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
 import { SupervisedService } from './service.js'
-import { ensureServiceUser, type ServiceUser } from './users.js'
+import type { UnprivilegedUser } from '../../boxes/driver.js'
+import { unprivilegedRunner } from './users.js'
 import { MountWatchers } from './mount-watchers.js'
 
 /**
@@ -27,7 +28,7 @@ export class Supervisor {
   private addresses: Record<string, string> = {}
   private server?: net.Server
   private stateTimer?: NodeJS.Timeout
-  private user?: ServiceUser
+  private user?: UnprivilegedUser
   private readonly startedAt = new Date().toISOString()
   private shuttingDown = false
   /** Operations that change services run one at a time, in the order they came (two `up`s at once, `up` racing `stop`). */
@@ -279,7 +280,7 @@ export class Supervisor {
         return { address, port: (declared) => declared }
       },
       hostsMap: () => this.hostsMap(),
-      unprivilegedUser: async () => (this.user ??= ensureServiceUser()),
+      unprivilegedUser: async () => (this.user ??= unprivilegedRunner()),
       changed: () => this.scheduleState(),
       preparation: this.preparation,
     }

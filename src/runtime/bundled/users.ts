@@ -1,10 +1,29 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
+import type { UnprivilegedUser } from '../../boxes/driver.js'
 import { DevenvError } from '../../errors.js'
 
 export interface ServiceUser {
   uid: number
   gid: number
   user: string
+}
+
+/** `nobody` inside a user namespace of its own: exists in every passwd file, and is root outside. */
+const NAMESPACE_WRAP = ['unshare', '--user', '--map-user=65534', '--map-group=65534', '--']
+
+/**
+ * How boxes that refuse root run when devenv is root: in a user namespace where they can (no
+ * system user, every folder root reaches they reach, their files stay root's), else as a system user.
+ */
+export function unprivilegedRunner(): UnprivilegedUser {
+  if (userNamespacesWork()) return { user: 'nobody (in a user namespace)', wrap: NAMESPACE_WRAP }
+  return ensureServiceUser()
+}
+
+function userNamespacesWork(): boolean {
+  if (process.env.DEVENV_NO_USER_NAMESPACE === '1') return false
+  const probe = spawnSync(NAMESPACE_WRAP[0]!, [...NAMESPACE_WRAP.slice(1), 'true'], { stdio: 'ignore', timeout: 5000 })
+  return probe.status === 0
 }
 
 export const SERVICE_USER = 'devenv'

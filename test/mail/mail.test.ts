@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MailClient } from '../../src/boxes/mail/client.js'
+import { processStartTicks } from '../../src/runtime/bundled/process.js'
 import type { ProjectState } from '../../src/state/project-state.js'
 import { devenv } from '../cli/run-cli.js'
 import { mailProject, python, smtpDialog, startMail, type RunningMail } from './harness.js'
@@ -61,6 +62,9 @@ function writeRunningState(root: string, running: RunningMail): void {
           { port: 8025, bound: running.webPort, address: running.address },
         ],
         restarts: 0,
+        // A live pid (this test process stands in for the server) so the runtime takes the service for running.
+        pid: process.pid,
+        pidStart: processStartTicks(process.pid),
       },
     },
   }

@@ -8,6 +8,7 @@ import type { EnvSpec } from './model.js'
 import { normalise, type BoxResolver } from './normalise.js'
 import type { RawEnvfile } from './raw.js'
 import { checkRules } from './rules.js'
+import { checkProviderSupport } from './provider-support.js'
 import { validateSchema } from './schema.js'
 import { EnvfileSource } from './source.js'
 
@@ -50,6 +51,7 @@ export function parseEnvfile(file: string, text: string, options: Omit<LoadOptio
   validateSchema(source, raw)
   const spec = normalise(raw as RawEnvfile, { source, root, ...(options.resolveBox ? { resolveBox: options.resolveBox } : {}) })
   checkRules(spec, source)
+  checkProviderSupport(spec, source)
   return spec
 }
 

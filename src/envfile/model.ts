@@ -39,7 +39,7 @@ export interface ServiceSpec {
   box: BoxRef
   /** What the box is at heart: decides the driver. A committed box keeps its base kind. */
   kind: BoxKind
-  /** Image for the docker runtime; the bundled runtime ignores it. */
+  /** An OCI image to run (refused by validate until a provider runs images). */
   image?: string
   build?: BuildSpec
   /** Shell command line; `${HOST}`, `${PORT}` and `${DEVENV_*}` are substituted at start. */

@@ -5,7 +5,7 @@ import { fsyncFolder, writeJsonAtomic } from '../state/atomic.js'
 import type { ProjectPaths } from '../state/paths.js'
 import { crashPoint } from './crash-points.js'
 import { journalBase, newOperationId, removeJournal } from './journal.js'
-import { manifestFile, readManifest, snapshotDir, SNAPSHOT_FORMAT, type SnapshotManifest } from './manifest.js'
+import { manifestFile, snapshotDir, SNAPSHOT_FORMAT, type SnapshotManifest } from './manifest.js'
 import { generatedSnapshotName, validateServiceName, validateSnapshotName } from './names.js'
 import { beginOperation } from './operation.js'
 import type { Quiesce } from './quiesce.js'
@@ -102,8 +102,4 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
   } finally {
     removeJournal(paths, service)
   }
-}
-
-export function snapshotExists(paths: ProjectPaths, service: string, name: string): boolean {
-  return readManifest(paths, service, name) !== undefined
 }

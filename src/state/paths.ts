@@ -22,10 +22,6 @@ export class ProjectPaths {
     return path.join(this.dir, 'logs')
   }
 
-  get supervisorPid(): string {
-    return path.join(this.dir, 'supervisor.pid')
-  }
-
   /** Unix socket paths are limited to ~107 bytes, so long project paths use a hashed name in the tmp dir. */
   get supervisorSocket(): string {
     return path.join(this.dir, 'supervisor.sock')

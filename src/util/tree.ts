@@ -57,12 +57,6 @@ async function walk(root: string, skip?: Set<string>): Promise<WalkedEntry[]> {
   return found
 }
 
-export async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(file, { highWaterMark: HASH_CHUNK })) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
 /** The line an entry contributes to the checksum: type, path, size and content hash (or link target). */
 function entryLine(entry: TreeEntry): string {
   switch (entry.type) {

@@ -40,7 +40,7 @@ function connects(address: string, port: number): Promise<boolean> {
 
 /**
  * What every provider must do, through the Runtime interface alone: the same suite runs against
- * each provider, so a second one is done when it passes this.
+ * each provider, and a new provider is ready when it passes it.
  */
 export function runtimeContract(provider: ProviderUnderTest): void {
   describe(`runtime contract: ${provider.name}`, () => {

@@ -1,4 +1,4 @@
-// The "done when" of the bundled runtime, proved on real processes and sockets: three process
+// The bundled runtime's promises, proved on real processes and sockets: three process
 // services (db ← api ← web, http and tcp health checks, one published port).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alive, canBind, freePort, httpGet, listeningSockets, RuntimeProject, service, waitFor, type StatusJson } from './helpers.js'

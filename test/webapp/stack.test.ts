@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readDotenv, request, service, WebappProject, waitFor, type StatusJson } from './harness.js'
 
 /**
- * Issue 6, "Done when": `devenv init --template webapp && devenv up` boots the reference stack,
+ * The reference stack as a user gets it: `devenv init --template webapp && devenv up` boots it,
  * and real clients (HTTP, Python's smtplib, curl over FTP and HTTPS, psql) use every service.
  * One `up` for the whole file; the test that stops www1 runs last.
  */

@@ -123,8 +123,11 @@ describe('ftp box, default settings: RFC 959 clients, bounces and TLS', () => {
     expect(listing.exitCode).toBe(0)
     expect(listing.stdout).toContain('existing.txt')
     // and what it does advertise works
-    const [, , size] = await commands(ftp, ['USER 3pg', 'PASS s3cret-Pass', 'SIZE /docs/existing.txt'])
-    expect(size!.reply).toBe('213 3')
+    const advertised = await commands(ftp, ['USER 3pg', 'PASS s3cret-Pass', 'SIZE /docs/existing.txt', 'MDTM /docs/existing.txt', 'TYPE A', 'TYPE I', 'TYPE L 8', 'OPTS UTF8 ON'])
+    const [, , size, mdtm, ...rest] = advertised.map((step) => step.reply)
+    expect(size).toBe('213 3')
+    expect(mdtm).toMatch(/^213 \d{14}/)
+    for (const reply of rest) expect(reply).toMatch(/^200 /)
   })
 
   it('writes through symlinks that stay inside the folder, with lftp', async () => {

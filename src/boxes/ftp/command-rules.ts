@@ -6,6 +6,7 @@ interface ConnectionInternals {
   ip: string | undefined
   username?: string | undefined
   authenticated?: boolean
+  transferType: string
   commands: {
     handle(message: string | { directive: string }): Promise<unknown>
     parse(message: string): { directive: string; arg: string | null }
@@ -59,6 +60,12 @@ function rules(guard: LoginGuard): Record<string, Rule> {
     PORT: dataPortRule(portOfPort, 'PORT h1,h2,h3,h4,p1,p2'),
     EPRT: dataPortRule(portOfEprt, 'EPRT |protocol|address|port|'),
     FEAT: (connection) => connection.reply(211, 'Extensions supported', ...FEATURES.map((feature) => ({ message: ` ${feature}`, raw: true as const })), 'End'),
+    // RFC 959 writes the local byte size after a space ("TYPE L 8"); ftp-srv knows only "L8"
+    TYPE: (connection, arg) => {
+      if (!connection.authenticated || !/^L\s+8$/i.test(arg ?? '')) return 'pass'
+      connection.transferType = 'binary'
+      return connection.reply(200, 'Switch to "binary" transfer mode.')
+    },
     AUTH: (connection) => connection.reply(502, NO_TLS),
     PBSZ: (connection) => connection.reply(502, NO_TLS),
     PROT: (connection) => connection.reply(502, NO_TLS),

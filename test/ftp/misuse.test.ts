@@ -72,6 +72,8 @@ describe('ftp box, default settings: RFC 959 clients, bounces and TLS', () => {
     symlinkSync('docs/existing.txt', path.join(root, 'to-existing.txt'))
     symlinkSync('docs/not-yet.txt', path.join(root, 'to-not-yet.txt'))
     symlinkSync('docs', path.join(root, 'docs-link'))
+    symlinkSync('loop-b', path.join(root, 'loop-a'))
+    symlinkSync('loop-a', path.join(root, 'loop-b'))
   })
   afterAll(async () => {
     await ftp?.stop()
@@ -145,6 +147,12 @@ describe('ftp box, default settings: RFC 959 clients, bounces and TLS', () => {
     const throughFolderLink = await lftp(ftp, `put ${source} -o /docs-link/via-link.txt`)
     expect(throughFolderLink.exitCode).toBe(0)
     expect(readFileSync(path.join(root, 'docs', 'via-link.txt'), 'utf8')).toBe('new contents\n')
+
+    // a loop of links leads nowhere: refused, and the server is none the worse
+    const loop = await lftp(ftp, `put ${source} -o /loop-a`)
+    expect(loop.exitCode).not.toBe(0)
+    expect(loop.stderr).toContain('<--- 550 Permission denied: outside your folder')
+    expect((await lftp(ftp, 'cls -1 /docs')).stdout).toContain('via-link.txt')
   })
 })
 

@@ -32,6 +32,16 @@ function isInside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep)
 }
 
+/** Where the link at `link` points, made absolute; undefined when it is no link (any more). */
+async function linkTarget(link: string): Promise<string | undefined> {
+  try {
+    if (!(await lstat(link)).isSymbolicLink()) return undefined
+    return path.resolve(await realpath(path.dirname(link)), await readlink(link))
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * ftp-srv's file system, confined to a user's root folder. ftp-srv already resolves `..` and
  * absolute paths against the root; this also follows symlinks (realpath, on every operation) so
@@ -83,8 +93,8 @@ export class ConfinedFileSystem extends FileSystem {
       resolved = await realpath(existing)
     } catch {
       // `existing` is a dangling link (its parents resolve, or lstat would have failed) or a loop
-      if (linksFollowed >= MAX_LINKS || !(await lstat(existing)).isSymbolicLink()) throw ftpError(DENIED)
-      const target = path.resolve(await realpath(path.dirname(existing)), await readlink(existing))
+      const target = linksFollowed < MAX_LINKS ? await linkTarget(existing) : undefined
+      if (target === undefined) throw ftpError(DENIED)
       return this.checkResolved(path.join(target, path.relative(existing, hostPath)), linksFollowed + 1)
     }
     if (!isInside(this.realRoot, resolved)) throw ftpError(DENIED)

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadEnvfile, type EnvSpec } from '../../src/envfile/index.js'
@@ -12,9 +12,14 @@ import { testServiceContext } from '../support/service-context.js'
 const { ftpDriver } = (await import(new URL('../../dist/boxes/ftp/driver.js', import.meta.url).href)) as typeof import('../../src/boxes/ftp/driver.js')
 
 
-export function ftpProject(): { root: string; spec: EnvSpec; remove(): void } {
+/** A copy of the ftp-project fixture in a temp folder, loaded as devenv would; `env` goes into the ftp service's `env:` of its envfile. */
+export function ftpProject(env: Record<string, string> = {}): { root: string; spec: EnvSpec; remove(): void } {
   const root = mkdtempSync(path.join(tmpdir(), 'devenv-ftp-'))
   cpSync(path.join(FIXTURES, 'ftp-project'), root, { recursive: true })
+  if (Object.keys(env).length) {
+    const envfile = path.join(root, 'devenv.yaml')
+    writeFileSync(envfile, readFileSync(envfile, 'utf8').replace('    box: ftp\n', `    box: ftp\n    env: ${JSON.stringify(env)}\n`))
+  }
   return { root, spec: loadEnvfile({ cwd: root, variables: {} }), remove: () => rmSync(root, { recursive: true, force: true }) }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { LoginGuardSettings } from './login-guard.js'
 
 export interface FtpServerUser {
   name: string
@@ -13,6 +14,8 @@ export interface FtpServerConfig {
   port: number
   pasvPorts: [number, number]
   users: FtpServerUser[]
+  /** Missing in configs written before it existed: the defaults then. */
+  loginGuard?: LoginGuardSettings
 }
 
 export function readFtpConfig(file: string | undefined): FtpServerConfig {

@@ -1,4 +1,4 @@
-import { lstat, realpath } from 'node:fs/promises'
+import { lstat, readlink, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { FileSystem, type FtpConnection } from 'ftp-srv'
 
@@ -8,6 +8,8 @@ function ftpError(message: string, code = 550): Error {
 }
 
 const DENIED = 'Permission denied: outside your folder'
+/** Links followed in a chain before giving up, as the kernel does (ELOOP). */
+const MAX_LINKS = 40
 
 const MESSAGES: Record<string, string> = {
   ENOENT: 'No such file or directory',
@@ -30,12 +32,21 @@ function isInside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep)
 }
 
+/** Where the link at `link` points, made absolute; undefined when it is no link (any more). */
+async function linkTarget(link: string): Promise<string | undefined> {
+  try {
+    if (!(await lstat(link)).isSymbolicLink()) return undefined
+    return path.resolve(await realpath(path.dirname(link)), await readlink(link))
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * ftp-srv's file system, confined to a user's root folder. ftp-srv already resolves `..` and
  * absolute paths against the root; this also follows symlinks (realpath, on every operation) so
  * that no link, however made, leads a user out of the folder. A path that does not exist yet is
- * judged by its nearest existing parent, and a dangling link is refused (writing through it would
- * create its target).
+ * judged by its nearest existing parent, and a dangling link by where its target would be.
  */
 export class ConfinedFileSystem extends FileSystem {
   /** `realRoot` must already be a real path (no symlinks in it). */
@@ -56,13 +67,24 @@ export class ConfinedFileSystem extends FileSystem {
   private async confine(clientPath = '.'): Promise<string> {
     const hostPath = path.join(this.realRoot, this.clientPath(clientPath))
     if (!isInside(this.realRoot, hostPath)) throw ftpError(DENIED)
+    await this.checkResolved(hostPath, 0)
+    return hostPath
+  }
+
+  /**
+   * Throws unless `hostPath`, every link followed, leads inside the root. A path that does not
+   * exist yet is judged by its nearest existing parent; a dangling link by where its target
+   * would be (writing through it creates the target), so that links inside work whether or not
+   * their target exists yet.
+   */
+  private async checkResolved(hostPath: string, linksFollowed: number): Promise<void> {
     let existing = hostPath
     for (;;) {
       try {
         await lstat(existing)
         break
       } catch (error) {
-        if ((error as { code?: string }).code !== 'ENOENT' || existing === this.realRoot) throw clean(error)
+        if ((error as { code?: string }).code !== 'ENOENT' || existing === path.dirname(existing)) throw clean(error)
         existing = path.dirname(existing)
       }
     }
@@ -70,10 +92,12 @@ export class ConfinedFileSystem extends FileSystem {
     try {
       resolved = await realpath(existing)
     } catch {
-      throw ftpError(DENIED) // a dangling or looping link
+      // `existing` is a dangling link (its parents resolve, or lstat would have failed) or a loop
+      const target = linksFollowed < MAX_LINKS ? await linkTarget(existing) : undefined
+      if (target === undefined) throw ftpError(DENIED)
+      return this.checkResolved(path.join(target, path.relative(existing, hostPath)), linksFollowed + 1)
     }
     if (!isInside(this.realRoot, resolved)) throw ftpError(DENIED)
-    return hostPath
   }
 
   private async guarded<T>(paths: (string | undefined)[], operation: () => T | Promise<T>): Promise<T> {

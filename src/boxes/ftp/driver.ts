@@ -3,6 +3,7 @@ import { DevenvError } from '../../errors.js'
 import type { BoxDriver } from '../driver.js'
 import { NodeProgramBox } from '../node-program.js'
 import type { FtpServerConfig } from './config.js'
+import { loginGuardSettings } from './guard-settings.js'
 import { ftpProbe } from './probe.js'
 
 const program = new NodeProgramBox(new URL('./main.js', import.meta.url), 'ftp')
@@ -23,6 +24,7 @@ export const ftpDriver: BoxDriver = {
       // passive ports are opened on the service's own address, where nothing else listens
       pasvPorts: settings.pasvPorts,
       users: settings.users.map((user) => ({ name: user.name, password: user.password, root: user.root })),
+      loginGuard: loginGuardSettings(context.service.name, context.service.env),
     }
     // it holds the users' passwords
     program.writeConfig(context, config, 0o600)

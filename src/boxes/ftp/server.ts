@@ -1,8 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import type { EventEmitter } from 'node:events'
 import { mkdirSync, realpathSync } from 'node:fs'
-import { FtpSrv } from 'ftp-srv'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { FtpSrv, type FtpConnection } from 'ftp-srv'
+import { applyCommandRules } from './command-rules.js'
 import type { FtpServerConfig, FtpServerUser } from './config.js'
 import { ConfinedFileSystem } from './confined-fs.js'
+import { LOGIN_GUARD_DEFAULTS, LoginGuard } from './login-guard.js'
 
 type Log = (line: string) => void
 
@@ -31,6 +35,7 @@ function passwordMatches(user: FtpServerUser, password: string): boolean {
 /** The ftp box's server: the declared users only, each confined to its own folder; passive mode on the service's address. */
 export function createFtpServer(config: FtpServerConfig, log: Log): FtpSrv {
   const users = new Map(config.users.map((user) => [user.name, user]))
+  const guard = new LoginGuard(config.loginGuard ?? LOGIN_GUARD_DEFAULTS)
   const server = new FtpSrv({
     url: `ftp://${config.address}:${config.port}`,
     // a function, not a string: for a string ftp-srv answers local clients with their own address,
@@ -44,12 +49,22 @@ export function createFtpServer(config: FtpServerConfig, log: Log): FtpSrv {
     timeout: 5 * 60_000,
   })
 
-  server.on('login', ({ connection, username, password }, resolve, reject) => {
+  // ftp-srv emits 'connect' before its greeting; its type declarations miss the event
+  ;(server as unknown as EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => applyCommandRules(connection, guard))
+  server.on('login', async ({ connection, username, password }, resolve, reject) => {
+    const address = connection.ip ?? ''
+    // checked again here, not only before PASS: another connection from the address may have just locked it
+    const lockedFor = guard.lockedFor(address)
+    if (lockedFor > 0) return reject(Object.assign(new Error(`Too many failed logins from your address: try again in ${Math.ceil(lockedFor / 1000)} s`), { code: 530 }))
     const user = users.get(username)
     if (!user || !passwordMatches(user, password)) {
-      log(`refused login as ${JSON.stringify(username)} from ${connection.ip}`)
+      // counted before the delay, so that guesses made at once on many connections are counted at once
+      const lockout = guard.recordFailure(address)
+      log(`refused login as ${JSON.stringify(username)} from ${address}${lockout ? `; ${address} is locked out for ${Math.ceil(lockout / 1000)} s after ${guard.settings.lockoutAfter} failed logins` : ''}`)
+      await sleep(guard.settings.failedLoginDelayMs)
       return reject(Object.assign(new Error('Login incorrect'), { code: 530 }))
     }
+    guard.recordSuccess(address)
     try {
       // the folder may have been removed while the service ran, or be an empty mount point
       mkdirSync(user.root, { recursive: true })

@@ -17,6 +17,8 @@ export interface BackendConfig {
 export interface LbConfig {
   service: string
   address: string
+  /** The service's hostnames; the first is the Host of requests that name none (HTTP/1.0). */
+  hostnames?: string[]
   httpPort: number
   https?: { port: number; certificateFile: string; privateKeyFile: string }
   strategy: LbStrategy
@@ -49,6 +51,7 @@ export function readLbConfig(file: string): LbConfig {
   if (typeof config.service !== 'string') problems.push('service must be a string')
   if (typeof config.address !== 'string' || !isIP(config.address)) problems.push('address must be an IP address')
   if (!port(config.httpPort)) problems.push('httpPort must be a port number')
+  if (config.hostnames !== undefined && (!Array.isArray(config.hostnames) || !config.hostnames.every((name) => typeof name === 'string'))) problems.push('hostnames must be a list of strings')
   if (config.https && (!port(config.https.port) || typeof config.https.certificateFile !== 'string' || typeof config.https.privateKeyFile !== 'string')) {
     problems.push('https needs port, certificateFile and privateKeyFile')
   }

@@ -31,6 +31,7 @@ export async function buildLbConfig(context: ServiceContext): Promise<LbConfig> 
   const config: LbConfig = {
     service: service.name,
     address: context.address,
+    hostnames: service.hostnames,
     httpPort: context.port(settings.httpPort),
     strategy: settings.strategy,
     ...(settings.stickyCookie ? { stickyCookie: settings.stickyCookie } : {}),

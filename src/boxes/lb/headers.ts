@@ -14,13 +14,13 @@ export interface ForwardedRequest {
   sticky: string | undefined
 }
 
-export function forwardRequestHeaders(request: IncomingMessage, scheme: string, localPort: number, stickyCookie: string | undefined, upgrade: boolean): ForwardedRequest {
+/** `host`: the Host the request is for (resolveTarget's), which replaces the client's. */
+export function forwardRequestHeaders(request: IncomingMessage, host: string, scheme: string, localPort: number, stickyCookie: string | undefined, upgrade: boolean): ForwardedRequest {
   const raw = request.rawHeaders
-  const headers: string[] = []
+  const headers: string[] = ['Host', host]
   let hasBody = false
   let sticky: string | undefined
   let forwardedFor = ''
-  let host = ''
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index]!
     const value = raw[index + 1]!
@@ -35,8 +35,8 @@ export function forwardRequestHeaders(request: IncomingMessage, scheme: string, 
       if (lower === 'x-forwarded-for') forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value
       continue
     }
+    if (lower === 'host') continue
     if (lower === 'content-length') hasBody = value !== '0'
-    else if (lower === 'host') host = value
     else if (stickyCookie !== undefined && lower === 'cookie' && sticky === undefined) sticky = cookieValue(value, stickyCookie)
     headers.push(name, value)
   }

@@ -5,6 +5,7 @@ import { forwardRequestHeaders, forwardResponseHeaders, type ForwardedRequest } 
 import type { HealthChecker } from './health.js'
 import type { EventLog } from './log.js'
 import type { Backend, BackendPool } from './pool.js'
+import { defaultHostOf, resolveTarget, type RequestTarget } from './request-target.js'
 
 export interface ProxyOptions {
   pool: BackendPool
@@ -12,12 +13,17 @@ export interface ProxyOptions {
   log: EventLog
   stickyCookie: string | undefined
   backendTimeoutMs: number
+  /** The service's hostnames: the first is the Host of requests that name none. */
+  hostnames: readonly string[]
 }
 
 /** Safe to send again to another backend when the first refused or dropped the connection before answering. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 /** Failures that happen before a backend has seen the request, or when it died holding it. */
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'EHOSTUNREACH'])
+
+/** The methods a 405 to CONNECT lists: those of RFC 9110 and PATCH, all passed on to backends. */
+const FORWARDED_METHODS = 'GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, PATCH'
 
 class BackendTimeout extends Error {
   readonly code = 'ETIMEDOUT'
@@ -36,14 +42,32 @@ export class Proxy {
   }
 
   readonly handleRequest = (request: IncomingMessage, response: ServerResponse): void => {
-    const forwarded = forwardRequestHeaders(request, schemeOf(request), request.socket.localPort ?? 0, this.options.stickyCookie, false)
+    const target = this.target(request)
+    if ('status' in target) {
+      // the connection goes too: what follows a request read wrong cannot be trusted (nginx closes it as well)
+      response.shouldKeepAlive = false
+      return plainResponse(response, target.status, `bad request: ${target.reason}\n`, undefined)
+    }
+    const forwarded = forwardRequestHeaders(request, target.host, schemeOf(request), request.socket.localPort ?? 0, this.options.stickyCookie, false)
     const sticky = this.stickyBackend(forwarded)
     const backend = sticky ?? this.options.pool.pick()
     if (!backend) return this.noBackend(response)
-    this.send(request, response, forwarded, backend, sticky === undefined && this.options.stickyCookie !== undefined)
+    this.send(request, response, target, forwarded, backend, sticky === undefined && this.options.stickyCookie !== undefined)
   }
 
-  private send(request: IncomingMessage, response: ServerResponse, forwarded: ForwardedRequest, backend: Backend, setSticky: boolean): void {
+  /** CONNECT asks a proxy for a tunnel; a reverse proxy has none to give: 405, as nginx answers. */
+  readonly handleConnect = (_request: IncomingMessage, socket: Duplex): void => {
+    socket.on('error', () => socket.destroy())
+    rawResponse(socket, 405, 'CONNECT is not supported: this is a reverse proxy, not a forward proxy\n', `Allow: ${FORWARDED_METHODS}\r\n`)
+  }
+
+  private target(request: IncomingMessage): ReturnType<typeof resolveTarget> {
+    const scheme = schemeOf(request)
+    const port = request.socket.localPort ?? 0
+    return resolveTarget(request, defaultHostOf(this.options.hostnames, request.socket.localAddress ?? '', port, scheme))
+  }
+
+  private send(request: IncomingMessage, response: ServerResponse, target: RequestTarget, forwarded: ForwardedRequest, backend: Backend, setSticky: boolean): void {
     backend.active += 1
     let answered = false
     let released = false
@@ -52,7 +76,7 @@ export class Proxy {
       host: backend.address,
       port: backend.port,
       method: request.method,
-      path: request.url,
+      path: target.path,
       headers: forwarded.headers,
       agent: backend.agent,
       setHost: false,
@@ -75,7 +99,7 @@ export class Proxy {
       }
       if (error.code === 'ECONNREFUSED') this.options.health.markDown(backend, `refused a connection on ${backend.address}:${backend.port}`)
       const retry = !forwarded.hasBody && IDEMPOTENT.has(request.method ?? '') && RETRYABLE.has(error.code ?? '') ? this.options.pool.pick(backend) : undefined
-      if (retry) return this.send(request, response, forwarded, retry, setSticky)
+      if (retry) return this.send(request, response, target, forwarded, retry, setSticky)
       if (error instanceof BackendTimeout) {
         this.options.log.event(`timeout: ${request.method} ${request.url} on ${backend.name}: no answer within ${this.options.backendTimeoutMs} ms`)
         return plainResponse(response, 504, `backend ${backend.name} did not answer within ${this.options.backendTimeoutMs} ms\n`, backend.name)
@@ -99,18 +123,20 @@ export class Proxy {
     this.tunnels.add(socket)
     socket.on('close', () => this.tunnels.delete(socket))
     socket.on('error', () => socket.destroy())
-    const forwarded = forwardRequestHeaders(request, schemeOf(request), request.socket.localPort ?? 0, this.options.stickyCookie, true)
+    const target = this.target(request)
+    if ('status' in target) return rawResponse(socket, target.status, `bad request: ${target.reason}\n`)
+    const forwarded = forwardRequestHeaders(request, target.host, schemeOf(request), request.socket.localPort ?? 0, this.options.stickyCookie, true)
     const backend = this.stickyBackend(forwarded) ?? this.options.pool.pick()
     if (!backend) return rawResponse(socket, 502, 'no backend is up\n')
-    this.tunnel(request, socket, head, forwarded, backend)
+    this.tunnel(request, socket, head, target, forwarded, backend)
   }
 
-  private tunnel(request: IncomingMessage, socket: Duplex, head: Buffer, forwarded: ForwardedRequest, backend: Backend): void {
+  private tunnel(request: IncomingMessage, socket: Duplex, head: Buffer, target: RequestTarget, forwarded: ForwardedRequest, backend: Backend): void {
     const outgoing = http.request({
       host: backend.address,
       port: backend.port,
       method: request.method,
-      path: request.url,
+      path: target.path,
       headers: forwarded.headers,
       agent: false,
       setHost: false,
@@ -153,7 +179,7 @@ export class Proxy {
       if (socket.destroyed) return
       if (error.code === 'ECONNREFUSED') this.options.health.markDown(backend, `refused a connection on ${backend.address}:${backend.port}`)
       const retry = RETRYABLE.has(error.code ?? '') ? this.options.pool.pick(backend) : undefined
-      if (retry) return this.tunnel(request, socket, head, forwarded, retry)
+      if (retry) return this.tunnel(request, socket, head, target, forwarded, retry)
       const status = error instanceof BackendTimeout ? 504 : 502
       rawResponse(socket, status, `backend ${backend.name} failed: ${error.code ?? error.message}\n`)
     })
@@ -199,8 +225,8 @@ function plainResponse(response: ServerResponse, status: number, body: string, b
   response.end(body)
 }
 
-function rawResponse(socket: Duplex, status: number, body: string): void {
+function rawResponse(socket: Duplex, status: number, body: string, extraLines = ''): void {
   if (socket.destroyed) return
   const reason = http.STATUS_CODES[status] ?? ''
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extraLines}Connection: close\r\n\r\n${body}`)
 }

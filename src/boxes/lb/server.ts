@@ -29,12 +29,13 @@ const KEEP_ALIVE_TIMEOUT_MS = 30_000
 export async function startBalancer(config: LbConfig, log: EventLog): Promise<RunningBalancer> {
   const pool = new BackendPool(config.backends, config.strategy, config.backendTimeoutMs)
   const health = new HealthChecker(pool.backends, { intervalMs: config.healthIntervalMs, fall: config.fall, rise: config.rise, log: (line) => log.info(line) })
-  const proxy = new Proxy({ pool, health, log, stickyCookie: config.stickyCookie, backendTimeoutMs: config.backendTimeoutMs })
+  const proxy = new Proxy({ pool, health, log, stickyCookie: config.stickyCookie, backendTimeoutMs: config.backendTimeoutMs, hostnames: config.hostnames ?? [] })
   const timeouts = new ExchangeTimeouts(config.backendTimeoutMs)
 
   // Never listens: it serves the connections the relay hands over, plain or TLS alike.
   const fallback = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, proxy.handleRequest)
   fallback.on('upgrade', proxy.handleUpgrade)
+  fallback.on('connect', proxy.handleConnect)
   fallback.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket))
   const relay: RelayContext = {
     pool,
@@ -105,6 +106,12 @@ export async function startBalancer(config: LbConfig, log: EventLog): Promise<Ru
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
+    return
+  }
+  if (error.code === 'HPE_CLOSED_CONNECTION') {
+    // Bytes after a request that closes the connection (pipelined HTTP/1.0 without keep-alive):
+    // they are ignored, as nginx and HAProxy do, and the answer in flight ends the connection.
+    socket.pause()
     return
   }
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request'

@@ -11,7 +11,7 @@ export interface MailpitMessageSummary {
   ID: string
   MessageID: string
   Read: boolean
-  From: MailAddress | null
+  From: MailAddress
   To: MailAddress[]
   Cc: MailAddress[]
   Bcc: MailAddress[]
@@ -48,7 +48,7 @@ export interface MailpitAttachment {
 export interface MailpitMessage {
   ID: string
   MessageID: string
-  From: MailAddress | null
+  From: MailAddress
   To: MailAddress[]
   Cc: MailAddress[]
   Bcc: MailAddress[]
@@ -113,7 +113,7 @@ export function message({ summary, mail }: ParsedMessage): MailpitMessage {
     Cc: summary.cc,
     Bcc: summary.bcc,
     ReplyTo: summary.replyTo,
-    ReturnPath: returnPath || summary.from?.Address || '',
+    ReturnPath: returnPath || summary.from.Address,
     Subject: summary.subject,
     ListUnsubscribe: {
       Header: unsubscribe,

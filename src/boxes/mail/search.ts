@@ -29,11 +29,11 @@ function termFilter(argument: string): Filter | undefined {
 
 const ADDRESS_FIELDS = {
   'to:': (summary: StoredSummary) => summary.to,
-  'from:': (summary: StoredSummary) => (summary.from ? [summary.from] : []),
+  'from:': (summary: StoredSummary) => [summary.from],
   'cc:': (summary: StoredSummary) => summary.cc,
   'bcc:': (summary: StoredSummary) => summary.bcc,
   'reply-to:': (summary: StoredSummary) => summary.replyTo,
-  'addressed:': (summary: StoredSummary) => [...summary.to, ...(summary.from ? [summary.from] : []), ...summary.cc, ...summary.bcc, ...summary.replyTo],
+  'addressed:': (summary: StoredSummary) => [...summary.to, ...[summary.from], ...summary.cc, ...summary.bcc, ...summary.replyTo],
 } as const
 
 function includeFilter(term: string): Filter | undefined {

@@ -19,7 +19,8 @@ export interface StoredSummary {
   version: typeof SUMMARY_VERSION
   id: string
   messageId: string
-  from: MailAddress | null
+  /** Empty Name and Address when the message names no sender, as Mailpit gives it. */
+  from: MailAddress
   to: MailAddress[]
   cc: MailAddress[]
   /** The Bcc header's addresses and every envelope recipient no header names, as Mailpit shows them. */
@@ -52,7 +53,7 @@ export function summarise(id: string, mail: ParsedMail, envelope: Envelope, size
   const named = new Set([...to, ...cc, ...addresses(mail.bcc)].map((address) => address.Address.toLowerCase()))
   // Mailpit adds the envelope recipients no header names (Bcc) to the Bcc field; so does this
   const hidden = envelope.to.filter((recipient) => !named.has(recipient.toLowerCase())).map((recipient) => ({ Name: '', Address: recipient }))
-  const from = addresses(mail.from)[0] ?? (envelope.from ? { Name: '', Address: envelope.from } : null)
+  const from = addresses(mail.from)[0] ?? { Name: '', Address: envelope.from }
   const attachmentNames = mail.attachments.map((attachment) => attachment.filename ?? '').join(' ')
   return {
     version: SUMMARY_VERSION,
@@ -90,8 +91,7 @@ export function searchable(text: string): string {
     .toLowerCase()
 }
 
-export function formatAddress(address: MailAddress | null): string {
-  if (!address) return ''
+export function formatAddress(address: MailAddress): string {
   if (!address.Name) return address.Address
   return address.Address ? `"${address.Name.replace(/"/g, '\\"')}" <${address.Address}>` : address.Name
 }

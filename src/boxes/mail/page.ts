@@ -20,7 +20,7 @@ const SOURCE_VIEW_BYTES = 1024 * 1024
 export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui.css"><script src="/ui.js" defer></script>
 </head><body>
 ${body}

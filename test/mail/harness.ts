@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadEnvfile, type EnvSpec } from '../../src/envfile/index.js'
+import type { ProjectState } from '../../src/state/project-state.js'
 import { FIXTURES } from '../cli/run-cli.js'
 import { launchBox } from '../support/launch-box.js'
 import { testServiceContext } from '../support/service-context.js'
@@ -109,3 +110,31 @@ export async function python<T>(script: string, args: string[] = []): Promise<T>
   const result = await execa('python3', ['-c', script, ...args], { timeout: 30_000 })
   return JSON.parse(result.stdout) as T
 }
+
+/** The state file the supervisor would write: the mail service running at the test's address. */
+export function writeRunningState(root: string, running: RunningMail): void {
+  const state: ProjectState = {
+    project: 'mailtest',
+    root,
+    envfile: path.join(root, 'devenv.yaml'),
+    updatedAt: new Date().toISOString(),
+    services: {
+      mail: {
+        name: 'mail',
+        box: 'mail',
+        kind: 'mail',
+        state: 'running',
+        health: 'healthy',
+        address: running.address,
+        hostnames: ['mail.example.test'],
+        ports: [
+          { port: 25, bound: running.smtpPort, address: running.address },
+          { port: 8025, bound: running.webPort, address: running.address },
+        ],
+        restarts: 0,
+      },
+    },
+  }
+  writeFileSync(path.join(root, '.devenv', 'state.json'), JSON.stringify(state))
+}
+

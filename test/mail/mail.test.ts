@@ -1,10 +1,9 @@
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MailClient } from '../../src/boxes/mail/client.js'
-import type { ProjectState } from '../../src/state/project-state.js'
 import { devenv } from '../cli/run-cli.js'
-import { mailProject, python, smtpDialog, startMail, type RunningMail } from './harness.js'
+import { mailProject, python, smtpDialog, startMail, writeRunningState, type RunningMail } from './harness.js'
 
 // Real clients on loopback: Python's smtplib sends, the JSON API, the client module and the
 // built CLI read it back; raw sockets send what polite clients never do.
@@ -39,33 +38,6 @@ afterAll(async () => {
   await mail?.stop()
   project?.remove()
 })
-
-/** The state file the supervisor would write: the mail service running at the test's address. */
-function writeRunningState(root: string, running: RunningMail): void {
-  const state: ProjectState = {
-    project: 'mailtest',
-    root,
-    envfile: path.join(root, 'devenv.yaml'),
-    updatedAt: new Date().toISOString(),
-    services: {
-      mail: {
-        name: 'mail',
-        box: 'mail',
-        kind: 'mail',
-        state: 'running',
-        health: 'healthy',
-        address: running.address,
-        hostnames: ['mail.example.test'],
-        ports: [
-          { port: 25, bound: running.smtpPort, address: running.address },
-          { port: 8025, bound: running.webPort, address: running.address },
-        ],
-        restarts: 0,
-      },
-    },
-  }
-  writeFileSync(path.join(root, '.devenv', 'state.json'), JSON.stringify(state))
-}
 
 describe('mail box', () => {
   it('accepts mail from smtplib for a declared account and for anyone else (catch-all), and lists it', async () => {

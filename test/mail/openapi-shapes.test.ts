@@ -117,7 +117,7 @@ describe("Mailpit's OpenAPI shapes", () => {
   it('the comparison catches a departure (a field gone, a type changed, one added)', async () => {
     const message = (await (await fetch(`${mail.url}/api/v1/message/1`)).json()) as Record<string, unknown>
     const schema = swagger.paths['/api/v1/message/{ID}']!.get!.responses['200']!
-    const broken = { ...message, Size: String(message.Size), Extra: 1, From: { Name: 'x' } }
+    const broken: Record<string, unknown> = { ...message, Size: String(message.Size), Extra: 1, From: { Name: 'x' } }
     delete broken.Subject
     expect(shapeProblems(broken, schema).sort()).toEqual(['$.Extra: not in Mailpit\'s API', '$.From.Address: missing', `$.Size: "${String(message.Size)}", not an integer`, '$.Subject: missing'])
   })

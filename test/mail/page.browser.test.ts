@@ -92,7 +92,10 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
   it('opens the message: its HTML inside the sandboxed frame, its script never run, nothing remote fetched', async () => {
     const messagesPosted: string[] = []
     await page.exposeFunction('recordPost', (data: string) => messagesPosted.push(data))
-    await page.evaluate(() => window.addEventListener('message', (event) => (window as unknown as { recordPost(data: string): void }).recordPost(String(event.data))))
+    await page.evaluate(() => {
+      const browser = globalThis as unknown as { addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void; recordPost(data: string): void }
+      browser.addEventListener('message', (event) => browser.recordPost(String(event.data)))
+    })
     await page.getByRole('link', { name: 'Ihre Bestellung: Übersicht' }).click()
     await page.waitForURL(/\/messages\/2$/)
     expect(await page.locator('h1').textContent()).toBe('Ihre Bestellung: Übersicht')
@@ -136,10 +139,10 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
     expect(await page.locator('table.messages tbody tr a').allTextContents()).toEqual(['Nightly job'])
 
     await page.goto(mail.url)
-    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true))
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true))
     await sendMail(mail.address, mail.smtpPort, [{ from: 'app@example.test', to: ['3pg@example.test'], subject: 'Arrived just now', text: 'hi' }])
     await page.locator('table.messages tbody tr a', { hasText: 'Arrived just now' }).waitFor({ timeout: 5000 })
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true)
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true)
 
     await page.getByRole('link', { name: 'Nightly job' }).click()
     await page.locator('button[data-delete-id]').click()

@@ -2,6 +2,8 @@ import { python } from './harness.js'
 
 export interface OutgoingMail {
   from: string
+  /** The envelope sender (MAIL FROM); by default the address of \`from\`. */
+  envelopeFrom?: string
   to: string[]
   cc?: string[]
   /** Envelope recipients no header names. */
@@ -30,7 +32,8 @@ with smtplib.SMTP(address, port, timeout=10) as smtp:
             maintype, subtype = attachment['contentType'].split('/')
             message.add_attachment(base64.b64decode(attachment['base64']), maintype=maintype, subtype=subtype, filename=attachment['filename'])
         recipients = mail['to'] + mail.get('cc', []) + mail.get('bcc', [])
-        smtp.send_message(message, to_addrs=[r.split('<')[-1].rstrip('>') for r in recipients])
+        sender = mail.get('envelopeFrom') or mail['from'].split('<')[-1].rstrip('>')
+        smtp.send_message(message, from_addr=sender, to_addrs=[r.split('<')[-1].rstrip('>') for r in recipients])
 print(json.dumps({'sent': len(mails)}))
 `
 

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { AttachmentInfo, MailClient } from './client.js'
 import { DevenvError } from '../../errors.js'
@@ -15,12 +15,14 @@ export interface SavedAttachment extends AttachmentInfo {
  */
 export async function saveAttachments(client: MailClient, id: string, attachments: AttachmentInfo[], folder: string): Promise<SavedAttachment[]> {
   const target = path.resolve(folder)
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw new DevenvError('USAGE', `--save-attachments ${folder}: ${target} is not a folder`, { hint: 'Name a folder (it is created if missing).' })
+  }
   try {
     mkdirSync(target, { recursive: true })
   } catch (error) {
-    throw new DevenvError('USAGE', `cannot create the folder ${target} for attachments: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new DevenvError('USAGE', `--save-attachments ${folder}: cannot create ${target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
-  if (!statSync(target).isDirectory()) throw new DevenvError('USAGE', `--save-attachments ${folder}: ${target} is not a folder`)
   const taken = new Set<string>()
   const saved: SavedAttachment[] = []
   for (const attachment of attachments) {

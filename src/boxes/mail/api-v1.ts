@@ -7,6 +7,8 @@ import { isMessageId, type MessageStore, type ParsedMessage } from './store.js'
 
 type Log = (line: string) => void
 
+const ALLOWED = { info: ['GET'], webui: ['GET'], messages: ['GET', 'PUT', 'DELETE'], search: ['GET', 'DELETE'] }
+
 /** The version devenv's mail box answers in /api/v1/info: its own, marked as devenv's. */
 const VERSION = 'devenv-mail-1'
 
@@ -60,12 +62,13 @@ export async function apiV1(request: IncomingMessage, response: ServerResponse, 
         return done(() => sendText(response, 200, 'ok'))
       }
     }
-    if (['info', 'webui', 'messages', 'search'].includes(parts[0]!)) throw new HttpError(405, `method ${method} not allowed here`)
+    const allowed = ALLOWED[parts[0] as keyof typeof ALLOWED]
+    if (allowed) throw new HttpError(405, `method ${method} not allowed here`, allowed)
     return false
   }
 
   if (parts[0] !== 'message' || parts.length < 2 || parts.length > 4) return false
-  if (method !== 'GET') throw new HttpError(405, `method ${method} not allowed here`)
+  if (method !== 'GET') throw new HttpError(405, `method ${method} not allowed here`, ['GET'])
   const parsed = await messageFor(store, parts[1]!)
   const view = parts.slice(2).join('/')
   if (view === '') {

@@ -27,6 +27,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** For 405: the methods the path takes. */
+    readonly allow?: string[],
   ) {
     super(message)
   }

@@ -142,7 +142,9 @@ export function findPart(mail: ParsedMail, partId: string): ParsedMail['attachme
  * list of its values as written (folded lines joined), names in alphabetical order.
  */
 export function headers(raw: Buffer): Record<string, string[]> {
-  const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n')
+  // the header block ends at the first empty line, whichever line ends the message uses
+  const ends = [raw.indexOf('\r\n\r\n'), raw.indexOf('\n\n')].filter((index) => index >= 0)
+  const end = ends.length ? Math.min(...ends) : -1
   const block = raw.subarray(0, end >= 0 ? end : raw.length).toString('utf8')
   const found = new Map<string, string[]>()
   for (const line of block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {

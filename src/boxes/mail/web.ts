@@ -34,7 +34,7 @@ export function createWebServer(config: MailServerConfig, store: MessageStore, l
     route(request, response, config, store, log).catch((error: Error) => {
       if (response.headersSent) return response.destroy()
       if (error instanceof HttpError) {
-        if (error.status === 405) response.setHeader('allow', 'GET')
+        if (error.allow) response.setHeader('allow', error.allow.join(', '))
         return isPage(request) && error.status === 404 ? html(response, 404, notFoundPage(error.message)) : sendText(response, error.status, error.message)
       }
       log(`web: ${request.method} ${request.url}: ${error.message}`)
@@ -105,7 +105,7 @@ function events(request: IncomingMessage, response: ServerResponse, store: Messa
 }
 
 async function only(method: string, handle: () => unknown): Promise<void> {
-  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `method ${method} not allowed here`)
+  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `method ${method} not allowed here`, ['GET', 'HEAD'])
   await handle()
 }
 

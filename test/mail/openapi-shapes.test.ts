@@ -140,6 +140,11 @@ describe("Mailpit's OpenAPI shapes", () => {
     expect([both.status, await both.text()]).toEqual([400, 'You may specify either IDs or a search query, not both'])
     const notJson = await fetch(`${mail.url}/api/v1/messages`, { method: 'PUT', body: '{nope' })
     expect(notJson.status).toBe(400)
+    expect((await fetch(`${mail.url}/api/v1/messages`, { method: 'PUT' })).status).toBe(400)
+    // a DELETE body that is not JSON is refused, not taken for "delete everything"
+    expect((await fetch(`${mail.url}/api/v1/messages`, { method: 'DELETE', body: '{"IDs": [' })).status).toBe(400)
+    expect((await fetch(`${mail.url}/api/v1/messages`, { method: 'DELETE', body: '{"IDs": "1"}' })).status).toBe(400)
+    expect(((await (await fetch(`${mail.url}/api/v1/info`)).json()) as { Messages: number }).Messages).toBe(1)
 
     const missing = await fetch(`${mail.url}/api/v1/message/12345`)
     expect([missing.status, await missing.text()]).toEqual([404, '404 page not found'])

@@ -34,6 +34,8 @@ export async function apiV1(request: IncomingMessage, response: ServerResponse, 
       }
       case 'PUT messages': {
         const body = (await readJsonBody(request)) as { IDs?: unknown; Read?: unknown; Search?: unknown } | undefined
+        // Mailpit refuses an empty body here (its JSON decoder's EOF); `{}` marks every message unread
+        if (body === undefined) throw new HttpError(400, 'EOF')
         const ids = stringList(body?.IDs, 'IDs')
         const search = typeof body?.Search === 'string' ? body.Search.trim() : ''
         if (ids.length && search) throw new HttpError(400, 'You may specify either IDs or a search query, not both')
@@ -42,7 +44,8 @@ export async function apiV1(request: IncomingMessage, response: ServerResponse, 
         return done(() => sendText(response, 200, 'ok'))
       }
       case 'DELETE messages': {
-        const body = (await readJsonBody(request).catch(() => undefined)) as { IDs?: unknown } | undefined
+        // no body deletes everything, as in Mailpit; a body that is not JSON is refused (Mailpit would delete everything)
+        const body = (await readJsonBody(request)) as { IDs?: unknown } | undefined
         const ids = stringList(body?.IDs, 'IDs')
         const deleted = store.delete(ids.length ? ids : undefined)
         log(ids.length ? `deleted ${deleted} message(s): ${ids.join(', ')}` : `deleted all messages (${deleted})`)

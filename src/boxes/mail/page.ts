@@ -28,8 +28,12 @@ ${body}
 `
 }
 
+/** The list shows this many rows; a search finds the others. */
+const LIST_ROWS = 500
+
 export function listPage(config: MailServerConfig, messages: StoredSummary[], total: number, query: string): string {
   const rows = messages
+    .slice(0, LIST_ROWS)
     .map(
       (summary) =>
         `<tr class="${summary.read ? 'read' : 'unread'}" data-id="${escape(summary.id)}"><td><a href="/messages/${escape(summary.id)}">${escape(summary.subject || '(no subject)')}</a>` +
@@ -38,7 +42,9 @@ export function listPage(config: MailServerConfig, messages: StoredSummary[], to
     )
     .join('\n')
   const accounts = config.accounts.length ? config.accounts.map(escape).join(', ') : 'none declared'
-  const found = query ? `${messages.length} of ${total} messages match` : `${total} message${total === 1 ? '' : 's'}`
+  const found =
+    (query ? `${messages.length} of ${total} messages match` : `${total} message${total === 1 ? '' : 's'}`) +
+    (messages.length > LIST_ROWS ? `, the newest ${LIST_ROWS} shown (search to find the others)` : '')
   return page(
     `Mail on ${config.hostname}`,
     `<main data-live="list">

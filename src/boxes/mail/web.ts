@@ -67,7 +67,7 @@ async function route(request: IncomingMessage, response: ServerResponse, config:
   const messageMatch = /^\/messages\/([^/]+)$/.exec(url.pathname)
   if (messageMatch) {
     return only(method, async () => {
-      const parsed = await messageFor(store, decodeURIComponent(messageMatch[1]!))
+      const parsed = await messageFor(store, messageMatch[1]!)
       // opening a message reads it, as in Mailpit
       store.setRead([parsed.summary.id], true)
       html(response, 200, messagePage(parsed))
@@ -78,7 +78,7 @@ async function route(request: IncomingMessage, response: ServerResponse, config:
   const viewMatch = /^\/view\/([^/]+)\.(html|txt)$/.exec(url.pathname)
   if (viewMatch) {
     return only(method, async () => {
-      const { mail } = await messageFor(store, decodeURIComponent(viewMatch[1]!))
+      const { mail } = await messageFor(store, viewMatch[1]!)
       if (viewMatch[2] === 'txt') return send(response, 200, 'text/plain; charset=utf-8', mail.text ?? '')
       if (typeof mail.html !== 'string') throw new HttpError(404, 'this message has no HTML part')
       send(response, 200, 'text/html; charset=utf-8', mail.html, { 'content-security-policy': MAIL_HTML_POLICY })

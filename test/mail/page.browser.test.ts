@@ -85,8 +85,10 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
     const rows = page.locator('table.messages tbody tr')
     await expect.poll(() => rows.count()).toBe(2)
     expect(await rows.first().locator('a').textContent()).toBe('Ihre Bestellung: Übersicht')
-    expect(await rows.first().textContent()).toContain('📎 1')
+    expect(await rows.first().textContent()).toContain('1 attachment')
     expect(errors).toEqual([])
+    mkdirSync(ARTIFACTS, { recursive: true })
+    await page.screenshot({ path: path.join(ARTIFACTS.pathname, 'mail-list.png') })
   })
 
   it('opens the message: its HTML inside the sandboxed frame, its script never run, nothing remote fetched', async () => {
@@ -119,7 +121,6 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
     expect(await page.locator('#panel-source pre').textContent()).toContain('Content-Type: multipart/mixed')
     await page.locator('label[for="view-html"]').click()
 
-    mkdirSync(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: path.join(ARTIFACTS.pathname, 'mail-page.png'), fullPage: true })
   })
 

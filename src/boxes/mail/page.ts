@@ -38,7 +38,7 @@ export function listPage(config: MailServerConfig, messages: StoredSummary[], to
       (summary) =>
         `<tr class="${summary.read ? 'read' : 'unread'}" data-id="${escape(summary.id)}"><td><a href="/messages/${escape(summary.id)}">${escape(summary.subject || '(no subject)')}</a>` +
         `<div class="snippet">${escape(summary.snippet)}</div></td><td>${escape(formatAddress(summary.from))}</td><td>${escape(recipients(summary))}</td>` +
-        `<td>${summary.attachments ? `📎 ${summary.attachments}` : ''}</td><td><time>${escape(when(summary.receivedAt))}</time></td><td class="size">${escape(humanSize(summary.size))}</td></tr>`,
+        `<td class="meta">${summary.attachments ? `${summary.attachments} attachment${summary.attachments === 1 ? '' : 's'}` : ''}</td><td><time>${escape(when(summary.receivedAt))}</time></td><td class="size">${escape(humanSize(summary.size))}</td></tr>`,
     )
     .join('\n')
   const accounts = config.accounts.length ? config.accounts.map(escape).join(', ') : 'none declared'

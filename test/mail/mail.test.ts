@@ -81,6 +81,7 @@ describe('mail box', () => {
     expect((await fetch(`${mail.url}/api/v1/message/1`, { method: 'POST' })).status).toBe(405)
     const wrongMethod = await fetch(`${mail.url}/api/v1/search`, { method: 'PUT' })
     expect([wrongMethod.status, wrongMethod.headers.get('allow')]).toEqual([405, 'GET, DELETE'])
+    expect((await fetch(`${mail.url}/api/v1/constructor`, { method: 'POST' })).status).toBe(404)
     // devenv's own API of before is gone: Mailpit's is the one
     expect((await fetch(`${mail.url}/api/messages`)).status).toBe(404)
   })

@@ -7,7 +7,12 @@ import { isMessageId, type MessageStore, type ParsedMessage } from './store.js'
 
 type Log = (line: string) => void
 
-const ALLOWED = { info: ['GET'], webui: ['GET'], messages: ['GET', 'PUT', 'DELETE'], search: ['GET', 'DELETE'] }
+const ALLOWED = new Map([
+  ['info', ['GET']],
+  ['webui', ['GET']],
+  ['messages', ['GET', 'PUT', 'DELETE']],
+  ['search', ['GET', 'DELETE']],
+])
 
 /** The version devenv's mail box answers in /api/v1/info: its own, marked as devenv's. */
 const VERSION = 'devenv-mail-1'
@@ -48,7 +53,8 @@ export async function apiV1(request: IncomingMessage, response: ServerResponse, 
         const body = (await readJsonBody(request)) as { IDs?: unknown } | undefined
         const ids = stringList(body?.IDs, 'IDs')
         const deleted = store.delete(ids.length ? ids : undefined)
-        log(ids.length ? `deleted ${deleted} message(s): ${ids.join(', ')}` : `deleted all messages (${deleted})`)
+        // the ids are the client's: counted, never written into the log
+        log(ids.length ? `deleted ${deleted} of ${ids.length} message(s) named` : `deleted all messages (${deleted})`)
         return done(() => sendText(response, 200, 'ok'))
       }
       case 'GET search':
@@ -61,11 +67,11 @@ export async function apiV1(request: IncomingMessage, response: ServerResponse, 
           return done(() => sendJson(response, 200, messagesSummary(store, matching, start, limit)))
         }
         const deleted = store.delete(matching.map((summary) => summary.id))
-        log(`deleted ${deleted} message(s) matching ${JSON.stringify(query)}`)
+        log(`deleted ${deleted} message(s) matching ${JSON.stringify(query.slice(0, 100))}`)
         return done(() => sendText(response, 200, 'ok'))
       }
     }
-    const allowed = ALLOWED[parts[0] as keyof typeof ALLOWED]
+    const allowed = ALLOWED.get(parts[0]!)
     if (allowed) throw new HttpError(405, `method ${method} not allowed here`, allowed)
     return false
   }

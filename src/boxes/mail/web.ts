@@ -23,10 +23,10 @@ const PAGE_POLICY =
 const MAIL_HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 
 const ASSETS = new URL('../../../boxes/mail/web/', import.meta.url)
-const assets = {
-  '/ui.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('ui.js', ASSETS)) },
-  '/ui.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('ui.css', ASSETS)) },
-}
+const assets = new Map([
+  ['/ui.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('ui.js', ASSETS)) }],
+  ['/ui.css', { type: 'text/css; charset=utf-8', body: readFileSync(new URL('ui.css', ASSETS)) }],
+])
 
 /** The mail catcher's web side: pages for people, Mailpit's API v1 for clients, `devenv mail` and test suites. */
 export function createWebServer(config: MailServerConfig, store: MessageStore, log: Log): Server {
@@ -53,7 +53,7 @@ async function route(request: IncomingMessage, response: ServerResponse, config:
   }
   if (url.pathname === '/api/events') return only(method, () => events(request, response, store))
 
-  const asset = assets[url.pathname as keyof typeof assets]
+  const asset = assets.get(url.pathname)
   if (asset) return only(method, () => send(response, 200, asset.type, asset.body))
 
   if (url.pathname === '/') {

@@ -51,7 +51,11 @@ async function route(request: IncomingMessage, response: ServerResponse, config:
     if (await apiV1(request, response, url, { config, store, log })) return
     throw new HttpError(404, '404 page not found')
   }
-  if (url.pathname === '/api/events') return only(method, () => events(request, response, store))
+  if (url.pathname === '/api/events') {
+    // a stream that never ends: GET only (HEAD would wait for ever)
+    if (method !== 'GET') throw new HttpError(405, `method ${method} not allowed here`, ['GET'])
+    return events(request, response, store)
+  }
 
   const asset = assets.get(url.pathname)
   if (asset) return only(method, () => send(response, 200, asset.type, asset.body))

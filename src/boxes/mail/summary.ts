@@ -43,8 +43,8 @@ export interface StoredSummary {
 export const SUMMARY_VERSION = 2
 
 const SNIPPET_CHARACTERS = 200
-/** A body past this is not searched further: plain words match its beginning, as they would a preview. */
-const SEARCH_TEXT_CHARACTERS = 64 * 1024
+/** Plain words match the beginning of a body, up to this: every summary is held in memory. */
+const SEARCH_TEXT_CHARACTERS = 16 * 1024
 
 export function summarise(id: string, mail: ParsedMail, envelope: Envelope, size: number, receivedAt: Date): StoredSummary {
   const date = mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date : receivedAt

@@ -1,12 +1,14 @@
 import type { ChildProcess } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadEnvfile, type EnvSpec } from '../../src/envfile/index.js'
+import type { ProjectState } from '../../src/state/project-state.js'
 import { FIXTURES } from '../cli/run-cli.js'
 import { launchBox } from '../support/launch-box.js'
 import { testServiceContext } from '../support/service-context.js'
+import { processStartTicks } from '../../src/runtime/bundled/process.js'
 
 // The driver launches dist/boxes/mail/main.js: build first with `npx tsc -p tsconfig.build.json`.
 const { mailDriver } = (await import(new URL('../../dist/boxes/mail/driver.js', import.meta.url).href)) as typeof import('../../src/boxes/mail/driver.js')
@@ -109,3 +111,34 @@ export async function python<T>(script: string, args: string[] = []): Promise<T>
   const result = await execa('python3', ['-c', script, ...args], { timeout: 30_000 })
   return JSON.parse(result.stdout) as T
 }
+
+/** The state file the supervisor would write: the mail service running at the test's address. */
+export function writeRunningState(root: string, running: RunningMail): void {
+  const state: ProjectState = {
+    project: 'mailtest',
+    root,
+    envfile: path.join(root, 'devenv.yaml'),
+    updatedAt: new Date().toISOString(),
+    services: {
+      mail: {
+        name: 'mail',
+        box: 'mail',
+        kind: 'mail',
+        state: 'running',
+        health: 'healthy',
+        address: running.address,
+        hostnames: ['mail.example.test'],
+        ports: [
+          { port: 25, bound: running.smtpPort, address: running.address },
+          { port: 8025, bound: running.webPort, address: running.address },
+        ],
+        restarts: 0,
+        // A live pid (this test process stands in for the server) so the runtime takes the service for running.
+        pid: process.pid,
+        pidStart: processStartTicks(process.pid),
+      },
+    },
+  }
+  writeFileSync(path.join(root, '.devenv', 'state.json'), JSON.stringify(state))
+}
+

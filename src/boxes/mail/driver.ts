@@ -7,7 +7,7 @@ import type { MailServerConfig } from './config.js'
 
 const program = new NodeProgramBox(new URL('./main.js', import.meta.url), 'mail')
 
-/** The mail box: an SMTP catcher with a web page and JSON API, run as a Node program of the package. */
+/** The mail box: an SMTP catcher with a web page and Mailpit's REST API v1, run as a Node program of the package. */
 export const mailDriver: BoxDriver = {
   kind: 'mail',
 

@@ -1,17 +1,44 @@
-import { createReadStream } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { apiV1, messageFor } from './api-v1.js'
 import type { MailServerConfig } from './config.js'
-import { isMessageId, type MessageStore, type MessageSummary } from './store.js'
+import { HttpError, send, sendText } from './http.js'
+import { listPage, messagePage, notFoundPage } from './page.js'
+import { matcher } from './search.js'
+import type { MessageStore } from './store.js'
 
 type Log = (line: string) => void
 
-/** The mail catcher's web side: a page for people, a JSON API for `devenv mail` and test suites. */
+/**
+ * The pages' policy: their own script and style files only, requests to this server only, frames
+ * of this server only (the sandboxed HTML view). No inline script, nothing remote.
+ */
+const PAGE_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+/**
+ * An HTML body's own policy, on top of the frame's sandbox: no script, no form, nothing fetched
+ * (inline images come as data: URIs), and the document is given an opaque origin.
+ */
+const MAIL_HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+const ASSETS = new URL('../../../boxes/mail/web/', import.meta.url)
+const assets = new Map([
+  ['/ui.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('ui.js', ASSETS)) }],
+  ['/ui.css', { type: 'text/css; charset=utf-8', body: readFileSync(new URL('ui.css', ASSETS)) }],
+])
+
+/** The mail catcher's web side: pages for people, Mailpit's API v1 for clients, `devenv mail` and test suites. */
 export function createWebServer(config: MailServerConfig, store: MessageStore, log: Log): Server {
   return createServer((request, response) => {
     route(request, response, config, store, log).catch((error: Error) => {
+      if (response.headersSent) return response.destroy()
+      if (error instanceof HttpError) {
+        if (error.allow) response.setHeader('allow', error.allow.join(', '))
+        return isPage(request) && error.status === 404 ? html(response, 404, notFoundPage(error.message)) : sendText(response, error.status, error.message)
+      }
       log(`web: ${request.method} ${request.url}: ${error.message}`)
-      if (!response.headersSent) json(response, 500, { error: 'internal error' })
-      else response.destroy()
+      sendText(response, 500, 'internal error')
     })
   })
 }
@@ -19,120 +46,77 @@ export function createWebServer(config: MailServerConfig, store: MessageStore, l
 async function route(request: IncomingMessage, response: ServerResponse, config: MailServerConfig, store: MessageStore, log: Log): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://mail')
   const method = request.method ?? 'GET'
-  const parts = url.pathname.split('/').filter(Boolean)
 
-  if (url.pathname === '/') return only(method, ['GET'], response, () => html(response, 200, listPage(config, store.list())))
+  if (url.pathname.startsWith('/api/v1/')) {
+    if (await apiV1(request, response, url, { config, store, log })) return
+    throw new HttpError(404, '404 page not found')
+  }
+  if (url.pathname === '/api/events') {
+    // a stream that never ends: GET only (HEAD would wait for ever)
+    if (method !== 'GET') throw new HttpError(405, `method ${method} not allowed here`, ['GET'])
+    return events(request, response, store)
+  }
 
-  if (parts[0] === 'messages' && parts.length === 2) {
-    const id = parts[1]!
-    return only(method, ['GET'], response, async () => {
-      const message = isMessageId(id) ? await store.parse(id) : undefined
-      if (!message) return html(response, 404, page('Not found', `<p>No message ${escape(id)}.</p><p><a href="/">All messages</a></p>`))
-      html(response, 200, messagePage(message))
+  const asset = assets.get(url.pathname)
+  if (asset) return only(method, () => send(response, 200, asset.type, asset.body))
+
+  if (url.pathname === '/') {
+    return only(method, () => {
+      const query = (url.searchParams.get('q') ?? '').trim()
+      const all = store.list()
+      html(response, 200, listPage(config, query ? all.filter(matcher(query)) : all, all.length, query))
     })
   }
 
-  if (parts[0] !== 'api' || parts[1] !== 'messages' || parts.length > 4) return json(response, 404, { error: `no such resource: ${url.pathname}` })
-
-  if (parts.length === 2) {
-    return only(method, ['GET', 'DELETE'], response, () => {
-      if (method === 'GET') return json(response, 200, store.list({ ...(url.searchParams.get('to') ? { to: url.searchParams.get('to')! } : {}) }))
-      const deleted = store.clear()
-      log(`deleted all messages (${deleted})`)
-      json(response, 200, { deleted })
+  const messageMatch = /^\/messages\/([^/]+)$/.exec(url.pathname)
+  if (messageMatch) {
+    return only(method, async () => {
+      const parsed = await messageFor(store, messageMatch[1]!)
+      // opening a message reads it, as in Mailpit
+      store.setRead([parsed.summary.id], true)
+      html(response, 200, messagePage(parsed))
     })
   }
 
-  const id = parts[2]!
-  if (!isMessageId(id) || !store.get(id)) return json(response, 404, { error: `no message ${id}` })
-
-  if (parts.length === 4) {
-    if (parts[3] !== 'raw') return json(response, 404, { error: `no such resource: ${url.pathname}` })
-    return only(method, ['GET'], response, () => {
-      response.writeHead(200, {
-        'content-type': 'message/rfc822',
-        'content-length': String(store.get(id)!.size),
-        'content-disposition': `attachment; filename="message-${id}.eml"`,
-      })
-      createReadStream(store.rawPath(id)!).pipe(response)
+  // Mailpit's /view/ID.html and /view/ID.txt: the bodies alone
+  const viewMatch = /^\/view\/([^/]+)\.(html|txt)$/.exec(url.pathname)
+  if (viewMatch) {
+    return only(method, async () => {
+      const { mail } = await messageFor(store, viewMatch[1]!)
+      if (viewMatch[2] === 'txt') return send(response, 200, 'text/plain; charset=utf-8', mail.text ?? '')
+      if (typeof mail.html !== 'string') throw new HttpError(404, 'this message has no HTML part')
+      send(response, 200, 'text/html; charset=utf-8', mail.html, { 'content-security-policy': MAIL_HTML_POLICY })
     })
   }
 
-  return only(method, ['GET', 'DELETE'], response, async () => {
-    if (method === 'GET') return json(response, 200, await store.parse(id))
-    store.delete(id)
-    log(`deleted message ${id}`)
-    json(response, 200, { deleted: 1 })
+  throw new HttpError(404, `no such page: ${url.pathname}`)
+}
+
+/** Server-sent events: one `change` event per message received, read or deleted, so the page updates itself. */
+function events(request: IncomingMessage, response: ServerResponse, store: MessageStore): void {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' })
+  response.write('retry: 1000\n\n')
+  const listener = (change: unknown): void => {
+    response.write(`event: change\ndata: ${JSON.stringify(change)}\n\n`)
+  }
+  store.on('change', listener)
+  // a comment now and then keeps idle proxies and the browser from closing the stream
+  const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), 25_000)
+  request.on('close', () => {
+    clearInterval(keepAlive)
+    store.off('change', listener)
   })
 }
 
-async function only(method: string, allowed: string[], response: ServerResponse, handle: () => unknown): Promise<void> {
-  if (!allowed.includes(method)) {
-    response.setHeader('allow', allowed.join(', '))
-    return json(response, 405, { error: `method ${method} not allowed here` })
-  }
+async function only(method: string, handle: () => unknown): Promise<void> {
+  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `method ${method} not allowed here`, ['GET', 'HEAD'])
   await handle()
 }
 
-function json(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' })
-  response.end(text)
+function isPage(request: IncomingMessage): boolean {
+  return !(request.url ?? '/').startsWith('/api/')
 }
 
 function html(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': String(Buffer.byteLength(body)),
-    // message content is shown as text only; nothing in a page may run or load
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-    'cache-control': 'no-store',
-  })
-  response.end(body)
-}
-
-export function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}pre{white-space:pre-wrap;background:#f6f6f6;padding:1em}</style>
-</head><body>
-${body}
-</body></html>
-`
-}
-
-function listPage(config: MailServerConfig, messages: MessageSummary[]): string {
-  const rows = messages
-    .map(
-      (message) =>
-        `<tr><td><a href="/messages/${message.id}">${message.id}</a></td><td>${escape(message.from)}</td><td>${escape(message.to.join(', '))}</td>` +
-        `<td>${escape(message.subject || '(no subject)')}</td><td>${escape(message.date)}</td><td>${message.size}</td><td><a href="/api/messages/${message.id}/raw">.eml</a></td></tr>`,
-    )
-    .join('\n')
-  const accounts = config.accounts.length ? config.accounts.map(escape).join(', ') : 'none declared'
-  return page(
-    `Mail on ${config.hostname}`,
-    `<h1>Mail on ${escape(config.hostname)}</h1>
-<p>SMTP on ${escape(config.address)}:${config.smtpPort}. Accounts: ${accounts}. ${config.catchAll ? 'Every other recipient is caught too.' : 'Other recipients are refused.'}</p>
-${messages.length ? `<table><tr><th>ID</th><th>From</th><th>To</th><th>Subject</th><th>Date</th><th>Bytes</th><th></th></tr>\n${rows}</table>` : '<p>No messages yet.</p>'}`,
-  )
-}
-
-function messagePage(message: Awaited<ReturnType<MessageStore['parse']>> & object): string {
-  const headers = Object.entries(message.headers)
-    .map(([key, value]) => `<tr><th>${escape(key)}</th><td>${escape(value)}</td></tr>`)
-    .join('\n')
-  const attachments = message.attachments.map((attachment) => `<li>${escape(attachment.filename ?? '(unnamed)')} (${escape(attachment.contentType)}, ${attachment.size} bytes)</li>`).join('')
-  return page(
-    message.subject || `Message ${message.id}`,
-    `<p><a href="/">All messages</a> · <a href="/api/messages/${message.id}/raw">download .eml</a></p>
-<h1>${escape(message.subject || '(no subject)')}</h1>
-<table>${headers}</table>
-${attachments ? `<h2>Attachments</h2><ul>${attachments}</ul>` : ''}
-<h2>Text</h2><pre>${escape(message.text ?? '(no text part)')}</pre>`,
-  )
+  send(response, status, 'text/html; charset=utf-8', body, { 'content-security-policy': PAGE_POLICY })
 }

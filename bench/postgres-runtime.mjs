@@ -141,7 +141,9 @@ CREATE INDEX big_bucket ON big (bucket);
   for (const root of projects) {
     try {
       execFileSync(BIN, ['down'], { cwd: root, env, stdio: 'ignore' })
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
   rmSync(base, { recursive: true, force: true })
 }

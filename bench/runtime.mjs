@@ -38,7 +38,9 @@ const cleanup = () => {
   for (const pid of projectProcesses()) {
     try {
       process.kill(pid, 'SIGKILL')
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
   rmSync(base, { recursive: true, force: true })
 }
@@ -89,7 +91,9 @@ function projectProcesses() {
     try {
       const cwd = readlinkSync(`/proc/${entry}/cwd`)
       if (cwd === project || cwd.startsWith(`${project}/`)) pids.push(Number(entry))
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
   return pids
 }

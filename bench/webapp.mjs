@@ -91,7 +91,7 @@ function setHealthInterval(project, interval) {
   const envfile = path.join(project.root, 'devenv.yaml')
   const text = readFileSync(envfile, 'utf8')
     .replace('health: { http: /health }', `health: { http: /health, interval: ${interval} }`)
-    .replace(/^(    box: (?:lb|postgres|mail|ftp)\n)/gm, `$1    health: { interval: ${interval} }\n`)
+    .replace(/^( {4}box: (?:lb|postgres|mail|ftp)\n)/gm, `$1    health: { interval: ${interval} }\n`)
   writeFileSync(envfile, text)
   project.notes.push(`health checks every ${interval}`)
 }

@@ -124,7 +124,9 @@ export async function createHarness(options: { databases: DatabaseSpec[]; settin
     const timer = setTimeout(() => {
       try {
         process.kill(-child!.pid!, 'SIGKILL')
-      } catch {}
+      } catch {
+      // already gone
+    }
     }, 10_000)
     await exited
     clearTimeout(timer)

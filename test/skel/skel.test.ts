@@ -39,6 +39,8 @@ afterAll(async () => {
   await postgres?.stop()
 })
 
+// The JSON is whatever the app answers; the assertions check its shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function call(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${base}${pathname}`, {
     method,

@@ -114,7 +114,7 @@ describe('Burst', () => {
   it('drops a pending burst on close', async () => {
     const { clock, fired, burst } = setup()
     burst.add('x')
-    burst.close()
+    void burst.close()
     await clock.advance(100)
     burst.add('y')
     await clock.advance(100)

@@ -36,7 +36,6 @@ export async function saveAttachments(client: MailClient, id: string, attachment
 
 export function safeName(filename: string, partId: string): string {
   const base = filename.split(/[/\\]/).pop() ?? ''
-  // eslint-disable-next-line no-control-regex
   const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^[.\s]+/, '').trim().slice(0, 200)
   return cleaned || `part-${partId.replace(/[^0-9.]/g, '')}`
 }

@@ -30,9 +30,13 @@ export function splitStatements(sql: string): Statement[] {
       let depth = 1
       index += 2
       while (index < sql.length && depth > 0) {
-        if (sql[index] === '/' && sql[index + 1] === '*') (depth++, (index += 2))
-        else if (sql[index] === '*' && sql[index + 1] === '/') (depth--, (index += 2))
-        else index++
+        if (sql[index] === '/' && sql[index + 1] === '*') {
+          depth++
+          index += 2
+        } else if (sql[index] === '*' && sql[index + 1] === '/') {
+          depth--
+          index += 2
+        } else index++
       }
     } else if (char === "'" || char === '"') {
       const escapes = char === "'" && /[eE]/.test(sql[index - 1] ?? '') && !/[\w$]/.test(sql[index - 2] ?? '')

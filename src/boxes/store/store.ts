@@ -73,7 +73,7 @@ export async function publishBox(work: string, ref: CommittedRef, replace = fals
   const target = boxDir(ref)
   await fs.mkdir(path.dirname(target), { recursive: true })
   let displaced: string | undefined
-  if (replace && (await readBoxRecord(ref))) {
+  if (replace && readBoxRecord(ref)) {
     displaced = path.join(storeRoot(), `.removing-${process.pid}-${randomBytes(4).toString('hex')}`)
     await fs.rename(target, displaced)
   }

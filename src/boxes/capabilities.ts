@@ -74,4 +74,6 @@ export interface BoxCapabilities {
   /** Refuses a snapshot that could hold nothing (postgres without declared databases). */
   checkSnapshottable?(spec: EnvSpec, service: string): void
   shell?(spec: EnvSpec, service: string, endpoint: Endpoint, options: { database?: string }): ShellCommand
+  /** Connection URLs `devenv status` shows for the service (postgres: one per database), secrets masked unless asked. */
+  urls?(spec: EnvSpec, service: string, options: { showSecrets?: boolean; endpoint?: Endpoint }): string[]
 }

@@ -1,4 +1,4 @@
-import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2'
+import type { ListrTask } from 'listr2'
 import type { ServiceEvent, UpResult } from '../runtime/index.js'
 import { colors } from './output.js'
 
@@ -55,6 +55,8 @@ export async function withServiceProgress(
       }),
   }))
   const settleOnDone = new Map<string, () => void>()
+  // Loaded here: commands that show no progress (status, logs) do not pay for listr2.
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2')
   const list = new Listr(tasks, {
     concurrent: true,
     exitOnError: false,

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import type { Endpoint } from '../boxes/driver.js'
-import { databaseUrls } from '../boxes/postgres/references.js'
+import { capabilitiesOf } from '../boxes/registry.js'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { renderStatus } from '../cli/render-status.js'
 import { runtimeFor } from '../engine/index.js'
@@ -30,7 +30,7 @@ export default class Status extends BaseCommand<typeof Status> {
     const runtime = runtimeFor(spec)
     const state: ProjectState = await runtime.inspect(spec)
     const showSecrets = this.flags['show-secrets']
-    const urls = (name: string): string[] => databaseUrls(spec, name, { showSecrets, endpoint: endpointOf(state.services[name]) })
+    const urls = (name: string): string[] => capabilitiesOf(spec.services[name]!.kind).urls?.(spec, name, { showSecrets, endpoint: endpointOf(state.services[name]) }) ?? []
     for (const warning of state.warnings ?? []) this.warning(warning)
     if (!this.jsonEnabled()) {
       this.log(renderStatus(state))

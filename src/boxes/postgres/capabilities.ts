@@ -4,7 +4,7 @@ import { usage } from '../../errors.js'
 import type { BoxCapabilities } from '../capabilities.js'
 import { serverMajorVersion } from './binaries.js'
 import { clusterDir } from './layout.js'
-import { connectionUrl } from './references.js'
+import { connectionUrl, databaseUrls } from './references.js'
 
 export const postgresCapabilities: BoxCapabilities = {
   // What a restored folder must match is the cluster's own version (PG_VERSION), once it exists.
@@ -32,6 +32,8 @@ export const postgresCapabilities: BoxCapabilities = {
       throw usage(`service ${service} declares no databases, so its snapshots would hold nothing`, `Declare the databases to keep under services.${service}.databases in ${spec.file} (docs/postgres.md).`)
     }
   },
+
+  urls: databaseUrls,
 
   shell(spec, service, endpoint, { database }) {
     return {

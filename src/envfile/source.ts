@@ -82,7 +82,7 @@ export class EnvfileSource {
   }
 
   /** The field path of a node, found by walking the document (aliases are not followed). */
-  private pathOf(target: Node): FieldPath | undefined {
+  pathOf(target: Node): FieldPath | undefined {
     const search = (node: unknown, at: Array<string | number>): FieldPath | undefined => {
       if (node === target) return at
       if (isMap(node)) {

@@ -1,0 +1,42 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RuntimeProject } from '../runtime/helpers.js'
+
+/** Through the built CLI: `devenv up` of commands written as a user would, and of a hostile .env. */
+describe('string commands run as written, interpolated values as data', () => {
+  const project = new RuntimeProject('envfile-commands')
+  const marker = path.join(tmpdir(), `devenv-pwned-${process.pid}-${Date.now()}`)
+  const hostile = `$(touch ${marker}) \`touch ${marker}\`; touch ${marker} "dq" \\ end`
+
+  beforeAll(async () => {
+    // single quotes in .env keep the value as written; the unit test covers values holding them
+    writeFileSync(path.join(project.root, '.env'), `EVIL='${hostile}'\n`)
+    const up = await project.run(['up', '--no-hosts'], { timeout: 60_000 })
+    expect(up.exitCode, up.stderr).toBe(0)
+  }, 90_000)
+  afterAll(async () => {
+    await project.cleanup()
+    rmSync(marker, { force: true })
+  })
+
+  const log = (service: string): string => readFileSync(path.join(project.root, '.devenv', 'logs', `${service}.log`), 'utf8')
+  const eventually = async (check: () => boolean): Promise<void> => {
+    for (let attempt = 0; attempt < 100 && !check(); attempt++) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+
+  it('`echo first && echo second && sleep 20` runs all three, and the service stays up', async () => {
+    await eventually(() => log('compound').includes('second'))
+    expect(log('compound')).toMatch(/first/)
+    expect(log('compound')).toMatch(/second/)
+    const status = await project.status()
+    expect(status.services.find((service) => service.name === 'compound')?.state).toBe('running')
+  })
+
+  it('a value from .env holding $( ), backticks, ; and quotes is printed, not run', async () => {
+    await eventually(() => log('injected').includes('A '))
+    expect(log('injected')).toContain(`A ${hostile} B`)
+    expect(existsSync(marker)).toBe(false)
+  })
+})

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -32,6 +32,13 @@ describe('string commands run as written, interpolated values as data', () => {
     expect(log('compound')).toMatch(/second/)
     const status = await project.status()
     expect(status.services.find((service) => service.name === 'compound')?.state).toBe('running')
+  })
+
+  it('.devenv/spec.json, which holds the envfile\'s passwords, is 0600; .devenv is 0700 (0711 as root: services that refuse root pass through)', () => {
+    const spec = path.join(project.root, '.devenv', 'spec.json')
+    expect(readFileSync(spec, 'utf8')).toContain('hunter2-at-rest')
+    expect((statSync(spec).mode & 0o777).toString(8)).toBe('600')
+    expect((statSync(path.dirname(spec)).mode & 0o777).toString(8)).toBe(process.getuid?.() === 0 ? '711' : '700')
   })
 
   it('a value from .env holding $( ), backticks, ; and quotes is printed, not run', async () => {

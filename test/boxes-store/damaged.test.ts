@@ -61,7 +61,7 @@ describe('a box archive whose gzip unpacks far beyond its size', () => {
     const tar = Buffer.concat([header('devenv-box.json', '0', manifest.length), manifest, pad(manifest.length), header('data/', '5', 0), ...flood, header('data/ok.txt', '0', good.length), good, pad(good.length), Buffer.alloc(1024)])
     const file = path.join(work, 'flood.box.tgz')
     writeFileSync(file, gzipSync(tar))
-    await expect(importBox(file)).rejects.toMatchObject({ code: 'ARCHIVE', message: expect.stringMatching(/unpacks to more than the 19 bytes its manifest declares/) })
+    await expect(importBox(file)).rejects.toMatchObject({ code: 'ARCHIVE', message: expect.stringMatching(/unpacks to more than the 19 bytes of data its manifest declares/) })
     expect(existsSync(home)).toBe(false)
   })
 

@@ -40,7 +40,7 @@ async function isGzip(file: string): Promise<boolean> {
 export async function openArchive(file: string, manifestBudget: number): Promise<ArchiveInput> {
   const gzip = await isGzip(file)
   const fileBytes = (await fs.stat(file)).size
-  const budget = { bytes: manifestBudget + TAR_SLACK_BYTES, why: 'its manifest' }
+  const budget = { bytes: manifestBudget + TAR_SLACK_BYTES, why: 'the largest manifest allowed' }
   const raw = createReadStream(file, { highWaterMark: 1 << 20 })
   const stream = gzip ? raw.pipe(createGunzip()) : raw
   if (gzip) raw.on('error', (error) => stream.destroy(error))
@@ -60,7 +60,7 @@ export function checkDeclaredSize(file: string, input: ArchiveInput, declaredByt
       : refused(file, `its manifest declares ${declaredBytes} bytes of data, but the file holds only ${input.fileBytes}: it is truncated, or its manifest lies`)
   }
   input.budget.bytes = consumed + declaredBytes + entries * TAR_BYTES_PER_ENTRY + TAR_SLACK_BYTES
-  input.budget.why = `the ${declaredBytes} bytes its manifest declares`
+  input.budget.why = `the ${declaredBytes} bytes of data its manifest declares (and tar's own headers)`
 }
 
 async function* bounded(stream: AsyncIterable<Buffer> & { destroy(): void }, file: string, gzip: boolean, budget: ArchiveInput['budget']): AsyncGenerator<Buffer> {
@@ -68,7 +68,7 @@ async function* bounded(stream: AsyncIterable<Buffer> & { destroy(): void }, fil
   try {
     for await (const piece of stream) {
       total += piece.length
-      if (total > budget.bytes) throw refused(file, `it unpacks to more than ${budget.why} allow${budget.why.startsWith('its') ? 's' : ''}: a decompression bomb, or a damaged archive`)
+      if (total > budget.bytes) throw refused(file, `it unpacks to more than ${budget.why}: a decompression bomb, or a damaged archive`)
       yield piece
     }
   } catch (error) {

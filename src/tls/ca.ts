@@ -38,16 +38,12 @@ export async function ensureCa(home?: string): Promise<LocalCa> {
   const paths = caPaths(home)
   const wanted = wantedDnsSubtrees(home)
   const existing = readCa(paths)
-  if (existing && missingFrom(existing, wanted).length === 0) return existing
+  if (existing && whyRemake(existing, wanted) === undefined) return existing
   return withFileLock(path.join(paths.dir, 'ca'), () => {
     const current = readCa(paths)
     if (!current) return createCa(paths, wanted)
-    const missing = missingFrom(current, wanted)
-    if (missing.length === 0) return current
-    const reason =
-      current.permittedDns === undefined
-        ? 'it had no name constraints, so it could sign for any site'
-        : `its name constraints leave out ${missing.join(', ')}, allowed since it was made`
+    const reason = whyRemake(current, wanted)
+    if (reason === undefined) return current
     const made = createCa(paths, wanted)
     process.stderr.write(
       `devenv: made a new local certificate authority in ${paths.dir}: ${reason}. The new one may sign only for ${wanted.map((name) => `*.${name}`).join(', ')} and 127.0.0.0/8. ` +
@@ -57,9 +53,14 @@ export async function ensureCa(home?: string): Promise<LocalCa> {
   })
 }
 
-function missingFrom(ca: LocalCa, wanted: readonly string[]): string[] {
-  if (ca.permittedDns === undefined) return [...wanted]
-  return wanted.filter((name) => !ca.permittedDns!.includes(name))
+/** Why the CA's constraints are not exactly what this machine allows now (too wide either way is wrong); undefined when they are. */
+function whyRemake(ca: LocalCa, wanted: readonly string[]): string | undefined {
+  if (ca.permittedDns === undefined) return 'it had no name constraints, so it could sign for any site'
+  const missing = wanted.filter((name) => !ca.permittedDns!.includes(name))
+  if (missing.length > 0) return `its name constraints leave out ${missing.join(', ')}, allowed since it was made`
+  const extra = ca.permittedDns.filter((name) => !wanted.includes(name))
+  if (extra.length > 0) return `its name constraints still permit ${extra.join(', ')}, no longer allowed`
+  return undefined
 }
 
 /** The CA if it exists; undefined when it was never made. Errors when it is there but unusable. */

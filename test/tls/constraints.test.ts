@@ -113,5 +113,10 @@ describe('the local CA carries X.509 name constraints', () => {
     const ca = readCaFiles(home)
     expect(await handshake(ca.certificatePem, 'app.mycompany.dev', { cert: issued.certificatePem, key: issued.privateKeyPem })).toBe('ok')
     expect(await handshake(ca.certificatePem, 'github.com', signWithStolenKey(ca, 'github.com'))).toMatch(/permitted subtree violation/)
+    // consent taken back: the CA may no longer sign for it
+    expect((await devenv(['hosts', 'disallow', 'app.mycompany.dev'], { env: { DEVENV_HOME: home } })).exitCode).toBe(0)
+    expect((await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })).stderr).toMatch(/still permit app\.mycompany\.dev, no longer allowed/)
+    const narrowed = readCaFiles(home)
+    expect(await handshake(narrowed.certificatePem, 'app.mycompany.dev', signWithStolenKey(narrowed, 'app.mycompany.dev'))).toMatch(/permitted subtree violation/)
   })
 })

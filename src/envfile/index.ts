@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
 import { DevenvError } from '../errors.js'
+import { readAllowedHostnames } from '../hosts/allowed.js'
 import { discoverEnvfile } from './discover.js'
+import { checkHostnames } from './hostnames.js'
 import { interpolateDocument } from './interpolate.js'
 import type { EnvSpec } from './model.js'
 import { normalise, type BoxResolver } from './normalise.js'
@@ -26,6 +28,8 @@ export interface LoadOptions {
   /** Variables for ${VAR} (default: process.env); .env beside the envfile fills the gaps. */
   variables?: Record<string, string | undefined>
   resolveBox?: BoxResolver
+  /** Hostnames this machine allows besides the special-use ones (default: `devenv hosts allow`'s list). */
+  allowedHostnames?: readonly string[]
 }
 
 /** Discover, parse, interpolate, validate, apply defaults, check: the one way to read an envfile. */
@@ -51,6 +55,7 @@ export function parseEnvfile(file: string, text: string, options: Omit<LoadOptio
   validateSchema(source, raw)
   const spec = normalise(raw as RawEnvfile, { source, root, ...(options.resolveBox ? { resolveBox: options.resolveBox } : {}) })
   checkRules(spec, source)
+  checkHostnames(spec, source, options.allowedHostnames ?? readAllowedHostnames())
   checkProviderSupport(spec, source)
   return spec
 }

@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml'
 import { DevenvError, type Location } from '../errors.js'
+import { MAX_NESTING, tooDeepAt } from './depth.js'
 
 export type FieldPath = ReadonlyArray<string | number>
 
@@ -29,6 +30,16 @@ export class EnvfileSource {
       })
     }
     const lines = new LineCounter()
+    const tooDeep = tooDeepAt(text)
+    if (tooDeep !== undefined) {
+      const before = text.slice(0, tooDeep)
+      const line = before.split('\n').length
+      const column = tooDeep - before.lastIndexOf('\n')
+      throw new DevenvError('ENVFILE_SYNTAX', `the envfile is nested too deeply: more than ${MAX_NESTING} levels of mappings and lists`, {
+        location: { file, line, column },
+        hint: 'An envfile needs a handful of levels; look for runaway brackets ([ or {) or indentation from that line on.',
+      })
+    }
     const document = parseDocument(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true })
     const source = new EnvfileSource(file, document, lines)
     const problem = document.errors[0]
@@ -82,7 +93,7 @@ export class EnvfileSource {
   }
 
   /** The field path of a node, found by walking the document (aliases are not followed). */
-  private pathOf(target: Node): FieldPath | undefined {
+  pathOf(target: Node): FieldPath | undefined {
     const search = (node: unknown, at: Array<string | number>): FieldPath | undefined => {
       if (node === target) return at
       if (isMap(node)) {

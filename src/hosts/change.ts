@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { DevenvError } from '../errors.js'
 import { extractBlock, withBlock, withoutBlock, type BlockOwner, type HostsEntry } from './block.js'
+import { settleClaims, supervisorIsLive, type IsRunning } from './claims.js'
 import { platformEol, withHostsLock } from './file.js'
 import { errorCode, systemIo, writeHostsFile, type WriteIo, type WriteMethod } from './write.js'
 
@@ -13,7 +14,8 @@ export interface HostsChange {
 
 export type ChangeOutcome =
   | { status: 'unchanged' }
-  | { status: 'written'; method: WriteMethod }
+  /** tookOver: names taken from the blocks of projects that are not running. */
+  | { status: 'written'; method: WriteMethod; tookOver: string[] }
   /** The user may not write the file; nothing was changed. */
   | { status: 'denied'; reason: string }
 
@@ -30,15 +32,23 @@ export function readHostsBytes(file: string): string {
 }
 
 /** Reads, changes and writes the file under its lock, so concurrent projects never lose a block. */
-export async function changeHostsFile(change: HostsChange, io: WriteIo = systemIo): Promise<ChangeOutcome> {
+export async function changeHostsFile(change: HostsChange, io: WriteIo = systemIo, isRunning: IsRunning = supervisorIsLive): Promise<ChangeOutcome> {
   const { file, owner, entries } = change
   return withHostsLock(file, () => {
     const before = readHostsBytes(file)
-    const after = entries && entries.length > 0 ? withBlock(before, owner, entries, file, platformEol()) : withoutBlock(before, owner, file)
+    let tookOver: string[] = []
+    let after: string
+    if (entries && entries.length > 0) {
+      const settled = settleClaims(before, owner, entries, file, isRunning)
+      tookOver = settled.tookOver
+      after = withBlock(settled.text, owner, entries, file, platformEol())
+    } else {
+      after = withoutBlock(before, owner, file)
+    }
     if (after === before) return { status: 'unchanged' } as const
     try {
       const method = writeHostsFile(file, Buffer.from(after, 'latin1'), Buffer.from(before, 'latin1'), io)
-      return { status: 'written', method } as const
+      return { status: 'written', method, tookOver } as const
     } catch (error) {
       if (PERMISSION.has(errorCode(error) ?? '')) return { status: 'denied', reason: (error as Error).message } as const
       throw new DevenvError('HOSTS', `cannot write ${file}: ${(error as Error).message}`, {

@@ -86,7 +86,10 @@ async function change(request: HostsChange, options: HostsOptions): Promise<Host
   if (outcome.status === 'unchanged') {
     return { ...base, applied: true, changed: false, message: action === 'apply' ? `${request.file} already maps the hostnames of ${request.owner.project}` : `${request.file} has no block of ${request.owner.project}` }
   }
-  if (outcome.status === 'written') return { ...base, applied: true, changed: true, method: outcome.method, message: done }
+  if (outcome.status === 'written') {
+    const tookOver = outcome.tookOver.length > 0 ? `; took over ${outcome.tookOver.join('; ')}` : ''
+    return { ...base, applied: true, changed: true, method: outcome.method, message: `${done}${tookOver}` }
+  }
 
   const note = options.note ?? ((line: string) => process.stderr.write(`${line}\n`))
   const requestFile = saveChangeRequest(request)

@@ -1,3 +1,5 @@
+import { chmodSync, mkdirSync, statSync } from 'node:fs'
+import path from 'node:path'
 import { readJson, writeJsonAtomic } from './atomic.js'
 import { ProjectPaths } from './paths.js'
 
@@ -53,10 +55,41 @@ export interface ProjectState {
   warnings?: string[]
 }
 
+const foreignWarned = new Set<string>()
+
+/**
+ * The project's state, or undefined when there is none, or when the file belongs to another
+ * folder (copied along with a template or a project): acting on it would stop, or write into,
+ * another project's services.
+ */
 export function readProjectState(root: string): ProjectState | undefined {
-  return readJson<ProjectState>(new ProjectPaths(root).state)
+  const file = new ProjectPaths(root).state
+  const state = readJson<ProjectState>(file)
+  if (state === undefined || typeof state.root !== 'string' || path.resolve(state.root) === path.resolve(root)) return state
+  if (!foreignWarned.has(file)) {
+    foreignWarned.add(file)
+    process.stderr.write(`warning ${file} belongs to another project folder (${state.root}); it was copied here and is ignored. Delete ${path.dirname(file)} if it was copied with the project.\n`)
+  }
+  return undefined
 }
 
 export function writeProjectState(state: ProjectState): void {
-  writeJsonAtomic(new ProjectPaths(state.root).state, { ...state, updatedAt: new Date().toISOString() })
+  const paths = new ProjectPaths(state.root)
+  makePrivate(paths.dir)
+  writeJsonAtomic(paths.state, { ...state, updatedAt: new Date().toISOString() })
+}
+
+/**
+ * .devenv holds the envfile's passwords (spec.json), databases and logs: the owner's only.
+ * As root, services that refuse root (PostgreSQL) run as another user who must still reach
+ * their own folder inside: there others may pass through (0711), never list or read.
+ */
+export function makePrivate(folder: string): void {
+  const mode = process.getuid?.() === 0 ? 0o711 : 0o700
+  mkdirSync(folder, { recursive: true, mode })
+  try {
+    if ((statSync(folder).mode & 0o777) !== mode) chmodSync(folder, mode)
+  } catch {
+    // not ours to change (another user's folder): its own permissions stand
+  }
 }

@@ -1,9 +1,10 @@
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DevenvError } from '../errors.js'
 import { SCHEMA_PATH } from '../envfile/index.js'
 import { didYouMean } from '../util/suggest.js'
+import { templateFiles } from './files.js'
 
 /** The schema's pattern for `name:`; checked before writing so init never writes an invalid envfile. */
 const PROJECT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -47,7 +48,7 @@ export function initFromTemplate(folder: string, template: string, options: { fo
     })
   }
   const source = path.join(TEMPLATES_DIR, template)
-  const files = listFiles(source)
+  const files = templateFiles(source)
   const clashes = files.filter((file) => existsSync(path.join(folder, file)))
   if (clashes.length > 0 && !options.force) {
     throw new DevenvError('EXISTS', `${clashes.includes('devenv.yaml') ? 'devenv.yaml' : clashes[0]} already exists in ${folder}`, {
@@ -55,7 +56,10 @@ export function initFromTemplate(folder: string, template: string, options: { fo
       hint: 'Use --force to overwrite, or run init in an empty folder.',
     })
   }
-  cpSync(source, folder, { recursive: true, force: true })
+  for (const file of files) {
+    mkdirSync(path.dirname(path.join(folder, file)), { recursive: true })
+    copyFileSync(path.join(source, file), path.join(folder, file))
+  }
   const envfile = path.join(folder, 'devenv.yaml')
   const name = options.name ?? projectName(folder)
   const schema = path.relative(folder, SCHEMA_PATH) || SCHEMA_PATH
@@ -73,13 +77,6 @@ function personalise(envfile: string, name: string, schema: string): string {
   const firstSetting = lines.findIndex((line) => line.trim() !== '' && !line.startsWith('#'))
   lines.splice(firstSetting, 0, `name: ${name}`)
   return lines.join('\n')
-}
-
-function listFiles(folder: string, prefix = ''): string[] {
-  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
-    const relative = path.join(prefix, entry.name)
-    return entry.isDirectory() ? listFiles(path.join(folder, entry.name), relative) : [relative]
-  })
 }
 
 function projectName(folder: string): string {

@@ -6,6 +6,7 @@ import { DevenvError } from '../errors.js'
 import { writeFileAtomic } from '../state/atomic.js'
 import { withFileLock } from '../state/lock.js'
 import { generateRsaKeys, randomSerial, sha256Fingerprint } from './keys.js'
+import { nameConstraintsExtension, permittedDnsSubtrees, wantedDnsSubtrees } from './name-constraints.js'
 import { caPaths, type CaPaths } from './paths.js'
 
 const CA_YEARS = 10
@@ -21,14 +22,45 @@ export interface LocalCa {
   notAfter: Date
   /** True when this call made it. */
   created: boolean
+  /** The DNS names (and their subdomains) it may sign for; undefined for a CA made before name constraints. */
+  permittedDns: string[] | undefined
+  /** Why an existing CA was made again, when this call did. */
+  replaced?: string
 }
 
-/** The machine's CA, made on first use. Safe against concurrent callers (one makes it, the others read it). */
+/**
+ * The machine's CA, made on first use. Safe against concurrent callers (one makes it, the others
+ * read it). A CA without name constraints (made by an older devenv), or whose constraints leave
+ * out a name this machine now allows, is made again: a CA that can sign for anything is what a
+ * stolen key must never be.
+ */
 export async function ensureCa(home?: string): Promise<LocalCa> {
   const paths = caPaths(home)
+  const wanted = wantedDnsSubtrees(home)
   const existing = readCa(paths)
-  if (existing) return existing
-  return withFileLock(path.join(paths.dir, 'ca'), () => readCa(paths) ?? createCa(paths))
+  if (existing && whyRemake(existing, wanted) === undefined) return existing
+  return withFileLock(path.join(paths.dir, 'ca'), () => {
+    const current = readCa(paths)
+    if (!current) return createCa(paths, wanted)
+    const reason = whyRemake(current, wanted)
+    if (reason === undefined) return current
+    const made = createCa(paths, wanted)
+    process.stderr.write(
+      `devenv: made a new local certificate authority in ${paths.dir}: ${reason}. The new one may sign only for ${wanted.map((name) => `*.${name}`).join(', ')} and 127.0.0.0/8. ` +
+        'Certificates are issued again from it; run `devenv tls trust` again to trust it, and remove the old "devenv local CA" from your trust stores.\n',
+    )
+    return { ...made, replaced: reason }
+  })
+}
+
+/** Why the CA's constraints are not exactly what this machine allows now (too wide either way is wrong); undefined when they are. */
+function whyRemake(ca: LocalCa, wanted: readonly string[]): string | undefined {
+  if (ca.permittedDns === undefined) return 'it had no name constraints, so it could sign for any site'
+  const missing = wanted.filter((name) => !ca.permittedDns!.includes(name))
+  if (missing.length > 0) return `its name constraints leave out ${missing.join(', ')}, allowed since it was made`
+  const extra = ca.permittedDns.filter((name) => !wanted.includes(name))
+  if (extra.length > 0) return `its name constraints still permit ${extra.join(', ')}, no longer allowed`
+  return undefined
 }
 
 /** The CA if it exists; undefined when it was never made. Errors when it is there but unusable. */
@@ -63,7 +95,7 @@ export function readCa(paths: CaPaths = caPaths()): LocalCa | undefined {
   return describe(paths, certificatePem, certificate, privateKey, false)
 }
 
-function createCa(paths: CaPaths): LocalCa {
+function createCa(paths: CaPaths, dnsSubtrees: readonly string[]): LocalCa {
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 })
   const keys = generateRsaKeys()
   const certificate = forge.pki.createCertificate()
@@ -84,6 +116,7 @@ function createCa(paths: CaPaths): LocalCa {
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
+    nameConstraintsExtension(dnsSubtrees),
   ])
   certificate.sign(keys.privateKey, forge.md.sha256.create())
   const certificatePem = forge.pki.certificateToPem(certificate)
@@ -104,5 +137,6 @@ function describe(paths: CaPaths, certificatePem: string, certificate: forge.pki
     subject: commonName?.value ?? '',
     notAfter: certificate.validity.notAfter,
     created,
+    permittedDns: permittedDnsSubtrees(certificate),
   }
 }

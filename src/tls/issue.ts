@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../state/atomic.js'
 import { withFileLock } from '../state/lock.js'
 import { ensureCa, type LocalCa } from './ca.js'
 import { generateRsaKeys, randomSerial } from './keys.js'
+import { isWithin } from './name-constraints.js'
 
 /** Browsers refuse leaf certificates valid for longer than this (Apple: 825 days). */
 const LEAF_DAYS = 825
@@ -44,6 +45,12 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
   const bad = names.filter((name) => !isIP(name) && !DNS_NAME.test(name))
   if (bad.length) throw new DevenvError('TLS', `cannot issue a certificate for ${bad.map((name) => `"${name}"`).join(', ')}: not a hostname or an IP address`)
   const ca = await ensureCa(options.home)
+  const outside = names.filter((name) => !isWithin(name, ca.permittedDns ?? []))
+  if (outside.length) {
+    throw new DevenvError('TLS', `the local certificate authority may not sign for ${outside.map((name) => `"${name}"`).join(', ')}`, {
+      hint: 'It signs only for special-use names (.test, .example, .invalid, .localhost, .internal, .home.arpa), localhost, loopback addresses and the names allowed with `devenv hosts allow NAME`.',
+    })
+  }
   const folder = path.join(options.cacheDir, createHash('sha256').update(names.join(',')).digest('hex').slice(0, 16))
   const files = { certificate: path.join(folder, 'cert.pem'), privateKey: path.join(folder, 'key.pem') }
   return withFileLock(path.join(folder, 'issue'), () => {

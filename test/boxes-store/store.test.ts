@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { commitBox, exportBox, importBox, listBoxes, removeBox, resolveCommittedBox, seedServiceData, boxDir } from '../../src/boxes/store/index.js'
@@ -38,6 +38,8 @@ describe('the box store', () => {
       process.env.DEVENV_HOME = path.join(work, 'home-a')
       const exported = await exportBox({ name: 'shop-db', tag: 'v1' }, path.join(work, file))
       expect(exported.gzip).toBe(file.endsWith('.tgz'))
+      // it holds the databases' passwords and the superuser's: the owner's only
+      expect((statSync(exported.file).mode & 0o777).toString(8)).toBe('600')
       process.env.DEVENV_HOME = path.join(work, `home-${file}`)
       expect(listBoxes()).toEqual([])
       expect(resolveCommittedBox({ name: 'shop-db', tag: 'v1' })).toBeUndefined()

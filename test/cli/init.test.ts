@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanSandboxes, devenv, sandbox } from './run-cli.js'
+import { cleanSandboxes, devenv, REPO, sandbox } from './run-cli.js'
 
 afterAll(cleanSandboxes)
 
@@ -101,5 +102,71 @@ describe('devenv init', () => {
     expect(result.exitCode).toBe(0)
     const names = (JSON.parse(result.stdout).templates as Array<{ name: string }>).map((template) => template.name)
     expect(names).toEqual(expect.arrayContaining(['minimal', 'webapp']))
+  })
+})
+
+/** A process standing in for the PostgreSQL that `devenv up -f templates/webapp` left running. */
+function startStandIn(): { pid: number; pidStart: string; stop: () => void } {
+  const child = spawn('sleep', ['120'], { detached: true, stdio: 'ignore' })
+  child.unref()
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+  const pidStart = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!
+  return { pid: child.pid!, pidStart, stop: () => child.kill('SIGKILL') }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+/** What `devenv up -f templates/webapp` (the README's second command) leaves in the template: a running project's state. */
+function leaveRunState(template: string, standIn: { pid: number; pidStart: string }): string {
+  const state = path.join(template, '.devenv')
+  mkdirSync(path.join(state, 'services', 'psql', 'data'), { recursive: true })
+  mkdirSync(path.join(state, 'logs'), { recursive: true })
+  writeFileSync(path.join(state, 'services', 'psql', 'data', 'superuser.json'), '{"user":"postgres","password":"template-superuser-secret"}\n', { mode: 0o600 })
+  writeFileSync(path.join(state, 'logs', 'psql.log'), 'LOG: database system is ready\n')
+  const service = { name: 'psql', box: 'postgres', kind: 'postgres', state: 'running', health: 'healthy', address: '127.64.9.9', hostnames: [], ports: [], pid: standIn.pid, pidStart: standIn.pidStart, restarts: 0 }
+  writeFileSync(path.join(state, 'state.json'), `${JSON.stringify({ project: 'webapp', root: template, envfile: path.join(template, 'devenv.yaml'), services: { psql: service }, updatedAt: new Date().toISOString() }, null, 2)}\n`)
+  mkdirSync(path.join(template, 'app', 'node_modules', 'left-pad'), { recursive: true })
+  writeFileSync(path.join(template, 'app', 'node_modules', 'left-pad', 'index.js'), 'module.exports = 1\n')
+  return state
+}
+
+describe('init from a template that was run in place (README: up -f templates/webapp, then init elsewhere)', () => {
+  const template = path.join(REPO, 'templates', 'webapp')
+  const standIn = startStandIn()
+  afterAll(() => {
+    standIn.stop()
+    rmSync(path.join(template, '.devenv'), { recursive: true, force: true })
+    rmSync(path.join(template, 'app', 'node_modules'), { recursive: true, force: true })
+  })
+
+  it('copies only the template\'s own files: no .devenv (another project\'s cluster, superuser password, logs, state), no node_modules', async () => {
+    leaveRunState(template, standIn)
+    const folder = sandbox()
+    const init = await devenv(['init', '--template', 'webapp', '--json'], { cwd: folder })
+    expect(init.exitCode, init.stderr).toBe(0)
+    expect(existsSync(path.join(folder, '.devenv'))).toBe(false)
+    expect(existsSync(path.join(folder, 'app', 'node_modules'))).toBe(false)
+    expect(JSON.parse(init.stdout).files).toEqual(['.env', 'app/server.cjs', 'db/data.sql', 'db/schema.sql', 'devenv.yaml', 'ftp/3pg/README.txt'])
+  })
+
+  it('a state file copied from another folder is never acted on: down leaves that project\'s service running and its state as it was', async () => {
+    const folder = sandbox()
+    expect((await devenv(['init', '--template', 'webapp'], { cwd: folder })).exitCode).toBe(0)
+    // as `cp -r templates/webapp myapp` would have copied it
+    cpSync(leaveRunState(template, standIn), path.join(folder, '.devenv'), { recursive: true })
+    const foreign = readFileSync(path.join(folder, '.devenv', 'state.json'), 'utf8')
+    const down = await devenv(['down', '--no-hosts'], { cwd: folder, env: { DEVENV_HOSTS_FILE: path.join(folder, 'hosts') } })
+    expect(down.exitCode, down.stderr).toBe(0)
+    expect(down.stderr).toMatch(/state\.json belongs to another project folder \(.*templates\/webapp\); it was copied here and is ignored/)
+    expect(alive(standIn.pid)).toBe(true)
+    expect(readFileSync(path.join(folder, '.devenv', 'state.json'), 'utf8')).toBe(foreign)
+    expect(readFileSync(path.join(template, '.devenv', 'state.json'), 'utf8')).toBe(foreign)
   })
 })

@@ -7,7 +7,7 @@ import { DevenvError } from '../../src/errors.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url))
 /** Fixtures that load; every other envfile-* folder holds one bad input. */
-const VALID = new Set(['envfile-variables', 'envfile-mount-symlink'])
+const VALID = new Set(['envfile-variables', 'envfile-mount-symlink', 'envfile-commands'])
 
 function cpuMs(work: () => void): number {
   const before = process.cpuUsage()

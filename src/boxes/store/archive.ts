@@ -3,11 +3,13 @@ import { createReadStream, createWriteStream, promises as fs, statfsSync } from 
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createGunzip, createGzip } from 'node:zlib'
+import { createGzip } from 'node:zlib'
 import { DevenvError } from '../../errors.js'
 import { fsyncFolder, writeJsonAtomic } from '../../state/atomic.js'
 import { syncTree, treeChecksum, type TreeEntry } from '../../util/tree.js'
 import { isBuiltinBox } from '../../envfile/index.js'
+import { checkDeclaredSize, describeReadError, openArchive, refused } from './archive-input.js'
+import { withImportedModes } from './modes.js'
 import { BOX_FORMAT, summaryOf, type BoxRecord, type BoxSummary } from './record.js'
 import { formatRef, isValidBoxName, isValidTag, type CommittedRef } from './refs.js'
 import { boxDir, makeWorkDir, publishBox, readBoxRecord, requireBox } from './store.js'
@@ -85,7 +87,8 @@ export async function exportBox(ref: CommittedRef, file: string, options: { gzip
     yield TAR_END
   }
   try {
-    const output = createWriteStream(temporary, { flags: 'wx', mode: 0o644 })
+    // 0600: a box holds its databases' passwords and the PostgreSQL superuser's.
+    const output = createWriteStream(temporary, { flags: 'wx', mode: 0o600 })
     if (gzip) await pipeline(Readable.from(chunks()), createGzip({ level: 6 }), output)
     else await pipeline(Readable.from(chunks()), output)
     const handle = await fs.open(temporary, 'r')
@@ -101,26 +104,6 @@ export async function exportBox(ref: CommittedRef, file: string, options: { gzip
 }
 
 // ---------------------------------------------------------------- import
-
-function refused(file: string, reason: string): DevenvError {
-  return new DevenvError('ARCHIVE', `refused ${file}: ${reason}`, { hint: 'Nothing was written. Import only archives made by devenv box export.' })
-}
-
-async function isGzip(file: string): Promise<boolean> {
-  const handle = await fs.open(file, 'r')
-  try {
-    const magic = Buffer.alloc(2)
-    const { bytesRead } = await handle.read(magic, 0, 2, 0)
-    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b
-  } finally {
-    await handle.close()
-  }
-}
-
-async function openArchive(file: string): Promise<AsyncIterable<Buffer>> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 })
-  return (await isGzip(file)) ? raw.pipe(createGunzip()) : raw
-}
 
 /** A relative '/'-separated path of plain components: no absolute path, '.', '..', empty part, backslash or control character. */
 function isSafeRelative(candidate: string): boolean {
@@ -172,7 +155,7 @@ function validateRecord(file: string, box: BoxRecord | undefined, limits: Import
   }
   if (total > limits.maxTotalBytes) throw refused(file, `the box holds ${total} bytes, more than the limit of ${limits.maxTotalBytes}`)
   if (treeChecksum(box.entries) !== box.checksum) throw refused(file, 'the manifest does not match its own checksum')
-  return box
+  return withImportedModes(box)
 }
 
 /**
@@ -222,43 +205,50 @@ async function walkArchive(file: string, limits: ImportLimits, into?: string): P
   let expected = new Map<string, TreeEntry>()
   const declared = new Map<string, 'dir' | 'symlink' | 'file'>()
   let count = 0
-  for await (const { header, body } of readTar(await openArchive(file))) {
-    if (++count > limits.maxEntries + 2) throw refused(file, `more than ${limits.maxEntries} entries`)
-    if (!record) {
-      if (header.path !== ARCHIVE_MANIFEST || header.type !== 'file') throw refused(file, `the first entry must be ${ARCHIVE_MANIFEST}`)
-      if (header.size > limits.maxManifestBytes) throw refused(file, 'the manifest is too large')
-      const pieces: Buffer[] = []
-      for await (const piece of body) pieces.push(piece)
-      let parsed: ArchiveManifest
-      try {
-        parsed = JSON.parse(Buffer.concat(pieces).toString('utf8')) as ArchiveManifest
-      } catch {
-        throw refused(file, 'the manifest is not JSON')
+  const input = await openArchive(file, limits.maxManifestBytes)
+  try {
+    for await (const { header, body } of readTar(input.chunks)) {
+      if (++count > limits.maxEntries + 2) throw refused(file, `more than ${limits.maxEntries} entries`)
+      if (!record) {
+        if (header.path !== ARCHIVE_MANIFEST || header.type !== 'file') throw refused(file, `the first entry must be ${ARCHIVE_MANIFEST}`)
+        if (header.size > limits.maxManifestBytes) throw refused(file, 'the manifest is too large')
+        const pieces: Buffer[] = []
+        for await (const piece of body) pieces.push(piece)
+        let parsed: ArchiveManifest
+        try {
+          parsed = JSON.parse(Buffer.concat(pieces).toString('utf8')) as ArchiveManifest
+        } catch {
+          throw refused(file, 'the manifest is not JSON')
+        }
+        if (parsed?.format !== ARCHIVE_FORMAT) throw refused(file, 'unknown archive format')
+        record = validateRecord(file, parsed.box, limits)
+        expected = new Map(record.entries.map((entry) => [entry.path, entry]))
+        const declaredBytes = record.entries.reduce((sum, entry) => sum + (entry.type === 'file' ? entry.size : 0), 0)
+        checkDeclaredSize(file, input, declaredBytes, record.entries.length, header.size + 1024)
+        continue
       }
-      if (parsed?.format !== ARCHIVE_FORMAT) throw refused(file, 'unknown archive format')
-      record = validateRecord(file, parsed.box, limits)
-      expected = new Map(record.entries.map((entry) => [entry.path, entry]))
-      continue
-    }
-    const entry = checkEntry(file, header, expected, declared)
-    const target = into ? path.join(into, header.path) : undefined
-    if (!entry) {
-      if (target) await fs.mkdir(target, { mode: 0o700 })
-      continue
-    }
-    if (entry.type === 'dir') {
-      if (target) await fs.mkdir(target, { mode: 0o700 })
-    } else if (entry.type === 'symlink') {
-      if (target) await fs.symlink(entry.target, target)
-    } else {
-      const handle = target ? await fs.open(target, 'wx', 0o600) : undefined
-      try {
-        const found = await hashBody(body, handle ? async (piece) => void (await handle.write(piece)) : undefined)
-        if (found.size !== entry.size || found.sha256 !== entry.sha256) throw refused(file, `${header.path} does not match its sha256 in the manifest`)
-      } finally {
-        await handle?.close()
+      const entry = checkEntry(file, header, expected, declared)
+      const target = into ? path.join(into, header.path) : undefined
+      if (!entry) {
+        if (target) await fs.mkdir(target, { mode: 0o700 })
+        continue
+      }
+      if (entry.type === 'dir') {
+        if (target) await fs.mkdir(target, { mode: 0o700 })
+      } else if (entry.type === 'symlink') {
+        if (target) await fs.symlink(entry.target, target)
+      } else {
+        const handle = target ? await fs.open(target, 'wx', 0o600) : undefined
+        try {
+          const found = await hashBody(body, handle ? async (piece) => void (await handle.write(piece)) : undefined)
+          if (found.size !== entry.size || found.sha256 !== entry.sha256) throw refused(file, `${header.path} does not match its sha256 in the manifest`)
+        } finally {
+          await handle?.close()
+        }
       }
     }
+  } catch (error) {
+    throw describeReadError(file, input.gzip, error)
   }
   if (!record) throw refused(file, 'the archive is empty')
   if (!declared.has('data')) throw refused(file, 'the archive has no data folder')
@@ -277,7 +267,7 @@ function checkSpace(file: string, record: BoxRecord, folder: string): void {
   }
 }
 
-/** Modes as recorded, without setuid, setgid or sticky bits: an archive does not get to grant those. */
+/** Modes as normalised by withImportedModes: an archive does not get to grant setuid, world-writable files or readable secrets. */
 async function applyModes(root: string, record: BoxRecord): Promise<void> {
   for (const entry of [...record.entries].reverse()) {
     if (entry.type !== 'symlink') await fs.chmod(path.join(root, entry.path), entry.mode & 0o777)

@@ -116,7 +116,7 @@ export class BundledRuntime implements Runtime {
       }
       const recovered = await recoverOrphans(spec.root)
       if (recovered.length) process.stderr.write(`devenv: the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly\n`)
-      writeJsonAtomic(`${paths.dir}/spec.json`, spec)
+      writeJsonAtomic(`${paths.dir}/spec.json`, spec, 0o600)
       const log = openSync(files.log, 'a')
       const child = spawn(process.execPath, [supervisorMain(), spec.root, this.options.preparationModule], { detached: true, stdio: ['ignore', log, log], cwd: spec.root, env: process.env })
       child.unref()

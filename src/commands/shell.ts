@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import { execFileSync } from 'node:child_process'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { connectionUrl } from '../boxes/postgres/references.js'
-import { runAttached, serviceShellContext } from '../engine/exec.js'
+import { commandContext } from '../cli/service-context.js'
+import { runAttached } from '../engine/exec.js'
 import { checkNames } from '../engine/graph.js'
 
 export default class Shell extends BaseCommand<typeof Shell> {
@@ -19,7 +20,7 @@ export default class Shell extends BaseCommand<typeof Shell> {
   async run(): Promise<void> {
     const spec = this.loadSpec()
     checkNames(spec, [this.args.service])
-    const context = serviceShellContext(spec, this.args.service)
+    const context = commandContext(spec, this.args.service, this.flags.db)
     if (spec.services[this.args.service]!.kind === 'postgres') {
       const url = connectionUrl(spec, this.args.service, this.flags.db, { showSecrets: true })
       if (!hasCommand('psql')) {

@@ -1,7 +1,8 @@
-import { Flags } from '@oclif/core'
+import { Args, Flags } from '@oclif/core'
 import { databaseUrls } from '../boxes/postgres/references.js'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { renderStatus } from '../cli/render-status.js'
+import { checkNames } from '../engine/graph.js'
 import { runtimeFor } from '../runtime/index.js'
 import type { PortState, ProjectState, ServiceState } from '../state/project-state.js'
 
@@ -12,7 +13,9 @@ type PublicService = Omit<ServiceState, 'pidStart' | 'notes' | 'message' | 'port
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show each service: state, health, address, ports, hostnames.'
   static override aliases = ['ps']
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> ps', '<%= config.bin %> status --show-secrets', '<%= config.bin %> status --json | jq \'.services[] | select(.health != "healthy")\'']
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status www1 db', '<%= config.bin %> ps', '<%= config.bin %> status --show-secrets', '<%= config.bin %> status --json | jq \'.services[] | select(.health != "healthy")\'']
+  static override strict = false
+  static override args = { services: Args.string({ description: 'services to show (default: all)' }) }
   static override flags = {
     ...projectFlags,
     'show-secrets': Flags.boolean({ description: 'show passwords in database connection URLs' }),
@@ -20,7 +23,10 @@ export default class Status extends BaseCommand<typeof Status> {
 
   async run(): Promise<{ project: string; root: string; supervisor: { pid: number | null; running: boolean }; services: PublicService[] }> {
     const spec = this.loadSpec()
-    const state: ProjectState = await runtimeFor(spec).inspect(spec)
+    const { argv } = await this.parse(Status)
+    const names = argv as string[]
+    checkNames(spec, names)
+    const state = onlyServices(await runtimeFor(spec).inspect(spec), names)
     const showSecrets = this.flags['show-secrets']
     const urls = (name: string): string[] => databaseUrls(spec, name, { showSecrets })
     if (!this.jsonEnabled()) {
@@ -39,4 +45,9 @@ export default class Status extends BaseCommand<typeof Status> {
       })),
     }
   }
+}
+
+function onlyServices(state: ProjectState, names: string[]): ProjectState {
+  if (names.length === 0) return state
+  return { ...state, services: Object.fromEntries(Object.entries(state.services).filter(([name]) => names.includes(name))) }
 }

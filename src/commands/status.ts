@@ -19,6 +19,7 @@ export default class Status extends BaseCommand<typeof Status> {
   static override flags = {
     ...projectFlags,
     'show-secrets': Flags.boolean({ description: 'show passwords in database connection URLs' }),
+    wide: Flags.boolean({ char: 'w', description: 'every hostname, however wide the table (the default when output is not a terminal)' }),
   }
 
   async run(): Promise<{ project: string; root: string; supervisor: { pid: number | null; running: boolean }; services: PublicService[] }> {
@@ -30,7 +31,7 @@ export default class Status extends BaseCommand<typeof Status> {
     const showSecrets = this.flags['show-secrets']
     const urls = (name: string): string[] => databaseUrls(spec, name, { showSecrets })
     if (!this.jsonEnabled()) {
-      this.log(renderStatus(state))
+      this.log(renderStatus(state, { wide: this.flags.wide }))
       for (const name of Object.keys(state.services)) for (const url of urls(name)) this.log(`  ${name}: ${url}`)
     }
     return {

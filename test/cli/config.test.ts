@@ -31,7 +31,7 @@ describe('devenv config', () => {
   it('--json prints the resolved model with passwords masked', async () => {
     const result = await devenv(['config', '--json'], { cwd: folder, env: { FTP_PASSWORD: undefined } })
     expect(result.exitCode).toBe(0)
-    const spec = JSON.parse(result.stdout) as Resolved
+    const spec = JSON.parse(result.stdout).result as Resolved
     expect(spec.name).toBe('shop')
     expect(spec.root).toBe(folder)
     const { lb, www1, www2, psql, ftp, mail } = spec.services
@@ -51,7 +51,7 @@ describe('devenv config', () => {
   it('--show-secrets shows them, with ${FTP_PASSWORD} filled from .env', async () => {
     const result = await devenv(['config', '--json', '--show-secrets'], { cwd: folder, env: { FTP_PASSWORD: undefined } })
     expect(result.exitCode).toBe(0)
-    const spec = JSON.parse(result.stdout) as Resolved
+    const spec = JSON.parse(result.stdout).result as Resolved
     expect(spec.services.ftp!.ftp!.users[0]!.password).toBe('3pg-secret')
     expect(spec.services.psql!.postgres!.databases[0]!.password).toBe('skel')
     expect(spec.services.www1!.env.DATABASE_URL).toBe('postgres://skel:skel@psql.example.test:5432/skel')

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { cpSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -9,8 +9,9 @@ afterAll(cleanSandboxes)
 /** Runs devenv on a pseudo-terminal of the given width (util-linux `script`), feeding `input` once it asks. */
 function onTerminal(args: string[], options: { columns?: number; input?: string } = {}): string {
   const command = `stty cols ${options.columns ?? 80}; NO_COLOR=1 ${BIN} ${args.map((arg) => `'${arg}'`).join(' ')}`
-  const output = execFileSync('sh', ['-c', `(sleep 2; printf '${options.input ?? ''}') | script -qec "${command}" /dev/null`], { cwd: REPO, encoding: 'utf8', timeout: 30_000 })
-  return output.replace(/\r/g, '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
+  // script -e exits with devenv's own code; the output is what matters here
+  const { stdout } = spawnSync('sh', ['-c', `(sleep 2; printf '${options.input ?? ''}') | script -qec "${command}" /dev/null`], { cwd: REPO, encoding: 'utf8', timeout: 30_000 })
+  return stdout.replace(/\r/g, '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
 }
 
 describe('commands people type from habit', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { findClientTool, serverMajorVersion } from '../../src/boxes/postgres/binaries.js'
 import { REPO, RuntimeProject } from '../runtime/helpers.js'
 
 const ISO_TIME = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g
@@ -91,6 +92,21 @@ describe('a running stack, as a new user drives it', () => {
     const database = await project.run(['open', 'db'])
     expect(database.exitCode).toBe(2)
     expect(database.stderr).toMatch(/service db is a postgres box: it has no web page to open/)
+  })
+
+  it('db dump without a pg_dump for the server refuses before writing anything, saying how to get one', async () => {
+    const output = path.join(project.root, 'dump.sql')
+    const dumped = await project.run(['db', 'dump', '-o', output])
+    // The server is the bundled PostgreSQL 17; pg_dump refuses servers newer than itself.
+    if (findClientTool('pg_dump', serverMajorVersion())) {
+      expect(dumped.exitCode, dumped.stderr).toBe(0)
+      expect(readFileSync(output, 'utf8')).toMatch(/CREATE TABLE public\.items/)
+    } else {
+      expect(dumped.exitCode).toBe(1)
+      expect(dumped.stderr).toMatch(/db dump needs pg_dump 17 or newer/)
+      expect(dumped.stderr).toMatch(/Nothing was written\. Get pg_dump 17: .*postgresql-client-17|brew install postgresql@17/)
+      expect(existsSync(output)).toBe(false)
+    }
   })
 
   it('poweroff stops every running project on the machine', async () => {

@@ -52,9 +52,10 @@ describe('devenv lock / verify', () => {
     writeFileSync(path.join(project, 'config/nginx/extra.conf'), 'server {}\n')
     const json = devenv('verify', '--json')
     expect(json.status).toBe(1)
-    const report = JSON.parse(json.stdout).result
+    const envelope = JSON.parse(json.stdout)
+    expect(envelope.ok).toBe(false)
+    const report = envelope.result
     expect(report.ok).toBe(false)
-    expect(report.error).toMatchObject({ code: 'INTEGRITY' })
     const byFile = Object.fromEntries(report.files.map((check: { file: string }) => [check.file, check]))
     expect(byFile['config/nginx/site.conf']).toEqual({ file: 'config/nginx/site.conf', status: 'changed', expected: before, found: after })
     expect(byFile['app/settings.json']).toEqual({ file: 'app/settings.json', status: 'missing', expected: settings, found: null })

@@ -87,14 +87,14 @@ describe('devenv db commands, run as a user would against a running postgres ser
   test('db dump writes a dump when a new enough pg_dump exists, and otherwise says why', async () => {
     const output = path.join(project.root, 'shop.sql.gz')
     const result = await devenv(project.root, 'db', 'dump', 'db', '-o', output, '--json')
-    const report = JSON.parse(result.stdout).result
+    const envelope = JSON.parse(result.stdout)
     if (result.code === 0) {
-      expect(report).toMatchObject({ database: 'shop', format: 'gzip' })
+      expect(envelope.result).toMatchObject({ database: 'shop', format: 'gzip' })
       expect(statSync(output).size).toBeGreaterThan(1000)
     } else {
       expect(result.code).toBe(1)
-      expect(report.error.code).toBe('DATABASE')
-      expect(report.error.message).toMatch(/db dump needs pg_dump 17 or newer/)
+      expect(envelope.error.code).toBe('DATABASE')
+      expect(envelope.error.message).toMatch(/db dump needs pg_dump 17 or newer/)
       expect(existsSync(output)).toBe(false)
     }
   })

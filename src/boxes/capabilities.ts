@@ -74,6 +74,8 @@ export interface BoxCapabilities {
   /** Refuses a snapshot that could hold nothing (postgres without declared databases). */
   checkSnapshottable?(spec: EnvSpec, service: string): void
   shell?(spec: EnvSpec, service: string, endpoint: Endpoint, options: { database?: string }): ShellCommand
+  /** Variables `exec` and `shell` add for the clients people run against the service (postgres: PGHOST and the rest). */
+  clientEnvironment?(spec: EnvSpec, service: string, endpoint: Endpoint, database?: string): Record<string, string>
   /** Connection URLs `devenv status` shows for the service (postgres: one per database), secrets masked unless asked. */
   urls?(spec: EnvSpec, service: string, options: { showSecrets?: boolean; endpoint?: Endpoint }): string[]
 }

@@ -2,19 +2,39 @@ import { Command, Flags, type Interfaces } from '@oclif/core'
 import { DevenvError, isDevenvError } from '../errors.js'
 import { resolveCommittedBox } from '../boxes/store/records.js'
 import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
+import { setNoticeSink } from '../util/notices.js'
 import { colors } from './output.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
-/** Flags of commands that work on a project's envfile. */
+const FILE_DESCRIPTION = 'envfile to use (default: $DEVENV_FILE, or devenv.yaml in this folder or a parent)'
+
+/**
+ * Flags of commands that work on a project's envfile: -f/--file on every command, as Compose's
+ * global -f; `logs` keeps -f for --follow (as `docker compose logs -f`) and takes --file long only.
+ * `devenv -f PATH <command>` works for every command (bin/devenv turns it into DEVENV_FILE).
+ */
 export const projectFlags = {
-  file: Flags.string({ char: 'f', description: 'envfile to use (default: devenv.yaml in this folder or a parent)', helpValue: 'PATH' }),
+  file: Flags.string({ char: 'f', description: FILE_DESCRIPTION, helpValue: 'PATH', env: 'DEVENV_FILE' }),
+}
+
+/** The envfile flag without its short form, for commands whose -f means something else. */
+export const longFileFlag = {
+  file: Flags.string({ description: FILE_DESCRIPTION, helpValue: 'PATH', env: 'DEVENV_FILE' }),
 }
 
 /**
- * Every devenv command extends this: --json (the result as one JSON document on stdout,
- * progress on stderr), --debug, and one catch() that turns errors into a message and an exit code.
+ * What every command prints with --json, as the Salesforce CLI's base command does: `ok` is true
+ * when the command exits 0; `result` is its report (also when it reports a failure, as `up`
+ * does for a service that failed); `error` when it could not do its work; `warnings` carries
+ * what would have gone to stderr as a warning.
+ */
+export type JsonEnvelope = { ok: boolean; warnings: string[] } & ({ result: unknown } | { error: ReturnType<DevenvError['toJSON']> })
+
+/**
+ * Every devenv command extends this: --json (one JsonEnvelope on stdout, progress on stderr),
+ * --debug, and one catch() that turns errors into a message and an exit code.
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
@@ -24,9 +44,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
+  private readonly warnings: string[] = []
 
   public override async init(): Promise<void> {
     await super.init()
+    if (this.argv.includes('--json')) setNoticeSink((message) => this.warnings.push(message))
     const { args, flags } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -49,8 +71,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.jsonEnabled()) process.stderr.write(`${message}\n`)
   }
 
+  /** A warning for people on stderr; with --json, one of the envelope's `warnings`. */
   protected warning(message: string): void {
-    process.stderr.write(`${colors.yellow('warning')} ${message}\n`)
+    if (this.jsonEnabled()) this.warnings.push(message)
+    else process.stderr.write(`${colors.yellow('warning')} ${message}\n`)
+  }
+
+  protected override toSuccessJson(result: unknown): JsonEnvelope {
+    return { ok: !process.exitCode, result, warnings: this.warnings }
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
@@ -60,7 +88,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (error.name === 'ExitError' || error.oclif?.exit === 0) throw error
     const devenvError = toDevenvError(error, this.id)
     if (json) {
-      process.stdout.write(`${JSON.stringify({ error: devenvError.toJSON() }, null, 2)}\n`)
+      const envelope: JsonEnvelope = { ok: false, error: devenvError.toJSON(), warnings: this.warnings }
+      process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`)
     } else {
       process.stderr.write(render(devenvError))
     }
@@ -74,7 +103,11 @@ function toDevenvError(error: Error & { oclif?: { exit?: number } }, commandId: 
   if (isDevenvError(error)) return error
   // oclif's parse and validation errors: bad flags, missing or extra arguments
   if (error.oclif?.exit === 2 || /Parse|Validation|RequiredArgs|UnexpectedArgs|NonExistentFlags/.test(error.constructor?.name ?? '')) {
-    return new DevenvError('USAGE', error.message.split('\n')[0]!, { hint: `See devenv ${commandId ?? ''} --help.`.replace('  ', ' ') })
+    const [headline, ...rest] = error.message.split('\n')
+    // "Missing 1 required arg:" is followed by the argument's name and description on the next lines
+    const details = rest.map((line) => line.trim()).filter((line) => line && !/^See more help with/.test(line))
+    const command = commandId ? ` ${commandId.replaceAll(':', ' ')}` : ''
+    return new DevenvError('USAGE', details.length && /:$/.test(headline!) ? `${headline} ${details.join('; ')}` : headline!, { hint: `See devenv${command} --help.` })
   }
   return new DevenvError('INTERNAL', `unexpected error: ${error.message}`, {
     hint: 'Run again with --debug to see where it happened, and report it if it looks like a bug.',

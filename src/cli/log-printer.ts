@@ -11,7 +11,8 @@ export function logPrinter(services: string[], options: { timestamps?: boolean }
     const color = PALETTE[Math.max(0, services.indexOf(line.service)) % PALETTE.length]!
     const prefix = color(`${line.service.padEnd(width)} |`)
     const time = options.timestamps ? `${colors.dim(line.time)} ` : ''
-    const text = line.stream === 'devenv' ? colors.dim(`[devenv] ${line.text}`) : line.text
+    const own = options.timestamps ? withoutOwnTimestamp(line.text) : line.text
+    const text = line.stream === 'devenv' ? colors.dim(`[devenv] ${own}`) : own
     process.stdout.write(`${prefix} ${time}${text}\n`)
   }
 }
@@ -25,4 +26,11 @@ export async function followUntilInterrupted(runtime: Runtime, spec: EnvSpec, se
   await runtime.follow(spec, services, print, abort.signal)
   process.off('SIGINT', stop)
   process.off('SIGTERM', stop)
+}
+
+const LEADING_ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z /
+
+/** A program that stamps its own lines (the balancer does) shows one time with -t, not two. */
+function withoutOwnTimestamp(text: string): string {
+  return text.replace(LEADING_ISO_TIME, '')
 }

@@ -1,11 +1,12 @@
 import { Args } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { runAttached, runtimeFor } from '../engine/index.js'
+import { commandContext } from '../cli/service-context.js'
+import { runAttached } from '../engine/index.js'
 import { usage } from '../errors.js'
 
 export default class Exec extends BaseCommand<typeof Exec> {
   static override summary = 'Run a command in a service\'s environment and working folder; its exit code is passed through.'
-  static override examples = ['<%= config.bin %> exec www1 -- node -v', '<%= config.bin %> exec www1 -- sh -c \'echo $HOST:$PORT\'', '<%= config.bin %> exec psql -- env']
+  static override examples = ['<%= config.bin %> exec www1 -- node -v', '<%= config.bin %> exec www1 -- sh -c \'echo $HOST:$PORT\'', '<%= config.bin %> exec psql -- psql -c \'select 1\'', '<%= config.bin %> exec psql -- env']
   static override strict = false
   static override enableJsonFlag = false
   static override args = {
@@ -18,8 +19,7 @@ export default class Exec extends BaseCommand<typeof Exec> {
     const { argv } = await this.parse(Exec)
     const [, ...command] = argv as string[]
     if (command.length === 0) throw usage('no command given', 'Put the command after --, e.g. devenv exec www1 -- node -v')
-    const context = await runtimeFor(spec).service(spec, this.args.service).execContext()
-    const code = await runAttached(command[0]!, command.slice(1), context)
+    const code = await runAttached(command[0]!, command.slice(1), await commandContext(spec, this.args.service))
     process.exitCode = code
   }
 }

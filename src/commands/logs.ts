@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
+import { BaseCommand, longFileFlag } from '../cli/base-command.js'
 import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
 import { checkNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
@@ -18,7 +18,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
   static override strict = false
   static override args = { services: Args.string({ description: 'services (default: all)' }) }
   static override flags = {
-    ...projectFlags,
+    ...longFileFlag,
     follow: Flags.boolean({ char: 'f', description: 'keep printing new lines as they come (Ctrl-C to stop)', exclusive: ['json'] }),
     lines: Flags.integer({ char: 'n', description: 'lines per service to show', default: 100, min: 0 }),
     since: Flags.string({ description: 'only lines since a duration ago (10m, 2h) or a time (ISO 8601)' }),
@@ -32,7 +32,8 @@ export default class Logs extends BaseCommand<typeof Logs> {
     checkNames(spec, names)
     const since = this.flags.since ? parseSince(this.flags.since) : undefined
     const runtime = runtimeFor(spec)
-    const lines = await runtime.logs(spec, names, { tail: this.flags.lines, ...(since ? { since } : {}) })
+    // -n 0 shows no past line (with -f: only what comes next), as tail -n 0 and docker logs -n 0
+    const lines = this.flags.lines === 0 ? [] : await runtime.logs(spec, names, { tail: this.flags.lines, ...(since ? { since } : {}) })
     if (this.jsonEnabled()) return { lines }
     const print = logPrinter(names, { timestamps: this.flags.timestamps })
     lines.forEach(print)

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
+import { failureHeadline } from '../cli/failure.js'
 import { colors } from '../cli/output.js'
 import { withServiceProgress } from '../cli/progress.js'
 import { renderServices } from '../cli/render-status.js'
@@ -24,7 +25,7 @@ export default class Restart extends BaseCommand<typeof Restart> {
     const result = await withServiceProgress(names, this.jsonEnabled(), (onEvent) => runtime.restart(spec, names, onEvent))
     if (!this.jsonEnabled()) this.log(renderServices(result.services))
     if (!result.ok && result.failed && !this.jsonEnabled()) {
-      throw new DevenvError('SERVICE_FAILED', result.failed.message, { details: result.failed.lastLines.map((line) => colors.dim(line)) })
+      throw new DevenvError('SERVICE_FAILED', failureHeadline(result), { details: result.failed.lastLines.map((line) => colors.dim(line)) })
     }
     if (!result.ok) process.exitCode = 1
     return result

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { execFileSync } from 'node:child_process'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { capabilitiesOf } from '../boxes/registry.js'
+import { commandContext } from '../cli/service-context.js'
 import { runAttached, runtimeFor } from '../engine/index.js'
 import { checkNames } from '../spec/index.js'
 
@@ -20,7 +21,7 @@ export default class Shell extends BaseCommand<typeof Shell> {
     const spec = this.loadSpec()
     checkNames(spec, [this.args.service])
     const handle = runtimeFor(spec).service(spec, this.args.service)
-    const context = await handle.execContext()
+    const context = await commandContext(spec, this.args.service, this.flags.db)
     const own = capabilitiesOf(spec.services[this.args.service]!.kind).shell
     if (own) {
       const box = own(spec, this.args.service, await handle.endpoint(), { ...(this.flags.db ? { database: this.flags.db } : {}) })

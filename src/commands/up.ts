@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/base-command.js'
 import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
+import { failureHeadline } from '../cli/failure.js'
 import { colors } from '../cli/output.js'
 import { withServiceProgress } from '../cli/progress.js'
 import { renderServices } from '../cli/render-status.js'
@@ -57,7 +58,7 @@ export default class Up extends BaseCommand<typeof Up> {
         process.exitCode = 1
         return result
       }
-      throw new DevenvError('SERVICE_FAILED', result.failed.message, {
+      throw new DevenvError('SERVICE_FAILED', failureHeadline(result), {
         details: result.failed.lastLines.map((line) => colors.dim(line)),
         hint: `See \`devenv logs ${result.failed.service}\` for the whole log.`,
       })

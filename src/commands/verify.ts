@@ -10,7 +10,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
   static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --json']
   static override flags = { ...projectFlags }
 
-  async run(): Promise<IntegrityReport | undefined> {
+  async run(): Promise<IntegrityReport> {
     const spec = this.loadSpec()
     const report = await verifyIntegrity(spec)
     if (!this.jsonEnabled()) {
@@ -25,17 +25,15 @@ export default class Verify extends BaseCommand<typeof Verify> {
       if (!this.jsonEnabled() && report.files.length > 0) this.log(`${colors.green('✔')} ${report.files.length} file(s) match ${report.source}`)
       return report
     }
+    if (this.jsonEnabled()) {
+      // The envelope's ok is false (exit 1); its result is the report, naming every file that differs.
+      process.exitCode = 1
+      return report
+    }
     const bad = report.files.filter((check) => check.status !== 'ok')
-    const error = new DevenvError('INTEGRITY', `${bad.length} file(s) differ from ${report.source}`, {
+    throw new DevenvError('INTEGRITY', `${bad.length} file(s) differ from ${report.source}`, {
       details: bad.map(describeCheck),
       hint: 'If the change is intended, run `devenv lock` and commit devenv.lock.',
     })
-    if (this.jsonEnabled()) {
-      // One document on stdout: the report, with the error beside it.
-      process.stdout.write(`${JSON.stringify({ ...report, error: error.toJSON() }, null, 2)}\n`)
-      process.exitCode = 1
-      return undefined
-    }
-    throw error
   }
 }

@@ -25,8 +25,16 @@ export function listTemplates(): TemplateInfo[] {
 
 function describe(name: string): string {
   const envfile = readFileSync(path.join(TEMPLATES_DIR, name, 'devenv.yaml'), 'utf8')
-  const comment = envfile.split('\n').find((line) => line.startsWith('# ') && !line.includes('yaml-language-server'))
-  return comment?.slice(2).trim() ?? ''
+  // The first comment paragraph, whole: a sentence may go on over several lines.
+  const lines = envfile.split('\n')
+  const start = lines.findIndex((line) => line.startsWith('# ') && !line.includes('yaml-language-server'))
+  if (start < 0) return ''
+  const paragraph: string[] = []
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('# ')) break
+    paragraph.push(line.slice(2).trim())
+  }
+  return paragraph.join(' ')
 }
 
 export interface InitResult {

@@ -77,8 +77,10 @@ describe('bad envfiles: exit 2, say where and what, no stack trace', () => {
     const project = path.join(sandbox(), 'project')
     cpSync(path.join(FIXTURES, 'envfile-mount-symlink'), project, { recursive: true })
     mkdirSync(path.join(project, '..', 'elsewhere', 'data'), { recursive: true })
-    // Before the link exists the envfile is fine: the refusal below is the link's doing.
-    expect((await devenv(['validate'], { cwd: project })).exitCode).toBe(0)
+    // Before the link exists the source is missing; the refusal below is the link's doing.
+    const before = await devenv(['validate'], { cwd: project })
+    expect(before.exitCode).toBe(2)
+    expect(before.stderr).toMatch(/mount source outside\/data does not exist/)
     symlinkSync(path.join(project, '..', 'elsewhere'), path.join(project, 'outside'))
     const result = await devenv(['validate', '--json'], { cwd: project })
     expect(result.exitCode).toBe(2)

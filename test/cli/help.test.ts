@@ -24,9 +24,9 @@ describe('--help', () => {
     })
   }
 
-  it('an unknown command exits 2', async () => {
+  it('an unknown command exits 127, as a shell does for a command not found', async () => {
     const result = await devenv(['valdate'])
-    expect(result.exitCode).toBe(2)
-    expect(result.stderr).toMatch(/valdate not found/)
+    expect(result.exitCode).toBe(127)
+    expect(result.stderr).toMatch(/valdate is not a devenv command/)
   })
 })

@@ -23,7 +23,7 @@ describe('devenv init', () => {
 
     const validate = await devenv(['validate', '--json'], { cwd: folder })
     expect(validate.exitCode).toBe(0)
-    expect(JSON.parse(validate.stdout)).toEqual({
+    expect(JSON.parse(validate.stdout).result).toEqual({
       valid: true,
       file: path.join(folder, 'devenv.yaml'),
       project: path.basename(folder).toLowerCase(),
@@ -36,7 +36,7 @@ describe('devenv init', () => {
     expect((await devenv(['init'], { cwd: folder })).exitCode).toBe(0)
     const validate = await devenv(['validate', '--json'], { cwd: folder })
     expect(validate.exitCode).toBe(0)
-    expect(JSON.parse(validate.stdout).services).toEqual(['db'])
+    expect(JSON.parse(validate.stdout).result.services).toEqual(['db'])
   })
 
   it('refuses to overwrite without --force (exit 2, nothing changed), overwrites with it', async () => {
@@ -100,7 +100,7 @@ describe('devenv init', () => {
   it('--list --json names the templates', async () => {
     const result = await devenv(['init', '--list', '--json'])
     expect(result.exitCode).toBe(0)
-    const names = (JSON.parse(result.stdout).templates as Array<{ name: string }>).map((template) => template.name)
+    const names = (JSON.parse(result.stdout).result.templates as Array<{ name: string }>).map((template) => template.name)
     expect(names).toEqual(expect.arrayContaining(['minimal', 'webapp']))
   })
 })

@@ -64,7 +64,7 @@ describe('hosts file, real processes', () => {
     const original = readFileSync(hosts)
     const applied = run('node', [bin, 'hosts', 'apply', '--json', '-f', path.join(project, 'devenv.yaml')], env)
     expect(applied.status, applied.stderr).toBe(0)
-    const shown = JSON.parse(run('node', [bin, 'hosts', 'show', '--json', '-f', path.join(project, 'devenv.yaml')], env).stdout)
+    const shown = JSON.parse(run('node', [bin, 'hosts', 'show', '--json', '-f', path.join(project, 'devenv.yaml')], env).stdout).result
     const web = shown.entries.find((entry: { hostnames: string[] }) => entry.hostnames.includes('www.hostsdemo.test'))
     const lookup = run('unshare', ['-m', 'sh', '-c', `mount --bind '${hosts}' /etc/hosts && getent hosts www.hostsdemo.test api.hostsdemo.test`])
     expect(lookup.status, lookup.stderr).toBe(0)
@@ -101,7 +101,7 @@ describe('hosts file, real processes', () => {
     const script = `mount --bind '${hosts}' '${mounted}' && node '${child}' '${mounted}' binder 127.64.9.2 1`
     const result = run('unshare', ['-m', 'sh', '-c', script])
     expect(result.status, result.stderr).toBe(0)
-    expect(JSON.parse(result.stdout)).toMatchObject({ applied: true, method: 'in-place' })
+    expect(JSON.parse(result.stdout).result).toMatchObject({ applied: true, method: 'in-place' })
     // the bind mount's source is the file that changed
     const text = readFileSync(hosts)
     expect(text.subarray(0, original.length).equals(original)).toBe(true)
@@ -126,7 +126,7 @@ describe('hosts file, real processes', () => {
     expect(command).toMatch(new RegExp(`^sudo ${process.execPath} \\S+/dist/hosts/elevated-write\\.js \\S+\\.json$`))
     expect(readFileSync(hosts).equals(original)).toBe(true)
 
-    const json = JSON.parse(run('setpriv', [...asNobody, '--json'], env).stdout)
+    const json = JSON.parse(run('setpriv', [...asNobody, '--json'], env).stdout).result
     expect(json).toMatchObject({ applied: false, changed: false, command })
 
     // The printed command does the write (root here, so without sudo, which this machine may lack).
@@ -136,7 +136,7 @@ describe('hosts file, real processes', () => {
     const text = readFileSync(hosts)
     expect(text.subarray(0, original.length).equals(original)).toBe(true)
     expect(text.toString()).toContain('www.hostsdemo.test web.hostsdemo.test')
-    const shown = JSON.parse(run('node', [bin, 'hosts', 'show', '--json', '-f', path.join(project, 'devenv.yaml')], env).stdout)
+    const shown = JSON.parse(run('node', [bin, 'hosts', 'show', '--json', '-f', path.join(project, 'devenv.yaml')], env).stdout).result
     expect(shown.applied).toBe(true)
   })
 })

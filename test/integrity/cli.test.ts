@@ -52,9 +52,10 @@ describe('devenv lock / verify', () => {
     writeFileSync(path.join(project, 'config/nginx/extra.conf'), 'server {}\n')
     const json = devenv('verify', '--json')
     expect(json.status).toBe(1)
-    const report = JSON.parse(json.stdout)
+    const envelope = JSON.parse(json.stdout)
+    expect(envelope.ok).toBe(false)
+    const report = envelope.result
     expect(report.ok).toBe(false)
-    expect(report.error).toMatchObject({ code: 'INTEGRITY' })
     const byFile = Object.fromEntries(report.files.map((check: { file: string }) => [check.file, check]))
     expect(byFile['config/nginx/site.conf']).toEqual({ file: 'config/nginx/site.conf', status: 'changed', expected: before, found: after })
     expect(byFile['app/settings.json']).toEqual({ file: 'app/settings.json', status: 'missing', expected: settings, found: null })
@@ -71,7 +72,7 @@ describe('devenv lock / verify', () => {
   it('fails every service when a project-wide file changes', () => {
     expect(devenv('lock').status).toBe(0)
     appendFileSync(path.join(project, 'config/shared.env'), 'DEBUG=1\n')
-    const report = JSON.parse(devenv('verify', '--json').stdout)
+    const report = JSON.parse(devenv('verify', '--json').stdout).result
     expect(report.services.map((service: { ok: boolean }) => service.ok)).toEqual([false, false])
   })
 

@@ -101,7 +101,7 @@ describe('mail box', () => {
     writeRunningState(project.root, mail)
     const list = await devenv(['mail', 'list', '--json'], { cwd: project.root })
     expect(list.exitCode).toBe(0)
-    expect((JSON.parse(list.stdout) as { id: string }[]).map((message) => message.id)).toEqual(['2', '1'])
+    expect((JSON.parse(list.stdout).result as { id: string }[]).map((message) => message.id)).toEqual(['2', '1'])
 
     const table = await devenv(['mail', 'list', '--to', '3pg@example.test'], { cwd: project.root, env: { NO_COLOR: '1' } })
     expect(table.stdout).toMatch(/ID\s+DATE\s+FROM\s+TO\s+SUBJECT\s+SIZE/)
@@ -195,7 +195,7 @@ describe('mail box', () => {
     expect(existsSync(path.join(mail.dataDir, 'messages', '2.eml'))).toBe(false)
     writeRunningState(project.root, mail)
     const clear = await devenv(['mail', 'clear', '--json'], { cwd: project.root })
-    expect(JSON.parse(clear.stdout)).toEqual({ deleted: 3 })
+    expect(JSON.parse(clear.stdout).result).toEqual({ deleted: 3 })
     expect(await client.list()).toEqual([])
     expect(readdirSync(path.join(mail.dataDir, 'messages'))).toEqual([])
   })

@@ -56,7 +56,7 @@ describe('devenv db commands, run as a user would against a running postgres ser
     query('DELETE FROM orders')
     const result = await devenv(project.root, 'db', 'reset', 'db', '--json')
     expect(result.code, result.stderr).toBe(0)
-    const report = JSON.parse(result.stdout)
+    const report = JSON.parse(result.stdout).result
     expect(report).toMatchObject({ service: 'db', database: 'shop', action: 'cloned' })
     expect(query('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
   })
@@ -74,7 +74,7 @@ describe('devenv db commands, run as a user would against a running postgres ser
     writeFileSync(good, "INSERT INTO people (id, name) VALUES (60, 'imported');\nCREATE FUNCTION twice(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN x * 2; END; $$;\n")
     const ok = await devenv(project.root, 'db', 'import', 'db', good, '--json')
     expect(ok.code, ok.stderr).toBe(0)
-    expect(JSON.parse(ok.stdout)).toMatchObject({ database: 'shop', format: 'sql' })
+    expect(JSON.parse(ok.stdout).result).toMatchObject({ database: 'shop', format: 'sql' })
     expect(query('SELECT twice(21)')).toBe('42')
 
     const bad = path.join(project.root, 'bad.sql')
@@ -90,14 +90,14 @@ describe('devenv db commands, run as a user would against a running postgres ser
   test('db dump writes a dump when a new enough pg_dump exists, and otherwise says why', async () => {
     const output = path.join(project.root, 'shop.sql.gz')
     const result = await devenv(project.root, 'db', 'dump', 'db', '-o', output, '--json')
-    const report = JSON.parse(result.stdout)
+    const envelope = JSON.parse(result.stdout)
     if (result.code === 0) {
-      expect(report).toMatchObject({ database: 'shop', format: 'gzip' })
+      expect(envelope.result).toMatchObject({ database: 'shop', format: 'gzip' })
       expect(statSync(output).size).toBeGreaterThan(1000)
     } else {
       expect(result.code).toBe(1)
-      expect(report.error.code).toBe('DATABASE')
-      expect(report.error.message).toMatch(/db dump needs pg_dump 17 or newer/)
+      expect(envelope.error.code).toBe('DATABASE')
+      expect(envelope.error.message).toMatch(/db dump needs pg_dump 17 or newer/)
       expect(existsSync(output)).toBe(false)
     }
   })

@@ -42,7 +42,7 @@ describe.skipIf(!asRoot)('as root, a postgres project in a private (0700) folder
     const passwdBefore = readFileSync('/etc/passwd', 'utf8')
     const up = await run('up', '--no-hosts')
     expect(up.exitCode, up.stderr).toBe(0)
-    const status = JSON.parse((await run('status', '--json')).stdout) as { services: Array<{ address: string; pid: number; ports: Array<{ port: number; bound: number }> }> }
+    const status = JSON.parse((await run('status', '--json')).stdout).result as { services: Array<{ address: string; pid: number; ports: Array<{ port: number; bound: number }> }> }
     const db = status.services[0]!
     expect(psql({ host: db.address, port: db.ports[0]!.bound, user: 'shopper', password: "s3cret p@ss'word", database: 'shop' }, 'SELECT count(*) FROM orders')).toBe('5000')
     // The server is not root to itself (PostgreSQL refuses that): it runs in a user namespace of its own, as root outside.

@@ -46,7 +46,7 @@ class Project {
   async endpoint(): Promise<{ host: string; port: number }> {
     if (this.cachedEndpoint) return this.cachedEndpoint
     const status = await this.run('status', '--json')
-    const db = (JSON.parse(status.stdout) as { services: Array<{ name: string; address: string; ports: Array<{ port: number; bound?: number }> }> }).services.find((service) => service.name === 'db')!
+    const db = (JSON.parse(status.stdout).result as { services: Array<{ name: string; address: string; ports: Array<{ port: number; bound?: number }> }> }).services.find((service) => service.name === 'db')!
     this.cachedEndpoint = { host: db.address, port: db.ports[0]!.bound ?? db.ports[0]!.port }
     return this.cachedEndpoint
   }
@@ -93,7 +93,7 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, dow
   test('devenv status --json shows the service running and healthy at its own address', async () => {
     const status = await project.run('status', '--json')
     expect(status.exitCode, status.stderr).toBe(0)
-    const db = (JSON.parse(status.stdout) as { services: Array<Record<string, unknown>> }).services.find((service) => service.name === 'db')
+    const db = (JSON.parse(status.stdout).result as { services: Array<Record<string, unknown>> }).services.find((service) => service.name === 'db')
     expect(db).toMatchObject({ name: 'db', box: 'postgres', state: 'running', health: 'healthy' })
     expect(db!.address).toMatch(/^127\.\d+\.\d+\.\d+$/)
   })
@@ -144,7 +144,7 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, dow
     await project.query("UPDATE people SET name = 'changed' WHERE id = 1")
     const reset = await project.run('db', 'reset', 'db', '--json')
     expect(reset.exitCode, reset.stderr).toBe(0)
-    expect(JSON.parse(reset.stdout)).toMatchObject({ service: 'db', database: 'shop', action: 'cloned' })
+    expect(JSON.parse(reset.stdout).result).toMatchObject({ service: 'db', database: 'shop', action: 'cloned' })
     expect(await project.query('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
     expect(await project.query('SELECT name FROM people WHERE id = 1')).toBe('Smith, John')
     expect(await project.query('SELECT count(*) FROM people WHERE id = 99')).toBe('0')

@@ -23,7 +23,7 @@ describe('build step, global-status and destroy', () => {
     expect(readFileSync(path.join(project.root, 'out.txt'), 'utf8')).toBe('hello v1\n')
     const app = service(await project.status(), 'app')
     expect((await httpGet(app.address, 18933, '/health')).status).toBe(200)
-    const logs = JSON.parse((await project.run(['logs', 'app', '--json'])).stdout) as { lines: Array<{ text: string }> }
+    const logs = JSON.parse((await project.run(['logs', 'app', '--json'])).stdout).result as { lines: Array<{ text: string }> }
     expect(logs.lines.map((line) => line.text)).toContain('built out.txt')
   })
 
@@ -63,7 +63,7 @@ describe('build step, global-status and destroy', () => {
   it('global-status lists the project and forgets it once its folder is deleted', async () => {
     const up = await project.run(['up', '--no-hosts'])
     expect(up.exitCode, up.stderr).toBe(0)
-    const listed = JSON.parse((await project.run(['global-status', '--json'])).stdout) as { projects: Array<{ name: string; root: string; supervisor: { running: boolean }; services: Array<{ name: string; state: string }> }> }
+    const listed = JSON.parse((await project.run(['global-status', '--json'])).stdout).result as { projects: Array<{ name: string; root: string; supervisor: { running: boolean }; services: Array<{ name: string; state: string }> }> }
     const mine = listed.projects.find((entry) => entry.root === project.root)
     expect(mine).toMatchObject({ name: 'runtime-build', supervisor: { running: true }, services: [{ name: 'app', state: 'running' }] })
 
@@ -71,11 +71,11 @@ describe('build step, global-status and destroy', () => {
     try {
       const other = await elsewhere.run(['up', 'db', '--no-hosts'])
       expect(other.exitCode, other.stderr).toBe(0)
-      const both = JSON.parse((await project.run(['global-status', '--json'])).stdout) as typeof listed
+      const both = JSON.parse((await project.run(['global-status', '--json'])).stdout).result as typeof listed
       expect(both.projects.find((entry) => entry.root === elsewhere.root)).toMatchObject({ name: 'runtime-three', supervisor: { running: true } })
       expect((await elsewhere.run(['down', '--no-hosts'])).exitCode).toBe(0)
       rmSync(elsewhere.root, { recursive: true, force: true })
-      const after = JSON.parse((await project.run(['global-status', '--json'])).stdout) as typeof listed
+      const after = JSON.parse((await project.run(['global-status', '--json'])).stdout).result as typeof listed
       expect(after.projects.map((entry) => entry.root)).toEqual([project.root])
     } finally {
       await elsewhere.cleanup()

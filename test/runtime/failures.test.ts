@@ -31,7 +31,7 @@ describe('up when a service cannot run', () => {
     expect(flaky.state).toBe('failed')
     expect(flaky.restarts).toBe(2)
     expect(flaky.pid).toBeNull()
-    const logs = JSON.parse((await project.run(['logs', 'flaky', '--json', '-n', '1000'])).stdout) as { lines: Array<{ text: string }> }
+    const logs = JSON.parse((await project.run(['logs', 'flaky', '--json', '-n', '1000'])).stdout).result as { lines: Array<{ text: string }> }
     expect(logs.lines.filter((line) => /^flaky pid \d+ starting$/.test(line.text))).toHaveLength(3)
     expect(project.processes().filter((info) => info.command === 'node crash.mjs')).toEqual([])
   })

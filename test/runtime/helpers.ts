@@ -67,7 +67,7 @@ export class RuntimeProject {
   async status(): Promise<StatusJson> {
     const result = await this.run(['status', '--json'])
     if (result.exitCode !== 0) throw new Error(`status failed: ${result.stderr}`)
-    return JSON.parse(result.stdout) as StatusJson
+    return JSON.parse(result.stdout).result as StatusJson
   }
 
   supervisorPid(): number | undefined {

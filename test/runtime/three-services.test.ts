@@ -92,18 +92,18 @@ describe('three process services on the bundled runtime', () => {
     expect(alive(before.pid!)).toBe(false)
     expect(JSON.parse((await httpGet(after.address, 8080)).body).pid).toBe(after.pid)
     const logs = await project.run(['logs', 'api', '--json'])
-    const texts = (JSON.parse(logs.stdout) as { lines: Array<{ text: string }> }).lines.map((line) => line.text)
+    const texts = (JSON.parse(logs.stdout).result as { lines: Array<{ text: string }> }).lines.map((line) => line.text)
     expect(texts.some((text) => /exited \(signal SIGKILL\)/.test(text))).toBe(true)
   })
 
   it('`logs` honours -n, --since and --json', async () => {
-    const all = JSON.parse((await project.run(['logs', '--json'])).stdout) as { lines: Array<{ service: string; time: string; stream: string; text: string }> }
+    const all = JSON.parse((await project.run(['logs', '--json'])).stdout).result as { lines: Array<{ service: string; time: string; stream: string; text: string }> }
     expect(new Set(all.lines.map((line) => line.service))).toEqual(new Set(SERVICES))
     expect(all.lines.some((line) => line.stream === 'out' && line.text === `db listening on ${service(first, 'db').address}:5432`)).toBe(true)
     const times = all.lines.map((line) => line.time)
     expect([...times].sort()).toEqual(times)
 
-    const two = JSON.parse((await project.run(['logs', 'db', '-n', '2', '--json'])).stdout) as { lines: Array<{ service: string }> }
+    const two = JSON.parse((await project.run(['logs', 'db', '-n', '2', '--json'])).stdout).result as { lines: Array<{ service: string }> }
     expect(two.lines).toHaveLength(2)
     expect(two.lines.every((line) => line.service === 'db')).toBe(true)
 
@@ -112,8 +112,8 @@ describe('three process services on the bundled runtime', () => {
     expect(text.stdout.trim().split('\n').map((line) => line.split('|')[0]!.trim()).sort()).toEqual(SERVICES)
 
     const future = new Date(Date.now() + 3_600_000).toISOString()
-    expect(JSON.parse((await project.run(['logs', '--since', future, '--json'])).stdout).lines).toEqual([])
-    expect(JSON.parse((await project.run(['logs', '--since', '1h', '--json'])).stdout).lines.length).toBe(all.lines.length)
+    expect(JSON.parse((await project.run(['logs', '--since', future, '--json'])).stdout).result.lines).toEqual([])
+    expect(JSON.parse((await project.run(['logs', '--since', '1h', '--json'])).stdout).result.lines.length).toBe(all.lines.length)
     expect((await project.run(['logs', '--since', 'yesterday-ish'])).exitCode).toBe(2)
   })
 
@@ -136,7 +136,7 @@ describe('three process services on the bundled runtime', () => {
     expect(service(status, 'api')).toMatchObject({ state: 'running', health: 'healthy' })
     expect(service(status, 'api').pid).not.toBe(apiBefore.pid)
     expect(alive(apiBefore.pid!)).toBe(false)
-    const recent = JSON.parse((await project.run(['logs', 'api', '--since', since, '--json'])).stdout) as { lines: Array<{ time: string; text: string }> }
+    const recent = JSON.parse((await project.run(['logs', 'api', '--since', since, '--json'])).stdout).result as { lines: Array<{ time: string; text: string }> }
     expect(recent.lines.every((line) => line.time >= since)).toBe(true)
     expect(recent.lines.some((line) => line.text.startsWith(`started pid ${service(status, 'api').pid}`))).toBe(true)
   })

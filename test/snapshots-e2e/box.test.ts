@@ -26,7 +26,7 @@ describe('commit, export, import, boot', () => {
   it('boots a new project from a committed box, with the committed rows and without running its seeds again', async () => {
     await origin.sql('db', 'shop', "INSERT INTO markers VALUES ('committed')")
     // A snapshot is kept inside the cluster as a template database; it is not the service's state, and the box leaves it out.
-    const snapshot = JSON.parse(await origin.ok(['snapshot', 'save', 'db', 'kept-out', '--json'])).snapshots[0]
+    const snapshot = JSON.parse(await origin.ok(['snapshot', 'save', 'db', 'kept-out', '--json'])).result.snapshots[0]
     const copyOid = await origin.sql('db', 'shop', `SELECT oid FROM pg_database WHERE datname = '${snapshot.copies[0].copy}'`)
     expect(copyOid).toMatch(/^\d+$/)
     await origin.ok(['commit', 'db', 'shop-db:v1'])
@@ -39,9 +39,9 @@ describe('commit, export, import, boot', () => {
     await origin.ok(['box', 'export', 'shop-db:v1', '-o', archive])
 
     expect(existsSync(path.join(fresh.home, 'boxes'))).toBe(false)
-    const imported = JSON.parse(await fresh.ok(['box', 'import', archive, '--json']))
+    const imported = JSON.parse(await fresh.ok(['box', 'import', archive, '--json'])).result
     expect(imported.box).toMatchObject({ name: 'shop-db', tag: 'v1', kind: 'postgres' })
-    const listed = JSON.parse(await fresh.ok(['box', 'list', '--json'])).boxes
+    const listed = JSON.parse(await fresh.ok(['box', 'list', '--json'])).result.boxes
     expect(listed.map((box: { name: string; tag: string }) => `${box.name}:${box.tag}`)).toEqual(['shop-db:v1'])
 
     await fresh.ok(['up'], 120_000)
@@ -51,7 +51,7 @@ describe('commit, export, import, boot', () => {
     // The catalog row of the copy left out is dropped by the new cluster's upkeep.
     await expect.poll(() => fresh.sql('db', 'shop', "SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_snap\\_%'"), { timeout: 15_000 }).toBe('0')
     expect(await fresh.sql('db', 'shop', "SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_seed\\_%'")).toBe('1')
-    const status = JSON.parse(await fresh.ok(['status', '--json']))
+    const status = JSON.parse(await fresh.ok(['status', '--json'])).result
     expect(status.services[0]).toMatchObject({ name: 'db', box: 'shop-db:v1', state: 'running' })
     // Its own state from now on: the box in the store is untouched by what the project writes.
     await fresh.sql('db', 'shop', 'DELETE FROM items')
@@ -87,6 +87,6 @@ describe('commit, export, import, boot', () => {
     expect(escaped(path.dirname(fresh.root))).toEqual([])
     expect(existsSync('/tmp/escaped-devenv-e2e.txt')).toBe(false)
     expect(readdirSync(path.join(fresh.home, 'boxes')).sort()).toEqual(['shop-db'])
-    expect(JSON.parse(await fresh.ok(['box', 'list', '--json'])).boxes).toHaveLength(1)
+    expect(JSON.parse(await fresh.ok(['box', 'list', '--json'])).result.boxes).toHaveLength(1)
   })
 })

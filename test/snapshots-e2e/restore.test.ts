@@ -34,11 +34,11 @@ async function markers(): Promise<string> {
 describe('snapshot and restore, through the runtime', () => {
   it('restores a dropped table with its rows, and the service is running after', async () => {
     expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
-    const saved = JSON.parse(await project.ok(['snapshot', 'save', 'db', 'before', '--json']))
+    const saved = JSON.parse(await project.ok(['snapshot', 'save', 'db', 'before', '--json'])).result
     expect(saved.snapshots[0]).toMatchObject({ name: 'before', service: 'db', box: 'postgres', boxVersion: '17' })
     await project.sql('db', 'shop', 'DROP TABLE items')
     await expect(project.sql('db', 'shop', 'SELECT count(*) FROM items')).rejects.toThrow(/does not exist/)
-    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'before', '--json']))
+    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'before', '--json'])).result
     expect(restored.restored[0]).toMatchObject({ service: 'db', snapshot: 'before', checksum: saved.snapshots[0].checksum })
     expect(await project.sql('db', 'shop', 'SELECT count(*), sum(id) FROM items')).toBe(`${ROWS}|200010000`)
     const status = await project.status()
@@ -52,11 +52,11 @@ describe('snapshot and restore, through the runtime', () => {
     await project.sql('db', 'shop', 'DELETE FROM items WHERE id > 10')
     // A second snapshot takes the ready copy, so the first is cloned and verified file by file.
     await project.ok(['snapshot', 'save', 'db', 'after-restart'])
-    const first = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots.find((info: { name: string }) => info.name === 'across-restart')
+    const first = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.find((info: { name: string }) => info.name === 'across-restart')
     const id = first.copies[0].copy.split('__snap_')[1]
     await expect.poll(() => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_\\_spare\\_${id}'`), { timeout: 15_000 }).toBe('0')
     await project.ok(['restart', 'db'], 120_000)
-    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'across-restart', '--json'])).restored[0]
+    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'across-restart', '--json'])).result.restored[0]
     expect(restored).toMatchObject({ snapshot: 'across-restart', fromSpare: false })
     expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
     await project.ok(['snapshot', 'delete', 'db', 'across-restart'])
@@ -67,11 +67,11 @@ describe('snapshot and restore, through the runtime', () => {
     await project.sql('audit', 'audit', 'CREATE TABLE IF NOT EXISTS events (id serial PRIMARY KEY, what text)')
     await project.sql('audit', 'audit', "INSERT INTO events (what) VALUES ('kept')")
     await project.ok(['snapshot', 'save', '--all', 'both'])
-    const listed = JSON.parse(await project.ok(['snapshot', 'list', '--json'])).snapshots
+    const listed = JSON.parse(await project.ok(['snapshot', 'list', '--json'])).result.snapshots
     expect(listed.filter((entry: { name: string }) => entry.name === 'both').map((entry: { service: string }) => entry.service).sort()).toEqual(['audit', 'db'])
     await project.sql('audit', 'audit', "INSERT INTO events (what) VALUES ('lost')")
     await project.sql('db', 'shop', 'DELETE FROM items WHERE id > 100')
-    const restored = JSON.parse(await project.ok(['snapshot', 'restore', '--all', 'both', '--json'])).restored
+    const restored = JSON.parse(await project.ok(['snapshot', 'restore', '--all', 'both', '--json'])).result.restored
     expect(restored.map((entry: { service: string }) => entry.service).sort()).toEqual(['audit', 'db'])
     expect(await project.sql('audit', 'audit', 'SELECT string_agg(what, \',\' ORDER BY id) FROM events')).toBe('kept')
     expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
@@ -113,7 +113,7 @@ async function killed(action: 'restore' | 'save', name: string, options: { crash
 async function strayDatabases(): Promise<string[]> {
   const names = (await project.sql('db', 'shop', "SELECT coalesce(string_agg(datname, ',' ORDER BY datname), '') FROM pg_database WHERE datname LIKE 'shop\\_\\_%'")).split(',').filter(Boolean)
   const named = new Set<string>()
-  for (const info of JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots) for (const copy of info.copies ?? []) named.add(copy.copy)
+  for (const info of JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots) for (const copy of info.copies ?? []) named.add(copy.copy)
   return names.filter((name) => name.includes('__snap_') && !named.has(name)).concat(names.filter((name) => name.includes('__incoming') || name.includes('__prep_')))
 }
 
@@ -166,7 +166,7 @@ describe('a save killed with SIGKILL', () => {
       await project.sql('db', 'shop', "INSERT INTO markers VALUES ('between') ON CONFLICT DO NOTHING")
       expect(await killed('save', 'killed', { crashAt: point })).toBeNull()
       expect(await checkWhole()).toBe('old')
-      const published = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots.some((info: { name: string }) => info.name === 'killed')
+      const published = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.some((info: { name: string }) => info.name === 'killed')
       // Published is the last step: only then does the snapshot exist, whole.
       expect(published).toBe(point === 'save:published')
       if (published) await project.ok(['snapshot', 'delete', 'db', 'killed'])
@@ -185,7 +185,7 @@ describe('Ctrl-C', () => {
     expect(signal).toBe('SIGINT')
     // No devenv command in between: the save opened the database again before it let the signal end it.
     expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
-    expect(JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots.map((info: { name: string }) => info.name)).not.toContain('interrupted')
+    expect(JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.map((info: { name: string }) => info.name)).not.toContain('interrupted')
     await project.ok(['snapshot', 'save', 'db', 'after-interrupt'])
     await project.ok(['snapshot', 'delete', 'db', 'after-interrupt'])
     await expect.poll(strayDatabases, { timeout: 15_000 }).toEqual([])
@@ -198,13 +198,13 @@ describe('restoring a snapshot that is not the last one', () => {
     await project.ok(['snapshot', 'save', 'db', 'older'])
     await project.sql('db', 'shop', "INSERT INTO markers VALUES ('newer')")
     await project.ok(['snapshot', 'save', 'db', 'newer'])
-    const older = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots.find((info: { name: string }) => info.name === 'older')
+    const older = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.find((info: { name: string }) => info.name === 'older')
     // The upkeep keeps a ready copy of the last snapshot saved or restored only: wait for the older one's to go.
     await expect.poll(() => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%${older.copies[0].copy.split('__snap_')[1]}' AND datname NOT LIKE '%\\_\\_snap\\_%'`), { timeout: 15_000 }).toBe('0')
-    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'older', '--json'])).restored[0]
+    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'older', '--json'])).result.restored[0]
     expect(restored.fromSpare).toBe(false)
     expect(await markers()).toBe('')
-    const again = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'newer', '--json'])).restored[0]
+    const again = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'newer', '--json'])).result.restored[0]
     expect(await markers()).toBe('newer')
     expect(again.checksum).not.toBe(restored.checksum)
 

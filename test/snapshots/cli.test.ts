@@ -27,12 +27,12 @@ describe('devenv snapshot and box, as a user runs them', () => {
   it('saves, lists as JSON and restores', async () => {
     const saved = await devenv(['snapshot', 'save', 'inbox', 'first', '--json'])
     expect(saved.exitCode).toBe(0)
-    expect(JSON.parse(saved.stdout).snapshots[0]).toMatchObject({ name: 'first', service: 'inbox', box: 'mail', kind: 'mail' })
+    expect(JSON.parse(saved.stdout).result.snapshots[0]).toMatchObject({ name: 'first', service: 'inbox', box: 'mail', kind: 'mail' })
     // The mail box never rewrites a file in place, so its snapshot hard-links the files.
     expect(statSync(path.join(project, '.devenv', 'services', 'inbox', 'data', 'marker.txt')).nlink).toBe(2)
     const listed = await devenv(['snapshot', 'list', '--json'])
     expect(listed.exitCode).toBe(0)
-    const [info] = JSON.parse(listed.stdout).snapshots
+    const [info] = JSON.parse(listed.stdout).result.snapshots
     expect(Object.keys(info).sort()).toEqual(['box', 'boxVersion', 'checksum', 'created', 'files', 'kind', 'name', 'service', 'size'])
     expect(info.checksum).toMatch(/^sha256:[0-9a-f]{64}$/)
     const table = await devenv(['snapshot', 'list'])
@@ -66,15 +66,15 @@ describe('devenv snapshot and box, as a user runs them', () => {
 
   it('commits, lists, exports and imports a box into another DEVENV_HOME', async () => {
     expect((await devenv(['commit', 'inbox', 'shop-db:v1'])).exitCode).toBe(0)
-    const listed = JSON.parse((await devenv(['box', 'list', '--json'])).stdout)
+    const listed = JSON.parse((await devenv(['box', 'list', '--json'])).stdout).result
     expect(listed.boxes.map((box: { name: string; tag: string }) => `${box.name}:${box.tag}`)).toEqual(['shop-db:v1'])
     const archive = path.join(work, 'shop.box.tgz')
     expect((await devenv(['box', 'export', 'shop-db:v1', '-o', archive])).exitCode).toBe(0)
     const imported = await devenv(['box', 'import', archive, '--json'], 'other-home')
     expect(imported.exitCode).toBe(0)
-    expect(JSON.parse(imported.stdout).box.checksum).toBe(listed.boxes[0].checksum)
+    expect(JSON.parse(imported.stdout).result.box.checksum).toBe(listed.boxes[0].checksum)
     expect(describeFolder(path.join(work, 'other-home', 'boxes', 'shop-db', 'v1', 'data'))).toEqual(describeFolder(path.join(work, 'home', 'boxes', 'shop-db', 'v1', 'data')))
     expect((await devenv(['box', 'remove', 'shop-db:v1'], 'other-home')).exitCode).toBe(0)
-    expect(JSON.parse((await devenv(['box', 'list', '--json'], 'other-home')).stdout).boxes).toEqual([])
+    expect(JSON.parse((await devenv(['box', 'list', '--json'], 'other-home')).stdout).result.boxes).toEqual([])
   })
 })

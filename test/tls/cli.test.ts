@@ -30,7 +30,7 @@ describe('devenv tls (the built CLI)', () => {
   it('tls ca makes the CA on first use (one, even when two run at once) and says how to trust it', async () => {
     const env = { ...process.env, DEVENV_HOME: home }
     const [first, second] = await Promise.all([run(CLI, ['tls', 'ca', '--json'], { env }), run(CLI, ['tls', 'ca', '--json'], { env })])
-    const reports = [JSON.parse(first.stdout), JSON.parse(second.stdout)]
+    const reports = [JSON.parse(first.stdout).result, JSON.parse(second.stdout).result]
     expect(reports[0].fingerprint).toBe(reports[1].fingerprint)
     expect(reports.filter((report) => report.created)).toHaveLength(1)
     expect(reports[0]).toMatchObject({ certificate: path.join(home, 'tls/ca.pem'), privateKey: path.join(home, 'tls/ca-key.pem') })
@@ -47,7 +47,7 @@ describe('devenv tls (the built CLI)', () => {
     const store = path.join(home, 'store')
     const result = devenv(['tls', 'trust', '--json'], { DEVENV_HOME: home, DEVENV_TRUST_ROOT: store })
     expect(result.status).toBe(0)
-    const report = JSON.parse(result.stdout)
+    const report = JSON.parse(result.stdout).result
     expect(report).toMatchObject({ system: 'debian', dryRun: false })
     const ca = readFileSync(path.join(home, 'tls/ca.pem'), 'utf8').trim()
     expect(readFileSync(report.destination, 'utf8').trim()).toBe(ca)

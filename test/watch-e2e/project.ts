@@ -70,7 +70,7 @@ export class WatchProject {
   async service(name: string): Promise<StatusService> {
     const result = await this.run(['status', '--json'])
     if (result.exitCode !== 0) throw new Error(`status failed: ${result.stderr}`)
-    const found = (JSON.parse(result.stdout) as { services: StatusService[] }).services.find((entry) => entry.name === name)
+    const found = (JSON.parse(result.stdout).result as { services: StatusService[] }).services.find((entry) => entry.name === name)
     if (!found) throw new Error(`no service ${name} in status: ${result.stdout}`)
     return found
   }
@@ -78,7 +78,7 @@ export class WatchProject {
   async logs(name: string): Promise<LogLine[]> {
     const result = await this.run(['logs', name, '--json', '-n', '5000'])
     if (result.exitCode !== 0) throw new Error(`logs failed: ${result.stderr}`)
-    return (JSON.parse(result.stdout) as { lines: LogLine[] }).lines
+    return (JSON.parse(result.stdout).result as { lines: LogLine[] }).lines
   }
 
   /** What devenv itself wrote to the service's log ([devenv] lines) that contain `text`. */

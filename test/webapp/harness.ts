@@ -81,7 +81,7 @@ export class WebappProject {
   async json<T>(args: string[]): Promise<T> {
     const result = await this.run([...args, '--json'])
     if (result.exitCode !== 0) throw new Error(`devenv ${args.join(' ')} exited ${result.exitCode}: ${result.stderr}`)
-    return JSON.parse(result.stdout) as T
+    return JSON.parse(result.stdout).result as T
   }
 
   async status(): Promise<StatusJson> {

@@ -4,6 +4,7 @@ import { usage } from '../../errors.js'
 import type { BoxCapabilities } from '../capabilities.js'
 import { serverMajorVersion } from './binaries.js'
 import { clusterDir } from './layout.js'
+import { postgresClientEnvironment } from './client-env.js'
 import { connectionUrl, databaseUrls } from './references.js'
 
 export const postgresCapabilities: BoxCapabilities = {
@@ -34,6 +35,8 @@ export const postgresCapabilities: BoxCapabilities = {
   },
 
   urls: databaseUrls,
+
+  clientEnvironment: postgresClientEnvironment,
 
   shell(spec, service, endpoint, { database }) {
     return {

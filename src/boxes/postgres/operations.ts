@@ -9,7 +9,8 @@ import { type DatabaseRef } from './references.js'
 import { DevenvError, usage } from '../../errors.js'
 import { fsyncFolder } from '../../state/atomic.js'
 import { ProjectPaths } from '../../state/paths.js'
-import { findClientTool } from './binaries.js'
+import { findClientTool, serverMajorVersion } from './binaries.js'
+import { clientInstallAdvice } from './client-advice.js'
 import { quoteIdentifier, withConnection, type ServerTarget } from './connection.js'
 import { dropDatabase, resetDatabase, type DatabaseOutcome } from './databases.js'
 import { readSuperuserPassword, SUPERUSER } from './layout.js'
@@ -69,7 +70,7 @@ export async function dump(spec: EnvSpec, ref: DatabaseRef, endpoint: Endpoint, 
   if (!pgDump) {
     const older = findClientTool('pg_dump')
     throw new DevenvError('DATABASE', `db dump needs pg_dump ${serverMajor} or newer (the server is PostgreSQL ${serverMajor})${older ? `; only pg_dump ${older.major} is installed (${older.path}), and pg_dump refuses newer servers` : ', and none is installed'}`, {
-      hint: `Install the PostgreSQL ${serverMajor} client tools (e.g. apt install postgresql-client-${serverMajor} from apt.postgresql.org), then run the command again.`,
+      hint: `Nothing was written. Get pg_dump ${serverMajor}: ${clientInstallAdvice(serverMajor)}; then run the command again. Without it, \`devenv snapshot save\` keeps a copy of the database.`,
     })
   }
   const format = dumpFormatOf(output)
@@ -124,6 +125,8 @@ export async function importFile(spec: EnvSpec, ref: DatabaseRef, endpoint: Endp
   const absolute = path.resolve(file)
   const format = importFormatOf(absolute)
   const target = serverTargetOf(spec, ref, endpoint)
+  // Refuse before --replace drops anything: the archive needs a pg_restore.
+  if (format === 'custom' && !findClientTool('pg_restore')) throw noRestoreTool(absolute, ref.settings)
   if (options.replace) {
     await withConnection(target, 'postgres', async (admin) => {
       await dropDatabase(admin, ref.database.name)
@@ -137,13 +140,20 @@ export async function importFile(spec: EnvSpec, ref: DatabaseRef, endpoint: Endp
 
 async function restoreArchive(target: ServerTarget, ref: DatabaseRef, file: string): Promise<void> {
   const pgRestore = findClientTool('pg_restore')
-  if (!pgRestore) throw new DevenvError('DATABASE', `${file} is a pg_dump archive, and pg_restore is not installed`, { hint: 'Install the PostgreSQL client tools, or import a plain .sql dump.' })
+  if (!pgRestore) throw noRestoreTool(file, ref.settings)
   const args = ['--no-password', '-h', target.host, '-p', String(target.port), '-U', SUPERUSER, '-d', ref.database.name, '--no-owner', `--role=${ref.database.user}`, '--single-transaction', '--exit-on-error', file]
   const child = spawn(pgRestore.path, args, { env: { ...process.env, PGPASSWORD: target.superuserPassword }, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const code = await new Promise<number>((resolve) => child.on('close', (exit) => resolve(exit ?? 1)))
   if (code !== 0) throw new DevenvError('DATABASE', `pg_restore ${pgRestore.major} could not import ${file} into ${ref.database.name}: ${stderr.trim() || `exit code ${code}`}`)
+}
+
+function noRestoreTool(file: string, settings: DatabaseRef['settings']): DevenvError {
+  const major = Number.parseInt(settings.version ?? '', 10) || serverMajorVersion()
+  return new DevenvError('DATABASE', `${file} is a pg_dump archive, and pg_restore is not installed`, {
+    hint: `Nothing was changed. Get pg_restore: ${clientInstallAdvice(major)}; or import a plain .sql dump (\`db dump -o FILE.sql\`).`,
+  })
 }
 
 async function serverMajorOf(target: ServerTarget): Promise<number> {

@@ -3,6 +3,7 @@ import { mkdirSync, openSync } from 'node:fs'
 import net from 'node:net'
 import type { EnvSpec } from '../../envfile/model.js'
 import { DevenvError } from '../../errors.js'
+import { notice } from '../../util/notices.js'
 import { writeJsonAtomic } from '../../state/atomic.js'
 import { withFileLock } from '../../state/lock.js'
 import { ProjectPaths } from '../../state/paths.js'
@@ -110,12 +111,12 @@ export class BundledRuntime implements Runtime {
       if (live && (await canConnect(live.socket))) {
         if (live.build === supervisorBuild()) return live.socket
         // devenv was rebuilt or upgraded while the stack ran: the old supervisor hands over cleanly.
-        process.stderr.write('devenv: the running supervisor belongs to another build of devenv; restarting the stack with this one\n')
+        notice('the running supervisor belongs to another build of devenv; restarting the stack with this one')
         await this.request(live.socket, { op: 'shutdown' }, () => {})
         await waitGone(live.pid, live.pidStart)
       }
       const recovered = await recoverOrphans(spec.root)
-      if (recovered.length) process.stderr.write(`devenv: the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly\n`)
+      if (recovered.length) notice(`the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly`)
       writeJsonAtomic(`${paths.dir}/spec.json`, spec, 0o600)
       const log = openSync(files.log, 'a')
       const child = spawn(process.execPath, [supervisorMain(), spec.root, this.options.preparationModule], { detached: true, stdio: ['ignore', log, log], cwd: spec.root, env: process.env })

@@ -154,7 +154,8 @@ export class SupervisedService {
     onPhase('starting')
     const child = new ManagedProcess(launch, (stream, data) => this.log.chunk(stream, data))
     this.process = child
-    this.note(`started pid ${child.pid}: ${launch.command} ${launch.args.join(' ')}`.slice(0, 500))
+    // The service's own command, not the mount wrapper around it; one log line even when it spans several.
+    this.note(`started pid ${child.pid}: ${declared.command} ${declared.args.join(' ')}`.replace(/\s*\n\s*/g, ' ').slice(0, 500))
     this.set({
       pid: child.pid,
       pidStart: child.startTicks,

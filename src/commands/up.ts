@@ -10,7 +10,7 @@ import { DevenvError } from '../errors.js'
 import { hostsWriteFlags } from '../cli/hosts-flags.js'
 import { syncHosts } from '../hosts/index.js'
 import { assertIntegrity } from '../integrity/index.js'
-import { runtimeFor } from '../engine/index.js'
+import { projectActivity, runtimeFor } from '../engine/index.js'
 import type { UpResult } from '../runtime/index.js'
 import { rememberProject } from '../state/projects.js'
 
@@ -42,7 +42,7 @@ export default class Up extends BaseCommand<typeof Up> {
     const runtime = runtimeFor(spec)
     if (!this.flags['no-hosts']) {
       const addresses = await runtime.addresses(spec, Object.keys(spec.services))
-      const hosts = await syncHosts(spec, addresses, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
+      const hosts = await syncHosts(spec, addresses, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line), isRunning: (root) => projectActivity(root).active })
       if (!hosts.applied && hosts.command) this.warning(hosts.message)
     }
     await rememberProject({ name: spec.name, root: spec.root, envfile: spec.file })

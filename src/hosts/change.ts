@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { DevenvError } from '../errors.js'
 import { extractBlock, withBlock, withoutBlock, type BlockOwner, type HostsEntry } from './block.js'
-import { settleClaims, supervisorIsLive, type IsRunning } from './claims.js'
+import { settleClaims } from './claims.js'
 import { platformEol, withHostsLock } from './file.js'
 import { errorCode, systemIo, writeHostsFile, type WriteIo, type WriteMethod } from './write.js'
 
@@ -10,6 +10,8 @@ export interface HostsChange {
   file: string
   owner: BlockOwner
   entries: HostsEntry[] | null
+  /** Roots of the other projects named in the file that ran when the change was asked for: their names are not taken over. */
+  running?: string[]
 }
 
 export type ChangeOutcome =
@@ -32,8 +34,9 @@ export function readHostsBytes(file: string): string {
 }
 
 /** Reads, changes and writes the file under its lock, so concurrent projects never lose a block. */
-export async function changeHostsFile(change: HostsChange, io: WriteIo = systemIo, isRunning: IsRunning = supervisorIsLive): Promise<ChangeOutcome> {
+export async function changeHostsFile(change: HostsChange, io: WriteIo = systemIo): Promise<ChangeOutcome> {
   const { file, owner, entries } = change
+  const isRunning = (root: string): boolean => change.running?.includes(root) ?? false
   return withHostsLock(file, () => {
     const before = readHostsBytes(file)
     let tookOver: string[] = []

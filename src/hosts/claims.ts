@@ -1,18 +1,17 @@
 import { DevenvError } from '../errors.js'
-import { liveSupervisor } from '../runtime/bundled/recovery.js'
 import { extractBlock, fromBytes, withBlock, withoutBlock, type BlockOwner, type HostsEntry } from './block.js'
 
 /** A start marker as startMarker() writes it: the owner's name and folder. */
 const START = /^# >>> devenv (\S+) \((.*)\) >>>\s*$/
 
+/** Does the project at `root` run now? The runtime knows; the caller asks it and passes the answer in. */
 export type IsRunning = (root: string) => boolean
 
-export const supervisorIsLive: IsRunning = (root) => {
-  try {
-    return liveSupervisor(root) !== undefined
-  } catch {
-    return false
-  }
+/** The other projects with a block in `text` that run now, asked before the change (the sudo helper cannot ask the runtime). */
+export function runningOwners(text: string, file: string, self: BlockOwner, isRunning: IsRunning): string[] {
+  return listBlocks(text, file)
+    .map((block) => block.owner.root)
+    .filter((root) => root !== self.root && isRunning(root))
 }
 
 /** Every project's block in a hosts file (byte text), in file order. */

@@ -17,6 +17,7 @@ function parseRequest(text: string, from: string): HostsChange {
     (request.entries === null ||
       (Array.isArray(request.entries) &&
         request.entries.every((entry) => typeof entry?.address === 'string' && Array.isArray(entry.hostnames) && entry.hostnames.every((name) => typeof name === 'string'))))
+  if (request.running !== undefined && !(Array.isArray(request.running) && request.running.every((root) => typeof root === 'string'))) throw new Error(`${from} is not a devenv hosts change request`)
   if (!valid) throw new Error(`${from} is not a devenv hosts change request`)
   return request as HostsChange
 }

@@ -1,6 +1,7 @@
 import type { EnvSpec } from '../envfile/model.js'
 import { renderBlock, type BlockOwner, type HostsEntry } from './block.js'
-import { changeHostsFile, currentBlock, type HostsChange } from './change.js'
+import { changeHostsFile, currentBlock, readHostsBytes, type HostsChange } from './change.js'
+import { runningOwners, type IsRunning } from './claims.js'
 import { elevatedCommand, runElevated, saveChangeRequest, shellQuote } from './elevate.js'
 import { hostsFilePath } from './file.js'
 import type { WriteIo } from './write.js'
@@ -17,6 +18,8 @@ export interface HostsOptions {
   sudo?: boolean
   /** May sudo ask for a password? Default: stdin and stderr are terminals. */
   interactive?: boolean
+  /** Which other projects run now (their hostnames are refused, not taken over); default: none. */
+  isRunning?: IsRunning
   /** Where lines for people go (why sudo is asked); default stderr. */
   note?: (line: string) => void
   /** Tests replace file-system calls to make them fail. */
@@ -82,6 +85,7 @@ async function change(request: HostsChange, options: HostsOptions): Promise<Host
   const block = action === 'apply' ? renderBlock(request.owner, request.entries!) : null
   const base = { action, file: request.file, project: request.owner.project, block } as const
   const done = action === 'apply' ? `hostnames of ${request.owner.project} mapped in ${request.file}` : `hostnames of ${request.owner.project} removed from ${request.file}`
+  if (request.entries && options.isRunning) request.running = runningOwners(readHostsBytes(request.file), request.file, request.owner, options.isRunning)
   const outcome = await changeHostsFile(request, options.io)
   if (outcome.status === 'unchanged') {
     return { ...base, applied: true, changed: false, message: action === 'apply' ? `${request.file} already maps the hostnames of ${request.owner.project}` : `${request.file} has no block of ${request.owner.project}` }

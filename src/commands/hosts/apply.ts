@@ -2,7 +2,7 @@ import { BaseCommand, projectFlags } from '../../cli/base-command.js'
 import { colors } from '../../cli/output.js'
 import { hostsWriteFlags } from '../../cli/hosts-flags.js'
 import { syncHosts, type HostsResult } from '../../hosts/index.js'
-import { runtimeFor } from '../../engine/index.js'
+import { projectActivity, runtimeFor } from '../../engine/index.js'
 
 export default class HostsApply extends BaseCommand<typeof HostsApply> {
   static override summary = "Map every service's hostnames to its address in the hosts file."
@@ -14,7 +14,7 @@ export default class HostsApply extends BaseCommand<typeof HostsApply> {
   async run(): Promise<HostsResult> {
     const spec = this.loadSpec()
     const addresses = await runtimeFor(spec).addresses(spec, Object.keys(spec.services))
-    const result = await syncHosts(spec, addresses, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
+    const result = await syncHosts(spec, addresses, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line), isRunning: (root) => projectActivity(root).active })
     if (!this.jsonEnabled()) {
       if (result.applied) this.log(`${colors.green('✔')} ${result.message}`)
       else this.warning(result.message)

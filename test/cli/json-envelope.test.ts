@@ -99,6 +99,18 @@ describe('one --json envelope across commands', () => {
     expect(result.stderr).not.toMatch(/^warning /m)
   })
 
+  it('the runtime\'s notices (a supervisor that died) are warnings too', async () => {
+    const up = await execa(BIN, ['up', '--no-hosts', '--json'], { cwd: project, env, reject: false, timeout: 60_000 })
+    expect(up.exitCode, up.stderr).toBe(0)
+    const supervisor = JSON.parse(readFileSync(path.join(project, '.devenv', 'supervisor.json'), 'utf8')) as { pid: number }
+    process.kill(supervisor.pid, 'SIGKILL')
+    const again = await execa(BIN, ['up', '--no-hosts', '--json'], { cwd: project, env, reject: false, timeout: 60_000 })
+    const envelope = JSON.parse(again.stdout) as Envelope
+    expect(envelope.ok, again.stderr).toBe(true)
+    expect(envelope.warnings).toEqual([expect.stringMatching(/^the supervisor had died; stopped the services it left running \(idle\)/)])
+    expect(again.stderr).not.toMatch(/supervisor had died/)
+  })
+
   it('a warning goes into warnings, not to stderr', async () => {
     const result = await execa(BIN, ['up', '--no-hosts', '--skip-verify', '--json'], { cwd: project, env, reject: false, timeout: 60_000 })
     const envelope = JSON.parse(result.stdout) as Envelope

@@ -47,7 +47,7 @@ describe.skipIf(!asRoot)('without root', () => {
     expect(up.exitCode, up.stderr).toBe(0)
     expect(up.stderr).toContain('port 80 is privileged and devenv is not root: 80 is served on')
     expect(up.stderr).toContain('port 81 is privileged and devenv is not root: published on 127.0.0.1:')
-    const status = JSON.parse((await asNobody(project, ['status', '--json'])).stdout) as { services: Array<{ address: string; ports: Array<{ port: number; bound: number; published: { port: number } | null }> }> }
+    const status = JSON.parse((await asNobody(project, ['status', '--json'])).stdout).result as { services: Array<{ address: string; ports: Array<{ port: number; bound: number; published: { port: number } | null }> }> }
     const web = status.services[0]!
     const port = web.ports[0]!
     expect(port.port).toBe(80)

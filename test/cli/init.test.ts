@@ -153,7 +153,7 @@ describe('init from a template that was run in place (README: up -f templates/we
     expect(init.exitCode, init.stderr).toBe(0)
     expect(existsSync(path.join(folder, '.devenv'))).toBe(false)
     expect(existsSync(path.join(folder, 'app', 'node_modules'))).toBe(false)
-    expect(JSON.parse(init.stdout).files).toEqual(['.env', 'app/server.cjs', 'db/data.sql', 'db/schema.sql', 'devenv.yaml', 'ftp/3pg/README.txt'])
+    expect(JSON.parse(init.stdout).result.files).toEqual(['.env', 'app/server.cjs', 'db/data.sql', 'db/schema.sql', 'devenv.yaml', 'ftp/3pg/README.txt'])
   })
 
   it('a state file copied from another folder is never acted on: down leaves that project\'s service running and its state as it was', async () => {

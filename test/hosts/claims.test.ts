@@ -35,7 +35,7 @@ describe('a hostname held by a running project', () => {
     expect(refused.stderr).toMatch(/devenv down in/)
     expect(refused.stderr).not.toMatch(STACK_LINE)
     expect(hosts()).toBe(before)
-    const status = JSON.parse((await devenv(['status', '--json'], { cwd: second, env })).stdout) as { services: Array<{ state: string }> }
+    const status = JSON.parse((await devenv(['status', '--json'], { cwd: second, env })).stdout).result as { services: Array<{ state: string }> }
     expect(status.services.every((service) => service.state !== 'running')).toBe(true)
   })
 

@@ -60,7 +60,7 @@ describe('hostnames a devenv.yaml may claim', () => {
     const { folder, env } = project(cloned)
     expect((await devenv(['hosts', 'allow', 'github.com'], { cwd: folder, env })).exitCode).toBe(0)
     expect((await devenv(['hosts', 'allow', '*.google.com'], { cwd: folder, env })).exitCode).toBe(0)
-    const listed = JSON.parse((await devenv(['hosts', 'allowed', '--json'], { cwd: folder, env })).stdout)
+    const listed = JSON.parse((await devenv(['hosts', 'allowed', '--json'], { cwd: folder, env })).stdout).result
     expect(listed.allowed).toEqual(['*.google.com', 'github.com'])
     expect(listed.file).toBe(path.join(env.DEVENV_HOME!, 'allowed-hostnames.json'))
     expect((await devenv(['validate'], { cwd: folder, env })).exitCode).toBe(0)

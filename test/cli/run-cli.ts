@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { execa } from 'execa'
+import { runDevenv } from '../support/cli.js'
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = path.join(REPO, 'bin', 'devenv')
@@ -28,19 +28,13 @@ sandboxes.push(home)
 
 /** Runs ./bin/devenv as a user would: a real process, its real exit code and output. */
 export async function devenv(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) {
-    throw new Error('dist/ is missing: build first with `npx tsc -p tsconfig.build.json` (npm test does it)')
-  }
-  const started = performance.now()
-  const result = await execa(BIN, args, {
+  return runDevenv(args, {
     cwd: options.cwd ?? REPO,
-    reject: false,
     timeout: options.timeout ?? 20_000,
+    stdin: 'pipe',
     // DEVENV_HOME keeps the machine-wide state of the person running the tests untouched.
     env: { DEVENV_HOME: home, NO_COLOR: undefined, FORCE_COLOR: undefined, DEVENV_DEBUG: undefined, ...options.env },
   })
-  if (result.timedOut) throw new Error(`devenv ${args.join(' ')} did not finish within ${options.timeout ?? 20_000} ms`)
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started }
 }
 
 /** A fresh empty folder under the system temp folder; removed by cleanSandboxes(). */

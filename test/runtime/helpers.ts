@@ -2,8 +2,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { execa } from 'execa'
 import { canBind, freePort as freePortOn, waitFor } from '../support/net.js'
+import { runDevenv } from '../support/cli.js'
 
 export { canBind, waitFor }
 
@@ -13,7 +13,6 @@ export function freePort(): Promise<number> {
 }
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
-const BIN = path.join(REPO, 'bin', 'devenv')
 
 export interface CliResult {
   exitCode: number
@@ -59,9 +58,7 @@ export class RuntimeProject {
   }
 
   async run(args: string[], options: { timeout?: number; cwd?: string } = {}): Promise<CliResult> {
-    const result = await execa(BIN, args, { cwd: options.cwd ?? this.root, reject: false, timeout: options.timeout ?? 30_000, env: this.env, stdin: 'pipe' })
-    if (result.timedOut) throw new Error(`devenv ${args.join(' ')} did not finish within ${options.timeout ?? 30_000} ms\n${result.stderr}`)
-    return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
+    return runDevenv(args, { cwd: options.cwd ?? this.root, timeout: options.timeout ?? 30_000, env: this.env, stdin: 'pipe' })
   }
 
   async status(): Promise<StatusJson> {

@@ -2,10 +2,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { execa } from 'execa'
+import { runDevenv } from '../support/cli.js'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
-const BIN = path.join(REPO, 'bin', 'devenv')
 
 export interface StatusService {
   name: string
@@ -62,8 +61,7 @@ export class WatchProject {
   }
 
   async run(args: string[], timeout = 30_000): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-    const result = await execa(BIN, args, { cwd: this.root, reject: false, timeout, env: this.env, stdin: 'ignore' })
-    if (result.timedOut) throw new Error(`devenv ${args.join(' ')} did not finish within ${timeout} ms\n${result.stderr}`)
+    const result = await runDevenv(args, { cwd: this.root, timeout, env: this.env })
     return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
   }
 

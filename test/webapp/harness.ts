@@ -3,13 +3,12 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { execa } from 'execa'
 import { canBind, freePort, waitFor } from '../support/net.js'
+import { runDevenv } from '../support/cli.js'
 
 export { canBind, freePort, waitFor }
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
-const BIN = path.join(REPO, 'bin', 'devenv')
 
 export interface CliResult {
   exitCode: number
@@ -73,8 +72,7 @@ export class WebappProject {
   }
 
   async run(args: string[], timeoutMs = 30_000): Promise<CliResult> {
-    const result = await execa(BIN, args, { cwd: this.root, reject: false, timeout: timeoutMs, env: this.env, stdin: 'ignore' })
-    if (result.timedOut) throw new Error(`devenv ${args.join(' ')} did not finish within ${timeoutMs} ms\n${result.stderr}`)
+    const result = await runDevenv(args, { cwd: this.root, timeout: timeoutMs, env: this.env })
     return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
   }
 

@@ -8,6 +8,12 @@ import type { SupervisedService } from './service.js'
  */
 export class MountWatchers {
   private readonly watchers = new Map<string, MountsWatcher>()
+  /**
+   * Restarts for a change of one folder, one after the other: services that watch the same folder
+   * (www1 and www2 behind a balancer) restart in turn, each ready before the next stops, so one
+   * of them always serves.
+   */
+  private readonly rolling = new Map<string, Promise<void>>()
 
   async start(service: SupervisedService): Promise<void> {
     await this.stop(service.spec.name)
@@ -15,7 +21,7 @@ export class MountWatchers {
     if (mounts.length === 0) return
     const { watchMounts } = await import('../../watch/index.js')
     const watcher = watchMounts({ ...service.spec, mounts }, {
-      onChange: (change) => changed(service, change),
+      onChange: (change) => changed(service, change, (restart) => this.inTurn(change.mount.source, restart)),
       onError: (error) => service.note(`watch: ${error.message}`),
     })
     this.watchers.set(service.spec.name, watcher)
@@ -32,15 +38,26 @@ export class MountWatchers {
   async stopAll(): Promise<void> {
     await Promise.all([...this.watchers.keys()].map((name) => this.stop(name)))
   }
+
+  private inTurn(folder: string, restart: () => Promise<void>): Promise<void> {
+    const turn = (this.rolling.get(folder) ?? Promise.resolve()).then(restart)
+    const settled = turn.catch(() => undefined)
+    this.rolling.set(folder, settled)
+    void settled.then(() => {
+      if (this.rolling.get(folder) === settled) this.rolling.delete(folder)
+    })
+    return turn
+  }
 }
 
-async function changed(service: SupervisedService, change: MountChange): Promise<void> {
+async function changed(service: SupervisedService, change: MountChange, inTurn: (restart: () => Promise<void>) => Promise<void>): Promise<void> {
   const { describeChange, runWatchCommand } = await import('../../watch/index.js')
   service.note(`change: ${describeChange(change)}`)
   if (change.action.kind === 'restart') {
     const started = Date.now()
     try {
-      await service.restartForChange(change.superseded)
+      // Changed again while waiting for its turn: the next burst restarts it; until then it serves on.
+      await inTurn(() => (change.superseded.aborted ? Promise.resolve() : service.restartForChange(change.superseded)))
       if (change.signal.aborted) return
       if (change.superseded.aborted) {
         service.note('changed again before it was healthy: restarting again')

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/driver.js'
 import { serviceEnvironment } from '../../spec/index.js'
@@ -16,6 +16,8 @@ import { inMountNamespace } from './mount-namespace.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { ownerMark } from './owned-processes.js'
 import { RestartPolicy } from './restart-policy.js'
+import { RunExcerpt } from './run-excerpt.js'
+import { describeLaunch } from './launch-text.js'
 
 /** What a service needs from the supervisor that runs it. */
 export interface ServiceHost {
@@ -29,6 +31,8 @@ export interface ServiceHost {
   /** An unprivileged user for boxes that refuse root. */
   unprivilegedUser(): Promise<UnprivilegedUser | undefined>
   changed(): void
+  /** The service became ready, or stopped being (or is about to): load balancers in front of it are told. */
+  announce(service: string, ready: boolean): Promise<void>
   /** The engine's part of every start: build, data recovery, seeding from a box. */
   preparation: ServicePreparation
 }
@@ -47,6 +51,9 @@ export class SupervisedService {
   private forwarders: PortForwarder[] = []
   private ports: PortPlan[] = []
   private readonly log: LogWriter
+  /** What the current run wrote, for failure reports. */
+  private readonly excerpt = new RunExcerpt()
+  private runStartedAt = 0
   private readonly paths: ProjectPaths
   private wanted = false
   private readonly restartPolicy: RestartPolicy
@@ -62,7 +69,7 @@ export class SupervisedService {
     this.paths = new ProjectPaths(host.project.root)
     this.definition = JSON.stringify(spec)
     this.restartPolicy = new RestartPolicy(spec.restart)
-    this.log = new LogWriter(this.paths.serviceLog(spec.name))
+    this.log = new LogWriter(this.paths.serviceLog(spec.name), undefined, undefined, (stream, text) => this.excerpt.add(stream, text))
     this.state = {
       name: spec.name,
       box: spec.box.tag ? `${spec.box.name}:${spec.box.tag}` : spec.box.name,
@@ -84,14 +91,9 @@ export class SupervisedService {
     return { address: this.address, port: (declared) => this.ports.find((plan) => plan.declared === declared)?.bound ?? declared }
   }
 
-  /** The last lines of the service's log, for failure reports. */
+  /** The last lines of the current run (its first error line in front), for failure reports. */
   lastLines(count = 15): string[] {
-    try {
-      const lines = readFileSync(this.paths.serviceLog(this.spec.name), 'utf8').split('\n').filter(Boolean)
-      return lines.slice(-count).map((line) => line.replace(/^\S+ (out|err|devenv) /, ''))
-    } catch {
-      return []
-    }
+    return this.excerpt.tail(count)
   }
 
   note(text: string): void {
@@ -118,6 +120,7 @@ export class SupervisedService {
   async start(onPhase: (message: string) => void = () => {}): Promise<void> {
     this.wanted = true
     this.abort = new AbortController()
+    this.excerpt.reset()
     this.set({ state: 'starting', health: this.spec.health ? 'starting' : 'none', message: undefined, exitCode: undefined })
     try {
       await this.launch(onPhase)
@@ -154,7 +157,9 @@ export class SupervisedService {
     onPhase('starting')
     const child = new ManagedProcess(launch, (stream, data) => this.log.chunk(stream, data))
     this.process = child
-    this.note(`started pid ${child.pid}: ${launch.command} ${launch.args.join(' ')}`.slice(0, 500))
+    this.runStartedAt = this.host.clock.now()
+    // The service's own command: not the mount wrapper around it, nor the shell that execs it.
+    this.note(`started pid ${child.pid}: ${describeLaunch(declared)}`)
     this.set({
       pid: child.pid,
       pidStart: child.startTicks,
@@ -290,19 +295,21 @@ export class SupervisedService {
       return
     }
     this.note(`exited (${how})`)
+    const firstError = this.excerpt.firstError()
     if (this.restartingForChange) {
       // The files just changed: starting them again would fail the same way. The next save retries.
       this.wanted = false
       void this.closeForwarders()
-      this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message: `exited with ${how} after a change to its watched files; fix them and save again` })
+      this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message: `exited with ${how} after a change to its watched files${firstError ? ` (${firstError})` : ''}; fix them and save again` })
       return
     }
-    const decision = this.restartPolicy.afterExit(exit, this.host.clock.now())
+    const now = this.host.clock.now()
+    const decision = this.restartPolicy.afterExit(exit, now, { durationMs: now - this.runStartedAt, ...(firstError ? { firstError } : {}) })
     if (decision.action !== 'restart') {
       this.wanted = false
       void this.closeForwarders()
       if (decision.action === 'give-up') this.note(decision.message)
-      const message = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}` : undefined
+      const message = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}${firstError ? `: ${firstError}` : ''}` : undefined
       const state = decision.action === 'stay-down' && !decision.failed ? 'exited' : 'failed'
       this.set({ state, pid: undefined, pidStart: undefined, exitCode: exit.code, message })
       return
@@ -326,6 +333,11 @@ export class SupervisedService {
   async restartForChange(signal?: AbortSignal): Promise<void> {
     this.wanted = false
     this.abort.abort()
+    // Out of the balancers' rotation before it stops, so that no request is sent to it meanwhile.
+    if (this.announcedReady) {
+      this.announcedReady = false
+      await this.host.announce(this.spec.name, false)
+    }
     await this.halt()
     if (signal?.aborted) return
     // Until it is ready again, an exit means the change broke it: no crash-loop restarts.
@@ -340,6 +352,8 @@ export class SupervisedService {
   }
 
   private restartingForChange = false
+  /** What the load balancers were last told about this service. */
+  private announcedReady = false
 
   /** Stops it for good (until started again). */
   async stop(): Promise<void> {
@@ -414,6 +428,10 @@ export class SupervisedService {
     // Health describes a running process; a stopped, exited or failed service has none.
     if (this.state.state !== 'running' && this.state.state !== 'starting') this.state.health = 'none'
     this.host.changed()
+    if (this.ready !== this.announcedReady) {
+      this.announcedReady = this.ready
+      void this.host.announce(this.spec.name, this.ready)
+    }
     for (const waiter of [...this.readyWaiters]) waiter()
   }
 }

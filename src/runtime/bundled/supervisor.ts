@@ -15,6 +15,7 @@ import { SupervisedService } from './service.js'
 import type { UnprivilegedUser } from '../../boxes/driver.js'
 import { unprivilegedRunner } from './users.js'
 import { MountWatchers } from './mount-watchers.js'
+import { BalancerNotices } from './balancer-notices.js'
 
 /**
  * The per-project supervisor: owns the service processes, starts them in dependency order,
@@ -25,6 +26,7 @@ export class Supervisor {
   private spec: EnvSpec
   private readonly services = new Map<string, SupervisedService>()
   private readonly watchers = new MountWatchers()
+  private readonly notices: BalancerNotices
   private addresses: Record<string, string> = {}
   private server?: net.Server
   private stateTimer?: NodeJS.Timeout
@@ -42,6 +44,7 @@ export class Supervisor {
     private readonly onExit: () => void = () => process.exit(0),
   ) {
     this.spec = spec
+    this.notices = new BalancerNotices(spec.root, () => this.services.values())
   }
 
   async listen(): Promise<void> {
@@ -282,6 +285,7 @@ export class Supervisor {
       hostsMap: () => this.hostsMap(),
       unprivilegedUser: async () => (this.user ??= unprivilegedRunner()),
       changed: () => this.scheduleState(),
+      announce: (service: string, ready: boolean) => this.notices.announce(service, ready),
       preparation: this.preparation,
     }
   }

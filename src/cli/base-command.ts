@@ -1,5 +1,5 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
-import { DevenvError, isDevenvError } from '../errors.js'
+import { DevenvError, diskFullError, isDevenvError } from '../errors.js'
 import { resolveCommittedBox } from '../boxes/store/records.js'
 import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
 import { colors } from './output.js'
@@ -76,6 +76,9 @@ function toDevenvError(error: Error & { oclif?: { exit?: number } }, commandId: 
   if (error.oclif?.exit === 2 || /Parse|Validation|RequiredArgs|UnexpectedArgs|NonExistentFlags/.test(error.constructor?.name ?? '')) {
     return new DevenvError('USAGE', error.message.split('\n')[0]!, { hint: `See devenv ${commandId ?? ''} --help.`.replace('  ', ' ') })
   }
+  // A write without a path (to an open file) names the folder the command works in.
+  const diskFull = diskFullError(error, process.cwd())
+  if (diskFull) return diskFull
   return new DevenvError('INTERNAL', `unexpected error: ${error.message}`, {
     hint: 'Run again with --debug to see where it happened, and report it if it looks like a bug.',
     cause: error,

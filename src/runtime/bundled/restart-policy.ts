@@ -40,7 +40,8 @@ export class RestartPolicy {
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
     const lastError = run?.firstError ? `: ${run.firstError}` : ''
     if (failed && run && run.durationMs < QUICK_DEATH_MS) {
-      const signature = `${how}\n${run.firstError ?? ''}`
+      // Timestamps and pids differ from run to run; what the run said does not.
+      const signature = `${how}\n${(run.firstError ?? '').replace(/\d+/g, '#')}`
       this.quickDeaths = this.quickDeaths.every((earlier) => earlier === signature) ? [...this.quickDeaths, signature] : [signature]
       if (this.quickDeaths.length >= QUICK_DEATHS_TO_FAIL) {
         return { action: 'give-up', message: `exited with ${how} within a second of starting, ${this.quickDeaths.length} times in a row; not restarting${lastError}` }

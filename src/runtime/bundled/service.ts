@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/driver.js'
 import { serviceEnvironment } from '../../spec/index.js'
 import type { EnvSpec, ServiceSpec } from '../../envfile/model.js'
-import { DevenvError } from '../../errors.js'
+import { DevenvError, diskFullError } from '../../errors.js'
 import { machineHome, ProjectPaths } from '../../state/paths.js'
 import type { ServiceHealth, ServiceState } from '../../state/project-state.js'
 import type { Clock } from '../../util/clock.js'
@@ -247,6 +247,15 @@ export class SupervisedService {
     }
   }
 
+  /** A run that died of a full disk ("No space left on device"): said so, naming the folder and the room left. */
+  private diskFullMessage(firstError: string | undefined): string | undefined {
+    if (!firstError || !/no space left on device|ENOSPC/i.test(firstError)) return undefined
+    const diskFull = diskFullError({ code: 'ENOSPC' }, this.paths.serviceData(this.spec.name))
+    if (!diskFull) return undefined
+    this.note(diskFull.hint!)
+    return `${diskFull.message}: ${firstError}`
+  }
+
   /** Resolves when ready; rejects when it fails, exits for good, or the deadline passes. */
   waitReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -309,7 +318,8 @@ export class SupervisedService {
       this.wanted = false
       void this.closeForwarders()
       if (decision.action === 'give-up') this.note(decision.message)
-      const message = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}${firstError ? `: ${firstError}` : ''}` : undefined
+      const exitMessage = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}${firstError ? `: ${firstError}` : ''}` : undefined
+      const message = this.diskFullMessage(firstError) ?? exitMessage
       const state = decision.action === 'stay-down' && !decision.failed ? 'exited' : 'failed'
       this.set({ state, pid: undefined, pidStart: undefined, exitCode: exit.code, message })
       return

@@ -1,3 +1,4 @@
+import { diskFullError, type DevenvError } from '../../errors.js'
 import type { LogStream } from '../runtime.js'
 
 /** A line that says what went wrong, as most programs begin it (Node's `Error: …`, `fatal: …`, a panic). */
@@ -44,4 +45,10 @@ export class RunExcerpt {
     if (error && !tail.some((line) => line.trim() === error)) return [error, '…', ...tail.slice(2 - count)]
     return tail
   }
+}
+
+/** A run that died of a full disk ("No space left on device"): the error naming `folder` and the room left. */
+export function diskFullCause(firstError: string | undefined, folder: string): DevenvError | undefined {
+  if (!firstError || !/no space left on device|ENOSPC/i.test(firstError)) return undefined
+  return diskFullError({ code: 'ENOSPC' }, folder)
 }

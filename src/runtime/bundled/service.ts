@@ -3,20 +3,20 @@ import path from 'node:path'
 import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/driver.js'
 import { serviceEnvironment } from '../../spec/index.js'
 import type { EnvSpec, ServiceSpec } from '../../envfile/model.js'
-import { DevenvError, diskFullError } from '../../errors.js'
+import { DevenvError } from '../../errors.js'
 import { machineHome, ProjectPaths } from '../../state/paths.js'
 import type { ServiceHealth, ServiceState } from '../../state/project-state.js'
 import type { Clock } from '../../util/clock.js'
 import type { PreparationContext, ServicePreparation } from '../runtime.js'
 import { PortForwarder } from './forwarder.js'
-import { commandProbe, HealthMonitor, httpProbe, tcpProbe, type HealthStatus, type Probe } from './health.js'
+import { HealthMonitor, serviceProbe, type HealthStatus } from './health.js'
 import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { ownerMark } from './owned-processes.js'
 import { RestartPolicy } from './restart-policy.js'
-import { RunExcerpt } from './run-excerpt.js'
+import { diskFullCause, RunExcerpt } from './run-excerpt.js'
 import { describeLaunch } from './launch-text.js'
 
 /** What a service needs from the supervisor that runs it. */
@@ -189,7 +189,7 @@ export class SupervisedService {
    * before its probe can pass), then the health check decides readiness.
    */
   private watchHealth(context: ServiceContext): void {
-    const probe = this.probe(context)
+    const probe = serviceProbe(this.spec, this.bound, this.driver, context)
     if (probe && this.spec.health) {
       this.health = new HealthMonitor(probe, this.spec.health, this.host.clock, (status: HealthStatus, reason) => {
         if (status === 'unhealthy') this.note(`unhealthy: ${reason}`)
@@ -230,30 +230,6 @@ export class SupervisedService {
       this.set({ state: 'failed', message })
       return false
     }
-  }
-
-  private probe(context: ServiceContext): Probe | undefined {
-    const check = this.spec.health?.check
-    if (!check) return undefined
-    switch (check.kind) {
-      case 'tcp':
-        return tcpProbe(this.address, this.bound.port(check.port))
-      case 'http':
-        return httpProbe(this.address, this.bound.port(check.port), check.path, check.status)
-      case 'command':
-        return commandProbe(check.command, context.env, this.spec.workdir)
-      case 'box':
-        return this.driver.probe ? () => this.driver.probe!(context) : tcpProbe(this.address, this.bound.port(this.spec.ports[0] ?? 0))
-    }
-  }
-
-  /** A run that died of a full disk ("No space left on device"): said so, naming the folder and the room left. */
-  private diskFullMessage(firstError: string | undefined): string | undefined {
-    if (!firstError || !/no space left on device|ENOSPC/i.test(firstError)) return undefined
-    const diskFull = diskFullError({ code: 'ENOSPC' }, this.paths.serviceData(this.spec.name))
-    if (!diskFull) return undefined
-    this.note(diskFull.hint!)
-    return `${diskFull.message}: ${firstError}`
   }
 
   /** Resolves when ready; rejects when it fails, exits for good, or the deadline passes. */
@@ -319,7 +295,9 @@ export class SupervisedService {
       void this.closeForwarders()
       if (decision.action === 'give-up') this.note(decision.message)
       const exitMessage = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}${firstError ? `: ${firstError}` : ''}` : undefined
-      const message = this.diskFullMessage(firstError) ?? exitMessage
+      const diskFull = diskFullCause(firstError, this.paths.serviceData(this.spec.name))
+      if (diskFull) this.note(diskFull.hint!)
+      const message = diskFull ? `${diskFull.message}: ${firstError}` : exitMessage
       const state = decision.action === 'stay-down' && !decision.failed ? 'exited' : 'failed'
       this.set({ state, pid: undefined, pidStart: undefined, exitCode: exit.code, message })
       return

@@ -1,3 +1,6 @@
+import { statfsSync } from 'node:fs'
+import path from 'node:path'
+
 /**
  * The one error type of devenv. Every failure a person can act on is a DevenvError:
  * a stable code (for scripts and --json), a message for people, an optional hint,
@@ -26,6 +29,7 @@ export type ErrorCode =
   | 'DATABASE'
   | 'TLS'
   | 'RUNTIME'
+  | 'DISK_FULL'
   | 'INTERNAL'
 
 /** Codes that mean "you asked for something malformed": exit 2, as for usage errors. */
@@ -102,4 +106,39 @@ export function isDevenvError(error: unknown): error is DevenvError {
 
 export function usage(message: string, hint?: string): DevenvError {
   return new DevenvError('USAGE', message, { hint })
+}
+
+/**
+ * A full disk (ENOSPC, or a quota: EDQUOT) as one clear message naming the folder, the room left
+ * there and, when the caller knows it, the room needed; undefined for any other error. The file
+ * system's own path (when the error has one) wins over `folder`, the caller's best guess.
+ */
+export function diskFullError(error: unknown, folder: string, neededBytes?: number): DevenvError | undefined {
+  const errno = error as NodeJS.ErrnoException | undefined
+  if (errno?.code !== 'ENOSPC' && errno?.code !== 'EDQUOT') return undefined
+  const where = errno.path ? path.dirname(errno.path) : folder
+  let room = ''
+  try {
+    const stats = statfsSync(where)
+    room = ` (${formatBytes(stats.bavail * stats.bsize)} free of ${formatBytes(stats.blocks * stats.bsize)})`
+  } catch {
+    // the folder itself may be gone; the message still names it
+  }
+  const quota = errno.code === 'EDQUOT' ? 'your disk quota is used up' : 'no space left'
+  const needed = neededBytes !== undefined ? `at least ${formatBytes(neededBytes)}` : 'some space'
+  return new DevenvError('DISK_FULL', `${quota} on the disk holding ${where}${room}`, {
+    hint: `Free ${needed} there (\`df -h ${where}\` shows what is left) and run the command again; what devenv had already saved is intact.`,
+    cause: error,
+  })
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
 }

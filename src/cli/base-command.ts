@@ -1,5 +1,5 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
-import { DevenvError, isDevenvError } from '../errors.js'
+import { DevenvError, diskFullError, isDevenvError } from '../errors.js'
 import { resolveCommittedBox } from '../boxes/store/records.js'
 import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
 import { setNoticeSink } from '../util/notices.js'
@@ -109,6 +109,9 @@ function toDevenvError(error: Error & { oclif?: { exit?: number } }, commandId: 
     const command = commandId ? ` ${commandId.replaceAll(':', ' ')}` : ''
     return new DevenvError('USAGE', details.length && /:$/.test(headline!) ? `${headline} ${details.join('; ')}` : headline!, { hint: `See devenv${command} --help.` })
   }
+  // A write without a path (to an open file) names the folder the command works in.
+  const diskFull = diskFullError(error, process.cwd())
+  if (diskFull) return diskFull
   return new DevenvError('INTERNAL', `unexpected error: ${error.message}`, {
     hint: 'Run again with --debug to see where it happened, and report it if it looks like a bug.',
     cause: error,

@@ -41,6 +41,15 @@ export class HealthChecker {
     this.options.log(`backend ${backend.name} (${backend.address}:${backend.port}) is down: ${reason}`)
   }
 
+  /** The supervisor says the backend is ready (it passed the same check there): in now, without waiting for `rise` checks. */
+  markUp(backend: Backend, reason: string): void {
+    backend.streak = 0
+    backend.proven = true
+    if (backend.up) return
+    backend.up = true
+    this.options.log(`backend ${backend.name} (${backend.address}:${backend.port}) is up: ${reason}`)
+  }
+
   private schedule(backend: Backend, delay: number): void {
     if (this.stopped) return
     const timer = setTimeout(() => {

@@ -5,6 +5,7 @@ import tls from 'node:tls'
 import type { LbConfig } from './config.js'
 import { HealthChecker } from './health.js'
 import type { EventLog } from './log.js'
+import { applyControl } from './control.js'
 import { BackendPool } from './pool.js'
 import { Proxy } from './proxy.js'
 import { ClientConnection, type RelayContext } from './relay/client-connection.js'
@@ -14,6 +15,8 @@ export interface RunningBalancer {
   /** Bound ports: http, and https when configured. */
   httpPort: number
   httpsPort?: number
+  /** The supervisor wrote which backends are going down or ready (see control.ts). */
+  applyControl(runDir: string): void
   close(): Promise<void>
 }
 
@@ -82,6 +85,7 @@ export async function startBalancer(config: LbConfig, log: EventLog): Promise<Ru
   return {
     httpPort,
     ...(httpsPort !== undefined ? { httpsPort } : {}),
+    applyControl: (runDir) => applyControl(runDir, pool, health),
     close: async () => {
       health.stop()
       proxy.closeTunnels()

@@ -1,13 +1,29 @@
 import { spawn } from 'node:child_process'
 import http from 'node:http'
 import net from 'node:net'
-import type { ProbeResult } from '../../boxes/driver.js'
-import type { HealthSpec } from '../../envfile/model.js'
+import type { BoxDriver, Endpoint, ProbeResult, ServiceContext } from '../../boxes/driver.js'
+import type { HealthSpec, ServiceSpec } from '../../envfile/model.js'
 import type { Clock } from '../../util/clock.js'
 import { signalGroup } from '../../util/process-group.js'
 
 /** One readiness check. tcp and http run in-process: no process is spawned per check. */
 export type Probe = (timeoutMs: number) => Promise<ProbeResult>
+
+/** The probe of a service's declared health check, at its bound ports; undefined when it declares none. */
+export function serviceProbe(spec: ServiceSpec, bound: Endpoint, driver: BoxDriver, context: ServiceContext): Probe | undefined {
+  const check = spec.health?.check
+  if (!check) return undefined
+  switch (check.kind) {
+    case 'tcp':
+      return tcpProbe(bound.address, bound.port(check.port))
+    case 'http':
+      return httpProbe(bound.address, bound.port(check.port), check.path, check.status)
+    case 'command':
+      return commandProbe(check.command, context.env, spec.workdir)
+    case 'box':
+      return driver.probe ? () => driver.probe!(context) : tcpProbe(bound.address, bound.port(spec.ports[0] ?? 0))
+  }
+}
 
 export function tcpProbe(address: string, port: number): Probe {
   return (timeoutMs) =>

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/driver.js'
 import { serviceEnvironment } from '../../spec/index.js'
@@ -9,13 +9,15 @@ import type { ServiceHealth, ServiceState } from '../../state/project-state.js'
 import type { Clock } from '../../util/clock.js'
 import type { PreparationContext, ServicePreparation } from '../runtime.js'
 import { PortForwarder } from './forwarder.js'
-import { commandProbe, HealthMonitor, httpProbe, tcpProbe, type HealthStatus, type Probe } from './health.js'
+import { HealthMonitor, serviceProbe, type HealthStatus } from './health.js'
 import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { ownerMark } from './owned-processes.js'
 import { RestartPolicy } from './restart-policy.js'
+import { diskFullCause, RunExcerpt } from './run-excerpt.js'
+import { describeLaunch } from './launch-text.js'
 
 /** What a service needs from the supervisor that runs it. */
 export interface ServiceHost {
@@ -29,6 +31,8 @@ export interface ServiceHost {
   /** An unprivileged user for boxes that refuse root. */
   unprivilegedUser(): Promise<UnprivilegedUser | undefined>
   changed(): void
+  /** The service became ready, or stopped being (or is about to): load balancers in front of it are told. */
+  announce(service: string, ready: boolean): Promise<void>
   /** The engine's part of every start: build, data recovery, seeding from a box. */
   preparation: ServicePreparation
 }
@@ -47,6 +51,9 @@ export class SupervisedService {
   private forwarders: PortForwarder[] = []
   private ports: PortPlan[] = []
   private readonly log: LogWriter
+  /** What the current run wrote, for failure reports. */
+  private readonly excerpt = new RunExcerpt()
+  private runStartedAt = 0
   private readonly paths: ProjectPaths
   private wanted = false
   private readonly restartPolicy: RestartPolicy
@@ -62,7 +69,7 @@ export class SupervisedService {
     this.paths = new ProjectPaths(host.project.root)
     this.definition = JSON.stringify(spec)
     this.restartPolicy = new RestartPolicy(spec.restart)
-    this.log = new LogWriter(this.paths.serviceLog(spec.name))
+    this.log = new LogWriter(this.paths.serviceLog(spec.name), undefined, undefined, (stream, text) => this.excerpt.add(stream, text))
     this.state = {
       name: spec.name,
       box: spec.box.tag ? `${spec.box.name}:${spec.box.tag}` : spec.box.name,
@@ -84,14 +91,9 @@ export class SupervisedService {
     return { address: this.address, port: (declared) => this.ports.find((plan) => plan.declared === declared)?.bound ?? declared }
   }
 
-  /** The last lines of the service's log, for failure reports. */
+  /** The last lines of the current run (its first error line in front), for failure reports. */
   lastLines(count = 15): string[] {
-    try {
-      const lines = readFileSync(this.paths.serviceLog(this.spec.name), 'utf8').split('\n').filter(Boolean)
-      return lines.slice(-count).map((line) => line.replace(/^\S+ (out|err|devenv) /, ''))
-    } catch {
-      return []
-    }
+    return this.excerpt.tail(count)
   }
 
   note(text: string): void {
@@ -118,6 +120,7 @@ export class SupervisedService {
   async start(onPhase: (message: string) => void = () => {}): Promise<void> {
     this.wanted = true
     this.abort = new AbortController()
+    this.excerpt.reset()
     this.set({ state: 'starting', health: this.spec.health ? 'starting' : 'none', message: undefined, exitCode: undefined })
     try {
       await this.launch(onPhase)
@@ -154,8 +157,9 @@ export class SupervisedService {
     onPhase('starting')
     const child = new ManagedProcess(launch, (stream, data) => this.log.chunk(stream, data))
     this.process = child
-    // The service's own command, not the mount wrapper around it; one log line even when it spans several.
-    this.note(`started pid ${child.pid}: ${declared.command} ${declared.args.join(' ')}`.replace(/\s*\n\s*/g, ' ').slice(0, 500))
+    this.runStartedAt = this.host.clock.now()
+    // The service's own command: not the mount wrapper around it, nor the shell that execs it.
+    this.note(`started pid ${child.pid}: ${describeLaunch(declared)}`)
     this.set({
       pid: child.pid,
       pidStart: child.startTicks,
@@ -185,7 +189,7 @@ export class SupervisedService {
    * before its probe can pass), then the health check decides readiness.
    */
   private watchHealth(context: ServiceContext): void {
-    const probe = this.probe(context)
+    const probe = serviceProbe(this.spec, this.bound, this.driver, context)
     if (probe && this.spec.health) {
       this.health = new HealthMonitor(probe, this.spec.health, this.host.clock, (status: HealthStatus, reason) => {
         if (status === 'unhealthy') this.note(`unhealthy: ${reason}`)
@@ -225,21 +229,6 @@ export class SupervisedService {
       await this.halt()
       this.set({ state: 'failed', message })
       return false
-    }
-  }
-
-  private probe(context: ServiceContext): Probe | undefined {
-    const check = this.spec.health?.check
-    if (!check) return undefined
-    switch (check.kind) {
-      case 'tcp':
-        return tcpProbe(this.address, this.bound.port(check.port))
-      case 'http':
-        return httpProbe(this.address, this.bound.port(check.port), check.path, check.status)
-      case 'command':
-        return commandProbe(check.command, context.env, this.spec.workdir)
-      case 'box':
-        return this.driver.probe ? () => this.driver.probe!(context) : tcpProbe(this.address, this.bound.port(this.spec.ports[0] ?? 0))
     }
   }
 
@@ -291,19 +280,24 @@ export class SupervisedService {
       return
     }
     this.note(`exited (${how})`)
+    const firstError = this.excerpt.firstError()
     if (this.restartingForChange) {
       // The files just changed: starting them again would fail the same way. The next save retries.
       this.wanted = false
       void this.closeForwarders()
-      this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message: `exited with ${how} after a change to its watched files; fix them and save again` })
+      this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message: `exited with ${how} after a change to its watched files${firstError ? ` (${firstError})` : ''}; fix them and save again` })
       return
     }
-    const decision = this.restartPolicy.afterExit(exit, this.host.clock.now())
+    const now = this.host.clock.now()
+    const decision = this.restartPolicy.afterExit(exit, now, { durationMs: now - this.runStartedAt, ...(firstError ? { firstError } : {}) })
     if (decision.action !== 'restart') {
       this.wanted = false
       void this.closeForwarders()
       if (decision.action === 'give-up') this.note(decision.message)
-      const message = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}` : undefined
+      const exitMessage = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}${firstError ? `: ${firstError}` : ''}` : undefined
+      const diskFull = diskFullCause(firstError, this.paths.serviceData(this.spec.name))
+      if (diskFull) this.note(diskFull.hint!)
+      const message = diskFull ? `${diskFull.message}: ${firstError}` : exitMessage
       const state = decision.action === 'stay-down' && !decision.failed ? 'exited' : 'failed'
       this.set({ state, pid: undefined, pidStart: undefined, exitCode: exit.code, message })
       return
@@ -327,6 +321,11 @@ export class SupervisedService {
   async restartForChange(signal?: AbortSignal): Promise<void> {
     this.wanted = false
     this.abort.abort()
+    // Out of the balancers' rotation before it stops, so that no request is sent to it meanwhile.
+    if (this.announcedReady) {
+      this.announcedReady = false
+      await this.host.announce(this.spec.name, false)
+    }
     await this.halt()
     if (signal?.aborted) return
     // Until it is ready again, an exit means the change broke it: no crash-loop restarts.
@@ -341,6 +340,8 @@ export class SupervisedService {
   }
 
   private restartingForChange = false
+  /** What the load balancers were last told about this service. */
+  private announcedReady = false
 
   /** Stops it for good (until started again). */
   async stop(): Promise<void> {
@@ -415,6 +416,10 @@ export class SupervisedService {
     // Health describes a running process; a stopped, exited or failed service has none.
     if (this.state.state !== 'running' && this.state.state !== 'starting') this.state.health = 'none'
     this.host.changed()
+    if (this.ready !== this.announcedReady) {
+      this.announcedReady = this.ready
+      void this.host.announce(this.spec.name, this.ready)
+    }
     for (const waiter of [...this.readyWaiters]) waiter()
   }
 }

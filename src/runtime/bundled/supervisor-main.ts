@@ -40,6 +40,9 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     void supervisor.shutdown().finally(exit)
   })
 }
+// stdout and stderr are .devenv/logs/supervisor.log: on a full disk a write to it fails, and an
+// unhandled 'error' of the stream would come back here as an uncaught exception, then again.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
 process.on('uncaughtException', (error) => {
   process.stderr.write(`supervisor: uncaught ${error.stack ?? error}\n`)
 })

@@ -4,10 +4,10 @@ import type { Endpoint } from '../../boxes/driver.js'
 import { driverFor } from '../../boxes/registry.js'
 import { startLayers, stopLayers, withDependencies } from '../../spec/index.js'
 import type { EnvSpec } from '../../envfile/model.js'
-import { DevenvError, isDevenvError } from '../../errors.js'
+import { DevenvError, diskFullError, isDevenvError } from '../../errors.js'
 import { allocateAddresses } from '../../state/addresses.js'
 import { ProjectPaths } from '../../state/paths.js'
-import { writeProjectState, type ProjectState, type ServiceState } from '../../state/project-state.js'
+import type { ProjectState, ServiceState } from '../../state/project-state.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import type { ServiceEvent, ServicePreparation, UpOptions, UpResult } from '../runtime.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
@@ -15,6 +15,8 @@ import { SupervisedService } from './service.js'
 import type { UnprivilegedUser } from '../../boxes/driver.js'
 import { unprivilegedRunner } from './users.js'
 import { MountWatchers } from './mount-watchers.js'
+import { BalancerNotices } from './balancer-notices.js'
+import { StateWriter } from './state-writer.js'
 
 /**
  * The per-project supervisor: owns the service processes, starts them in dependency order,
@@ -25,6 +27,8 @@ export class Supervisor {
   private spec: EnvSpec
   private readonly services = new Map<string, SupervisedService>()
   private readonly watchers = new MountWatchers()
+  private readonly notices: BalancerNotices
+  private readonly stateWriter: StateWriter
   private addresses: Record<string, string> = {}
   private server?: net.Server
   private stateTimer?: NodeJS.Timeout
@@ -42,6 +46,8 @@ export class Supervisor {
     private readonly onExit: () => void = () => process.exit(0),
   ) {
     this.spec = spec
+    this.notices = new BalancerNotices(spec.root, () => this.services.values())
+    this.stateWriter = new StateWriter(spec.root, (message) => process.stderr.write(`supervisor: ${message}\n`))
   }
 
   async listen(): Promise<void> {
@@ -95,7 +101,7 @@ export class Supervisor {
           await this.serialised(() => this.change(request, send))
       }
     } catch (error) {
-      send({ id: request.id, type: 'error', error: toProblem(error) })
+      send({ id: request.id, type: 'error', error: toProblem(error, new ProjectPaths(this.spec.root).dir) })
     }
   }
 
@@ -179,9 +185,10 @@ export class Supervisor {
       for (const name of layer) {
         const promise = bringUp(name).catch((error: unknown) => {
           const service = this.services.get(name)
-          const reason = error instanceof Error ? error.message : String(error)
+          const diskFull = diskFullError(error, new ProjectPaths(spec.root).dir)
+          const reason = diskFull?.message ?? (error instanceof Error ? error.message : String(error))
           const message = this.shuttingDown && !reason.includes('devenv down') ? `${reason}: the project is being stopped (\`devenv down\`)` : reason
-          const lastLines = isDevenvError(error) && error.details.length ? error.details : (service?.lastLines() ?? [])
+          const lastLines = diskFull ? [diskFull.hint!] : isDevenvError(error) && error.details.length ? error.details : (service?.lastLines() ?? [])
           failure ??= { service: name, message, lastLines }
           onEvent({ service: name, phase: 'failed', message, lastLines })
           throw error
@@ -282,6 +289,7 @@ export class Supervisor {
       hostsMap: () => this.hostsMap(),
       unprivilegedUser: async () => (this.user ??= unprivilegedRunner()),
       changed: () => this.scheduleState(),
+      announce: (service: string, ready: boolean) => this.notices.announce(service, ready),
       preparation: this.preparation,
     }
   }
@@ -316,7 +324,7 @@ export class Supervisor {
       if (alive) void this.shutdown().finally(this.onExit)
       return
     }
-    writeProjectState(this.currentState(alive))
+    this.stateWriter.write(this.currentState(alive))
   }
 
   /** What state.json holds; also the answer to `state` when the file cannot be read. */
@@ -332,9 +340,11 @@ export class Supervisor {
   }
 }
 
-function toProblem(error: unknown): { code: string; message: string; hint?: string; details?: string[] } {
-  return isDevenvError(error)
-    ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), details: error.details }
+/** `folder`: where the supervisor writes, named by a full disk's message when the error has no path. */
+function toProblem(error: unknown, folder: string): { code: string; message: string; hint?: string; details?: string[] } {
+  const known = isDevenvError(error) ? error : diskFullError(error, folder)
+  return known
+    ? { code: known.code, message: known.message, ...(known.hint ? { hint: known.hint } : {}), details: known.details }
     : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) }
 }
 

@@ -30,6 +30,37 @@ describe('LogWriter', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600)
   })
 
+  it('writes a text with line breaks as one log line per line', () => {
+    const file = logFile()
+    const writer = new LogWriter(file)
+    writer.line('devenv', 'first\nset -e\nroot=$1')
+    writer.close()
+    const raw = readFileSync(file, 'utf8').split('\n').filter(Boolean)
+    expect(raw.map((line) => parseLogLine(line)?.text)).toEqual(['first', 'set -e', 'root=$1'])
+  })
+
+  it('never throws when a write fails; counts the lost lines and says so once it can write again', () => {
+    const file = logFile()
+    const writer = new LogWriter(file, 10 * 1024 * 1024, 3)
+    writer.line('out', 'kept 1')
+    // A descriptor that fails every write, as a full disk does (the tmpfs test in full-disk.test.ts shows ENOSPC itself).
+    const internals = writer as unknown as { fd: number | undefined }
+    const saved = internals.fd
+    internals.fd = 999_999
+    expect(() => {
+      writer.line('out', 'lost 1')
+      writer.chunk('out', 'lost 2\n')
+    }).not.toThrow()
+    expect(writer.droppedLines).toBe(2)
+    internals.fd = saved
+    writer.line('out', 'kept 2')
+    writer.close()
+    const texts = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => parseLogLine(line)?.text)
+    expect(texts[0]).toBe('kept 1')
+    expect(texts[1]).toMatch(/^2 log lines were lost: cannot write .*EBADF/)
+    expect(texts[2]).toBe('kept 2')
+  })
+
   it('keeps a multi-byte character split across two reads whole', () => {
     const file = logFile()
     const writer = new LogWriter(file)

@@ -36,4 +36,20 @@ describe('RestartPolicy', () => {
     const spaced = new RestartPolicy({ policy: 'on-failure', maxRestarts: 2, backoffMs: 10 })
     for (const minute of [0, 1, 2, 3, 4]) expect(spaced.afterExit(crash, minute * 61_000).action).toBe('restart')
   })
+
+  it('fails after three quick deaths in a row that look the same, timestamps and pids aside', () => {
+    const policy = new RestartPolicy({ policy: 'on-failure', maxRestarts: 10, backoffMs: 10 })
+    const run = (pid: number) => ({ durationMs: 200, firstError: `2026-12-01 08:0${pid}:00 UTC [${pid}] FATAL: could not write lock file` })
+    expect(policy.afterExit(crash, 0, run(1)).action).toBe('restart')
+    expect(policy.afterExit(crash, 500, run(2)).action).toBe('restart')
+    const third = policy.afterExit(crash, 1500, run(3))
+    expect(third.action === 'give-up' && third.message).toMatch(/within a second of starting, 3 times in a row; not restarting: .*could not write lock file/)
+  })
+
+  it('keeps restarting a service whose quick deaths differ, or that ran for a while in between', () => {
+    const differing = new RestartPolicy({ policy: 'on-failure', maxRestarts: 10, backoffMs: 10 })
+    for (const [index, error] of ['Error: a', 'Error: b', 'Error: a', 'Error: b'].entries()) expect(differing.afterExit(crash, index, { durationMs: 100, firstError: error }).action).toBe('restart')
+    const slow = new RestartPolicy({ policy: 'on-failure', maxRestarts: 10, backoffMs: 10 })
+    for (const [index, durationMs] of [100, 100, 5000, 100, 100].entries()) expect(slow.afterExit(crash, index, { durationMs, firstError: 'Error: a' }).action).toBe('restart')
+  })
 })

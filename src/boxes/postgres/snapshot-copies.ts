@@ -27,6 +27,14 @@ import { cloneTemplate, closeToConnections, databaseExists, databasesStartingWit
 export type CrashPoint = (step: string) => void
 
 /**
+ * The steps of a restore of a snapshot kept inside the cluster where the tests kill it
+ * (DEVENV_SNAPSHOT_CRASH_AT). Before `restore:swapped` the old databases stay; from it on the
+ * restored ones. `restore:upkeep-started` is the restore killed after its swap with the upkeep
+ * it started already dropping what the swap discarded, while the next command runs.
+ */
+export const COPIES_RESTORE_CRASH_POINTS = ['restore:journal-written', 'restore:prepared', 'restore:swapped', 'restore:upkeep-started'] as const
+
+/**
  * Copies every database of `databases` under `snapshotCopyName(database, id)`. All of them are
  * closed to connections and their sessions ended for the copies, then opened again, so a set of
  * databases is copied at one moment. The copies are registered before they exist, so the upkeep
@@ -116,6 +124,7 @@ export async function prepareSwap(target: ServerTarget, dataDir: string, copies:
         for (const copy of copies) current.ready[copy.database] = copy.copy
       })
       startMaintenance(target, dataDir)
+      crashPoint('restore:upkeep-started')
     },
     abandon: async () => {
       await withConnection(target, 'postgres', (admin) => discardReplacements(admin, replacements))
@@ -211,7 +220,7 @@ export async function forgetCopiesExcept(target: ServerTarget | undefined, dataD
  * folder is gone only removes the row). The seed template and its spare are kept: `db reset`
  * takes that spare as it is. Without a running server only the registry is left out.
  */
-export async function notStatePaths(target: ServerTarget | undefined, dataDir: string, databases: string[]): Promise<string[]> {
+export async function notStatePaths(target: ServerTarget | undefined, dataDir: string, databases: string[], crashPoint: CrashPoint): Promise<string[]> {
   const paths = [REGISTRY_FILE]
   if (!target) return paths
   const marker = readMarker(dataDir)
@@ -225,6 +234,7 @@ export async function notStatePaths(target: ServerTarget | undefined, dataDir: s
         ...(await databasesStartingWith(admin, preparingPrefix(database))),
         ...(await databasesStartingWith(admin, discardPrefix(database))),
       ]
+      crashPoint('commit:listed')
       for (const name of names) paths.push(path.relative(dataDir, await databaseFolder(admin, dataDir, name)).split(path.sep).join('/'))
     }
     return paths

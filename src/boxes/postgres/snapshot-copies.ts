@@ -4,12 +4,12 @@ import { DevenvError } from '../../errors.js'
 import { withSignalsDeferred } from '../../util/deferred-signals.js'
 import type { CopyRecord, PreparedSwap } from '../../snapshots/service-copies.js'
 import { withConnection, quoteIdentifier, type ServerTarget } from './connection.js'
-import { databaseFolder, folderSummary, treeSummary } from './database-folder.js'
+import { databaseFolder, folderSummary, foldersStartingWith, treeSummary } from './database-folder.js'
 import { startMaintenance } from './maintenance.js'
 import { readMarker } from './layout.js'
 import { discardPrefix, incomingName, preparingName, preparingPrefix, snapshotCopyName, snapshotCopyPrefix, spareName, sparePrefix } from './names.js'
 import { readRegistry, REGISTRY_FILE, updateRegistry } from './snapshot-registry.js'
-import { cloneTemplate, closeToConnections, databaseExists, databasesStartingWith, discard, dropDatabase, isUsableSpare, reopenClosedDatabases, swapInAll } from './swap.js'
+import { cloneTemplate, closeToConnections, databaseExists, discard, dropDatabase, isUsableSpare, reopenClosedDatabases, swapInAll } from './swap.js'
 
 /*
  * PostgreSQL snapshots kept inside the cluster, as template databases: a snapshot is a
@@ -219,24 +219,22 @@ export async function forgetCopiesExcept(target: ServerTarget | undefined, dataD
  * the new project nothing registers them, so its upkeep drops them (a DROP DATABASE whose
  * folder is gone only removes the row). The seed template and its spare are kept: `db reset`
  * takes that spare as it is. Without a running server only the registry is left out.
+ *
+ * The upkeep may be at work meanwhile (a restore killed after its swap leaves it running): what
+ * it drops after this one read of the catalog was left out anyway, and a spare it finishes
+ * before the commit stops the server is copied with its catalog row, whole, for the new
+ * project's upkeep to drop. The box always holds a consistent cluster.
  */
 export async function notStatePaths(target: ServerTarget | undefined, dataDir: string, databases: string[], crashPoint: CrashPoint): Promise<string[]> {
   const paths = [REGISTRY_FILE]
   if (!target) return paths
   const marker = readMarker(dataDir)
-  return withConnection(target, 'postgres', async (admin) => {
-    for (const database of databases) {
-      const seeded = marker.databases[database]
-      const seedSpare = seeded ? spareName(database, seeded.template) : undefined
-      const names = [
-        ...(await databasesStartingWith(admin, snapshotCopyPrefix(database))),
-        ...(await databasesStartingWith(admin, sparePrefix(database))).filter((name) => name !== seedSpare),
-        ...(await databasesStartingWith(admin, preparingPrefix(database))),
-        ...(await databasesStartingWith(admin, discardPrefix(database))),
-      ]
-      crashPoint('commit:listed')
-      for (const name of names) paths.push(path.relative(dataDir, await databaseFolder(admin, dataDir, name)).split(path.sep).join('/'))
-    }
-    return paths
+  const seedSpares = databases.flatMap((database) => {
+    const seeded = marker.databases[database]
+    return seeded ? [spareName(database, seeded.template)] : []
   })
+  const prefixes = databases.flatMap((database) => [snapshotCopyPrefix(database), sparePrefix(database), preparingPrefix(database), discardPrefix(database)])
+  const folders = await withConnection(target, 'postgres', (admin) => foldersStartingWith(admin, dataDir, prefixes, [...databases, ...seedSpares]))
+  crashPoint('commit:listed')
+  return [...paths, ...folders.map((folder) => path.relative(dataDir, folder).split(path.sep).join('/'))]
 }

@@ -180,9 +180,17 @@ describe('a commit right after a restore or its upkeep was killed at each crash 
       // The restore dies at its own points; at the upkeep's it returns, and its upkeep dies.
       expect(ended).toBe(point.startsWith('upkeep:') ? 'exit 0' : 'SIGKILL')
       if (point.startsWith('upkeep:')) await waitFor(() => upkeeps().length === 0, 30_000, `the upkeep to die at ${point}`)
-      if (leaves) expect(await databases(leaves)).not.toEqual([])
+      const left = leaves ? await databases(leaves) : []
+      if (leaves) expect(left).not.toEqual([])
+      const oids = await Promise.all(left.map((name) => project.sql('db', 'shop', `SELECT oid FROM pg_database WHERE datname = '${name}'`)))
       const tag = point.replace(':', '-')
       await project.ok(['commit', 'db', `skelbar:${tag}`], 120_000)
+      // What the point left is not state: the box leaves its folder out.
+      const entries = JSON.parse(readFileSync(path.join(project.home, 'boxes', 'skelbar', tag, 'box.json'), 'utf8')).entries as Array<{ path: string }>
+      for (const oid of oids) {
+        expect(oid).toMatch(/^\d+$/)
+        expect(entries.filter((entry) => entry.path.startsWith(`pgdata/base/${oid}/`))).toEqual([])
+      }
       await bootsWithRows(tag)
       await stillConsistent(tag)
     }, 120_000)

@@ -7,10 +7,12 @@ import { RuntimeProject, service } from '../runtime/helpers.js'
 export const PSQL = '/usr/bin/psql'
 
 export class PgProject extends RuntimeProject {
-  constructor(fixture: string) {
-    super(fixture)
+  /** `home`: share another project's machine home (and so its box store); its address table is kept. */
+  constructor(fixture: string, options: { home?: string } = {}) {
+    super(fixture, options)
     // PostgreSQL runs as an unprivileged user when we are root: it must be able to reach the project.
     chmodSync(path.dirname(this.root), 0o755)
+    if (options.home) return
     // A loopback block of its own: every fresh DEVENV_HOME would otherwise hand out block 1
     // (127.64.1.x), which other projects on this machine (other test runs) may be using.
     mkdirSync(this.home, { recursive: true })

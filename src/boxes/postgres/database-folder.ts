@@ -13,6 +13,23 @@ export async function databaseFolder(admin: pg.Client, dataDir: string, name: st
   return path.join(clusterDir(dataDir), 'base', row.oid)
 }
 
+/**
+ * The folders of the databases whose names start with one of `prefixes` (but for `except`), read
+ * in one statement, so from one view of the catalog: the upkeep may drop any of them a moment
+ * later, and a folder that is gone by then has simply nothing left to leave out. Looking each
+ * name up after listing them all was issue 20: a name dropped in between was "missing".
+ */
+export async function foldersStartingWith(admin: pg.Client, dataDir: string, prefixes: string[], except: string[]): Promise<string[]> {
+  const { rows } = await admin.query<{ oid: string }>(
+    `SELECT d.oid::text AS oid FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace
+      WHERE t.spcname = 'pg_default' AND NOT d.datname = ANY($2::text[])
+        AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS prefix WHERE starts_with(d.datname, prefix))
+      ORDER BY d.oid`,
+    [prefixes, except],
+  )
+  return rows.map((row) => path.join(clusterDir(dataDir), 'base', row.oid))
+}
+
 export interface FolderSummary {
   size: number
   files: number

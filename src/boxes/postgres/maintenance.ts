@@ -8,6 +8,7 @@ import { readMarker } from './layout.js'
 import { discardPrefix, preparingName, preparingPrefix, snapshotCopyPrefix, spareName, sparePrefix } from './names.js'
 import { folderSummary } from './database-folder.js'
 import { readRegistry, readySpares } from './snapshot-registry.js'
+import type { CrashPoint } from './snapshot-copies.js'
 import { cloneTemplate, databasesStartingWith, dropDatabase, isUsableSpare } from './swap.js'
 
 export interface MaintenanceReport {
@@ -24,8 +25,8 @@ export interface MaintenanceReport {
  * the user's name; a half-dropped discard is dropped again next time) and to run beside a
  * reset (PostgreSQL's own locks order them). One at a time per service.
  */
-export function maintain(target: ServerTarget, dataDir: string): Promise<MaintenanceReport> {
-  const run = maintainLocked(target, dataDir)
+export function maintain(target: ServerTarget, dataDir: string, crashPoint: CrashPoint = () => {}): Promise<MaintenanceReport> {
+  const run = maintainLocked(target, dataDir, crashPoint)
   const settled = run.then(
     () => {},
     () => {},
@@ -42,7 +43,14 @@ export async function maintenanceSettled(dataDir: string): Promise<void> {
   await Promise.all(inProcess.get(dataDir) ?? [])
 }
 
-async function maintainLocked(target: ServerTarget, dataDir: string): Promise<MaintenanceReport> {
+/**
+ * Where the tests kill (or stop) the detached upkeep process (DEVENV_SNAPSHOT_CRASH_AT): never the
+ * supervisor's, which passes no crash points. A discard or spare left by a killed upkeep is the
+ * next one's work, and a commit meanwhile must leave it out of the box whether it is dropped yet or not.
+ */
+export const UPKEEP_CRASH_POINTS = ['upkeep:spare-cloned', 'upkeep:listed', 'upkeep:dropped'] as const
+
+async function maintainLocked(target: ServerTarget, dataDir: string, crashPoint: CrashPoint): Promise<MaintenanceReport> {
   const report: MaintenanceReport = { sparesMade: [], dropped: [] }
   await withFileLock(path.join(dataDir, 'maintenance'), () =>
     withConnection(target, 'postgres', async (admin) => {
@@ -53,9 +61,9 @@ async function maintainLocked(target: ServerTarget, dataDir: string): Promise<Ma
         for (const [database, seeded] of Object.entries(readMarker(dataDir).databases)) {
           await makeSpare(admin, database, seeded.template, report)
           const spared = readySpares(registry, database)
-          for (const copy of spared) await makeSnapshotSpare(admin, dataDir, database, copy, registry.copies[copy]!.checksum, report)
+          for (const copy of spared) await makeSnapshotSpare(admin, dataDir, database, copy, registry.copies[copy]!.checksum, report, crashPoint)
           const keep = new Set([spareName(database, seeded.template), ...spared.map((copy) => spareName(database, copy))])
-          await dropLeftovers(admin, dataDir, database, keep, report)
+          await dropLeftovers(admin, dataDir, database, keep, report, crashPoint)
         }
         if (report.sparesMade.length + report.dropped.length === before) break
       }
@@ -83,7 +91,7 @@ async function makeSpare(admin: pg.Client, database: string, template: string, r
  * The ready clone of the snapshot copy saved or restored last: made under a __prep_ name,
  * checked against the copy's checksum, and only then renamed to the spare a restore takes.
  */
-async function makeSnapshotSpare(admin: pg.Client, dataDir: string, database: string, copy: string, checksum: string, report: MaintenanceReport): Promise<void> {
+async function makeSnapshotSpare(admin: pg.Client, dataDir: string, database: string, copy: string, checksum: string, report: MaintenanceReport, crashPoint: CrashPoint): Promise<void> {
   const { rows } = await admin.query<{ datistemplate: boolean }>('SELECT datistemplate FROM pg_database WHERE datname = $1', [copy])
   if (!rows[0]?.datistemplate) return
   const spare = spareName(database, copy)
@@ -92,6 +100,7 @@ async function makeSnapshotSpare(admin: pg.Client, dataDir: string, database: st
   await dropDatabase(admin, spare)
   await dropDatabase(admin, preparing)
   await cloneTemplate(admin, copy, preparing)
+  crashPoint('upkeep:spare-cloned')
   if ((await folderSummary(admin, dataDir, preparing)).checksum !== checksum) {
     await dropDatabase(admin, preparing)
     report.mismatched = [...(report.mismatched ?? []), copy]
@@ -106,7 +115,7 @@ async function makeSnapshotSpare(admin: pg.Client, dataDir: string, database: st
  * registered. The registry is read after the databases are listed: a save registers its copy
  * before creating it, so any copy listed is in the registry read after, unless it is debris.
  */
-async function dropLeftovers(admin: pg.Client, dataDir: string, database: string, keepSpares: Set<string>, report: MaintenanceReport): Promise<void> {
+async function dropLeftovers(admin: pg.Client, dataDir: string, database: string, keepSpares: Set<string>, report: MaintenanceReport, crashPoint: CrashPoint): Promise<void> {
   const copies = await databasesStartingWith(admin, snapshotCopyPrefix(database))
   const registered = readRegistry(dataDir).copies
   const stale = [
@@ -115,9 +124,11 @@ async function dropLeftovers(admin: pg.Client, dataDir: string, database: string
     ...(await databasesStartingWith(admin, preparingPrefix(database))),
     ...copies.filter((name) => !registered[name]),
   ]
+  if (stale.length) crashPoint('upkeep:listed')
   for (const name of stale) {
     await dropDatabase(admin, name)
     report.dropped.push(name)
+    crashPoint('upkeep:dropped')
   }
 }
 

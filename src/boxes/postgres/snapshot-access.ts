@@ -31,6 +31,6 @@ export function postgresServiceCopies(spec: EnvSpec, serviceName: string, endpoi
       if (server) await withConnection(server, 'postgres', (admin) => recoverDatabases(admin, databases))
       await forgetCopiesExcept(server, dataDir, keep)
     },
-    notState: () => notStatePaths(target(), dataDir, databases),
+    notState: () => notStatePaths(target(), dataDir, databases, crashPoint),
   }
 }

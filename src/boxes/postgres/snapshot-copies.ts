@@ -4,12 +4,12 @@ import { DevenvError } from '../../errors.js'
 import { withSignalsDeferred } from '../../util/deferred-signals.js'
 import type { CopyRecord, PreparedSwap } from '../capabilities.js'
 import { withConnection, quoteIdentifier, type ServerTarget } from './connection.js'
-import { databaseFolder, folderSummary, treeSummary } from './database-folder.js'
+import { databaseFolder, folderSummary, foldersStartingWith, treeSummary } from './database-folder.js'
 import { startMaintenance } from './maintenance.js'
 import { readMarker } from './layout.js'
 import { discardPrefix, incomingName, preparingName, preparingPrefix, snapshotCopyName, snapshotCopyPrefix, spareName, sparePrefix } from './names.js'
 import { readRegistry, REGISTRY_FILE, updateRegistry } from './snapshot-registry.js'
-import { cloneTemplate, closeToConnections, databaseExists, databasesStartingWith, discard, dropDatabase, isUsableSpare, reopenClosedDatabases, swapInAll } from './swap.js'
+import { cloneTemplate, closeToConnections, databaseExists, discard, dropDatabase, isUsableSpare, reopenClosedDatabases, swapInAll } from './swap.js'
 
 /*
  * PostgreSQL snapshots kept inside the cluster, as template databases: a snapshot is a
@@ -25,6 +25,14 @@ import { cloneTemplate, closeToConnections, databaseExists, databasesStartingWit
  */
 
 export type CrashPoint = (step: string) => void
+
+/**
+ * The steps of a restore of a snapshot kept inside the cluster where the tests kill it
+ * (DEVENV_SNAPSHOT_CRASH_AT). Before `restore:swapped` the old databases stay; from it on the
+ * restored ones. `restore:upkeep-started` is the restore killed after its swap with the upkeep
+ * it started already dropping what the swap discarded, while the next command runs.
+ */
+export const COPIES_RESTORE_CRASH_POINTS = ['restore:journal-written', 'restore:prepared', 'restore:swapped', 'restore:upkeep-started'] as const
 
 /**
  * Copies every database of `databases` under `snapshotCopyName(database, id)`. All of them are
@@ -116,6 +124,7 @@ export async function prepareSwap(target: ServerTarget, dataDir: string, copies:
         for (const copy of copies) current.ready[copy.database] = copy.copy
       })
       startMaintenance(target, dataDir)
+      crashPoint('restore:upkeep-started')
     },
     abandon: async () => {
       await withConnection(target, 'postgres', (admin) => discardReplacements(admin, replacements))
@@ -210,23 +219,22 @@ export async function forgetCopiesExcept(target: ServerTarget | undefined, dataD
  * the new project nothing registers them, so its upkeep drops them (a DROP DATABASE whose
  * folder is gone only removes the row). The seed template and its spare are kept: `db reset`
  * takes that spare as it is. Without a running server only the registry is left out.
+ *
+ * The upkeep may be at work meanwhile (a restore killed after its swap leaves it running): what
+ * it drops after this one read of the catalog was left out anyway, and a spare it finishes
+ * before the commit stops the server is copied with its catalog row, whole, for the new
+ * project's upkeep to drop. The box always holds a consistent cluster.
  */
-export async function notStatePaths(target: ServerTarget | undefined, dataDir: string, databases: string[]): Promise<string[]> {
+export async function notStatePaths(target: ServerTarget | undefined, dataDir: string, databases: string[], crashPoint: CrashPoint): Promise<string[]> {
   const paths = [REGISTRY_FILE]
   if (!target) return paths
   const marker = readMarker(dataDir)
-  return withConnection(target, 'postgres', async (admin) => {
-    for (const database of databases) {
-      const seeded = marker.databases[database]
-      const seedSpare = seeded ? spareName(database, seeded.template) : undefined
-      const names = [
-        ...(await databasesStartingWith(admin, snapshotCopyPrefix(database))),
-        ...(await databasesStartingWith(admin, sparePrefix(database))).filter((name) => name !== seedSpare),
-        ...(await databasesStartingWith(admin, preparingPrefix(database))),
-        ...(await databasesStartingWith(admin, discardPrefix(database))),
-      ]
-      for (const name of names) paths.push(path.relative(dataDir, await databaseFolder(admin, dataDir, name)).split(path.sep).join('/'))
-    }
-    return paths
+  const seedSpares = databases.flatMap((database) => {
+    const seeded = marker.databases[database]
+    return seeded ? [spareName(database, seeded.template)] : []
   })
+  const prefixes = databases.flatMap((database) => [snapshotCopyPrefix(database), sparePrefix(database), preparingPrefix(database), discardPrefix(database)])
+  const folders = await withConnection(target, 'postgres', (admin) => foldersStartingWith(admin, dataDir, prefixes, [...databases, ...seedSpares]))
+  crashPoint('commit:listed')
+  return [...paths, ...folders.map((folder) => path.relative(dataDir, folder).split(path.sep).join('/'))]
 }

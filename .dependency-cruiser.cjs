@@ -6,6 +6,7 @@
 const LAYERS = [
   ['util'],
   ['state'],
+  ['names'],
   ['envfile', 'tls'],
   ['spec'],
   ['boxes'],

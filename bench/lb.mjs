@@ -98,7 +98,10 @@ function cannon(target, seconds, fixedRate) {
   return new Promise((resolve, reject) => {
     autocannon({ url: target.url, ...load, duration: seconds, pipelining: 1 }, (error, result) => {
       if (error) return reject(error)
-      if (result.non2xx || result.errors || result.timeouts) return reject(new Error(`${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`))
+      if (result.non2xx || result.errors || result.timeouts)
+        return reject(
+          new Error(`${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`),
+        )
       const cpu = target.pid ? (cpuMicros(target.pid) - cpuBefore) / result.requests.total : undefined
       resolve({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpu })
     })
@@ -131,20 +134,35 @@ writeFileSync(
     address: lbAddress,
     httpPort: lbPort,
     strategy: 'round-robin',
-    backends: backends.map(({ name, port }) => ({ name, address: '127.0.0.1', port, check: { kind: 'http', path: '/health', port } })),
+    backends: backends.map(({ name, port }) => ({
+      name,
+      address: '127.0.0.1',
+      port,
+      check: { kind: 'http', path: '/health', port },
+    })),
     healthIntervalMs: 500,
     fall: 2,
     rise: 2,
     backendTimeoutMs: 60000,
   }),
 )
-const lb = await start(process.execPath, [path.join(root, 'dist/boxes/lb/main.js')], { DEVENV_BOX_CONFIG: lbConfig }, /listening on/)
+const lb = await start(
+  process.execPath,
+  [path.join(root, 'dist/boxes/lb/main.js')],
+  { DEVENV_BOX_CONFIG: lbConfig },
+  /listening on/,
+)
 targets.push({ name: 'devenv lb (2 backends)', url: `http://${lbAddress}:${lbPort}/bench`, pid: lb.pid })
 if (values.compare) {
   const comparePort = await freePort(lbAddress)
   const compareConfig = path.join(folder, 'lb-compare.json')
   writeFileSync(compareConfig, JSON.stringify({ ...JSON.parse(readFileSync(lbConfig, 'utf8')), httpPort: comparePort }))
-  const other = await start(process.execPath, [path.resolve(values.compare)], { DEVENV_BOX_CONFIG: compareConfig }, /listening on/)
+  const other = await start(
+    process.execPath,
+    [path.resolve(values.compare)],
+    { DEVENV_BOX_CONFIG: compareConfig },
+    /listening on/,
+  )
   targets.push({ name: `lb ${values.compare}`, url: `http://${lbAddress}:${comparePort}/bench`, pid: other.pid })
 }
 
@@ -179,12 +197,18 @@ if (haproxy.status === 0) {
   const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] })
   children.add(child)
   await waitForPort(address, port)
-  targets.push({ name: `haproxy ${haproxy.stdout.match(/version ([\d.]+)/)?.[1] ?? ''} (2 backends)`.replace('  ', ' '), url: `http://${address}:${port}/bench`, pid: child.pid })
+  targets.push({
+    name: `haproxy ${haproxy.stdout.match(/version ([\d.]+)/)?.[1] ?? ''} (2 backends)`.replace('  ', ' '),
+    url: `http://${address}:${port}/bench`,
+    pid: child.pid,
+  })
 } else {
   console.error('haproxy is not installed: skipping it (apt-get install -y haproxy)')
 }
 
-console.error(`${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${connections} connections, ${duration} s × ${rounds} rounds, ${warmup} s warm-up each`)
+console.error(
+  `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${connections} connections, ${duration} s × ${rounds} rounds, ${warmup} s warm-up each`,
+)
 const results = new Map(targets.map((target) => [target.name, []]))
 for (let round = 0; round < rounds; round++) {
   for (const target of targets) {
@@ -202,19 +226,37 @@ for (let round = 0; round < rounds; round++) {
 const summary = targets.map(({ name }) => {
   const runs = results.get(name)
   const cpu = runs[0].cpu === undefined ? '' : median(runs.map((run) => run.cpu)).toFixed(1)
-  return { name, rps: Math.round(median(runs.map((run) => run.rps))), p50: median(runs.map((run) => run.p50)), p99: median(runs.map((run) => run.p99)), cpu }
+  return {
+    name,
+    rps: Math.round(median(runs.map((run) => run.rps))),
+    p50: median(runs.map((run) => run.p50)),
+    p99: median(runs.map((run) => run.p99)),
+    cpu,
+  }
 })
 const width = Math.max(...summary.map((row) => row.name.length))
 console.log(`${'target'.padEnd(width)}  req/s (median)  p50 ms  p99 ms (at ${rate} req/s)  proxy CPU µs/req`)
-for (const row of summary) console.log(`${row.name.padEnd(width)}  ${String(row.rps).padStart(14)}  ${String(row.p50).padStart(6)}  ${String(row.p99).padStart(20)}  ${row.cpu.padStart(16)}`)
+for (const row of summary)
+  console.log(
+    `${row.name.padEnd(width)}  ${String(row.rps).padStart(14)}  ${String(row.p50).padStart(6)}  ${String(row.p99).padStart(20)}  ${row.cpu.padStart(16)}`,
+  )
 const [direct, balanced] = summary
 const proxy = summary.find((row) => row.name.startsWith('haproxy'))
-console.log(`load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}`)
-console.log(`lb added p99 latency over direct at ${rate} req/s: ${(balanced.p99 - direct.p99).toFixed(2)} ms (target < 2 ms)`)
+console.log(
+  `load average ${os
+    .loadavg()
+    .map((load) => load.toFixed(1))
+    .join(' ')}`,
+)
+console.log(
+  `lb added p99 latency over direct at ${rate} req/s: ${(balanced.p99 - direct.p99).toFixed(2)} ms (target < 2 ms)`,
+)
 if (proxy) {
   console.log(`lb throughput vs haproxy: ${((balanced.rps / proxy.rps) * 100).toFixed(0)}% (target ≥ 60%)`)
   // Per round, so that both figures of a ratio come from the same moment of a shared machine.
   const ratios = results.get(balanced.name).map((run, round) => (run.rps / results.get(proxy.name)[round].rps) * 100)
-  console.log(`  per round: ${ratios.map((ratio) => `${ratio.toFixed(0)}%`).join(', ')}; median ${median(ratios).toFixed(0)}%`)
+  console.log(
+    `  per round: ${ratios.map((ratio) => `${ratio.toFixed(0)}%`).join(', ')}; median ${median(ratios).toFixed(0)}%`,
+  )
 }
 process.exit(0)

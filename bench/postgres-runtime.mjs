@@ -18,7 +18,12 @@ const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin',
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'devenv-pg-rt-bench-'))
 chmodSync(base, 0o755)
-const env = { ...process.env, DEVENV_HOME: path.join(base, 'home'), DEVENV_HOSTS_FILE: path.join(base, 'hosts'), NO_COLOR: '1' }
+const env = {
+  ...process.env,
+  DEVENV_HOME: path.join(base, 'home'),
+  DEVENV_HOSTS_FILE: path.join(base, 'hosts'),
+  NO_COLOR: '1',
+}
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const ms = (value) => `${Math.round(value)} ms`
 const projects = []
@@ -53,7 +58,9 @@ function boxReadyMs(root) {
 async function admin(root) {
   const status = JSON.parse(devenv(root, 'status', '--json').stdout)
   const db = status.services.find((service) => service.name === 'db')
-  const password = JSON.parse(readFileSync(path.join(root, '.devenv', 'services', 'db', 'data', 'superuser.json'), 'utf8')).password
+  const password = JSON.parse(
+    readFileSync(path.join(root, '.devenv', 'services', 'db', 'data', 'superuser.json'), 'utf8'),
+  ).password
   const port = db.ports[0].bound ?? db.ports[0].port
   const connect = async (database) => {
     const client = new pg.Client({ host: db.address, port, user: 'postgres', password, database })
@@ -70,7 +77,11 @@ async function upkeepDone(connect, prefix) {
     while (true) {
       const { rows } = await client.query('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix])
       const names = rows.map((row) => row.datname)
-      if (names.some((name) => name.includes('__spare_')) && !names.some((name) => name.includes('__discard_') || name.includes('__incoming'))) return
+      if (
+        names.some((name) => name.includes('__spare_')) &&
+        !names.some((name) => name.includes('__discard_') || name.includes('__incoming'))
+      )
+        return
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
   } finally {
@@ -79,7 +90,12 @@ async function upkeepDone(connect, prefix) {
 }
 
 try {
-  console.log(`load average at start: ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`)
+  console.log(
+    `load average at start: ${os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  )
   // 1. warm up of the minimal template
   const minimal = project('minimal')
   devenv(minimal, 'init')
@@ -95,17 +111,27 @@ try {
     box.push(boxReadyMs(minimal))
   }
   devenv(minimal, 'down')
-  console.log(`warm \`devenv up\` (after down, until healthy), median of ${RUNS}: ${ms(median(warm))}  [${warm.map(ms).join(', ')}]`)
-  console.log(`  of which the box (prepare began → every database present): ${ms(median(box))}  [${box.map(ms).join(', ')}]`)
+  console.log(
+    `warm \`devenv up\` (after down, until healthy), median of ${RUNS}: ${ms(median(warm))}  [${warm.map(ms).join(', ')}]`,
+  )
+  console.log(
+    `  of which the box (prepare began → every database present): ${ms(median(box))}  [${box.map(ms).join(', ')}]`,
+  )
   console.log(`  for scale, \`devenv status\` (CLI start, no supervisor spawned): ${ms(median(cli))}`)
 
   // 2. db reset of a 100+ MB database
   const big = project('big')
-  writeFileSync(path.join(big, 'seed.sql'), `CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL, bucket integer NOT NULL);
+  writeFileSync(
+    path.join(big, 'seed.sql'),
+    `CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL, bucket integer NOT NULL);
 INSERT INTO big SELECT g, repeat(md5(g::text), 4), g % 1000 FROM generate_series(1, ${ROWS}) AS g;
 CREATE INDEX big_bucket ON big (bucket);
-`)
-  writeFileSync(path.join(big, 'devenv.yaml'), 'name: pgbench\nservices:\n  db:\n    box: postgres\n    databases:\n      - name: bench\n        user: bench\n        password: bench\n        seed: [./seed.sql]\n')
+`,
+  )
+  writeFileSync(
+    path.join(big, 'devenv.yaml'),
+    'name: pgbench\nservices:\n  db:\n    box: postgres\n    databases:\n      - name: bench\n        user: bench\n        password: bench\n        seed: [./seed.sql]\n',
+  )
   const seeded = devenv(big, 'up')
   const connect = await admin(big)
   const sizeClient = await connect('postgres')
@@ -131,12 +157,20 @@ CREATE INDEX big_bucket ON big (bucket);
   const count = Number((await check.query('SELECT count(*) FROM big')).rows[0].count)
   await check.end()
   if (count !== ROWS) throw new Error(`after reset: ${count} rows, expected ${ROWS}`)
-  console.log(`\`devenv db reset\` (wall time of the command), median of ${RUNS}: ${ms(median(resets))}  [${resets.map(ms).join(', ')}]`)
-  if (upkeep.length) console.log(`  background upkeep after it, until done: ${ms(median(upkeep))}  [${upkeep.map(ms).join(', ')}]`)
+  console.log(
+    `\`devenv db reset\` (wall time of the command), median of ${RUNS}: ${ms(median(resets))}  [${resets.map(ms).join(', ')}]`,
+  )
+  if (upkeep.length)
+    console.log(`  background upkeep after it, until done: ${ms(median(upkeep))}  [${upkeep.map(ms).join(', ')}]`)
   const back = []
   for (let run = 0; run < 3; run++) back.push(devenv(big, 'db', 'reset', 'db').ms)
   console.log(`\`devenv db reset\` three times back to back (no wait for the upkeep): ${back.map(ms).join(', ')}`)
-  console.log(`load average at end: ${os.loadavg().map((value) => value.toFixed(2)).join(' ')}`)
+  console.log(
+    `load average at end: ${os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  )
 } finally {
   for (const root of projects) {
     try {

@@ -53,7 +53,14 @@ async function boot() {
   const started = performance.now()
   await postgresDriver.prepare(context)
   const launch = await postgresDriver.launch(context)
-  child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, uid: launch.uid, gid: launch.gid, detached: true, stdio: 'ignore' })
+  child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
+    env: launch.env,
+    uid: launch.uid,
+    gid: launch.gid,
+    detached: true,
+    stdio: 'ignore',
+  })
   await postgresDriver.initialise(context)
   while (!(await postgresDriver.probe(context)).ok) await sleep(10)
   return performance.now() - started
@@ -82,7 +89,9 @@ try {
     warm.push(await boot())
     if (run < RUNS - 1) await shutdown()
   }
-  console.log(`warm boot (prepare → accepting connections, every database present), median of ${RUNS}: ${ms(median(warm))}  [${warm.map(ms).join(', ')}]`)
+  console.log(
+    `warm boot (prepare → accepting connections, every database present), median of ${RUNS}: ${ms(median(warm))}  [${warm.map(ms).join(', ')}]`,
+  )
 
   // The spare is cloned in the background after the first seeding; wait for it as a user would.
   await maintain(target, context.dataDir)
@@ -113,7 +122,10 @@ try {
   const admin1 = await connect(target, 'postgres')
   for (let run = 0; run < RUNS; run++) {
     await dirty()
-    for (const { datname } of (await admin1.query("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_\\_spare\\_%'")).rows) await admin1.query(`DROP DATABASE "${datname}"`)
+    for (const { datname } of (
+      await admin1.query("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_\\_spare\\_%'")
+    ).rows)
+      await admin1.query(`DROP DATABASE "${datname}"`)
     const { ms: took, outcome } = await timedReset()
     if (outcome.fromSpare) throw new Error('a spare was used')
     slow.push(took)
@@ -124,14 +136,21 @@ try {
   const count = Number((await check.query('SELECT count(*) FROM big')).rows[0].count)
   await check.end()
   if (count !== ROWS) throw new Error(`after reset: ${count} rows, expected ${ROWS}`)
-  console.log(`db reset, spare ready (swap by renames), median of ${RUNS}: ${ms(median(resets))}  [${resets.map(ms).join(', ')}]`)
-  console.log(`  then background upkeep (drop the old copy, clone the next spare), median of ${RUNS}: ${ms(median(upkeep))}  [${upkeep.map(ms).join(', ')}]`)
-  console.log(`db reset, no spare (clone the template, then swap), median of ${RUNS}: ${ms(median(slow))}  [${slow.map(ms).join(', ')}]`)
+  console.log(
+    `db reset, spare ready (swap by renames), median of ${RUNS}: ${ms(median(resets))}  [${resets.map(ms).join(', ')}]`,
+  )
+  console.log(
+    `  then background upkeep (drop the old copy, clone the next spare), median of ${RUNS}: ${ms(median(upkeep))}  [${upkeep.map(ms).join(', ')}]`,
+  )
+  console.log(
+    `db reset, no spare (clone the template, then swap), median of ${RUNS}: ${ms(median(slow))}  [${slow.map(ms).join(', ')}]`,
+  )
 
   // Which CREATE DATABASE strategy clones the template faster while the user's database has
   // unwritten changes (FILE_COPY's checkpoints write them out), and how long a drop takes.
   const admin2 = await connect(target, 'postgres')
-  const template = (await admin2.query("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_\\_seed\\_%'")).rows[0].datname
+  const template = (await admin2.query("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_\\_seed\\_%'"))
+    .rows[0].datname
   for (const strategy of ['FILE_COPY', 'WAL_LOG']) {
     const clones = []
     const drops = []
@@ -149,7 +168,9 @@ try {
       await resetDatabase(target, context.dataDir, database, { reseed: false, log: () => {} })
       await maintain(target, context.dataDir)
     }
-    console.log(`STRATEGY ${strategy}, median of 3: clone (user's database dirty) ${ms(median(clones))}, drop of a changed clone ${ms(median(drops))}  [clone ${clones.map(ms).join(', ')}; drop ${drops.map(ms).join(', ')}]`)
+    console.log(
+      `STRATEGY ${strategy}, median of 3: clone (user's database dirty) ${ms(median(clones))}, drop of a changed clone ${ms(median(drops))}  [clone ${clones.map(ms).join(', ')}; drop ${drops.map(ms).join(', ')}]`,
+    )
   }
   await admin2.end()
 } finally {

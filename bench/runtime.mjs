@@ -29,7 +29,12 @@ const bin = path.resolve(values.bin)
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'devenv-bench-runtime-'))
 const project = path.join(base, 'project')
-const env = { ...process.env, DEVENV_HOME: path.join(base, 'home'), DEVENV_HOSTS_FILE: path.join(base, 'hosts'), NO_COLOR: '1' }
+const env = {
+  ...process.env,
+  DEVENV_HOME: path.join(base, 'home'),
+  DEVENV_HOSTS_FILE: path.join(base, 'hosts'),
+  NO_COLOR: '1',
+}
 let cleaned = false
 const cleanup = () => {
   if (cleaned) return
@@ -51,7 +56,10 @@ mkdirSync(project, { recursive: true })
 // Allocations are per machine home and start at 127.64.1.x: a random block keeps this run clear of
 // test suites running at the same time with homes of their own.
 mkdirSync(env.DEVENV_HOME, { recursive: true })
-writeFileSync(path.join(env.DEVENV_HOME, 'addresses.json'), JSON.stringify({ [project]: { block: 1000 + Math.floor(Math.random() * 39_000), services: {} } }))
+writeFileSync(
+  path.join(env.DEVENV_HOME, 'addresses.json'),
+  JSON.stringify({ [project]: { block: 1000 + Math.floor(Math.random() * 39_000), services: {} } }),
+)
 writeFileSync(
   path.join(project, 'server.mjs'),
   `import http from 'node:http'
@@ -59,7 +67,10 @@ http.createServer((q, s) => s.end(process.env.DEVENV_SERVICE)).listen(Number(pro
 process.on('SIGTERM', () => process.exit(0))
 `,
 )
-const services = Array.from({ length: serviceCount }, (_, index) => `  s${index + 1}:\n    command: node server.mjs\n    ports: [8080]\n    health: { tcp: 8080 }\n`)
+const services = Array.from(
+  { length: serviceCount },
+  (_, index) => `  s${index + 1}:\n    command: node server.mjs\n    ports: [8080]\n    health: { tcp: 8080 }\n`,
+)
 writeFileSync(path.join(project, 'devenv.yaml'), `name: bench-runtime\nservices:\n${services.join('')}`)
 
 /**
@@ -69,11 +80,18 @@ writeFileSync(path.join(project, 'devenv.yaml'), `name: bench-runtime\nservices:
  */
 function devenv(args) {
   const started = process.hrtime.bigint()
-  const result = spawnSync('/bin/sh', ['-c', '"$@"; status=$?; times >&2; exit $status', 'sh', bin, ...args], { cwd: project, env, encoding: 'utf8' })
+  const result = spawnSync('/bin/sh', ['-c', '"$@"; status=$?; times >&2; exit $status', 'sh', bin, ...args], {
+    cwd: project,
+    env,
+    encoding: 'utf8',
+  })
   const ms = Number(process.hrtime.bigint() - started) / 1e6
   if (result.status !== 0) throw new Error(`devenv ${args.join(' ')} exited ${result.status}:\n${result.stderr}`)
   const children = result.stderr.trim().split('\n').at(-1)
-  const cpuMs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, match) => sum + (Number(match[1]) * 60 + Number(match[2])) * 1000, 0)
+  const cpuMs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (sum, match) => sum + (Number(match[1]) * 60 + Number(match[2])) * 1000,
+    0,
+  )
   return { ms, cpuMs, stdout: result.stdout }
 }
 
@@ -105,7 +123,8 @@ function status() {
 function assertAllHealthy() {
   const current = status()
   const notReady = current.services.filter((service) => service.state !== 'running' || service.health !== 'healthy')
-  if (notReady.length || current.services.length !== serviceCount) throw new Error(`not all healthy: ${JSON.stringify(notReady)}`)
+  if (notReady.length || current.services.length !== serviceCount)
+    throw new Error(`not all healthy: ${JSON.stringify(notReady)}`)
   return current
 }
 
@@ -115,7 +134,11 @@ const median = (samples) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 const fmt = (ms) => `${ms.toFixed(0)} ms`
-const load = () => os.loadavg().map((value) => value.toFixed(2)).join(' ')
+const load = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')
 
 const cpuTicks = (pid) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -126,7 +149,9 @@ const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
 
 const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown'
-console.log(`devenv runtime benchmark: ${serviceCount} process services, ${rounds} rounds, node ${process.version}, ${bin}`)
+console.log(
+  `devenv runtime benchmark: ${serviceCount} process services, ${rounds} rounds, node ${process.version}, ${bin}`,
+)
 console.log(`machine: ${os.cpus().length} cores (${cpuModel}), load average at start ${load()}`)
 
 // Cold run first: the first `up` of a project (the supervisor is spawned, addresses are allocated).
@@ -145,8 +170,15 @@ for (let round = 0; round < rounds; round++) {
   const healthy = assertAllHealthy()
   // The supervisor is new with each warm up: its CPU so far is what starting it and the services cost it.
   cpu.upSupervisor.push((cpuTicks(healthy.supervisor.pid) / clockTicks) * 1000)
-  cpu.upServices.push(healthy.services.reduce((sum, entry) => sum + cpuTicks(entry.pid), 0) / clockTicks * 1000 / healthy.services.length)
-  for (const [key, args] of [['upAgain', ['up']], ['status', ['status']], ['down', ['down']]]) {
+  cpu.upServices.push(
+    ((healthy.services.reduce((sum, entry) => sum + cpuTicks(entry.pid), 0) / clockTicks) * 1000) /
+      healthy.services.length,
+  )
+  for (const [key, args] of [
+    ['upAgain', ['up']],
+    ['status', ['status']],
+    ['down', ['down']],
+  ]) {
     const run = devenv(args)
     samples[key].push(run.ms)
     cpu[key].push(run.cpuMs)
@@ -162,7 +194,7 @@ const before = cpuTicks(supervisor.pid)
 const idleStarted = process.hrtime.bigint()
 await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000))
 const idleMs = Number(process.hrtime.bigint() - idleStarted) / 1e6
-const idleCpu = ((cpuTicks(supervisor.pid) - before) / clockTicks) / (idleMs / 1000) * 100
+const idleCpu = ((cpuTicks(supervisor.pid) - before) / clockTicks / (idleMs / 1000)) * 100
 const rss = rssKiB(supervisor.pid)
 devenv(['down'])
 
@@ -177,7 +209,9 @@ const rows = [
 ]
 console.log('')
 for (const [label, ms, target] of rows) {
-  console.log(`${label.padEnd(44)} ${fmt(ms).padStart(8)}${target ? `   target < ${target} ms ${ms < target ? 'ok' : 'MISSED'}` : ''}`)
+  console.log(
+    `${label.padEnd(44)} ${fmt(ms).padStart(8)}${target ? `   target < ${target} ms ${ms < target ? 'ok' : 'MISSED'}` : ''}`,
+  )
 }
 console.log('\nCPU time (medians, load-independent): where the work is')
 console.log(`${'up: the CLI process'.padEnd(44)} ${fmt(median(cpu.upCli)).padStart(8)}`)
@@ -187,9 +221,14 @@ console.log(`${'up, already up: the CLI process'.padEnd(44)} ${fmt(median(cpu.up
 console.log(`${'status: the CLI process'.padEnd(44)} ${fmt(median(cpu.status)).padStart(8)}`)
 console.log(`${'down: the CLI process'.padEnd(44)} ${fmt(median(cpu.down)).padStart(8)}`)
 console.log('')
-console.log(`${'idle supervisor CPU'.padEnd(44)} ${`${idleCpu.toFixed(2)} %`.padStart(8)}   target < 1 % of a core ${idleCpu < 1 ? 'ok' : 'MISSED'} (over ${idleSeconds} s)`)
+console.log(
+  `${'idle supervisor CPU'.padEnd(44)} ${`${idleCpu.toFixed(2)} %`.padStart(8)}   target < 1 % of a core ${idleCpu < 1 ? 'ok' : 'MISSED'} (over ${idleSeconds} s)`,
+)
 console.log(`${'idle supervisor RSS'.padEnd(44)} ${`${(rss / 1024).toFixed(1)} MiB`.padStart(8)}`)
-const rounded = (table) => JSON.stringify(Object.fromEntries(Object.entries(table).map(([key, list]) => [key, list.map((value) => Math.round(value))])))
+const rounded = (table) =>
+  JSON.stringify(
+    Object.fromEntries(Object.entries(table).map(([key, list]) => [key, list.map((value) => Math.round(value))])),
+  )
 console.log(`\nall wall samples (ms): ${rounded(samples)}`)
 console.log(`all CPU samples (ms): ${rounded(cpu)}`)
 console.log(`load average at end ${load()}`)

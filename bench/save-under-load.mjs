@@ -24,7 +24,8 @@ const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'devenv-bench-save-
 const root = path.join(base, 'project')
 const home = path.join(base, 'home')
 const env = { ...process.env, DEVENV_HOME: home, DEVENV_HOSTS_FILE: path.join(base, 'hosts'), NO_COLOR: '1' }
-const devenv = (...args) => execFileSync(BIN, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const devenv = (...args) =>
+  execFileSync(BIN, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
 let up = false
 function cleanup() {
@@ -44,8 +45,13 @@ process.on('SIGINT', () => process.exit(130))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const quantile = (list, q) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))]
 const ms = (value) => `${value.toFixed(0)} ms`
-const summary = (list) => `median ${ms(quantile(list, 0.5))}, p90 ${ms(quantile(list, 0.9))}, min ${ms(Math.min(...list))}, max ${ms(Math.max(...list))} (n=${list.length})`
-const load = () => os.loadavg().map((value) => value.toFixed(2)).join(' ')
+const summary = (list) =>
+  `median ${ms(quantile(list, 0.5))}, p90 ${ms(quantile(list, 0.9))}, min ${ms(Math.min(...list))}, max ${ms(Math.max(...list))} (n=${list.length})`
+const load = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')
 
 const APP = `const http = require('node:http')
 const version = 'version 0'
@@ -78,7 +84,10 @@ services:
   )
   // Start at a random loopback block: other homes on this machine hand out the first ones too.
   mkdirSync(home, { recursive: true })
-  writeFileSync(path.join(home, 'addresses.json'), JSON.stringify({ [root]: { block: 2000 + Math.floor(Math.random() * 38_000), services: {} } }))
+  writeFileSync(
+    path.join(home, 'addresses.json'),
+    JSON.stringify({ [root]: { block: 2000 + Math.floor(Math.random() * 38_000), services: {} } }),
+  )
 }
 
 function saveByRename(file, content) {
@@ -97,7 +106,9 @@ function loadClient(url) {
         let body = ''
         response.setEncoding('utf8')
         response.on('data', (chunk) => (body += chunk))
-        response.on('end', () => resolve(response.statusCode === 200 ? { body } : { failure: `${response.statusCode}: ${body.trim()}` }))
+        response.on('end', () =>
+          resolve(response.statusCode === 200 ? { body } : { failure: `${response.statusCode}: ${body.trim()}` }),
+        )
         response.on('error', (error) => resolve({ failure: `response cut: ${error.message}` }))
       })
       request.on('timeout', () => request.destroy(new Error('no answer within 5 s')))
@@ -128,14 +139,17 @@ async function waitForBoth(client, version, timeoutMs = 30_000) {
   const deadline = performance.now() + timeoutMs
   const keys = ['www1', 'www2'].map((name) => `version ${version} from ${name}`)
   while (!keys.every((key) => client.firstSeen.has(key))) {
-    if (performance.now() > deadline) throw new Error(`version ${version} was not live on both backends within ${timeoutMs} ms`)
+    if (performance.now() > deadline)
+      throw new Error(`version ${version} was not live on both backends within ${timeoutMs} ms`)
     await sleep(5)
   }
   const times = keys.map((key) => client.firstSeen.get(key))
   return { first: Math.min(...times), all: Math.max(...times) }
 }
 
-console.log(`devenv save-under-load benchmark: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, ${new Date().toString()}`)
+console.log(
+  `devenv save-under-load benchmark: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, ${new Date().toString()}`,
+)
 console.log(`load averages before: ${load()}`)
 writeProject()
 up = true
@@ -154,7 +168,9 @@ for (let version = 1; version <= saves; version++) {
   await sleep(300)
 }
 await client.stop()
-console.log(`requests through the lb: ${client.requests}, failed: ${client.failures.length}${client.failures.length ? ` (first: ${client.failures[0]})` : ''}`)
+console.log(
+  `requests through the lb: ${client.requests}, failed: ${client.failures.length}${client.failures.length ? ` (first: ${client.failures[0]})` : ''}`,
+)
 console.log(`saved → new version served through the lb:      ${summary(firstLive)}`)
 console.log(`saved → every backend serves it (rolling done):  ${summary(allLive)}`)
 console.log(`load averages after: ${load()}`)

@@ -16,7 +16,18 @@
 // PostgreSQL 15 the bench falls back to a psql COPY reload (COPY the table out; drop it, create
 // it, COPY it in, build its primary key), a lower bound of pg_restore's time, and says so.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -41,12 +52,24 @@ const home = path.join(base, 'home')
 const env = { ...process.env, DEVENV_HOME: home, DEVENV_HOSTS_FILE: path.join(base, 'hosts'), NO_COLOR: '1' }
 mkdirSync(path.join(root), { recursive: true })
 mkdirSync(home, { recursive: true })
-writeFileSync(path.join(home, 'addresses.json'), JSON.stringify({ [root]: { block: 3000 + Math.floor(Math.random() * 30000), services: {} } }))
-writeFileSync(path.join(root, 'devenv.yaml'), 'name: pgbench\nservices:\n  db:\n    box: postgres\n    databases:\n      - { name: bench, user: bench, password: bench }\n')
+writeFileSync(
+  path.join(home, 'addresses.json'),
+  JSON.stringify({ [root]: { block: 3000 + Math.floor(Math.random() * 30000), services: {} } }),
+)
+writeFileSync(
+  path.join(root, 'devenv.yaml'),
+  'name: pgbench\nservices:\n  db:\n    box: postgres\n    databases:\n      - { name: bench, user: bench, password: bench }\n',
+)
 const data = path.join(root, '.devenv', 'services', 'db', 'data')
 
 function devenv(...command) {
-  return execFileSync(BIN, command, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * MB })
+  return execFileSync(BIN, command, {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * MB,
+  })
 }
 let host
 /**
@@ -55,12 +78,28 @@ let host
  */
 function sql(to, ...commands) {
   const target = [...(to.host ? ['-h', to.host] : []), ...(to.port ? ['-p', String(to.port)] : [])]
-  return execFileSync(to.psql ?? PSQL, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', ...target, '-U', to.user, '-d', to.db, ...commands.flatMap((text) => ['-c', text])], {
-    env: { ...env, ...(to.password ? { PGPASSWORD: to.password } : {}) },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 64 * MB,
-  }).trim()
+  return execFileSync(
+    to.psql ?? PSQL,
+    [
+      '-X',
+      '-q',
+      '-At',
+      '-v',
+      'ON_ERROR_STOP=1',
+      ...target,
+      '-U',
+      to.user,
+      '-d',
+      to.db,
+      ...commands.flatMap((text) => ['-c', text]),
+    ],
+    {
+      env: { ...env, ...(to.password ? { PGPASSWORD: to.password } : {}) },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * MB,
+    },
+  ).trim()
 }
 const benchDb = () => ({ host, user: 'bench', password: 'bench', db: 'bench' })
 const psql = (...commands) => sql(benchDb(), ...commands)
@@ -73,7 +112,11 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`
 const stats = (values) => `median ${s(median(values))} (min ${s(Math.min(...values))})`
 const du = (folder) => Number(execFileSync('du', ['-sb', folder], { encoding: 'utf8' }).split('\t')[0])
-const load = () => os.loadavg().map((value) => value.toFixed(1)).join(' ')
+const load = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ')
 const faster = (baseline, ours) => `${(baseline / ours).toFixed(1)}×`
 const stderrOf = (error) => String(error?.stderr ?? '').trim() || error?.message
 
@@ -119,7 +162,9 @@ const loadItems = (rows, noteBytes) => [
 
 async function bench(label, rows, noteBytes, count) {
   for (const command of loadItems(rows, noteBytes)) psql(command)
-  console.log(`\n${label}: ${rows} rows; database ${(Number(psql("SELECT pg_database_size('bench')")) / MB).toFixed(0)} MiB; data folder ${(du(data) / MB).toFixed(0)} MiB; load ${load()}`)
+  console.log(
+    `\n${label}: ${rows} rows; database ${(Number(psql("SELECT pg_database_size('bench')")) / MB).toFixed(0)} MiB; data folder ${(du(data) / MB).toFixed(0)} MiB; load ${load()}`,
+  )
   const checkRows = (what) => {
     if (Number(psql('SELECT count(*) FROM items')) !== rows) throw new Error(`${what} did not bring the rows back`)
   }
@@ -172,7 +217,10 @@ async function bench(label, rows, noteBytes, count) {
   console.log(`devenv snapshot save (CLI, wall)                  ${stats(saves)}`)
   console.log(`devenv snapshot restore, just saved (CLI, wall)   ${stats(latest.wall)}${detail(latest)}`)
   console.log(`devenv snapshot restore, older (CLI, wall)        ${stats(older.wall)}${detail(older)}`)
-  if (upkeep.length) console.log(`background upkeep (${upkeep.length} times) waited for   ${stats(upkeep)} (max ${s(Math.max(...upkeep))})${noSettle ? ' (not waited for: --no-settle)' : ''}`)
+  if (upkeep.length)
+    console.log(
+      `background upkeep (${upkeep.length} times) waited for   ${stats(upkeep)} (max ${s(Math.max(...upkeep))})${noSettle ? ' (not waited for: --no-settle)' : ''}`,
+    )
 
   if (pg15) await pgDumpBaseline(rows, noteBytes, count, latest.wall, older.wall)
   else copyBaseline(rows, count, latest.wall, older.wall)
@@ -182,19 +230,27 @@ async function bench(label, rows, noteBytes, count) {
 
 /** The fallback without PostgreSQL 15: what pg_restore does for this database, through psql. */
 function copyBaseline(rows, count, latest, older) {
-  console.log(`baseline: psql COPY reload (no PostgreSQL 15 tools in ${PG15_BIN}; set PG15_BIN for a real pg_dump/pg_restore)`)
+  console.log(
+    `baseline: psql COPY reload (no PostgreSQL 15 tools in ${PG15_BIN}; set PG15_BIN for a real pg_dump/pg_restore)`,
+  )
   const dump = path.join(base, 'items.copy')
   const dumps = []
   const reloads = []
   for (let run = 0; run < count; run++) {
     dumps.push(timed(() => psql(`\\copy items TO '${dump}'`))[0])
-    reloads.push(timed(() => psql('DROP TABLE items', TABLE, `\\copy items FROM '${dump}'`, 'ALTER TABLE items ADD PRIMARY KEY (id)'))[0])
+    reloads.push(
+      timed(() =>
+        psql('DROP TABLE items', TABLE, `\\copy items FROM '${dump}'`, 'ALTER TABLE items ADD PRIMARY KEY (id)'),
+      )[0],
+    )
     if (Number(psql('SELECT count(*) FROM items')) !== rows) throw new Error('the reload lost rows')
   }
   rmSync(dump, { force: true })
   console.log(`logical dump (psql COPY out)                      ${stats(dumps)}`)
   console.log(`logical reload (COPY in + primary key)            ${stats(reloads)}`)
-  console.log(`devenv restore is ${faster(median(reloads), median(latest))} faster than the reload (just saved), ${faster(median(reloads), median(older))} (older)`)
+  console.log(
+    `devenv restore is ${faster(median(reloads), median(latest))} faster than the reload (just saved), ${faster(median(reloads), median(older))} (older)`,
+  )
 }
 
 // ---- PostgreSQL 15: a throwaway cluster to dump from, and pg_restore into devenv's server ----
@@ -205,7 +261,11 @@ const asRoot = typeof process.getuid === 'function' && process.getuid() === 0
 /** The server tools refuse to run as root: run them as nobody. */
 const unprivileged = (command, commandArgs, options = {}) =>
   asRoot
-    ? execFileSync('runuser', ['-u', 'nobody', '--', command, ...commandArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options })
+    ? execFileSync('runuser', ['-u', 'nobody', '--', command, ...commandArgs], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...options,
+      })
     : execFileSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options })
 
 function freePort() {
@@ -231,12 +291,44 @@ async function startPg15() {
   }
   const port = await freePort()
   const started = performance.now()
-  unprivileged(tool('initdb'), ['-D', pgdata, '-U', 'postgres', '--auth-local=trust', '--auth-host=reject', '-E', 'UTF8', '--locale=C', '--no-instructions'], { cwd: dir, env: { ...process.env, LC_ALL: 'C' } })
+  unprivileged(
+    tool('initdb'),
+    [
+      '-D',
+      pgdata,
+      '-U',
+      'postgres',
+      '--auth-local=trust',
+      '--auth-host=reject',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-instructions',
+    ],
+    { cwd: dir, env: { ...process.env, LC_ALL: 'C' } },
+  )
   pg15 = { dir, pgdata, port, log, running: true }
   // Unix socket in the bench folder only; the port only names the socket.
-  unprivileged(tool('pg_ctl'), ['-D', pgdata, '-l', log, '-w', '-t', '60', '-o', `-c listen_addresses='' -c unix_socket_directories='${dir}' -p ${port}`, 'start'], { cwd: dir })
+  unprivileged(
+    tool('pg_ctl'),
+    [
+      '-D',
+      pgdata,
+      '-l',
+      log,
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-c listen_addresses='' -c unix_socket_directories='${dir}' -p ${port}`,
+      'start',
+    ],
+    { cwd: dir },
+  )
   const version = pg15Sql('postgres', 'SHOW server_version')
-  console.log(`PostgreSQL ${version} cluster to dump from: initdb + start ${s(performance.now() - started)}, socket ${dir}/.s.PGSQL.${port}`)
+  console.log(
+    `PostgreSQL ${version} cluster to dump from: initdb + start ${s(performance.now() - started)}, socket ${dir}/.s.PGSQL.${port}`,
+  )
 }
 
 function stopPg15() {
@@ -261,7 +353,8 @@ const pg15Target = (db) => ({ psql: tool('psql'), host: pg15.dir, port: pg15.por
 const pg15Sql = (db, ...commands) => sql(pg15Target(db), ...commands)
 const RESTORE_DB = 'bench_restore'
 /** The rows, and the primary key pg_restore builds after them. */
-const CHECK = "SELECT count(*) FILTER (WHERE EXISTS (SELECT FROM pg_indexes WHERE tablename = 'items' AND indexname = 'items_pkey')) FROM items"
+const CHECK =
+  "SELECT count(*) FILTER (WHERE EXISTS (SELECT FROM pg_indexes WHERE tablename = 'items' AND indexname = 'items_pkey')) FROM items"
 let restoreInto // where pg_restore restores: devenv's PostgreSQL 17 server, or the PostgreSQL 15 one if that fails
 
 /** devenv's server as superuser (its password is in the service's data folder), to drop and create the scratch database. */
@@ -295,16 +388,27 @@ function restoreTargets() {
 
 /** One restore the DDEV/Lando way: drop and recreate the database, pg_restore the archive into it. */
 function pgRestore(target, archive, jobs, rows) {
-  const [resetMs] = timed(() => sql(target.admin(), `DROP DATABASE IF EXISTS ${RESTORE_DB} WITH (FORCE)`, `CREATE DATABASE ${RESTORE_DB} OWNER ${target.owner}`))
+  const [resetMs] = timed(() =>
+    sql(
+      target.admin(),
+      `DROP DATABASE IF EXISTS ${RESTORE_DB} WITH (FORCE)`,
+      `CREATE DATABASE ${RESTORE_DB} OWNER ${target.owner}`,
+    ),
+  )
   const [restoreMs, stderr] = timed(() =>
-    execFileSync(tool('pg_restore'), ['--no-owner', '--exit-on-error', '-j', String(jobs), ...target.connection, '-d', RESTORE_DB, archive], {
-      env: { ...env, ...target.env },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+    execFileSync(
+      tool('pg_restore'),
+      ['--no-owner', '--exit-on-error', '-j', String(jobs), ...target.connection, '-d', RESTORE_DB, archive],
+      {
+        env: { ...env, ...target.env },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
   )
   const found = Number(target.check())
-  if (found !== rows) throw new Error(`pg_restore into ${target.label} left ${found} rows (0: no primary key), not ${rows}`)
+  if (found !== rows)
+    throw new Error(`pg_restore into ${target.label} left ${found} rows (0: no primary key), not ${rows}`)
   return { totalMs: resetMs + restoreMs, restoreMs, stderr }
 }
 
@@ -314,14 +418,26 @@ async function pgDumpBaseline(rows, noteBytes, count, latest, older) {
     pg15.loaded = true
   }
   const [loadMs] = timed(() => pg15Sql('bench', ...loadItems(rows, noteBytes)))
-  console.log(`baseline: pg_dump -Fc / pg_restore (${PG15_BIN}); same rows loaded into PostgreSQL 15 in ${s(loadMs)}, database ${(Number(pg15Sql('bench', "SELECT pg_database_size('bench')")) / MB).toFixed(0)} MiB`)
+  console.log(
+    `baseline: pg_dump -Fc / pg_restore (${PG15_BIN}); same rows loaded into PostgreSQL 15 in ${s(loadMs)}, database ${(Number(pg15Sql('bench', "SELECT pg_database_size('bench')")) / MB).toFixed(0)} MiB`,
+  )
   const archive = path.join(base, 'bench.dump')
   const dumps = []
   for (let run = 0; run < count; run++) {
     rmSync(archive, { force: true })
-    dumps.push(timed(() => execFileSync(tool('pg_dump'), ['-Fc', '-h', pg15.dir, '-p', String(pg15.port), '-U', 'postgres', '-d', 'bench', '-f', archive], { env, stdio: ['ignore', 'pipe', 'pipe'] }))[0])
+    dumps.push(
+      timed(() =>
+        execFileSync(
+          tool('pg_dump'),
+          ['-Fc', '-h', pg15.dir, '-p', String(pg15.port), '-U', 'postgres', '-d', 'bench', '-f', archive],
+          { env, stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+      )[0],
+    )
   }
-  console.log(`pg_dump -Fc (from PostgreSQL 15)                  ${stats(dumps)}; archive ${(statSync(archive).size / MB).toFixed(1)} MiB`)
+  console.log(
+    `pg_dump -Fc (from PostgreSQL 15)                  ${stats(dumps)}; archive ${(statSync(archive).size / MB).toFixed(1)} MiB`,
+  )
 
   if (!restoreInto) {
     const [onDevenv, onPg15] = restoreTargets()
@@ -329,9 +445,13 @@ async function pgDumpBaseline(rows, noteBytes, count, latest, older) {
       const first = pgRestore(onDevenv, archive, 1, rows) // a trial: not counted
       restoreInto = onDevenv
       const server = sql(onDevenv.admin(), 'SHOW server_version')
-      console.log(`pg_restore 15 restores into devenv's PostgreSQL ${server} server${first.stderr.trim() ? `, saying: ${first.stderr.trim()}` : ' without a warning'}`)
+      console.log(
+        `pg_restore 15 restores into devenv's PostgreSQL ${server} server${first.stderr.trim() ? `, saying: ${first.stderr.trim()}` : ' without a warning'}`,
+      )
     } catch (error) {
-      console.log(`pg_restore 15 could not restore into devenv's server (${stderrOf(error).split('\n')[0]}); restoring into the PostgreSQL 15 server instead`)
+      console.log(
+        `pg_restore 15 could not restore into devenv's server (${stderrOf(error).split('\n')[0]}); restoring into the PostgreSQL 15 server instead`,
+      )
       restoreInto = onPg15
     }
   }
@@ -345,12 +465,16 @@ async function pgDumpBaseline(rows, noteBytes, count, latest, older) {
       alone.push(restoreMs)
     }
     results[jobs] = totals
-    console.log(`drop + create + pg_restore -j ${jobs} (into ${restoreInto.short})        ${stats(totals)}; pg_restore alone ${stats(alone)}`)
+    console.log(
+      `drop + create + pg_restore -j ${jobs} (into ${restoreInto.short})        ${stats(totals)}; pg_restore alone ${stats(alone)}`,
+    )
   }
   sql(restoreInto.admin(), `DROP DATABASE IF EXISTS ${RESTORE_DB} WITH (FORCE)`) // not in the next size's snapshots
   rmSync(archive, { force: true })
   for (const jobs of [1, 2]) {
-    console.log(`devenv restore is ${faster(median(results[jobs]), median(latest))} faster than pg_restore -j ${jobs} (just saved), ${faster(median(results[jobs]), median(older))} (older)`)
+    console.log(
+      `devenv restore is ${faster(median(results[jobs]), median(latest))} faster than pg_restore -j ${jobs} (just saved), ${faster(median(results[jobs]), median(older))} (older)`,
+    )
   }
 }
 
@@ -389,14 +513,20 @@ async function pieces() {
     console.log('breakdown (in-process, service stopped):')
     await measure('copy', (target) => copyTree(data, target))
     await measure('copy + sha256 (one pass)', (target) => copyTree(data, target, { hash: true }))
-    await measure('copy + sha256 + syncfs (file-level restore)', (target) => copyTree(data, target, { hash: true, durable: true }))
+    await measure('copy + sha256 + syncfs (file-level restore)', (target) =>
+      copyTree(data, target, { hash: true, durable: true }),
+    )
     process.env.DEVENV_SNAPSHOT_FSYNC = 'each'
-    await measure('copy + sha256 + fsync per file (before)', (target) => copyTree(data, target, { hash: true, durable: true }))
+    await measure('copy + sha256 + fsync per file (before)', (target) =>
+      copyTree(data, target, { hash: true, durable: true }),
+    )
     delete process.env.DEVENV_SNAPSHOT_FSYNC
     const [startMs] = timed(() => devenv('up', 'db'))
     const [stopMs] = timed(() => devenv('stop', 'db'))
     const [cliMs] = timed(() => devenv('snapshot', 'list'))
-    console.log(`  devenv up db ${s(startMs)}, devenv stop db ${s(stopMs)}, CLI start-up (devenv snapshot list) ${s(cliMs)}`)
+    console.log(
+      `  devenv up db ${s(startMs)}, devenv stop db ${s(stopMs)}, CLI start-up (devenv snapshot list) ${s(cliMs)}`,
+    )
   } finally {
     delete process.env.DEVENV_SNAPSHOT_FSYNC
     devenv('up', 'db')
@@ -404,19 +534,25 @@ async function pieces() {
 }
 
 try {
-  console.log(`node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model}), ${os.platform()} ${os.release()}, ${new Date().toISOString()}, load ${load()}`)
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model}), ${os.platform()} ${os.release()}, ${new Date().toISOString()}, load ${load()}`,
+  )
   devenv('up')
   host = JSON.parse(devenv('status', '--json')).services[0].address
   if (pg15Found) {
     try {
       await startPg15()
     } catch (error) {
-      console.log(`PostgreSQL 15 from ${PG15_BIN} did not start (${stderrOf(error).split('\n')[0]}): the baseline is a psql COPY reload, not pg_dump/pg_restore`)
+      console.log(
+        `PostgreSQL 15 from ${PG15_BIN} did not start (${stderrOf(error).split('\n')[0]}): the baseline is a psql COPY reload, not pg_dump/pg_restore`,
+      )
       stopPg15()
       pg15 = undefined
     }
-  }
-  else console.log(`no PostgreSQL 15 tools in ${PG15_BIN} (set PG15_BIN): the baseline is a psql COPY reload, not pg_dump/pg_restore`)
+  } else
+    console.log(
+      `no PostgreSQL 15 tools in ${PG15_BIN} (set PG15_BIN): the baseline is a psql COPY reload, not pg_dump/pg_restore`,
+    )
   if (only !== 'large') await bench('300,000-row database', 300_000, 64, runs)
   if (only !== 'small') await bench('~1 GB database', 5_000_000, 128, Math.max(3, Math.ceil(runs / 2)))
 } finally {

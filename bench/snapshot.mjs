@@ -54,21 +54,40 @@ async function bench(label, tableBytes, count) {
     let size = 0
     for (let run = 0; run < count; run++) {
       let started = performance.now()
-      const manifest = await saveSnapshot({ paths, service: 'db', box: 'postgres', kind: 'postgres', boxVersion: '17', name: `run${run}`, quiesce: idle })
+      const manifest = await saveSnapshot({
+        paths,
+        service: 'db',
+        box: 'postgres',
+        kind: 'postgres',
+        boxVersion: '17',
+        name: `run${run}`,
+        quiesce: idle,
+      })
       saves.push(performance.now() - started)
       size = manifest.size
       started = performance.now()
-      await restoreSnapshot({ paths, service: 'db', name: `run${run}`, box: 'postgres', boxVersion: '17', quiesce: idle })
+      await restoreSnapshot({
+        paths,
+        service: 'db',
+        name: `run${run}`,
+        box: 'postgres',
+        boxVersion: '17',
+        quiesce: idle,
+      })
       restores.push(performance.now() - started)
       await deleteSnapshot(paths, 'db', `run${run}`)
     }
     const ms = (value) => `${Math.round(value)} ms`
-    console.log(`${label}: ${(size / MB).toFixed(1)} MiB, ${count} runs | snapshot median ${ms(median(saves))} (min ${ms(Math.min(...saves))}) | restore median ${ms(median(restores))} (min ${ms(Math.min(...restores))})`)
+    console.log(
+      `${label}: ${(size / MB).toFixed(1)} MiB, ${count} runs | snapshot median ${ms(median(saves))} (min ${ms(Math.min(...saves))}) | restore median ${ms(median(restores))} (min ${ms(Math.min(...restores))})`,
+    )
   } finally {
     rmSync(root, { recursive: true, force: true })
   }
 }
 
-console.log(`node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model}), ${os.platform()} ${os.release()}`)
+console.log(
+  `node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model}), ${os.platform()} ${os.release()}`,
+)
 if (only !== 'large') await bench('300,000-row database (~54 MB)', 14 * MB, runs)
 if (only !== 'small') await bench('1 GB database', 1000 * MB - 40 * MB, Math.max(3, Math.ceil(runs / 2)))

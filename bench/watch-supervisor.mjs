@@ -25,7 +25,8 @@ const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'devenv-bench-watch
 const root = path.join(base, 'project')
 const home = path.join(base, 'home')
 const env = { ...process.env, DEVENV_HOME: home, DEVENV_HOSTS_FILE: path.join(base, 'hosts'), NO_COLOR: '1' }
-const devenv = (...args) => execFileSync(BIN, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const devenv = (...args) =>
+  execFileSync(BIN, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
 let up = false
 function cleanup() {
@@ -46,8 +47,13 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const quantile = (list, q) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))]
 const median = (list) => quantile(list, 0.5)
 const ms = (value) => `${value.toFixed(1)} ms`
-const summary = (list) => `median ${ms(median(list))}, p90 ${ms(quantile(list, 0.9))}, min ${ms(Math.min(...list))}, max ${ms(Math.max(...list))} (n=${list.length})`
-const load = () => os.loadavg().map((value) => value.toFixed(2)).join(' ')
+const summary = (list) =>
+  `median ${ms(median(list))}, p90 ${ms(quantile(list, 0.9))}, min ${ms(Math.min(...list))}, max ${ms(Math.max(...list))} (n=${list.length})`
+const load = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')
 
 const APP = `import http from 'node:http'
 const message = 'version 0'
@@ -79,7 +85,10 @@ services:
   )
   // Start at a random loopback block: other homes on this machine hand out the first ones too.
   mkdirSync(home, { recursive: true })
-  writeFileSync(path.join(home, 'addresses.json'), JSON.stringify({ [root]: { block: 2000 + Math.floor(Math.random() * 38_000), services: {} } }))
+  writeFileSync(
+    path.join(home, 'addresses.json'),
+    JSON.stringify({ [root]: { block: 2000 + Math.floor(Math.random() * 38_000), services: {} } }),
+  )
 }
 
 function saveByRename(file, content) {
@@ -155,7 +164,10 @@ async function benchRestart(api) {
     const saved = performance.now()
     saveByRename(path.join(root, 'app', 'server.mjs'), APP.replace('version 0', `version ${i}`))
     live.push((await pollUntil(agent, api.address, port, '/', `version ${i}`)) - saved)
-    const healthy = await waitForLine(savedWall, (line) => line.stream === 'devenv' && line.text.startsWith('restarted after the change'))
+    const healthy = await waitForLine(
+      savedWall,
+      (line) => line.stream === 'devenv' && line.text.startsWith('restarted after the change'),
+    )
     const lines = logSince(savedWall)
     const at = (test) => lines.find(test)?.at
     const noticed = at((line) => line.text.startsWith('change: '))
@@ -176,7 +188,9 @@ async function benchRestart(api) {
   return { live, phases }
 }
 
-console.log(`devenv watch benchmark through the supervisor: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, ${new Date().toString()}`)
+console.log(
+  `devenv watch benchmark through the supervisor: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, ${new Date().toString()}`,
+)
 console.log(`load averages before: ${load()}`)
 writeProject()
 const started = performance.now()

@@ -10,7 +10,17 @@
 // Prints medians (and p90) over the edits.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { open } from 'node:fs/promises'
 import http from 'node:http'
 import net from 'node:net'
@@ -22,7 +32,9 @@ import { runInNewContext } from 'node:vm'
 import { watch } from 'chokidar'
 import { DEFAULT_DEBOUNCE_MS, watchMounts } from '../dist/watch/index.js'
 
-const { values } = parseArgs({ options: { edits: { type: 'string', default: '20' }, files: { type: 'string', default: '5000' } } })
+const { values } = parseArgs({
+  options: { edits: { type: 'string', default: '20' }, files: { type: 'string', default: '5000' } },
+})
 const edits = Number(values.edits)
 const fileCount = Number(values.files)
 const serverMain = new URL('../dist/boxes/static/main.js', import.meta.url).pathname
@@ -45,13 +57,28 @@ function quantile(list, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 }
 const ms = (value) => `${value.toFixed(1)} ms`
-const summary = (list) => `median ${ms(median(list))}, p90 ${ms(quantile(list, 0.9))}, min ${ms(Math.min(...list))}, max ${ms(Math.max(...list))} (n=${list.length})`
+const summary = (list) =>
+  `median ${ms(median(list))}, p90 ${ms(quantile(list, 0.9))}, min ${ms(Math.min(...list))}, max ${ms(Math.max(...list))} (n=${list.length})`
 
 function mount(source, kind) {
   return { source, target: '/app', readonly: false, watch: { kind }, ignore: [] }
 }
 function service(name, mounts) {
-  return { name, box: { name: 'node' }, kind: 'node', workdir: mounts[0].source, env: {}, hostnames: [], ports: [], publish: [], mounts, dependsOn: [], restart: { policy: 'no', maxRestarts: 0, backoffMs: 0 }, stopTimeoutMs: 5000, integrity: [] }
+  return {
+    name,
+    box: { name: 'node' },
+    kind: 'node',
+    workdir: mounts[0].source,
+    env: {},
+    hostnames: [],
+    ports: [],
+    publish: [],
+    mounts,
+    dependsOn: [],
+    restart: { policy: 'no', maxRestarts: 0, backoffMs: 0 },
+    stopTimeoutMs: 5000,
+    integrity: [],
+  }
 }
 
 async function freePort() {
@@ -99,7 +126,9 @@ function inotifyWatches() {
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
       if (!readlinkSync(`/proc/self/fd/${fd}`).includes('inotify')) continue
-      count += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((line) => line.startsWith('inotify wd:')).length
+      count += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('inotify wd:')).length
     } catch {
       // fd closed meanwhile
     }
@@ -135,7 +164,9 @@ async function benchStartup() {
     await watcher.close()
   }
   console.log(`startup, ${fileCount} files in ${fileCount / perFolder + 10} folders (+2,000 in node_modules, skipped):`)
-  console.log(`  ready in ${summary(times)}; JS heap +${(memory / 1048576).toFixed(1)} MB while watching; ${watches} inotify watches`)
+  console.log(
+    `  ready in ${summary(times)}; JS heap +${(memory / 1048576).toFixed(1)} MB while watching; ${watches} inotify watches`,
+  )
 }
 
 /** How the events of one save spread in time, per editor style: what the quiet period must outlast. */
@@ -187,7 +218,10 @@ async function benchSync() {
   const port = await freePort()
   const config = path.join(folder, 'static.json')
   writeFileSync(config, JSON.stringify({ service: 'web', root, address: '127.0.0.1', port, spa: false }))
-  const server = spawn(process.execPath, [serverMain], { env: { ...process.env, DEVENV_BOX_CONFIG: config }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const server = spawn(process.execPath, [serverMain], {
+    env: { ...process.env, DEVENV_BOX_CONFIG: config },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   children.add(server)
   server.stdout.resume()
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
@@ -229,7 +263,11 @@ async function benchRestart() {
   writeFileSync(file, APP)
   const port = await freePort()
   const startApp = () => {
-    const child = spawn(process.execPath, [file], { cwd: app, env: { ...process.env, PORT: String(port) }, stdio: 'ignore' })
+    const child = spawn(process.execPath, [file], {
+      cwd: app,
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'ignore',
+    })
     children.add(child)
     child.once('exit', () => children.delete(child))
     return child
@@ -269,7 +307,9 @@ async function benchRestart() {
   console.log(`    of which stop + start + answer:  ${summary(phases.map((phase) => phase.restart))}`)
 }
 
-console.log(`devenv watch benchmark: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}`)
+console.log(
+  `devenv watch benchmark: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}`,
+)
 await benchStartup()
 await benchSaveStyles()
 await benchSync()

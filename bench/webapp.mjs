@@ -9,7 +9,16 @@
 // Loopback only; each run uses a temp folder, a temp DEVENV_HOME and a temp hosts file, and is
 // torn down (down, destroy --force) before the next. Prints medians, with min–max, per service.
 import { execFile, spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -51,7 +60,13 @@ process.on('SIGINT', () => {
 async function makeProject() {
   const base = mkdtempSync(path.join(os.tmpdir(), 'devenv-bench-webapp-'))
   chmodSync(base, 0o755) // PostgreSQL runs as an unprivileged user when we are root
-  const project = { base, root: path.join(base, 'webapp'), home: path.join(base, 'home'), hosts: path.join(base, 'hosts'), notes: [] }
+  const project = {
+    base,
+    root: path.join(base, 'webapp'),
+    home: path.join(base, 'home'),
+    hosts: path.join(base, 'hosts'),
+    notes: [],
+  }
   mkdirSync(project.root)
   claimFreeAddressBlock(project)
   const init = await cli(project, ['init', '--template', 'webapp'])
@@ -68,7 +83,8 @@ async function makeProject() {
 function claimFreeAddressBlock(project) {
   const busy = listeningAddresses()
   const free = []
-  for (let block = 40; block < 240; block++) if (![...busy].some((address) => address.startsWith(`127.64.${block}.`))) free.push(block)
+  for (let block = 40; block < 240; block++)
+    if (![...busy].some((address) => address.startsWith(`127.64.${block}.`))) free.push(block)
   mkdirSync(project.home, { recursive: true })
   const block = free[Math.floor(Math.random() * free.length)]
   writeFileSync(path.join(project.home, 'addresses.json'), JSON.stringify({ [project.root]: { block, services: {} } }))
@@ -108,9 +124,14 @@ async function teardown(project) {
 
 function cli(project, args) {
   return new Promise((resolve) => {
-    execFile(BIN, args, { cwd: project.root, env: envFor(project), timeout: 120_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
-    })
+    execFile(
+      BIN,
+      args,
+      { cwd: project.root, env: envFor(project), timeout: 120_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -186,7 +207,9 @@ async function assertHealthy(project) {
   const bad = status.services.filter((service) => service.state !== 'running' || service.health !== 'healthy')
   const names = status.services.map((service) => service.name).sort()
   if (bad.length || names.join() !== [...SERVICES].sort().join()) {
-    throw new Error(`not every service is healthy after up: ${JSON.stringify(status.services.map(({ name, state, health }) => ({ name, state, health })))}`)
+    throw new Error(
+      `not every service is healthy after up: ${JSON.stringify(status.services.map(({ name, state, health }) => ({ name, state, health })))}`,
+    )
   }
   return status
 }
@@ -199,7 +222,12 @@ function readProc(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     // fields[0] is field 3 (state): utime is field 14, stime 15, rss 24
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), rssKib: Number(fields[21]) * PAGE_KIB, state: fields[0] }
+    return {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      rssKib: Number(fields[21]) * PAGE_KIB,
+      state: fields[0],
+    }
   } catch {
     return undefined
   }
@@ -255,9 +283,20 @@ async function idle(project, status) {
     pss[owner] = (pss[owner] ?? 0) + pssKib(pid)
   }
   const percent = (ticks) => (ticks / CLK_TCK / IDLE_S) * 100
-  const perService = Object.fromEntries(Object.keys(rss).map((owner) => [owner, { cpuPercent: percent(cpu[owner] ?? 0), rssMiB: rss[owner] / 1024, pssMiB: pss[owner] / 1024 }]))
+  const perService = Object.fromEntries(
+    Object.keys(rss).map((owner) => [
+      owner,
+      { cpuPercent: percent(cpu[owner] ?? 0), rssMiB: rss[owner] / 1024, pssMiB: pss[owner] / 1024 },
+    ]),
+  )
   const sum = (record) => Object.values(record).reduce((total, value) => total + value, 0)
-  return { cpuPercent: percent(sum(cpu)), rssMiB: sum(rss) / 1024, pssMiB: sum(pss) / 1024, processes: after.size, perService }
+  return {
+    cpuPercent: percent(sum(cpu)),
+    rssMiB: sum(rss) / 1024,
+    pssMiB: sum(pss) / 1024,
+    processes: after.size,
+    perService,
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,7 +307,14 @@ function listeningAddresses() {
   for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/)
     if (fields[3] !== '0A') continue
-    found.add(fields[1].split(':')[0].match(/../g).map((byte) => parseInt(byte, 16)).reverse().join('.'))
+    found.add(
+      fields[1]
+        .split(':')[0]
+        .match(/../g)
+        .map((byte) => parseInt(byte, 16))
+        .reverse()
+        .join('.'),
+    )
   }
   return found
 }
@@ -298,15 +344,34 @@ const median = (list) => {
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
-const spread = (list, digits = 0) => `${median(list).toFixed(digits)} (${Math.min(...list).toFixed(digits)}–${Math.max(...list).toFixed(digits)})`
-const load = () => os.loadavg().map((value) => value.toFixed(2)).join(' ')
+const spread = (list, digits = 0) =>
+  `${median(list).toFixed(digits)} (${Math.min(...list).toFixed(digits)}–${Math.max(...list).toFixed(digits)})`
+const load = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')
 
 // ---------------------------------------------------------------------------------------------
 // main
 
-const samples = { cold: [], warm: [], down: [], cli: [], cpu: [], rss: [], pss: [], coldReady: {}, warmReady: {}, perService: {}, psql: {} }
+const samples = {
+  cold: [],
+  warm: [],
+  down: [],
+  cli: [],
+  cpu: [],
+  rss: [],
+  pss: [],
+  coldReady: {},
+  warmReady: {},
+  perService: {},
+  psql: {},
+}
 const loads = [load()]
-console.log(`webapp stack bench: ${RUNS} runs, idle ${IDLE_S} s after ${SETTLE_S} s${HEALTH_INTERVAL ? `, health checks every ${HEALTH_INTERVAL}` : ''}; ${os.cpus().length} × ${os.cpus()[0]?.model}; node ${process.version}; load ${loads[0]}`)
+console.log(
+  `webapp stack bench: ${RUNS} runs, idle ${IDLE_S} s after ${SETTLE_S} s${HEALTH_INTERVAL ? `, health checks every ${HEALTH_INTERVAL}` : ''}; ${os.cpus().length} × ${os.cpus()[0]?.model}; node ${process.version}; load ${loads[0]}`,
+)
 
 for (let run = 1; run <= RUNS; run++) {
   const project = await makeProject()
@@ -363,14 +428,25 @@ console.log(`idle memory, sum of PSS, MiB           ${spread(samples.pss)}`)
 console.log('')
 console.log('"ready" line of each service, ms after `up` started:   cold        warm')
 for (const service of SERVICES) {
-  console.log(`  ${service.padEnd(6)} ${(samples.coldReady[service] ? spread(samples.coldReady[service]) : '-').padStart(28)} ${(samples.warmReady[service] ? spread(samples.warmReady[service]) : '-').padStart(22)}`)
+  console.log(
+    `  ${service.padEnd(6)} ${(samples.coldReady[service] ? spread(samples.coldReady[service]) : '-').padStart(28)} ${(samples.warmReady[service] ? spread(samples.warmReady[service]) : '-').padStart(22)}`,
+  )
 }
-console.log('psql, from its log (ms): ' + Object.entries(samples.psql).map(([phase, list]) => `${phase} ${spread(list)}`).join(', '))
-console.log('  (initdb: its run; seed: the seed files and the template copy; ready: prepare began → every database present)')
+console.log(
+  'psql, from its log (ms): ' +
+    Object.entries(samples.psql)
+      .map(([phase, list]) => `${phase} ${spread(list)}`)
+      .join(', '),
+)
+console.log(
+  '  (initdb: its run; seed: the seed files and the template copy; ready: prepare began → every database present)',
+)
 console.log('')
 console.log('idle, per process tree:        CPU % of a core     RSS MiB      PSS MiB')
 for (const [owner, figures] of Object.entries(samples.perService)) {
-  console.log(`  ${owner.padEnd(18)} ${spread(figures.cpu, 2).padStart(20)} ${spread(figures.rss).padStart(14)} ${spread(figures.pss).padStart(12)}`)
+  console.log(
+    `  ${owner.padEnd(18)} ${spread(figures.cpu, 2).padStart(20)} ${spread(figures.rss).padStart(14)} ${spread(figures.pss).padStart(12)}`,
+  )
 }
 console.log('')
 console.log(`load average (1, 5, 15 min) before and after each run: ${loads.join(' | ')}`)

@@ -1,4 +1,4 @@
-import type { EnvSpec, ServiceSpec } from '../envfile/model.js'
+import type { EnvSpec, ServiceSpec } from '../envfile/index.js'
 import type { Endpoint } from './driver.js'
 
 /*

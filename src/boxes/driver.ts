@@ -1,4 +1,4 @@
-import type { BoxKind, EnvSpec, ServiceSpec } from '../envfile/model.js'
+import type { BoxKind, EnvSpec, ServiceSpec } from '../envfile/index.js'
 
 /** Where another service of the project can be reached (for the lb's backends, the app's database). */
 export interface Endpoint {

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeJsonAtomic } from '../state/atomic.js'
+import { writeJsonAtomic } from '../state/index.js'
 import type { Launch, ServiceContext } from './driver.js'
 
 /**

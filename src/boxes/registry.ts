@@ -1,4 +1,4 @@
-import type { BoxKind } from '../envfile/model.js'
+import type { BoxKind } from '../envfile/index.js'
 import type { BoxCapabilities } from './capabilities.js'
 import type { BoxDriver } from './driver.js'
 import { postgresCapabilities } from './postgres/capabilities.js'

@@ -1,11 +1,13 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import { DevenvError, diskFullError, isDevenvError } from '../errors.js'
-import { resolveCommittedBox } from '../boxes/store/records.js'
+import { resolveCommittedBox } from '../boxes/store/index.js'
 import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
 import { setNoticeSink } from '../util/notices.js'
 import { colors } from './output.js'
 
-export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 const FILE_DESCRIPTION = 'envfile to use (default: $DEVENV_FILE, or devenv.yaml in this folder or a parent)'
@@ -30,7 +32,9 @@ export const longFileFlag = {
  * does for a service that failed); `error` when it could not do its work; `warnings` carries
  * what would have gone to stderr as a warning.
  */
-export type JsonEnvelope = { ok: boolean; warnings: string[] } & ({ result: unknown } | { error: ReturnType<DevenvError['toJSON']> })
+export type JsonEnvelope = { ok: boolean; warnings: string[] } & (
+  { result: unknown } | { error: ReturnType<DevenvError['toJSON']> }
+)
 
 /**
  * Every devenv command extends this: --json (one JsonEnvelope on stdout, progress on stderr),
@@ -102,12 +106,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 function toDevenvError(error: Error & { oclif?: { exit?: number } }, commandId: string | undefined): DevenvError {
   if (isDevenvError(error)) return error
   // oclif's parse and validation errors: bad flags, missing or extra arguments
-  if (error.oclif?.exit === 2 || /Parse|Validation|RequiredArgs|UnexpectedArgs|NonExistentFlags/.test(error.constructor?.name ?? '')) {
+  if (
+    error.oclif?.exit === 2 ||
+    /Parse|Validation|RequiredArgs|UnexpectedArgs|NonExistentFlags/.test(error.constructor?.name ?? '')
+  ) {
     const [headline, ...rest] = error.message.split('\n')
     // "Missing 1 required arg:" is followed by the argument's name and description on the next lines
     const details = rest.map((line) => line.trim()).filter((line) => line && !/^See more help with/.test(line))
     const command = commandId ? ` ${commandId.replaceAll(':', ' ')}` : ''
-    return new DevenvError('USAGE', details.length && /:$/.test(headline!) ? `${headline} ${details.join('; ')}` : headline!, { hint: `See devenv${command} --help.` })
+    return new DevenvError(
+      'USAGE',
+      details.length && /:$/.test(headline!) ? `${headline} ${details.join('; ')}` : headline!,
+      { hint: `See devenv${command} --help.` },
+    )
   }
   // A write without a path (to an open file) names the folder the command works in.
   const diskFull = diskFullError(error, process.cwd())

@@ -13,7 +13,14 @@ export function envfileView(spec: EnvSpec): Plain {
     ...(spec.domain ? { domain: spec.domain } : {}),
     runtime: spec.runtime,
     services: Object.fromEntries(Object.values(spec.services).map((service) => [service.name, serviceView(service)])),
-    ...(spec.integrity.files.length || spec.integrity.manifest ? { integrity: { files: spec.integrity.files, ...(spec.integrity.manifest ? { manifest: spec.integrity.manifest } : {}) } } : {}),
+    ...(spec.integrity.files.length || spec.integrity.manifest
+      ? {
+          integrity: {
+            files: spec.integrity.files,
+            ...(spec.integrity.manifest ? { manifest: spec.integrity.manifest } : {}),
+          },
+        }
+      : {}),
   }
 }
 
@@ -21,7 +28,9 @@ function serviceView(service: ServiceSpec): Plain {
   return {
     box: service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name,
     ...(service.image ? { image: service.image } : {}),
-    ...(service.build ? { build: { command: service.build.command, inputs: service.build.inputs, workdir: service.build.workdir } } : {}),
+    ...(service.build
+      ? { build: { command: service.build.command, inputs: service.build.inputs, workdir: service.build.workdir } }
+      : {}),
     ...(service.command !== undefined ? { command: service.command } : {}),
     workdir: service.workdir,
     env: service.env,
@@ -31,8 +40,14 @@ function serviceView(service: ServiceSpec): Plain {
     mounts: service.mounts.map(mountView),
     // no check although it has ports: the envfile turned the default check off
     ...(service.health ? { health: healthView(service.health) } : service.ports.length ? { health: 'none' } : {}),
-    depends_on: Object.fromEntries(service.dependsOn.map((dependency) => [dependency.service, { condition: dependency.condition }])),
-    restart: { policy: service.restart.policy, max_restarts: service.restart.maxRestarts, backoff: duration(service.restart.backoffMs) },
+    depends_on: Object.fromEntries(
+      service.dependsOn.map((dependency) => [dependency.service, { condition: dependency.condition }]),
+    ),
+    restart: {
+      policy: service.restart.policy,
+      max_restarts: service.restart.maxRestarts,
+      backoff: duration(service.restart.backoffMs),
+    },
     stop_timeout: duration(service.stopTimeoutMs),
     integrity: service.integrity,
     ...boxSettingsView(service),
@@ -40,7 +55,13 @@ function serviceView(service: ServiceSpec): Plain {
 }
 
 function mountView(mount: MountSpec): Plain {
-  return { source: mount.source, target: mount.target, readonly: mount.readonly, watch: watchView(mount.watch), ignore: mount.ignore }
+  return {
+    source: mount.source,
+    target: mount.target,
+    readonly: mount.readonly,
+    watch: watchView(mount.watch),
+    ignore: mount.ignore,
+  }
 }
 
 function watchView(watch: WatchAction): string | Plain {
@@ -48,13 +69,21 @@ function watchView(watch: WatchAction): string | Plain {
 }
 
 function healthView(health: HealthSpec): Plain {
-  const timing = { interval: duration(health.intervalMs), timeout: duration(health.timeoutMs), retries: health.retries, start_period: duration(health.startPeriodMs) }
+  const timing = {
+    interval: duration(health.intervalMs),
+    timeout: duration(health.timeoutMs),
+    retries: health.retries,
+    start_period: duration(health.startPeriodMs),
+  }
   const check = health.check
   switch (check.kind) {
     case 'tcp':
       return { tcp: check.port, ...timing }
     case 'http':
-      return { http: { path: check.path, port: check.port, ...(check.status !== undefined ? { status: check.status } : {}) }, ...timing }
+      return {
+        http: { path: check.path, port: check.port, ...(check.status !== undefined ? { status: check.status } : {}) },
+        ...timing,
+      }
     case 'command':
       return { command: check.command, ...timing }
     case 'box':
@@ -68,7 +97,12 @@ function boxSettingsView(service: ServiceSpec): Plain {
   if (postgres) {
     return {
       ...(postgres.version ? { version: postgres.version } : {}),
-      databases: postgres.databases.map((database) => ({ name: database.name, user: database.user, password: database.password, seed: database.seed })),
+      databases: postgres.databases.map((database) => ({
+        name: database.name,
+        user: database.user,
+        password: database.password,
+        seed: database.seed,
+      })),
       settings: postgres.settings,
     }
   }
@@ -81,7 +115,11 @@ function boxSettingsView(service: ServiceSpec): Plain {
     }
   }
   if (mail) return { accounts: mail.accounts, catch_all: mail.catchAll, max_size: mail.maxSizeBytes }
-  if (ftp) return { users: ftp.users.map((user) => ({ name: user.name, password: user.password, root: user.root })), pasv_ports: `${ftp.pasvPorts[0]}-${ftp.pasvPorts[1]}` }
+  if (ftp)
+    return {
+      users: ftp.users.map((user) => ({ name: user.name, password: user.password, root: user.root })),
+      pasv_ports: `${ftp.pasvPorts[0]}-${ftp.pasvPorts[1]}`,
+    }
   if (service.static) return { root: service.static.root, spa: service.static.spa }
   return {}
 }

@@ -18,7 +18,12 @@ export function logPrinter(services: string[], options: { timestamps?: boolean }
 }
 
 /** Follows the services' logs until Ctrl-C (or SIGTERM); resolves then. */
-export async function followUntilInterrupted(runtime: Runtime, spec: EnvSpec, services: string[], print: (line: ServiceLogLine) => void): Promise<void> {
+export async function followUntilInterrupted(
+  runtime: Runtime,
+  spec: EnvSpec,
+  services: string[],
+  print: (line: ServiceLogLine) => void,
+): Promise<void> {
   const abort = new AbortController()
   const stop = (): void => abort.abort()
   process.once('SIGINT', stop)

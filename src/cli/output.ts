@@ -21,10 +21,14 @@ export function visibleLength(text: string): number {
 
 /** An aligned table: a header row, then the rows, each column as wide as its widest cell. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) => Math.max(visibleLength(header), ...rows.map((row) => visibleLength(row[column] ?? ''))))
+  const widths = headers.map((header, column) =>
+    Math.max(visibleLength(header), ...rows.map((row) => visibleLength(row[column] ?? ''))),
+  )
   const line = (cells: string[]): string =>
     cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell + ' '.repeat(widths[column]! - visibleLength(cell))))
+      .map((cell, column) =>
+        column === cells.length - 1 ? cell : cell + ' '.repeat(widths[column]! - visibleLength(cell)),
+      )
       .join('  ')
       .trimEnd()
   return [line(headers.map((header) => colors.bold(header))), ...rows.map(line)].join('\n')

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { isDynamicPattern } from 'tinyglobby'
 import type { EnvSpec } from '../envfile/index.js'
-import { EnvfileSource, type FieldPath } from '../envfile/source.js'
+import { EnvfileSource, type FieldPath } from '../envfile/index.js'
 import { DevenvError, type Location } from '../errors.js'
 
 interface MissingPath {
@@ -22,7 +22,8 @@ export function checkNamedPaths(spec: EnvSpec): void {
   if (!first) return
   const source = EnvfileSource.parse(spec.file, readFileSync(spec.file, 'utf8'))
   const where = (entry: MissingPath): Location => source.locate(entry.at)
-  const describe = (entry: MissingPath): string => `${entry.what} ${path.relative(spec.root, entry.file) || entry.file} does not exist`
+  const describe = (entry: MissingPath): string =>
+    `${entry.what} ${path.relative(spec.root, entry.file) || entry.file} does not exist`
   throw new DevenvError('ENVFILE_INVALID', describe(first), {
     location: where(first),
     details: missing.slice(1).map((entry) => `${describe(entry)} (${formatWhere(where(entry))})`),
@@ -36,18 +37,26 @@ function missingPaths(spec: EnvSpec): MissingPath[] {
     const at = (...rest: Array<string | number>): FieldPath => ['services', service.name, ...rest]
     service.postgres?.databases.forEach((database, index) => {
       database.seed.forEach((seed, seedIndex) => {
-        if (!existsSync(seed)) missing.push({ what: 'seed file', file: seed, at: database.seed.length > 1 ? at('databases', index, 'seed', seedIndex) : at('databases', index, 'seed') })
+        if (!existsSync(seed))
+          missing.push({
+            what: 'seed file',
+            file: seed,
+            at: database.seed.length > 1 ? at('databases', index, 'seed', seedIndex) : at('databases', index, 'seed'),
+          })
       })
     })
     service.mounts.forEach((mount, index) => {
-      if (!existsSync(mount.source)) missing.push({ what: 'mount source', file: mount.source, at: at('mounts', index, 'source') })
+      if (!existsSync(mount.source))
+        missing.push({ what: 'mount source', file: mount.source, at: at('mounts', index, 'source') })
     })
     service.integrity.forEach((pattern, index) => {
-      if (!isDynamicPattern(pattern) && !existsSync(path.join(spec.root, pattern))) missing.push({ what: 'integrity file', file: path.join(spec.root, pattern), at: at('integrity', index) })
+      if (!isDynamicPattern(pattern) && !existsSync(path.join(spec.root, pattern)))
+        missing.push({ what: 'integrity file', file: path.join(spec.root, pattern), at: at('integrity', index) })
     })
   }
   spec.integrity.files.forEach((pattern, index) => {
-    if (!isDynamicPattern(pattern) && !existsSync(path.join(spec.root, pattern))) missing.push({ what: 'integrity file', file: path.join(spec.root, pattern), at: ['integrity', 'files', index] })
+    if (!isDynamicPattern(pattern) && !existsSync(path.join(spec.root, pattern)))
+      missing.push({ what: 'integrity file', file: path.join(spec.root, pattern), at: ['integrity', 'files', index] })
   })
   return missing
 }

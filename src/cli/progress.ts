@@ -60,9 +60,15 @@ export async function withServiceProgress(
   const list = new Listr(tasks, {
     concurrent: true,
     exitOnError: false,
-    rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr), collapseErrors: false, showErrorMessage: false },
+    rendererOptions: {
+      processOutput: new ProcessOutput(process.stderr, process.stderr),
+      collapseErrors: false,
+      showErrorMessage: false,
+    },
     // Not a terminal: one line per change, still on stderr so stdout stays the command's result.
-    fallbackRendererOptions: { logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }) },
+    fallbackRendererOptions: {
+      logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }),
+    },
     fallbackRendererCondition: () => plain,
   })
   const drawing = list.run().catch(() => undefined)

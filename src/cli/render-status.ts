@@ -1,4 +1,4 @@
-import type { ProjectState, ServiceState } from '../state/project-state.js'
+import type { ProjectState, ServiceState } from '../state/index.js'
 import { colors, stateColor, table, visibleLength } from './output.js'
 
 export function portsText(service: ServiceState): string {
@@ -21,7 +21,9 @@ export function renderServices(services: ServiceState[], options: { wide?: boole
   if (options.wide || !columns || widest(full) <= columns) return full
   // What the other columns leave (the header HOSTNAMES is 9 wide), never less than the header
   const budget = Math.max(HEADER_WIDTH, columns - (widest(servicesTable(services, () => '')) - HEADER_WIDTH))
-  return servicesTable(services, (names) => fit(names.length > 1 ? `${names[0]} +${names.length - 1}` : (names[0] ?? ''), budget))
+  return servicesTable(services, (names) =>
+    fit(names.length > 1 ? `${names[0]} +${names.length - 1}` : (names[0] ?? ''), budget),
+  )
 }
 
 const HEADER_WIDTH = 'HOSTNAMES'.length
@@ -52,11 +54,16 @@ function servicesTable(services: ServiceState[], hostnames: (names: string[]) =>
 
 export function renderStatus(state: ProjectState, options: { wide?: boolean } = {}): string {
   const supervisor = state.supervisor ? `supervisor pid ${state.supervisor.pid}` : colors.dim('supervisor not running')
-  const lines = [`${colors.bold(state.project)} ${colors.dim(state.root)} · ${supervisor}`, renderServices(Object.values(state.services), options)]
+  const lines = [
+    `${colors.bold(state.project)} ${colors.dim(state.root)} · ${supervisor}`,
+    renderServices(Object.values(state.services), options),
+  ]
   for (const service of Object.values(state.services)) {
-    if (service.message && (service.state === 'failed' || service.health === 'unhealthy')) lines.push(`${colors.red('✖')} ${service.name}: ${service.message}`)
+    if (service.message && (service.state === 'failed' || service.health === 'unhealthy'))
+      lines.push(`${colors.red('✖')} ${service.name}: ${service.message}`)
     for (const note of service.notes ?? []) lines.push(`${colors.yellow('!')} ${service.name}: ${note}`)
-    if (service.mounts === 'resolved') lines.push(colors.dim(`· ${service.name}: mounts are read from their host paths (no mount namespace)`))
+    if (service.mounts === 'resolved')
+      lines.push(colors.dim(`· ${service.name}: mounts are read from their host paths (no mount namespace)`))
   }
   return lines.join('\n')
 }

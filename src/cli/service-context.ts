@@ -1,4 +1,4 @@
-import { capabilitiesOf } from '../boxes/registry.js'
+import { capabilitiesOf } from '../boxes/index.js'
 import type { EnvSpec } from '../envfile/index.js'
 import { runtimeFor } from '../engine/index.js'
 import type { ExecContext } from '../runtime/index.js'

@@ -1,6 +1,6 @@
 import type { EnvSpec, ServiceSpec } from '../envfile/index.js'
 import { DevenvError, usage } from '../errors.js'
-import type { ServiceState } from '../state/project-state.js'
+import type { ServiceState } from '../state/index.js'
 
 /** The service `devenv open` means when none is named: the project's balancer, else its only web service. */
 export function defaultWebService(spec: EnvSpec): string {
@@ -10,7 +10,12 @@ export function defaultWebService(spec: EnvSpec): string {
   const web = services.filter((service) => webPort(service) !== undefined)
   if (balancers.length === 0 && web.length === 1) return web[0]!.name
   const candidates = (balancers.length ? balancers : web).map((service) => service.name)
-  throw usage(candidates.length ? `name the service to open: ${candidates.join(', ')}` : `${spec.file} declares no service with a web page`, 'e.g. devenv open www1')
+  throw usage(
+    candidates.length
+      ? `name the service to open: ${candidates.join(', ')}`
+      : `${spec.file} declares no service with a web page`,
+    'e.g. devenv open www1',
+  )
 }
 
 /**
@@ -19,9 +24,15 @@ export function defaultWebService(spec: EnvSpec): string {
  */
 export function serviceUrl(service: ServiceSpec, state: ServiceState | undefined): string {
   const declared = webPort(service)
-  if (declared === undefined) throw usage(`service ${service.name} is a ${service.kind} box: it has no web page to open`, `\`devenv status ${service.name}\` shows its address and ports.`)
+  if (declared === undefined)
+    throw usage(
+      `service ${service.name} is a ${service.kind} box: it has no web page to open`,
+      `\`devenv status ${service.name}\` shows its address and ports.`,
+    )
   if (!state || (state.state !== 'running' && state.state !== 'starting')) {
-    throw new DevenvError('NOT_FOUND', `service ${service.name} is not running`, { hint: `Start it with \`devenv up ${service.name}\`.` })
+    throw new DevenvError('NOT_FOUND', `service ${service.name} is not running`, {
+      hint: `Start it with \`devenv up ${service.name}\`.`,
+    })
   }
   const scheme = service.kind === 'lb' && service.lb?.httpsPort !== undefined ? 'https' : 'http'
   const port = state.ports.find((entry) => entry.port === declared)?.bound ?? declared

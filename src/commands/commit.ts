@@ -1,13 +1,26 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { colors } from '../cli/output.js'
+import { BaseCommand, projectFlags } from '../cli/index.js'
+import { colors } from '../cli/index.js'
 import { commitBox, formatRef, parseCommittedRef, type BoxSummary } from '../boxes/store/index.js'
-import { ProjectPaths } from '../state/paths.js'
-import { beginOperation, formatBytes, journalBase, newOperationId, removeJournal, serviceBoxIdentity, serviceCopiesOf, statefulService, quiesceService, withServiceCopies, type OpenServiceCopies } from '../snapshots/index.js'
+import { ProjectPaths } from '../state/index.js'
+import {
+  beginOperation,
+  formatBytes,
+  journalBase,
+  newOperationId,
+  removeJournal,
+  serviceBoxIdentity,
+  serviceCopiesOf,
+  statefulService,
+  quiesceService,
+  withServiceCopies,
+  type OpenServiceCopies,
+} from '../snapshots/index.js'
 import { runtimeFor } from '../engine/index.js'
 
 export default class Commit extends BaseCommand<typeof Commit> {
-  static override summary = "Turn a service's current state and its box recipe into a box in the machine-wide box store."
+  static override summary =
+    "Turn a service's current state and its box recipe into a box in the machine-wide box store."
   static override description =
     'An envfile can then say `box: NAME:TAG` and a new service boots from that state; seeds are not run again. Share it with devenv box export.'
   static override examples = [
@@ -48,8 +61,14 @@ export default class Commit extends BaseCommand<typeof Commit> {
       removeJournal(paths, service.name)
     }
     if (!this.jsonEnabled()) {
-      this.log(`${colors.green('✔')} committed ${service.name} as box ${colors.bold(formatRef(ref))} (${box.kind}, ${formatBytes(box.size)}, ${box.files} files)`)
-      this.log(colors.dim(`  use it with: box: ${formatRef(ref)}   share it with: devenv box export ${formatRef(ref)} -o ${ref.name}-${ref.tag}.box.tgz`))
+      this.log(
+        `${colors.green('✔')} committed ${service.name} as box ${colors.bold(formatRef(ref))} (${box.kind}, ${formatBytes(box.size)}, ${box.files} files)`,
+      )
+      this.log(
+        colors.dim(
+          `  use it with: box: ${formatRef(ref)}   share it with: devenv box export ${formatRef(ref)} -o ${ref.name}-${ref.tag}.box.tgz`,
+        ),
+      )
     }
     return { box }
   }

@@ -1,19 +1,25 @@
 import { Flags } from '@oclif/core'
 import { renameSync, rmSync, existsSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { colors } from '../cli/output.js'
+import { BaseCommand, projectFlags } from '../cli/index.js'
+import { colors } from '../cli/index.js'
 import { DevenvError } from '../errors.js'
 import { clearHosts } from '../hosts/index.js'
-import { hostsWriteFlags } from '../cli/hosts-flags.js'
+import { hostsWriteFlags } from '../cli/index.js'
 import { runtimeFor } from '../engine/index.js'
-import { releaseAddresses } from '../state/addresses.js'
-import { ProjectPaths } from '../state/paths.js'
+import { releaseAddresses } from '../state/index.js'
+import { ProjectPaths } from '../state/index.js'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
-  static override summary = 'Stop everything and delete the project\'s state: databases, mail, logs, snapshots (.devenv/).'
-  static override description = 'Asks first unless --force. The envfile and your source files are never touched. Committed boxes in the machine-wide store stay.'
-  static override examples = ['<%= config.bin %> destroy', '<%= config.bin %> destroy --force', '<%= config.bin %> destroy --force --no-hosts']
+  static override summary =
+    "Stop everything and delete the project's state: databases, mail, logs, snapshots (.devenv/)."
+  static override description =
+    'Asks first unless --force. The envfile and your source files are never touched. Committed boxes in the machine-wide store stay.'
+  static override examples = [
+    '<%= config.bin %> destroy',
+    '<%= config.bin %> destroy --force',
+    '<%= config.bin %> destroy --force --no-hosts',
+  ]
   static override flags = {
     ...projectFlags,
     ...hostsWriteFlags,
@@ -26,10 +32,14 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     const paths = new ProjectPaths(spec.root)
     if (!this.flags.force) {
       if (!process.stdin.isTTY || this.jsonEnabled()) {
-        throw new DevenvError('USAGE', `refusing to delete ${paths.dir} without --force`, { hint: 'Run `devenv destroy --force` to delete the project\'s data.' })
+        throw new DevenvError('USAGE', `refusing to delete ${paths.dir} without --force`, {
+          hint: "Run `devenv destroy --force` to delete the project's data.",
+        })
       }
       const prompt = createInterface({ input: process.stdin, output: process.stderr })
-      const answer = await prompt.question(`Delete ${paths.dir} (databases, mail, logs, snapshots of ${spec.name})? [y/N] `)
+      const answer = await prompt.question(
+        `Delete ${paths.dir} (databases, mail, logs, snapshots of ${spec.name})? [y/N] `,
+      )
       prompt.close()
       if (!/^y(es)?$/i.test(answer.trim())) {
         this.note('nothing deleted')

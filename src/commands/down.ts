@@ -1,12 +1,12 @@
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { colors } from '../cli/output.js'
+import { BaseCommand, projectFlags } from '../cli/index.js'
+import { colors } from '../cli/index.js'
 import { Flags } from '@oclif/core'
-import { hostsWriteFlags } from '../cli/hosts-flags.js'
+import { hostsWriteFlags } from '../cli/index.js'
 import { clearHosts } from '../hosts/index.js'
 import { runtimeFor } from '../engine/index.js'
 
 export default class Down extends BaseCommand<typeof Down> {
-  static override summary = 'Stop every service and the project\'s supervisor. Data is kept.'
+  static override summary = "Stop every service and the project's supervisor. Data is kept."
   static override examples = ['<%= config.bin %> down', '<%= config.bin %> down --json']
   static override flags = {
     ...projectFlags,
@@ -21,7 +21,10 @@ export default class Down extends BaseCommand<typeof Down> {
       const hosts = await clearHosts(spec, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
       if (!hosts.applied && hosts.command) this.warning(hosts.message)
     }
-    if (!this.jsonEnabled()) this.log(`${colors.green('✔')} ${spec.name} ${wasRunning ? 'is down' : 'was not running'} (data kept; \`devenv destroy\` deletes it)`)
+    if (!this.jsonEnabled())
+      this.log(
+        `${colors.green('✔')} ${spec.name} ${wasRunning ? 'is down' : 'was not running'} (data kept; \`devenv destroy\` deletes it)`,
+      )
     return { project: spec.name, stopped: true, wasRunning }
   }
 }

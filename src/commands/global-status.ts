@@ -1,8 +1,8 @@
-import { BaseCommand } from '../cli/base-command.js'
-import { colors, stateColor, table } from '../cli/output.js'
+import { BaseCommand } from '../cli/index.js'
+import { colors, stateColor, table } from '../cli/index.js'
 import { projectActivity } from '../engine/index.js'
-import { readProjectState } from '../state/project-state.js'
-import { knownProjects } from '../state/projects.js'
+import { readProjectState } from '../state/index.js'
+import { knownProjects } from '../state/index.js'
 
 interface ProjectSummary {
   name: string

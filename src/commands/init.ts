@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core'
-import { BaseCommand } from '../cli/base-command.js'
-import { colors, table } from '../cli/output.js'
+import { BaseCommand } from '../cli/index.js'
+import { colors, table } from '../cli/index.js'
 import { initFromTemplate, listTemplates, type InitResult, type TemplateInfo } from '../templates/index.js'
 
 export default class Init extends BaseCommand<typeof Init> {
-  static override summary = 'Create a devenv.yaml (and the template\'s files) in this folder.'
+  static override summary = "Create a devenv.yaml (and the template's files) in this folder."
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init --template webapp',
@@ -21,7 +21,13 @@ export default class Init extends BaseCommand<typeof Init> {
   async run(): Promise<InitResult | { templates: TemplateInfo[] }> {
     if (this.flags.list) {
       const templates = listTemplates()
-      if (!this.jsonEnabled()) this.log(table(['TEMPLATE', 'DESCRIPTION'], templates.map((info) => [info.name, info.description])))
+      if (!this.jsonEnabled())
+        this.log(
+          table(
+            ['TEMPLATE', 'DESCRIPTION'],
+            templates.map((info) => [info.name, info.description]),
+          ),
+        )
       return { templates }
     }
     const result = initFromTemplate(process.cwd(), this.flags.template, {
@@ -29,7 +35,9 @@ export default class Init extends BaseCommand<typeof Init> {
       ...(this.flags.name ? { name: this.flags.name } : {}),
     })
     if (!this.jsonEnabled()) {
-      this.log(`${colors.green('✔')} wrote devenv.yaml from template ${colors.bold(result.template)} (${result.files.length} files)`)
+      this.log(
+        `${colors.green('✔')} wrote devenv.yaml from template ${colors.bold(result.template)} (${result.files.length} files)`,
+      )
       this.log(`  next: ${colors.cyan('devenv up')}`)
     }
     return result

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, longFileFlag } from '../cli/base-command.js'
-import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
+import { BaseCommand, longFileFlag } from '../cli/index.js'
+import { followUntilInterrupted, logPrinter } from '../cli/index.js'
 import { checkNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
 import { runtimeFor } from '../engine/index.js'
@@ -8,7 +8,7 @@ import type { ServiceLogLine } from '../runtime/index.js'
 import { parseDuration } from '../util/duration.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
-  static override summary = 'Show the services\' logs (all, or the named ones), with what devenv did to them.'
+  static override summary = "Show the services' logs (all, or the named ones), with what devenv did to them."
   static override examples = [
     '<%= config.bin %> logs',
     '<%= config.bin %> logs www1 -f',
@@ -19,10 +19,14 @@ export default class Logs extends BaseCommand<typeof Logs> {
   static override args = { services: Args.string({ description: 'services (default: all)' }) }
   static override flags = {
     ...longFileFlag,
-    follow: Flags.boolean({ char: 'f', description: 'keep printing new lines as they come (Ctrl-C to stop)', exclusive: ['json'] }),
+    follow: Flags.boolean({
+      char: 'f',
+      description: 'keep printing new lines as they come (Ctrl-C to stop)',
+      exclusive: ['json'],
+    }),
     lines: Flags.integer({ char: 'n', description: 'lines per service to show', default: 100, min: 0 }),
     since: Flags.string({ description: 'only lines since a duration ago (10m, 2h) or a time (ISO 8601)' }),
-    timestamps: Flags.boolean({ char: 't', description: 'show each line\'s time' }),
+    timestamps: Flags.boolean({ char: 't', description: "show each line's time" }),
   }
 
   async run(): Promise<{ lines: ServiceLogLine[] }> {
@@ -33,7 +37,10 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const since = this.flags.since ? parseSince(this.flags.since) : undefined
     const runtime = runtimeFor(spec)
     // -n 0 shows no past line (with -f: only what comes next), as tail -n 0 and docker logs -n 0
-    const lines = this.flags.lines === 0 ? [] : await runtime.logs(spec, names, { tail: this.flags.lines, ...(since ? { since } : {}) })
+    const lines =
+      this.flags.lines === 0
+        ? []
+        : await runtime.logs(spec, names, { tail: this.flags.lines, ...(since ? { since } : {}) })
     if (this.jsonEnabled()) return { lines }
     const print = logPrinter(names, { timestamps: this.flags.timestamps })
     lines.forEach(print)
@@ -47,7 +54,11 @@ function parseSince(value: string): Date {
     return new Date(Date.now() - parseDuration(value))
   } catch {
     const time = new Date(value)
-    if (Number.isNaN(time.getTime())) throw new DevenvError('USAGE', `--since ${value} is neither a duration (10m, 2h) nor a time (2026-11-23T18:00:00Z)`)
+    if (Number.isNaN(time.getTime()))
+      throw new DevenvError(
+        'USAGE',
+        `--since ${value} is neither a duration (10m, 2h) nor a time (2026-11-23T18:00:00Z)`,
+      )
     return time
   }
 }

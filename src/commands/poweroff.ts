@@ -1,10 +1,10 @@
-import { BaseCommand } from '../cli/base-command.js'
-import { colors } from '../cli/output.js'
-import { resolveCommittedBox } from '../boxes/store/records.js'
+import { BaseCommand } from '../cli/index.js'
+import { colors } from '../cli/index.js'
+import { resolveCommittedBox } from '../boxes/store/index.js'
 import { loadEnvfile } from '../envfile/index.js'
 import { isDevenvError } from '../errors.js'
 import { projectActivity, runtimeFor } from '../engine/index.js'
-import { knownProjects } from '../state/projects.js'
+import { knownProjects } from '../state/index.js'
 
 interface PoweredOff {
   name: string
@@ -15,7 +15,8 @@ interface PoweredOff {
 
 export default class Poweroff extends BaseCommand<typeof Poweroff> {
   static override summary = 'Stop every devenv project on this machine, as `ddev poweroff`. Data is kept.'
-  static override description = 'Runs `devenv down` for each project `devenv global-status` lists whose supervisor is running. Hosts file entries stay (`devenv down` in a project removes its own).'
+  static override description =
+    'Runs `devenv down` for each project `devenv global-status` lists whose supervisor is running. Hosts file entries stay (`devenv down` in a project removes its own).'
   static override examples = ['<%= config.bin %> poweroff', '<%= config.bin %> poweroff --json']
 
   async run(): Promise<{ projects: PoweredOff[] }> {
@@ -36,7 +37,10 @@ export default class Poweroff extends BaseCommand<typeof Poweroff> {
       }
     }
     if (!this.jsonEnabled() && running.length === 0) this.log('No devenv project is running on this machine.')
-    else if (!this.jsonEnabled()) this.log(`${projects.filter((project) => project.stopped).length} of ${running.length} running project(s) stopped`)
+    else if (!this.jsonEnabled())
+      this.log(
+        `${projects.filter((project) => project.stopped).length} of ${running.length} running project(s) stopped`,
+      )
     return { projects }
   }
 }

@@ -1,9 +1,9 @@
 import { Args } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { failureHeadline } from '../cli/failure.js'
-import { colors } from '../cli/output.js'
-import { withServiceProgress } from '../cli/progress.js'
-import { renderServices } from '../cli/render-status.js'
+import { BaseCommand, projectFlags } from '../cli/index.js'
+import { failureHeadline } from '../cli/index.js'
+import { colors } from '../cli/index.js'
+import { withServiceProgress } from '../cli/index.js'
+import { renderServices } from '../cli/index.js'
 import { checkNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
 import { runtimeFor } from '../engine/index.js'
@@ -22,10 +22,14 @@ export default class Restart extends BaseCommand<typeof Restart> {
     const names = (argv as string[]).length ? (argv as string[]) : Object.keys(spec.services)
     checkNames(spec, names)
     const runtime = runtimeFor(spec)
-    const result = await withServiceProgress(names, this.jsonEnabled(), (onEvent) => runtime.restart(spec, names, onEvent))
+    const result = await withServiceProgress(names, this.jsonEnabled(), (onEvent) =>
+      runtime.restart(spec, names, onEvent),
+    )
     if (!this.jsonEnabled()) this.log(renderServices(result.services))
     if (!result.ok && result.failed && !this.jsonEnabled()) {
-      throw new DevenvError('SERVICE_FAILED', failureHeadline(result), { details: result.failed.lastLines.map((line) => colors.dim(line)) })
+      throw new DevenvError('SERVICE_FAILED', failureHeadline(result), {
+        details: result.failed.lastLines.map((line) => colors.dim(line)),
+      })
     }
     if (!result.ok) process.exitCode = 1
     return result

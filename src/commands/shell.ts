@@ -1,15 +1,20 @@
 import { Args, Flags } from '@oclif/core'
 import { execFileSync } from 'node:child_process'
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { capabilitiesOf } from '../boxes/registry.js'
-import { commandContext } from '../cli/service-context.js'
+import { BaseCommand, projectFlags } from '../cli/index.js'
+import { capabilitiesOf } from '../boxes/index.js'
+import { commandContext } from '../cli/index.js'
 import { runAttached, runtimeFor } from '../engine/index.js'
 import { checkNames } from '../spec/index.js'
 
 export default class Shell extends BaseCommand<typeof Shell> {
-  static override summary = 'Open an interactive shell in a service\'s environment (the box\'s own client where it has one: psql for postgres).'
+  static override summary =
+    "Open an interactive shell in a service's environment (the box's own client where it has one: psql for postgres)."
   static override aliases = ['ssh']
-  static override examples = ['<%= config.bin %> shell www1', '<%= config.bin %> ssh psql', '<%= config.bin %> shell psql --db skel']
+  static override examples = [
+    '<%= config.bin %> shell www1',
+    '<%= config.bin %> ssh psql',
+    '<%= config.bin %> shell psql --db skel',
+  ]
   static override enableJsonFlag = false
   static override args = { service: Args.string({ description: 'the service', required: true }) }
   static override flags = {
@@ -24,7 +29,9 @@ export default class Shell extends BaseCommand<typeof Shell> {
     const context = await commandContext(spec, this.args.service, this.flags.db)
     const own = capabilitiesOf(spec.services[this.args.service]!.kind).shell
     if (own) {
-      const box = own(spec, this.args.service, await handle.endpoint(), { ...(this.flags.db ? { database: this.flags.db } : {}) })
+      const box = own(spec, this.args.service, await handle.endpoint(), {
+        ...(this.flags.db ? { database: this.flags.db } : {}),
+      })
       if (!hasCommand(box.command)) {
         this.log(box.whenMissing)
         return

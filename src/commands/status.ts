@@ -1,35 +1,58 @@
 import { Args, Flags } from '@oclif/core'
-import type { Endpoint } from '../boxes/driver.js'
-import { capabilitiesOf } from '../boxes/registry.js'
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { renderStatus } from '../cli/render-status.js'
+import type { Endpoint } from '../boxes/index.js'
+import { capabilitiesOf } from '../boxes/index.js'
+import { BaseCommand, projectFlags } from '../cli/index.js'
+import { renderStatus } from '../cli/index.js'
 import { runtimeFor } from '../engine/index.js'
 import { checkNames } from '../spec/index.js'
-import type { PortState, ProjectState, ServiceState } from '../state/project-state.js'
+import type { PortState, ProjectState, ServiceState } from '../state/index.js'
 
 type PublicPort = Omit<PortState, 'published'> & { published: NonNullable<PortState['published']> | null }
 /** The `status --json` contract: every key is present; pid, startedAt and published are null when there is none. */
-type PublicService = Omit<ServiceState, 'pidStart' | 'notes' | 'message' | 'ports' | 'pid' | 'startedAt'> & { ports: PublicPort[]; pid: number | null; startedAt: string | null; message?: string; notes?: string[] }
+type PublicService = Omit<ServiceState, 'pidStart' | 'notes' | 'message' | 'ports' | 'pid' | 'startedAt'> & {
+  ports: PublicPort[]
+  pid: number | null
+  startedAt: string | null
+  message?: string
+  notes?: string[]
+}
 
 /** Where a service recorded as running answers, from the state just inspected (no second lookup). */
 function endpointOf(service: ServiceState | undefined): Endpoint | undefined {
   if (!service || (service.state !== 'running' && service.state !== 'starting')) return undefined
-  return { address: service.address, port: (declared) => service.ports.find((port) => port.port === declared)?.bound ?? declared }
+  return {
+    address: service.address,
+    port: (declared) => service.ports.find((port) => port.port === declared)?.bound ?? declared,
+  }
 }
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show each service: state, health, address, ports, hostnames.'
   static override aliases = ['ps']
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status www1 db', '<%= config.bin %> ps', '<%= config.bin %> status --show-secrets', '<%= config.bin %> status --json | jq \'.services[] | select(.health != "healthy")\'']
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status www1 db',
+    '<%= config.bin %> ps',
+    '<%= config.bin %> status --show-secrets',
+    '<%= config.bin %> status --json | jq \'.services[] | select(.health != "healthy")\'',
+  ]
   static override strict = false
   static override args = { services: Args.string({ description: 'services to show (default: all)' }) }
   static override flags = {
     ...projectFlags,
     'show-secrets': Flags.boolean({ description: 'show passwords in database connection URLs' }),
-    wide: Flags.boolean({ char: 'w', description: 'every hostname, however wide the table (the default when output is not a terminal)' }),
+    wide: Flags.boolean({
+      char: 'w',
+      description: 'every hostname, however wide the table (the default when output is not a terminal)',
+    }),
   }
 
-  async run(): Promise<{ project: string; root: string; supervisor: { pid: number | null; running: boolean }; services: PublicService[] }> {
+  async run(): Promise<{
+    project: string
+    root: string
+    supervisor: { pid: number | null; running: boolean }
+    services: PublicService[]
+  }> {
     const spec = this.loadSpec()
     const { argv } = await this.parse(Status)
     const names = argv as string[]
@@ -37,7 +60,11 @@ export default class Status extends BaseCommand<typeof Status> {
     const runtime = runtimeFor(spec)
     const state: ProjectState = onlyServices(await runtime.inspect(spec), names)
     const showSecrets = this.flags['show-secrets']
-    const urls = (name: string): string[] => capabilitiesOf(spec.services[name]!.kind).urls?.(spec, name, { showSecrets, endpoint: endpointOf(state.services[name]) }) ?? []
+    const urls = (name: string): string[] =>
+      capabilitiesOf(spec.services[name]!.kind).urls?.(spec, name, {
+        showSecrets,
+        endpoint: endpointOf(state.services[name]),
+      }) ?? []
     for (const warning of state.warnings ?? []) this.warning(warning)
     if (!this.jsonEnabled()) {
       this.log(renderStatus(state, { wide: this.flags.wide }))
@@ -59,5 +86,8 @@ export default class Status extends BaseCommand<typeof Status> {
 
 function onlyServices(state: ProjectState, names: string[]): ProjectState {
   if (names.length === 0) return state
-  return { ...state, services: Object.fromEntries(Object.entries(state.services).filter(([name]) => names.includes(name))) }
+  return {
+    ...state,
+    services: Object.fromEntries(Object.entries(state.services).filter(([name]) => names.includes(name))),
+  }
 }

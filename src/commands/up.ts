@@ -1,31 +1,42 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { followUntilInterrupted, logPrinter } from '../cli/log-printer.js'
-import { failureHeadline } from '../cli/failure.js'
-import { colors } from '../cli/output.js'
-import { withServiceProgress } from '../cli/progress.js'
-import { renderServices } from '../cli/render-status.js'
+import { BaseCommand, projectFlags } from '../cli/index.js'
+import { followUntilInterrupted, logPrinter } from '../cli/index.js'
+import { failureHeadline } from '../cli/index.js'
+import { colors } from '../cli/index.js'
+import { withServiceProgress } from '../cli/index.js'
+import { renderServices } from '../cli/index.js'
 import { withDependencies } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
-import { hostsWriteFlags } from '../cli/hosts-flags.js'
+import { hostsWriteFlags } from '../cli/index.js'
 import { syncHosts } from '../hosts/index.js'
 import { assertIntegrity } from '../integrity/index.js'
 import { projectActivity, runtimeFor } from '../engine/index.js'
 import type { UpResult } from '../runtime/index.js'
-import { rememberProject } from '../state/projects.js'
+import { rememberProject } from '../state/index.js'
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Build and start the services (all, or the named ones and what they depend on).'
-  static override description = 'Exits 0 when every started service is ready (healthy, or started when it has no health check), 1 otherwise with the failing service\'s last log lines.'
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up www1 psql', '<%= config.bin %> up --json', '<%= config.bin %> up --recreate', '<%= config.bin %> up --attach']
+  static override description =
+    "Exits 0 when every started service is ready (healthy, or started when it has no health check), 1 otherwise with the failing service's last log lines."
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up www1 psql',
+    '<%= config.bin %> up --json',
+    '<%= config.bin %> up --recreate',
+    '<%= config.bin %> up --attach',
+  ]
   static override strict = false
   static override args = { services: Args.string({ description: 'services to start (default: all)' }) }
   static override flags = {
     ...projectFlags,
     ...hostsWriteFlags,
     recreate: Flags.boolean({ description: 'restart services even when their definition did not change' }),
-    attach: Flags.boolean({ char: 'a', description: 'stay attached: print the services\' logs until Ctrl-C, then stop them', exclusive: ['json'] }),
-    'no-hosts': Flags.boolean({ description: 'do not write the services\' hostnames into the hosts file' }),
+    attach: Flags.boolean({
+      char: 'a',
+      description: "stay attached: print the services' logs until Ctrl-C, then stop them",
+      exclusive: ['json'],
+    }),
+    'no-hosts': Flags.boolean({ description: "do not write the services' hostnames into the hosts file" }),
     'skip-verify': Flags.boolean({ description: 'start even if files differ from devenv.lock (not recommended)' }),
   }
 
@@ -35,14 +46,20 @@ export default class Up extends BaseCommand<typeof Up> {
     const names = argv as string[]
     const targets = withDependencies(spec, names)
     if (this.flags['skip-verify']) {
-      this.warning('--skip-verify: NOT checking files against devenv.lock; services may start with changed configuration')
+      this.warning(
+        '--skip-verify: NOT checking files against devenv.lock; services may start with changed configuration',
+      )
     } else {
       await assertIntegrity(spec, targets)
     }
     const runtime = runtimeFor(spec)
     if (!this.flags['no-hosts']) {
       const addresses = await runtime.addresses(spec, Object.keys(spec.services))
-      const hosts = await syncHosts(spec, addresses, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line), isRunning: (root) => projectActivity(root).active })
+      const hosts = await syncHosts(spec, addresses, {
+        sudo: !this.flags['no-sudo'],
+        note: (line) => this.note(line),
+        isRunning: (root) => projectActivity(root).active,
+      })
       if (!hosts.applied && hosts.command) this.warning(hosts.message)
     }
     await rememberProject({ name: spec.name, root: spec.root, envfile: spec.file })
@@ -51,7 +68,8 @@ export default class Up extends BaseCommand<typeof Up> {
     )
     if (!this.jsonEnabled()) {
       this.log(renderServices(result.services))
-      for (const service of result.services) for (const note of service.notes ?? []) this.warning(`${service.name}: ${note}`)
+      for (const service of result.services)
+        for (const note of service.notes ?? []) this.warning(`${service.name}: ${note}`)
     }
     if (!result.ok && result.failed) {
       if (this.jsonEnabled()) {

@@ -1,5 +1,5 @@
-import { BaseCommand, projectFlags } from '../cli/base-command.js'
-import { colors, stateColor, table } from '../cli/output.js'
+import { BaseCommand, projectFlags } from '../cli/index.js'
+import { colors, stateColor, table } from '../cli/index.js'
 import { DevenvError } from '../errors.js'
 import { describeCheck, verifyIntegrity, type IntegrityReport } from '../integrity/index.js'
 
@@ -17,12 +17,25 @@ export default class Verify extends BaseCommand<typeof Verify> {
       if (report.files.length === 0) this.log(colors.dim('no files to verify: add `integrity:` globs to devenv.yaml'))
       else {
         const owners = (file: string): string =>
-          report.services.filter((service) => service.files.some((check) => check.file === file)).map((service) => service.service).join(', ') || '(project)'
-        this.log(table(['FILE', 'STATUS', 'SERVICES'], report.files.map((check) => [check.file, check.status === 'ok' ? stateColor('ok') : colors.red(check.status), owners(check.file)])))
+          report.services
+            .filter((service) => service.files.some((check) => check.file === file))
+            .map((service) => service.service)
+            .join(', ') || '(project)'
+        this.log(
+          table(
+            ['FILE', 'STATUS', 'SERVICES'],
+            report.files.map((check) => [
+              check.file,
+              check.status === 'ok' ? stateColor('ok') : colors.red(check.status),
+              owners(check.file),
+            ]),
+          ),
+        )
       }
     }
     if (report.ok) {
-      if (!this.jsonEnabled() && report.files.length > 0) this.log(`${colors.green('✔')} ${report.files.length} file(s) match ${report.source}`)
+      if (!this.jsonEnabled() && report.files.length > 0)
+        this.log(`${colors.green('✔')} ${report.files.length} file(s) match ${report.source}`)
       return report
     }
     if (this.jsonEnabled()) {

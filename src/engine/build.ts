@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { globSync } from 'tinyglobby'
-import type { BuildSpec } from '../envfile/model.js'
+import type { BuildSpec } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
-import { readJson, writeJsonAtomic } from '../state/atomic.js'
+import { readJson, writeJsonAtomic } from '../state/index.js'
 import { signalGroup } from '../util/process-group.js'
 
 interface BuildRecord {
@@ -17,7 +17,13 @@ interface BuildRecord {
 export function inputsChecksum(build: BuildSpec): string {
   const hash = createHash('sha256')
   hash.update(build.command)
-  const files = build.inputs.length ? globSync(build.inputs, { cwd: build.workdir, dot: true, ignore: ['**/node_modules/**', '**/.git/**', '**/.devenv/**'] }).sort() : []
+  const files = build.inputs.length
+    ? globSync(build.inputs, {
+        cwd: build.workdir,
+        dot: true,
+        ignore: ['**/node_modules/**', '**/.git/**', '**/.devenv/**'],
+      }).sort()
+    : []
   for (const file of files) {
     hash.update(`\0${file}\0`)
     hash.update(readFileSync(path.join(build.workdir, file)))
@@ -44,7 +50,12 @@ export async function runBuild(
   const { checksum } = buildNeeded(build, cacheFile)
   const tail: string[] = []
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn('/bin/sh', ['-c', build.command], { cwd: build.workdir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('/bin/sh', ['-c', build.command], {
+      cwd: build.workdir,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const keep = (stream: 'out' | 'err') => (data: Buffer) => {
       log(stream, data)
       tail.push(...data.toString().split('\n').filter(Boolean))
@@ -66,10 +77,14 @@ export async function runBuild(
     })
   })
   if (code !== 0) {
-    throw new DevenvError('BUILD_FAILED', `service ${service}: build \`${build.command}\` failed (exit ${code ?? 'signal'})`, {
-      details: tail.slice(-10),
-      hint: `Fix the build, then run \`devenv build ${service}\` or \`devenv up\` again.`,
-    })
+    throw new DevenvError(
+      'BUILD_FAILED',
+      `service ${service}: build \`${build.command}\` failed (exit ${code ?? 'signal'})`,
+      {
+        details: tail.slice(-10),
+        hint: `Fix the build, then run \`devenv build ${service}\` or \`devenv up\` again.`,
+      },
+    )
   }
   writeJsonAtomic(cacheFile, { checksum, builtAt: new Date().toISOString() } satisfies BuildRecord)
 }

@@ -8,7 +8,12 @@ export function runAttached(command: string, args: string[], context: ExecContex
     const [program, ...programArgs] = context.enter ? [...context.enter, command, ...args] : [command, ...args]
     const child = spawn(program!, programArgs, { env: context.env, cwd: context.cwd, stdio: 'inherit' })
     child.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new DevenvError(error.code === 'ENOENT' ? 'USAGE' : 'RUNTIME', `cannot run ${command}: ${error.code === 'ENOENT' ? 'command not found' : error.message}`))
+      reject(
+        new DevenvError(
+          error.code === 'ENOENT' ? 'USAGE' : 'RUNTIME',
+          `cannot run ${command}: ${error.code === 'ENOENT' ? 'command not found' : error.message}`,
+        ),
+      )
     })
     // Ctrl-C goes to the child (same terminal); devenv waits for it rather than dying first.
     const ignore = (): void => {}

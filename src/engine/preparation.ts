@@ -1,9 +1,9 @@
 import path from 'node:path'
 import { seedServiceData } from '../boxes/store/index.js'
-import type { ServiceSpec } from '../envfile/model.js'
+import type { ServiceSpec } from '../envfile/index.js'
 import type { PreparationContext, ServicePreparation } from '../runtime/index.js'
 import { recoverServiceData } from '../snapshots/index.js'
-import { ProjectPaths } from '../state/paths.js'
+import { ProjectPaths } from '../state/index.js'
 import { buildNeeded, runBuild } from './build.js'
 
 /**
@@ -11,7 +11,12 @@ import { buildNeeded, runBuild } from './build.js'
  * folder put right after an interrupted snapshot operation, and a first boot seeded from a committed box.
  */
 export const preparation: ServicePreparation = {
-  async build(service: ServiceSpec, context: PreparationContext, force: boolean, onPhase: (message: string) => void): Promise<boolean> {
+  async build(
+    service: ServiceSpec,
+    context: PreparationContext,
+    force: boolean,
+    onPhase: (message: string) => void,
+  ): Promise<boolean> {
     const build = service.build
     if (!build) return false
     const cache = path.join(new ProjectPaths(context.project.root).buildCache, `${service.name}.json`)
@@ -24,9 +29,15 @@ export const preparation: ServicePreparation = {
   },
 
   async prepareData(service: ServiceSpec, context: PreparationContext): Promise<void> {
-    const recovered = await recoverServiceData(new ProjectPaths(context.project.root), service.name, { whenBusy: 'skip' })
-    if (recovered.action !== 'none') context.note(`recovered its data after an interrupted ${recovered.interrupted ?? 'operation'}: ${recovered.action}`)
+    const recovered = await recoverServiceData(new ProjectPaths(context.project.root), service.name, {
+      whenBusy: 'skip',
+    })
+    if (recovered.action !== 'none')
+      context.note(
+        `recovered its data after an interrupted ${recovered.interrupted ?? 'operation'}: ${recovered.action}`,
+      )
     const box = service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name
-    if (service.box.tag && (await seedServiceData(service.box, context.dataDir))) context.note(`first boot from box ${box}: state copied from the box store`)
+    if (service.box.tag && (await seedServiceData(service.box, context.dataDir)))
+      context.note(`first boot from box ${box}: state copied from the box store`)
   },
 }

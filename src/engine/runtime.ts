@@ -1,5 +1,5 @@
-import type { Endpoint } from '../boxes/driver.js'
-import type { EnvSpec } from '../envfile/model.js'
+import type { Endpoint } from '../boxes/index.js'
+import type { EnvSpec } from '../envfile/index.js'
 import { availableProviders, createRuntime, type Runtime, type RuntimeActivity } from '../runtime/index.js'
 
 /**

@@ -47,17 +47,20 @@ function load(): Record<BoxKind, BoxDescription> {
     const file = fileURLToPath(new URL(`${kind}/box.yaml`, BOXES_DIR))
     const box = parse(readFileSync(file, 'utf8')) as BoxFile
     if (box.name !== kind) throw new Error(`${file}: name ${box.name} does not match its folder ${kind}`)
-    return [kind, {
+    return [
       kind,
-      version: String(box.version),
-      summary: box.summary,
-      settings: box.settings,
-      defaultPorts: box.ports,
-      ...(box.health ? { defaultHealth: healthOf(box.health) } : {}),
-      needsCommand: box.needs_command,
-      stateful: box.stateful,
-      immutableFiles: box.immutable_files === true,
-    }]
+      {
+        kind,
+        version: String(box.version),
+        summary: box.summary,
+        settings: box.settings,
+        defaultPorts: box.ports,
+        ...(box.health ? { defaultHealth: healthOf(box.health) } : {}),
+        needsCommand: box.needs_command,
+        stateful: box.stateful,
+        immutableFiles: box.immutable_files === true,
+      },
+    ]
   })
   return Object.fromEntries(entries) as Record<BoxKind, BoxDescription>
 }

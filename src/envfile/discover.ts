@@ -8,7 +8,8 @@ export const ENVFILE_NAMES = ['devenv.yaml', 'devenv.yml'] as const
 export function discoverEnvfile(from: string, explicit?: string): string {
   if (explicit) {
     const file = path.resolve(from, explicit)
-    if (!existsSync(file)) throw new DevenvError('ENVFILE_NOT_FOUND', `envfile ${explicit} does not exist`, { hint: `Looked for ${file}.` })
+    if (!existsSync(file))
+      throw new DevenvError('ENVFILE_NOT_FOUND', `envfile ${explicit} does not exist`, { hint: `Looked for ${file}.` })
     if (statSync(file).isDirectory()) {
       for (const name of ENVFILE_NAMES) if (existsSync(path.join(file, name))) return path.join(file, name)
       throw new DevenvError('ENVFILE_NOT_FOUND', `no devenv.yaml in ${file}`)

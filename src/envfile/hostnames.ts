@@ -1,5 +1,5 @@
 import { DevenvError } from '../errors.js'
-import { judgeDomain, judgeHostname, SPECIAL_USE_SUFFIXES, type HostnameVerdict } from '../hosts/policy.js'
+import { judgeDomain, judgeHostname, SPECIAL_USE_SUFFIXES, type HostnameVerdict } from '../names/index.js'
 import type { EnvSpec } from './model.js'
 import type { EnvfileSource } from './source.js'
 
@@ -25,15 +25,23 @@ export function checkHostnames(spec: EnvSpec, source: EnvfileSource, allowed: re
     const location = source.locate(at)
     const what = at[0] === 'domain' ? `domain ${name}` : `hostname ${name}`
     if (verdict.reason === 'never') {
-      throw new DevenvError('ENVFILE_INVALID', `${what} is refused: it names this machine itself, and devenv would point it elsewhere for every program on it`, {
-        location,
-        hint: `Use a name of your own under ${SPECIAL}, e.g. app.localhost.`,
-      })
+      throw new DevenvError(
+        'ENVFILE_INVALID',
+        `${what} is refused: it names this machine itself, and devenv would point it elsewhere for every program on it`,
+        {
+          location,
+          hint: `Use a name of your own under ${SPECIAL}, e.g. app.localhost.`,
+        },
+      )
     }
-    throw new DevenvError('ENVFILE_INVALID', `${what} is not a special-use name: devenv would point it at this project for every program on this machine (hosts file) and its local CA would vouch for it`, {
-      location,
-      hint: `Use a name under ${SPECIAL} (e.g. ${suggest(name)}); or, if this machine's user means it, allow it here (not in the envfile): devenv hosts allow ${allowWith.includes('*') ? `"${allowWith}"` : allowWith}`,
-    })
+    throw new DevenvError(
+      'ENVFILE_INVALID',
+      `${what} is not a special-use name: devenv would point it at this project for every program on this machine (hosts file) and its local CA would vouch for it`,
+      {
+        location,
+        hint: `Use a name under ${SPECIAL} (e.g. ${suggest(name)}); or, if this machine's user means it, allow it here (not in the envfile): devenv hosts allow ${allowWith.includes('*') ? `"${allowWith}"` : allowWith}`,
+      },
+    )
   }
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
 import { DevenvError } from '../errors.js'
-import { readAllowedHostnames } from '../hosts/allowed.js'
+import { readAllowedHostnames } from '../names/index.js'
 import { discoverEnvfile } from './discover.js'
 import { checkHostnames } from './hostnames.js'
 import { interpolateDocument } from './interpolate.js'
@@ -50,10 +50,16 @@ export function parseEnvfile(file: string, text: string, options: Omit<LoadOptio
   interpolateDocument(source, { ...readDotEnv(root), ...(options.variables ?? process.env) })
   const raw = source.toJS()
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new DevenvError('ENVFILE_SCHEMA', 'the envfile must be a mapping with a services key', { location: { file, line: 1, column: 1 } })
+    throw new DevenvError('ENVFILE_SCHEMA', 'the envfile must be a mapping with a services key', {
+      location: { file, line: 1, column: 1 },
+    })
   }
   validateSchema(source, raw)
-  const spec = normalise(raw as RawEnvfile, { source, root, ...(options.resolveBox ? { resolveBox: options.resolveBox } : {}) })
+  const spec = normalise(raw as RawEnvfile, {
+    source,
+    root,
+    ...(options.resolveBox ? { resolveBox: options.resolveBox } : {}),
+  })
   checkRules(spec, source)
   checkHostnames(spec, source, options.allowedHostnames ?? readAllowedHostnames())
   checkProviderSupport(spec, source)
@@ -65,3 +71,4 @@ function readDotEnv(root: string): Record<string, string> {
   if (!existsSync(file)) return {}
   return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>
 }
+export { EnvfileSource, type FieldPath } from './source.js'

@@ -82,10 +82,7 @@ export interface PublishSpec {
 }
 
 export type WatchAction =
-  | { kind: 'none' }
-  | { kind: 'sync' }
-  | { kind: 'restart' }
-  | { kind: 'command'; command: string }
+  { kind: 'none' } | { kind: 'sync' } | { kind: 'restart' } | { kind: 'command'; command: string }
 
 export interface MountSpec {
   /** Absolute host path, inside the project folder. */

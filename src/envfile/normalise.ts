@@ -61,7 +61,13 @@ export function normalise(raw: RawEnvfile, context: NormaliseContext): EnvSpec {
   }
 }
 
-function fail(context: NormaliseContext, at: FieldPath, message: string, hint?: string, options: { key?: boolean } = {}): never {
+function fail(
+  context: NormaliseContext,
+  at: FieldPath,
+  message: string,
+  hint?: string,
+  options: { key?: boolean } = {},
+): never {
   throw new DevenvError('ENVFILE_INVALID', message, { location: context.source.locate(at, options), hint })
 }
 
@@ -73,11 +79,22 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
   const description = describeBox(kind)
   for (const key of Object.keys(raw)) {
     if (SETTING_KEYS.has(key) && !description.settings.includes(key)) {
-      fail(context, at(key), `service ${name}: "${key}" is a setting of box ${boxesTakingSetting(key).join(' or ')}, and this service's box is ${box.name}`, undefined, { key: true })
+      fail(
+        context,
+        at(key),
+        `service ${name}: "${key}" is a setting of box ${boxesTakingSetting(key).join(' or ')}, and this service's box is ${box.name}`,
+        undefined,
+        { key: true },
+      )
     }
   }
   if (description.needsCommand && !raw.command) {
-    fail(context, at(), `service ${name}: box ${kind} needs a command`, `Add command: "node server.js" (or whatever starts it).`)
+    fail(
+      context,
+      at(),
+      `service ${name}: box ${kind} needs a command`,
+      `Add command: "node server.js" (or whatever starts it).`,
+    )
   }
 
   const workdir = raw.workdir ? resolveProjectPath(raw.workdir, at('workdir'), context, raw.mounts) : context.root
@@ -95,7 +112,9 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
     kind,
     ...(raw.image ? { image: raw.image } : {}),
     ...(raw.build ? { build: normaliseBuild(raw.build, workdir, at('build'), context) } : {}),
-    ...(raw.command ? { command: Array.isArray(raw.command) ? raw.command.map(shellQuote).join(' ') : raw.command } : {}),
+    ...(raw.command
+      ? { command: Array.isArray(raw.command) ? raw.command.map(shellQuote).join(' ') : raw.command }
+      : {}),
     workdir,
     env: {
       ...(kind === 'node' ? { NODE_ENV: 'development' } : {}),
@@ -104,7 +123,9 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
     },
     hostnames,
     ports,
-    publish: (raw.publish ?? []).map((entry, index) => normalisePublish(entry, at('publish', index), ports, name, context)),
+    publish: (raw.publish ?? []).map((entry, index) =>
+      normalisePublish(entry, at('publish', index), ports, name, context),
+    ),
     mounts,
     dependsOn: normaliseDependsOn(raw.depends_on),
     restart: normaliseRestart(raw.restart),
@@ -132,7 +153,13 @@ function checkServiceName(name: string, context: NormaliseContext): void {
 function parseBoxRef(raw: RawService, name: string, context: NormaliseContext): BoxRef {
   if (!raw.box) {
     if (raw.command || raw.image) return { name: 'process' }
-    fail(context, ['services', name], `service ${name} has neither a box nor a command`, `Add box: ${BUILTIN_BOXES.join(' | ')}, or a command to run.`, { key: true })
+    fail(
+      context,
+      ['services', name],
+      `service ${name} has neither a box nor a command`,
+      `Add box: ${BUILTIN_BOXES.join(' | ')}, or a command to run.`,
+      { key: true },
+    )
   }
   const [boxName, tag] = raw.box.split(':') as [string, string | undefined]
   return tag ? { name: boxName, tag } : { name: boxName }
@@ -144,14 +171,25 @@ function resolveKind(box: BoxRef, service: string, context: NormaliseContext): B
   if (committed) return committed
   const written = box.tag ? `${box.name}:${box.tag}` : box.name
   if (box.tag) {
-    fail(context, ['services', service, 'box'], `service ${service}: box ${written} is not in the box store`, 'List boxes with `devenv box list`, or import one with `devenv box import FILE`.')
+    fail(
+      context,
+      ['services', service, 'box'],
+      `service ${service}: box ${written} is not in the box store`,
+      'List boxes with `devenv box list`, or import one with `devenv box import FILE`.',
+    )
   }
-  fail(context, ['services', service, 'box'], `service ${service}: unknown box "${written}"${didYouMean(box.name, BUILTIN_BOXES)}`, `Built-in boxes: ${BUILTIN_BOXES.join(', ')}.`)
+  fail(
+    context,
+    ['services', service, 'box'],
+    `service ${service}: unknown box "${written}"${didYouMean(box.name, BUILTIN_BOXES)}`,
+    `Built-in boxes: ${BUILTIN_BOXES.join(', ')}.`,
+  )
 }
 
 function servicePorts(raw: RawService, kind: BoxKind): number[] {
   if (raw.ports?.length) {
-    if (raw.port !== undefined && raw.ports[0] !== raw.port) return [raw.port, ...raw.ports.filter((port) => port !== raw.port)]
+    if (raw.port !== undefined && raw.ports[0] !== raw.port)
+      return [raw.port, ...raw.ports.filter((port) => port !== raw.port)]
     return [...new Set(raw.ports)]
   }
   const defaults = [...describeBox(kind).defaultPorts]
@@ -170,13 +208,19 @@ function resolveProjectPath(given: string, at: FieldPath, context: NormaliseCont
   }
   const resolved = resolveInside(context.root, given)
   if (!resolved) {
-    fail(context, at, `path "${given}" leads outside the project folder ${context.root}`, 'Paths in the envfile must stay inside the folder that holds devenv.yaml.')
+    fail(
+      context,
+      at,
+      `path "${given}" leads outside the project folder ${context.root}`,
+      'Paths in the envfile must stay inside the folder that holds devenv.yaml.',
+    )
   }
   return resolved
 }
 
 function splitMount(mount: RawMount): { source: string; target: string; readonly: boolean } {
-  if (typeof mount !== 'string') return { source: mount.source, target: mount.target, readonly: mount.readonly ?? false }
+  if (typeof mount !== 'string')
+    return { source: mount.source, target: mount.target, readonly: mount.readonly ?? false }
   const [source, target, mode] = mount.split(':') as [string, string, string | undefined]
   return { source, target, readonly: mode === 'ro' }
 }
@@ -184,7 +228,12 @@ function splitMount(mount: RawMount): { source: string; target: string; readonly
 function normaliseMount(mount: RawMount, at: FieldPath, kind: BoxKind, context: NormaliseContext): MountSpec {
   const { source, target, readonly } = splitMount(mount)
   const sourcePath = typeof mount === 'string' ? at : [...at, 'source']
-  if (!target.startsWith('/')) fail(context, typeof mount === 'string' ? at : [...at, 'target'], `mount target "${target}" must be an absolute path`)
+  if (!target.startsWith('/'))
+    fail(
+      context,
+      typeof mount === 'string' ? at : [...at, 'target'],
+      `mount target "${target}" must be an absolute path`,
+    )
   const rawWatch = typeof mount === 'string' ? undefined : mount.watch
   return {
     source: resolveProjectPath(source, sourcePath, context),
@@ -204,7 +253,12 @@ function normaliseWatch(watch: RawWatch | undefined, kind: BoxKind): WatchAction
   return { kind: 'command', command: (watch as { command: string }).command }
 }
 
-function normaliseBuild(build: NonNullable<RawService['build']>, workdir: string, at: FieldPath, context: NormaliseContext): BuildSpec {
+function normaliseBuild(
+  build: NonNullable<RawService['build']>,
+  workdir: string,
+  at: FieldPath,
+  context: NormaliseContext,
+): BuildSpec {
   if (typeof build === 'string') return { command: build, inputs: [], workdir }
   return {
     command: build.command,
@@ -216,7 +270,12 @@ function normaliseBuild(build: NonNullable<RawService['build']>, workdir: string
 function checkGlob(glob: string, at: FieldPath, context: NormaliseContext): string {
   const normalised = path.posix.normalize(glob.replace(/\\/g, '/'))
   if (path.posix.isAbsolute(normalised) || normalised === '..' || normalised.startsWith('../')) {
-    fail(context, at, `"${glob}" leads outside the project folder`, 'Write it relative to the folder that holds devenv.yaml.')
+    fail(
+      context,
+      at,
+      `"${glob}" leads outside the project folder`,
+      'Write it relative to the folder that holds devenv.yaml.',
+    )
   }
   return normalised
 }
@@ -224,10 +283,12 @@ function checkGlob(glob: string, at: FieldPath, context: NormaliseContext): stri
 function normaliseEnv(env: RawService['env']): Record<string, string> {
   if (!env) return {}
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((entry) => {
-      const index = entry.indexOf('=')
-      return [entry.slice(0, index), entry.slice(index + 1)]
-    }))
+    return Object.fromEntries(
+      env.map((entry) => {
+        const index = entry.indexOf('=')
+        return [entry.slice(0, index), entry.slice(index + 1)]
+      }),
+    )
   }
   return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === null ? '' : String(value)]))
 }
@@ -250,21 +311,40 @@ function loadEnvFiles(files: RawService['env_file'], at: FieldPath, context: Nor
   return env
 }
 
-function normalisePublish(entry: RawPublish, at: FieldPath, ports: number[], service: string, context: NormaliseContext): PublishSpec {
+function normalisePublish(
+  entry: RawPublish,
+  at: FieldPath,
+  ports: number[],
+  service: string,
+  context: NormaliseContext,
+): PublishSpec {
   let spec: PublishSpec
   if (typeof entry === 'number') spec = { hostAddress: '127.0.0.1', hostPort: entry, port: entry }
-  else if (typeof entry === 'object') spec = { hostAddress: entry.address ?? '127.0.0.1', hostPort: entry.host, port: entry.port }
+  else if (typeof entry === 'object')
+    spec = { hostAddress: entry.address ?? '127.0.0.1', hostPort: entry.host, port: entry.port }
   else {
     const match = /^(?:(\[[0-9a-fA-F:]+\]|[0-9.]+):)?([0-9]+):([0-9]+)$/.exec(entry)!
-    spec = { hostAddress: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', hostPort: Number(match[2]), port: Number(match[3]) }
+    spec = {
+      hostAddress: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1',
+      hostPort: Number(match[2]),
+      port: Number(match[3]),
+    }
   }
-  for (const [label, value] of [['host port', spec.hostPort], ['port', spec.port]] as const) {
+  for (const [label, value] of [
+    ['host port', spec.hostPort],
+    ['port', spec.port],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1 || value > 65535) {
       fail(context, at, `service ${service}: published ${label} ${value} is out of range (ports are 1-65535)`)
     }
   }
   if (!ports.includes(spec.port)) {
-    fail(context, at, `service ${service}: publishes port ${spec.port}, which it does not listen on (ports: ${ports.join(', ') || 'none'})`, `Add ${spec.port} to ports.`)
+    fail(
+      context,
+      at,
+      `service ${service}: publishes port ${spec.port}, which it does not listen on (ports: ${ports.join(', ') || 'none'})`,
+      `Add ${spec.port} to ports.`,
+    )
   }
   return spec
 }
@@ -304,22 +384,41 @@ function normaliseHealth(
   const checks = raw ? (['tcp', 'http', 'command'] as const).filter((kind) => raw[kind] !== undefined) : []
   if (checks.length > 1) fail(context, at, `service ${service}: health declares ${checks.join(' and ')}; choose one`)
   const firstPort = (): number => {
-    if (ports[0] === undefined) fail(context, at, `service ${service}: the health check needs a port, and the service declares none`, 'Add ports: [8080], or give the check its own port.')
+    if (ports[0] === undefined)
+      fail(
+        context,
+        at,
+        `service ${service}: the health check needs a port, and the service declares none`,
+        'Add ports: [8080], or give the check its own port.',
+      )
     return ports[0]
   }
   let check: HealthCheck | undefined
   if (raw?.tcp !== undefined) check = { kind: 'tcp', port: raw.tcp === true ? firstPort() : raw.tcp }
   else if (raw?.http !== undefined) {
     const http = typeof raw.http === 'string' ? { path: raw.http } : raw.http
-    check = { kind: 'http', path: http.path, port: 'port' in http && http.port !== undefined ? http.port : firstPort(), ...('status' in http && http.status ? { status: http.status } : {}) }
+    check = {
+      kind: 'http',
+      path: http.path,
+      port: 'port' in http && http.port !== undefined ? http.port : firstPort(),
+      ...('status' in http && http.status ? { status: http.status } : {}),
+    }
   } else if (raw?.command !== undefined) check = { kind: 'command', command: raw.command }
   else if (boxDefault) {
-    check = boxDefault.kind === 'tcp' || boxDefault.kind === 'http' ? { ...boxDefault, port: ports[0] ?? boxDefault.port } : boxDefault
+    check =
+      boxDefault.kind === 'tcp' || boxDefault.kind === 'http'
+        ? { ...boxDefault, port: ports[0] ?? boxDefault.port }
+        : boxDefault
   } else if (ports[0] !== undefined) check = { kind: 'tcp', port: ports[0] }
   return check ? { check, ...timing } : undefined
 }
 
-function applyBoxSettings(service: ServiceSpec, raw: RawService, at: (...rest: Array<string | number>) => FieldPath, context: NormaliseContext): void {
+function applyBoxSettings(
+  service: ServiceSpec,
+  raw: RawService,
+  at: (...rest: Array<string | number>) => FieldPath,
+  context: NormaliseContext,
+): void {
   switch (service.kind) {
     case 'postgres':
       service.postgres = {
@@ -327,20 +426,35 @@ function applyBoxSettings(service: ServiceSpec, raw: RawService, at: (...rest: A
         port: service.ports[0]!,
         databases: (raw.databases ?? []).map((database, index): DatabaseSpec => {
           const user = database.user ?? database.name
-          const seeds = database.seed === undefined ? [] : Array.isArray(database.seed) ? database.seed : [database.seed]
+          const seeds =
+            database.seed === undefined ? [] : Array.isArray(database.seed) ? database.seed : [database.seed]
           return {
             name: database.name,
             user,
             password: database.password ?? user,
-            seed: seeds.map((seed, seedIndex) => resolveProjectPath(seed, Array.isArray(database.seed) ? at('databases', index, 'seed', seedIndex) : at('databases', index, 'seed'), context)),
+            seed: seeds.map((seed, seedIndex) =>
+              resolveProjectPath(
+                seed,
+                Array.isArray(database.seed)
+                  ? at('databases', index, 'seed', seedIndex)
+                  : at('databases', index, 'seed'),
+                context,
+              ),
+            ),
           }
         }),
         settings: Object.fromEntries(Object.entries(raw.settings ?? {}).map(([key, value]) => [key, String(value)])),
       }
       return
     case 'lb': {
-      if (!raw.backends?.length) fail(context, at(), `service ${service.name}: a load balancer needs backends`, 'Add backends: [www1, www2].')
-      const sticky = raw.sticky === true ? 'DEVENV_BACKEND' : raw.sticky && typeof raw.sticky === 'object' ? (raw.sticky.cookie ?? 'DEVENV_BACKEND') : undefined
+      if (!raw.backends?.length)
+        fail(context, at(), `service ${service.name}: a load balancer needs backends`, 'Add backends: [www1, www2].')
+      const sticky =
+        raw.sticky === true
+          ? 'DEVENV_BACKEND'
+          : raw.sticky && typeof raw.sticky === 'object'
+            ? (raw.sticky.cookie ?? 'DEVENV_BACKEND')
+            : undefined
       service.lb = {
         backends: raw.backends,
         strategy: raw.strategy ?? 'round-robin',
@@ -362,7 +476,12 @@ function applyBoxSettings(service: ServiceSpec, raw: RawService, at: (...rest: A
       return
     case 'ftp': {
       const range = (raw.pasv_ports ?? '30000-30009').split('-').map(Number) as [number, number]
-      if (range[0] < 1024 || range[1] > 65535 || range[0] > range[1]) fail(context, at('pasv_ports'), `service ${service.name}: pasv_ports ${raw.pasv_ports} must be a range within 1024-65535, low to high`)
+      if (range[0] < 1024 || range[1] > 65535 || range[0] > range[1])
+        fail(
+          context,
+          at('pasv_ports'),
+          `service ${service.name}: pasv_ports ${raw.pasv_ports} must be a range within 1024-65535, low to high`,
+        )
       service.ftp = {
         port: service.ports[0]!,
         pasvPorts: range,
@@ -376,7 +495,9 @@ function applyBoxSettings(service: ServiceSpec, raw: RawService, at: (...rest: A
     }
     case 'static':
       service.static = {
-        root: raw.root ? resolveProjectPath(raw.root, at('root'), context, raw.mounts) : (service.mounts[0]?.source ?? service.workdir),
+        root: raw.root
+          ? resolveProjectPath(raw.root, at('root'), context, raw.mounts)
+          : (service.mounts[0]?.source ?? service.workdir),
         port: service.ports[0]!,
         spa: raw.spa ?? false,
       }
@@ -395,7 +516,12 @@ function sizeOrFail(value: number | string, at: FieldPath, context: NormaliseCon
 }
 
 function projectNameFromFolder(root: string): string {
-  const cleaned = path.basename(root).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63)
+  const cleaned = path
+    .basename(root)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
   return cleaned || 'devenv'
 }
 

@@ -16,10 +16,14 @@ export function checkProviderSupport(spec: EnvSpec, source: EnvfileSource): void
   }
   for (const service of Object.values(spec.services)) {
     if (service.image !== undefined) {
-      throw new DevenvError('ENVFILE_INVALID', `service ${service.name}: image: ${service.image} cannot run yet: this version of devenv runs built-in boxes and commands, not OCI images`, {
-        location: source.locate(['services', service.name, 'image']),
-        hint: `Give ${service.name} a \`box:\` (postgres, node, static, lb, mail, ftp) or a \`command:\` instead.`,
-      })
+      throw new DevenvError(
+        'ENVFILE_INVALID',
+        `service ${service.name}: image: ${service.image} cannot run yet: this version of devenv runs built-in boxes and commands, not OCI images`,
+        {
+          location: source.locate(['services', service.name, 'image']),
+          hint: `Give ${service.name} a \`box:\` (postgres, node, static, lb, mail, ftp) or a \`command:\` instead.`,
+        },
+      )
     }
   }
 }

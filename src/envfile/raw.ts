@@ -11,7 +11,8 @@ export interface RawEnvfile {
   integrity?: { files?: string[]; manifest?: string }
 }
 
-export type RawMount = string | { source: string; target: string; readonly?: boolean; watch?: RawWatch; ignore?: string[] }
+export type RawMount =
+  string | { source: string; target: string; readonly?: boolean; watch?: RawWatch; ignore?: string[] }
 export type RawWatch = 'restart' | 'sync' | 'none' | boolean | string | { command: string }
 export type RawPublish = string | number | { address?: string; host: number; port: number }
 
@@ -39,7 +40,12 @@ export interface RawService {
   mounts?: RawMount[]
   health?: RawHealth | false | 'none'
   depends_on?: string[] | Record<string, { condition?: 'started' | 'healthy' | 'completed' }>
-  restart?: 'no' | 'on-failure' | 'always' | false | { policy?: 'no' | 'on-failure' | 'always'; max_restarts?: number; backoff?: RawDuration }
+  restart?:
+    | 'no'
+    | 'on-failure'
+    | 'always'
+    | false
+    | { policy?: 'no' | 'on-failure' | 'always'; max_restarts?: number; backoff?: RawDuration }
   stop_timeout?: RawDuration
   integrity?: string[]
   version?: string | number

@@ -14,30 +14,49 @@ export function checkRules(spec: EnvSpec, source: EnvfileSource): void {
   for (const service of Object.values(spec.services)) {
     service.dependsOn.forEach((dependency, index) => {
       // depends_on is a list ([psql]) or a mapping ({ psql: { condition: started } })
-      const written = isMap(source.document.getIn(['services', service.name, 'depends_on'])) ? dependency.service : index
+      const written = isMap(source.document.getIn(['services', service.name, 'depends_on']))
+        ? dependency.service
+        : index
       const at = ['services', service.name, 'depends_on', written]
       if (!spec.services[dependency.service]) {
-        fail(at, `service ${service.name} depends on unknown service "${dependency.service}"${didYouMean(dependency.service, names)}`, `Services: ${names.join(', ')}.`)
+        fail(
+          at,
+          `service ${service.name} depends on unknown service "${dependency.service}"${didYouMean(dependency.service, names)}`,
+          `Services: ${names.join(', ')}.`,
+        )
       }
       if (dependency.service === service.name) fail(at, `service ${service.name} depends on itself`)
     })
     service.lb?.backends.forEach((backend, index) => {
       if (!spec.services[backend]) {
-        fail(['services', service.name, 'backends', index], `service ${service.name} balances unknown service "${backend}"${didYouMean(backend, names)}`, `Services: ${names.join(', ')}.`)
+        fail(
+          ['services', service.name, 'backends', index],
+          `service ${service.name} balances unknown service "${backend}"${didYouMean(backend, names)}`,
+          `Services: ${names.join(', ')}.`,
+        )
       }
-      if (backend === service.name) fail(['services', service.name, 'backends', index], `service ${service.name} lists itself as a backend`)
+      if (backend === service.name)
+        fail(['services', service.name, 'backends', index], `service ${service.name} lists itself as a backend`)
     })
   }
 
   const cycle = findCycle(spec)
-  if (cycle) fail(['services', cycle[0]!, 'depends_on'], `dependency cycle: ${cycle.join(' → ')}`, 'Remove one of these depends_on entries.')
+  if (cycle)
+    fail(
+      ['services', cycle[0]!, 'depends_on'],
+      `dependency cycle: ${cycle.join(' → ')}`,
+      'Remove one of these depends_on entries.',
+    )
 
   const hostnameOwners = new Map<string, string>()
   for (const service of Object.values(spec.services)) {
     service.hostnames.forEach((hostname, index) => {
       const owner = hostnameOwners.get(hostname)
       if (owner && owner !== service.name) {
-        fail(['services', service.name, 'hostnames', index], `hostname ${hostname} is claimed by both ${owner} and ${service.name}`)
+        fail(
+          ['services', service.name, 'hostnames', index],
+          `hostname ${hostname} is claimed by both ${owner} and ${service.name}`,
+        )
       }
       hostnameOwners.set(hostname, service.name)
     })
@@ -47,9 +66,14 @@ export function checkRules(spec: EnvSpec, source: EnvfileSource): void {
   for (const service of Object.values(spec.services)) {
     service.publish.forEach((entry, index) => {
       const owner = published.get(entry.hostPort)
-      const overlaps = owner && (owner.address === entry.hostAddress || owner.address === '0.0.0.0' || entry.hostAddress === '0.0.0.0')
+      const overlaps =
+        owner && (owner.address === entry.hostAddress || owner.address === '0.0.0.0' || entry.hostAddress === '0.0.0.0')
       if (owner && overlaps) {
-        fail(['services', service.name, 'publish', index], `host port ${entry.hostPort} is published by both ${owner.service} and ${service.name}`, 'Give each a host port of its own, e.g. "81:8080" and "82:8080".')
+        fail(
+          ['services', service.name, 'publish', index],
+          `host port ${entry.hostPort} is published by both ${owner.service} and ${service.name}`,
+          'Give each a host port of its own, e.g. "81:8080" and "82:8080".',
+        )
       }
       published.set(entry.hostPort, { service: service.name, address: entry.hostAddress })
     })

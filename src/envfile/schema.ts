@@ -57,9 +57,17 @@ interface Problem {
 function explain(errors: ErrorObject[]): Problem[] {
   const byPlace = new Map<string, Problem>()
   // Where a value matches none of several forms, say so once rather than echo each branch.
-  const alternatives = new Set(errors.filter((error) => error.keyword === 'anyOf' || error.keyword === 'oneOf').map((error) => error.instancePath))
+  const alternatives = new Set(
+    errors.filter((error) => error.keyword === 'anyOf' || error.keyword === 'oneOf').map((error) => error.instancePath),
+  )
   for (const error of errors) {
-    if (alternatives.has(error.instancePath) && error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== 'additionalProperties') continue
+    if (
+      alternatives.has(error.instancePath) &&
+      error.keyword !== 'anyOf' &&
+      error.keyword !== 'oneOf' &&
+      error.keyword !== 'additionalProperties'
+    )
+      continue
     const problem = describe(error)
     if (!problem) continue
     const key = formatPath(problem.path)
@@ -68,16 +76,25 @@ function explain(errors: ErrorObject[]): Problem[] {
   }
   // A oneOf failure on a parent is noise when a child has a precise complaint.
   const places = [...byPlace.keys()]
-  return [...byPlace.entries()]
-    .filter(([key, problem]) => !(problem.message.startsWith('must be') && places.some((other) => other !== key && other.startsWith(key) && key !== '')))
-    .map(([, problem]) => problem)
-    // The most telling problem first: "unknown key servics (did you mean services?)" explains "missing services".
-    .sort((a, b) => rank(b) - rank(a))
+  return (
+    [...byPlace.entries()]
+      .filter(
+        ([key, problem]) =>
+          !(
+            problem.message.startsWith('must be') &&
+            places.some((other) => other !== key && other.startsWith(key) && key !== '')
+          ),
+      )
+      .map(([, problem]) => problem)
+      // The most telling problem first: "unknown key servics (did you mean services?)" explains "missing services".
+      .sort((a, b) => rank(b) - rank(a))
+  )
 }
 
 function rank(problem: Problem): number {
   if (problem.message.startsWith('unknown key')) return 4
-  if (problem.message.startsWith('must be one of the accepted') || problem.message.startsWith('must be valid:')) return 3
+  if (problem.message.startsWith('must be one of the accepted') || problem.message.startsWith('must be valid:'))
+    return 3
   if (problem.message.startsWith('must be one of') || problem.message.startsWith('is not')) return 2
   return 1
 }
@@ -95,15 +112,31 @@ function describe(error: ErrorObject): Problem | undefined {
       return { path, atKey: false, message: `missing required key "${String(params.missingProperty)}"` }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String)
-      return { path, atKey: false, message: `must be one of ${allowed.join(', ')}, not ${JSON.stringify(error.data)}${didYouMean(String(error.data), allowed)}` }
+      return {
+        path,
+        atKey: false,
+        message: `must be one of ${allowed.join(', ')}, not ${JSON.stringify(error.data)}${didYouMean(String(error.data), allowed)}`,
+      }
     }
     case 'type':
-      return { path, atKey: false, message: `must be ${String(params.type).replace(',', ' or ')}, not ${typeName(error.data)}` }
+      return {
+        path,
+        atKey: false,
+        message: `must be ${String(params.type).replace(',', ' or ')}, not ${typeName(error.data)}`,
+      }
     case 'minimum':
     case 'maximum':
-      return { path, atKey: false, message: `${JSON.stringify(error.data)} is out of range: must be ${error.keyword === 'minimum' ? '>=' : '<='} ${String(params.limit)}${isPortPath(path) ? ' (ports are 1-65535)' : ''}` }
+      return {
+        path,
+        atKey: false,
+        message: `${JSON.stringify(error.data)} is out of range: must be ${error.keyword === 'minimum' ? '>=' : '<='} ${String(params.limit)}${isPortPath(path) ? ' (ports are 1-65535)' : ''}`,
+      }
     case 'pattern':
-      return { path, atKey: false, message: `${JSON.stringify(error.data)} is not ${patternName(path, String(params.pattern))}` }
+      return {
+        path,
+        atKey: false,
+        message: `${JSON.stringify(error.data)} is not ${patternName(path, String(params.pattern))}`,
+      }
     case 'minItems':
       return { path, atKey: false, message: `must list at least ${String(params.limit)} item(s)` }
     case 'minLength':
@@ -124,17 +157,26 @@ function shapeOf(error: ErrorObject): string {
 }
 
 function isPortPath(path: FieldPath): boolean {
-  return path.some((segment) => segment === 'ports' || segment === 'port' || segment === 'publish' || segment === 'host')
+  return path.some(
+    (segment) => segment === 'ports' || segment === 'port' || segment === 'publish' || segment === 'host',
+  )
 }
 
 function patternName(path: FieldPath, pattern: string): string {
   const field = [...path].reverse().find((segment) => typeof segment === 'string')
-  if (field === 'name' && path.length === 1) return 'a valid project name (a DNS label: lowercase letters, digits and -)'
-  if (field === 'hostnames' || field === 'domain' || typeof path[path.length - 2] === 'string' && path[path.length - 2] === 'hostnames') return 'a valid hostname'
+  if (field === 'name' && path.length === 1)
+    return 'a valid project name (a DNS label: lowercase letters, digits and -)'
+  if (
+    field === 'hostnames' ||
+    field === 'domain' ||
+    (typeof path[path.length - 2] === 'string' && path[path.length - 2] === 'hostnames')
+  )
+    return 'a valid hostname'
   if (field === 'box') return 'a box name (NAME or NAME:TAG)'
   if (field === 'accounts') return 'an email address'
   if (field === 'name' && path.includes('users')) return 'a user name (letters, digits, _ . -; not starting with a dot)'
-  if ((field === 'name' || field === 'user') && path.includes('databases')) return 'a PostgreSQL identifier (letters, digits, _; not starting with a digit)'
+  if ((field === 'name' || field === 'user') && path.includes('databases'))
+    return 'a PostgreSQL identifier (letters, digits, _; not starting with a digit)'
   if (field === 'pasv_ports') return 'a port range such as 30000-30009'
   return `in the expected form (${pattern})`
 }

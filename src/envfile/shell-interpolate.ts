@@ -57,9 +57,16 @@ export function interpolateShellCommand(text: string, variables: Readonly<Record
           continue
         }
         if (frames.some((frame) => frame.closer === '`')) {
-          throw new UnquotableVariable(`\${${name}} is inside backticks, where its value cannot be quoted safely`, 'Write $( … ) instead of ` … ` around it.')
+          throw new UnquotableVariable(
+            `\${${name}} is inside backticks, where its value cannot be quoted safely`,
+            'Write $( … ) instead of ` … ` around it.',
+          )
         }
-        if (heredoc) throw new UnquotableVariable(`\${${name}} follows a here-document (<<), where its value cannot be quoted safely`, 'Pass the value in env: and read it as "$NAME" in the command.')
+        if (heredoc)
+          throw new UnquotableVariable(
+            `\${${name}} follows a here-document (<<), where its value cannot be quoted safely`,
+            'Pass the value in env: and read it as "$NAME" in the command.',
+          )
         out += quoteFor(quoting, value)
         continue
       }
@@ -83,13 +90,25 @@ export function interpolateShellCommand(text: string, variables: Readonly<Record
     }
     if (quoting === 'double') {
       if (char === '"') quoting = 'plain'
-      else if (char === '`') openOrClose(frames, '`', () => quoting, (next) => (quoting = next))
+      else if (char === '`')
+        openOrClose(
+          frames,
+          '`',
+          () => quoting,
+          (next) => (quoting = next),
+        )
       continue
     }
     if (char === "'") quoting = 'single'
     else if (char === '"') quoting = 'double'
     else if (char === '(') frames.push({ closer: ')', resume: 'plain' })
-    else if (char === '`' || char === ')') openOrClose(frames, char, () => quoting, (next) => (quoting = next))
+    else if (char === '`' || char === ')')
+      openOrClose(
+        frames,
+        char,
+        () => quoting,
+        (next) => (quoting = next),
+      )
     else if (char === '<' && text[index] === '<') heredoc = true
   }
   return out

@@ -35,10 +35,14 @@ export class EnvfileSource {
       const before = text.slice(0, tooDeep)
       const line = before.split('\n').length
       const column = tooDeep - before.lastIndexOf('\n')
-      throw new DevenvError('ENVFILE_SYNTAX', `the envfile is nested too deeply: more than ${MAX_NESTING} levels of mappings and lists`, {
-        location: { file, line, column },
-        hint: 'An envfile needs a handful of levels; look for runaway brackets ([ or {) or indentation from that line on.',
-      })
+      throw new DevenvError(
+        'ENVFILE_SYNTAX',
+        `the envfile is nested too deeply: more than ${MAX_NESTING} levels of mappings and lists`,
+        {
+          location: { file, line, column },
+          hint: 'An envfile needs a handful of levels; look for runaway brackets ([ or {) or indentation from that line on.',
+        },
+      )
     }
     const document = parseDocument(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true })
     const source = new EnvfileSource(file, document, lines)
@@ -86,7 +90,10 @@ export class EnvfileSource {
   locateNode(node: Node): Location {
     const offset = node.range?.[0]
     const fieldPath = this.pathOf(node)
-    const location: Location = { file: this.file, ...(fieldPath && fieldPath.length > 0 ? { path: formatPath(fieldPath) } : {}) }
+    const location: Location = {
+      file: this.file,
+      ...(fieldPath && fieldPath.length > 0 ? { path: formatPath(fieldPath) } : {}),
+    }
     if (offset === undefined) return location
     const [line, column] = this.lineCol(offset)
     return { ...location, line, column }
@@ -132,7 +139,9 @@ export class EnvfileSource {
     for (const segment of path) {
       keyNode = undefined
       if (isMap(node)) {
-        const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))
+        const pair = node.items.find(
+          (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+        )
         if (!pair) return undefined
         keyNode = pair.key
         node = pair.value

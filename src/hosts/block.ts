@@ -33,14 +33,21 @@ export function fromBytes(bytes: string): string {
 }
 
 function checkOwner(owner: BlockOwner): void {
-  if (!PROJECT.test(owner.project)) throw new DevenvError('HOSTS', `project name "${owner.project}" cannot mark a hosts block`)
-  if (/[\r\n]/.test(owner.root)) throw new DevenvError('HOSTS', `project folder ${JSON.stringify(owner.root)} has a line break in its name; it cannot mark a hosts block`)
+  if (!PROJECT.test(owner.project))
+    throw new DevenvError('HOSTS', `project name "${owner.project}" cannot mark a hosts block`)
+  if (/[\r\n]/.test(owner.root))
+    throw new DevenvError(
+      'HOSTS',
+      `project folder ${JSON.stringify(owner.root)} has a line break in its name; it cannot mark a hosts block`,
+    )
 }
 
 function checkEntry(entry: HostsEntry): void {
-  if (isIP(entry.address) === 0) throw new DevenvError('HOSTS', `"${entry.address}" is not an IP address; it cannot go into the hosts file`)
+  if (isIP(entry.address) === 0)
+    throw new DevenvError('HOSTS', `"${entry.address}" is not an IP address; it cannot go into the hosts file`)
   for (const hostname of entry.hostnames) {
-    if (!HOSTNAME.test(hostname)) throw new DevenvError('HOSTS', `"${hostname}" is not a valid hostname; it cannot go into the hosts file`)
+    if (!HOSTNAME.test(hostname))
+      throw new DevenvError('HOSTS', `"${hostname}" is not a valid hostname; it cannot go into the hosts file`)
   }
 }
 
@@ -55,7 +62,10 @@ export function endMarker(owner: BlockOwner): string {
 /** The block as people read it (UTF-8), lines joined by `eol`, without a final line break. */
 export function renderBlock(owner: BlockOwner, entries: readonly HostsEntry[], eol = '\n'): string {
   checkOwner(owner)
-  const lines = [startMarker(owner), '# Written by devenv for this project; `devenv hosts remove` or `devenv down` takes it out.']
+  const lines = [
+    startMarker(owner),
+    '# Written by devenv for this project; `devenv hosts remove` or `devenv down` takes it out.',
+  ]
   for (const entry of entries) {
     checkEntry(entry)
     for (let index = 0; index < entry.hostnames.length; index += HOSTNAMES_PER_LINE) {
@@ -109,15 +119,25 @@ function findBlock(text: string, owner: BlockOwner, file: string): Span | undefi
     for (const after of lines(text, line.end)) {
       if (after.content.trimEnd() === end) return { start: line.start, contentEnd: after.contentEnd, end: after.end }
     }
-    throw new DevenvError('HOSTS', `${file} has the start of ${owner.project}'s devenv block but not its end ("${endMarker(owner)}")`, {
-      hint: 'Someone edited the block by hand; fix or delete its lines in that file, then run the command again.',
-    })
+    throw new DevenvError(
+      'HOSTS',
+      `${file} has the start of ${owner.project}'s devenv block but not its end ("${endMarker(owner)}")`,
+      {
+        hint: 'Someone edited the block by hand; fix or delete its lines in that file, then run the command again.',
+      },
+    )
   }
   return undefined
 }
 
 /** `text` with the owner's block put in place (replaced where it was, else appended). */
-export function withBlock(text: string, owner: BlockOwner, entries: readonly HostsEntry[], file: string, defaultEol: string): string {
+export function withBlock(
+  text: string,
+  owner: BlockOwner,
+  entries: readonly HostsEntry[],
+  file: string,
+  defaultEol: string,
+): string {
   const eol = detectEol(text, defaultEol)
   const block = toBytes(renderBlock(owner, entries, eol))
   const found = findBlock(text, owner, file)
@@ -146,7 +166,11 @@ export function withoutBlock(text: string, owner: BlockOwner, file: string): str
 }
 
 /** The owner's block as found in `text` (UTF-8, lines joined by \n) and its entries, if present. */
-export function extractBlock(text: string, owner: BlockOwner, file: string): { text: string; entries: HostsEntry[] } | undefined {
+export function extractBlock(
+  text: string,
+  owner: BlockOwner,
+  file: string,
+): { text: string; entries: HostsEntry[] } | undefined {
   const found = findBlock(text, owner, file)
   if (!found) return undefined
   const blockLines = [...lines(text.slice(found.start, found.contentEnd))].map((line) => fromBytes(line.content))

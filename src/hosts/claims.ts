@@ -34,7 +34,13 @@ export function listBlocks(text: string, file: string): Array<{ owner: BlockOwne
  * over: it leaves the other block, so the name is mapped once, to this project.
  * Returns the text to put this project's block into, and the projects names were taken from.
  */
-export function settleClaims(text: string, owner: BlockOwner, entries: readonly HostsEntry[], file: string, isRunning: IsRunning): { text: string; tookOver: string[] } {
+export function settleClaims(
+  text: string,
+  owner: BlockOwner,
+  entries: readonly HostsEntry[],
+  file: string,
+  isRunning: IsRunning,
+): { text: string; tookOver: string[] } {
   const wanted = new Set(entries.flatMap((entry) => entry.hostnames.map((name) => name.toLowerCase())))
   let result = text
   const tookOver: string[] = []
@@ -43,13 +49,20 @@ export function settleClaims(text: string, owner: BlockOwner, entries: readonly 
     const shared = block.entries.flatMap((entry) => entry.hostnames).filter((name) => wanted.has(name.toLowerCase()))
     if (shared.length === 0) continue
     if (isRunning(block.owner.root)) {
-      throw new DevenvError('HOSTS', `hostname ${shared[0]} is held by project ${block.owner.project} (${block.owner.root}), which is running: two projects cannot answer at one name`, {
-        ...(shared.length > 1 ? { details: [`also held: ${shared.slice(1).join(', ')}`] } : {}),
-        hint: `Stop it first (devenv down in ${block.owner.root}), or give this project other hostnames. Nothing was changed.`,
-      })
+      throw new DevenvError(
+        'HOSTS',
+        `hostname ${shared[0]} is held by project ${block.owner.project} (${block.owner.root}), which is running: two projects cannot answer at one name`,
+        {
+          ...(shared.length > 1 ? { details: [`also held: ${shared.slice(1).join(', ')}`] } : {}),
+          hint: `Stop it first (devenv down in ${block.owner.root}), or give this project other hostnames. Nothing was changed.`,
+        },
+      )
     }
     const kept = block.entries
-      .map((entry) => ({ address: entry.address, hostnames: entry.hostnames.filter((name) => !wanted.has(name.toLowerCase())) }))
+      .map((entry) => ({
+        address: entry.address,
+        hostnames: entry.hostnames.filter((name) => !wanted.has(name.toLowerCase())),
+      }))
       .filter((entry) => entry.hostnames.length > 0)
     const eol = result.includes('\r\n') ? '\r\n' : '\n'
     result = kept.length > 0 ? withBlock(result, block.owner, kept, file, eol) : withoutBlock(result, block.owner, file)

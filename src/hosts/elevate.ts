@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeFileAtomic } from '../state/atomic.js'
-import { machineHome } from '../state/paths.js'
+import { writeFileAtomic } from '../state/index.js'
+import { machineHome } from '../state/index.js'
 import type { HostsChange } from './change.js'
 
 /**

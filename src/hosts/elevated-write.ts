@@ -16,8 +16,17 @@ function parseRequest(text: string, from: string): HostsChange {
     typeof request.owner?.root === 'string' &&
     (request.entries === null ||
       (Array.isArray(request.entries) &&
-        request.entries.every((entry) => typeof entry?.address === 'string' && Array.isArray(entry.hostnames) && entry.hostnames.every((name) => typeof name === 'string'))))
-  if (request.running !== undefined && !(Array.isArray(request.running) && request.running.every((root) => typeof root === 'string'))) throw new Error(`${from} is not a devenv hosts change request`)
+        request.entries.every(
+          (entry) =>
+            typeof entry?.address === 'string' &&
+            Array.isArray(entry.hostnames) &&
+            entry.hostnames.every((name) => typeof name === 'string'),
+        )))
+  if (
+    request.running !== undefined &&
+    !(Array.isArray(request.running) && request.running.every((root) => typeof root === 'string'))
+  )
+    throw new Error(`${from} is not a devenv hosts change request`)
   if (!valid) throw new Error(`${from} is not a devenv hosts change request`)
   return request as HostsChange
 }
@@ -29,7 +38,11 @@ async function main(): Promise<void> {
   const outcome = await changeHostsFile(change)
   if (outcome.status === 'denied') throw new Error(`cannot write ${change.file}: ${outcome.reason}`)
   const what = change.entries ? 'updated' : 'removed'
-  process.stderr.write(outcome.status === 'unchanged' ? `${change.file} already up to date\n` : `${change.file}: devenv block of ${change.owner.project} ${what}\n`)
+  process.stderr.write(
+    outcome.status === 'unchanged'
+      ? `${change.file} already up to date\n`
+      : `${change.file}: devenv block of ${change.owner.project} ${what}\n`,
+  )
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import type { EnvSpec } from '../envfile/model.js'
+import type { EnvSpec } from '../envfile/index.js'
 import { renderBlock, type BlockOwner, type HostsEntry } from './block.js'
 import { changeHostsFile, currentBlock, readHostsBytes, type HostsChange } from './change.js'
 import { runningOwners, type IsRunning } from './claims.js'
@@ -56,7 +56,11 @@ export function ownerOf(spec: EnvSpec): BlockOwner {
 }
 
 /** Puts the project's block into the hosts file (replacing its previous one). */
-export async function applyHostsBlock(owner: BlockOwner, entries: HostsEntry[], options: HostsOptions = {}): Promise<HostsResult> {
+export async function applyHostsBlock(
+  owner: BlockOwner,
+  entries: HostsEntry[],
+  options: HostsOptions = {},
+): Promise<HostsResult> {
   return change({ file: options.file ?? hostsFilePath(), owner, entries }, options)
 }
 
@@ -66,12 +70,19 @@ export async function removeHostsBlock(owner: BlockOwner, options: HostsOptions 
 }
 
 /** The project's block as it is in the hosts file now, or undefined. */
-export function readHostsBlock(owner: BlockOwner, options: Pick<HostsOptions, 'file'> = {}): { text: string; entries: HostsEntry[] } | undefined {
+export function readHostsBlock(
+  owner: BlockOwner,
+  options: Pick<HostsOptions, 'file'> = {},
+): { text: string; entries: HostsEntry[] } | undefined {
   return currentBlock(options.file ?? hostsFilePath(), owner)
 }
 
 /** For `up`: map every service's hostnames to its address. */
-export async function syncHosts(spec: EnvSpec, addresses: Record<string, string>, options: HostsOptions = {}): Promise<HostsResult> {
+export async function syncHosts(
+  spec: EnvSpec,
+  addresses: Record<string, string>,
+  options: HostsOptions = {},
+): Promise<HostsResult> {
   return applyHostsBlock(ownerOf(spec), hostsEntries(spec, addresses), options)
 }
 
@@ -84,11 +95,23 @@ async function change(request: HostsChange, options: HostsOptions): Promise<Host
   const action = request.entries && request.entries.length > 0 ? 'apply' : 'remove'
   const block = action === 'apply' ? renderBlock(request.owner, request.entries!) : null
   const base = { action, file: request.file, project: request.owner.project, block } as const
-  const done = action === 'apply' ? `hostnames of ${request.owner.project} mapped in ${request.file}` : `hostnames of ${request.owner.project} removed from ${request.file}`
-  if (request.entries && options.isRunning) request.running = runningOwners(readHostsBytes(request.file), request.file, request.owner, options.isRunning)
+  const done =
+    action === 'apply'
+      ? `hostnames of ${request.owner.project} mapped in ${request.file}`
+      : `hostnames of ${request.owner.project} removed from ${request.file}`
+  if (request.entries && options.isRunning)
+    request.running = runningOwners(readHostsBytes(request.file), request.file, request.owner, options.isRunning)
   const outcome = await changeHostsFile(request, options.io)
   if (outcome.status === 'unchanged') {
-    return { ...base, applied: true, changed: false, message: action === 'apply' ? `${request.file} already maps the hostnames of ${request.owner.project}` : `${request.file} has no block of ${request.owner.project}` }
+    return {
+      ...base,
+      applied: true,
+      changed: false,
+      message:
+        action === 'apply'
+          ? `${request.file} already maps the hostnames of ${request.owner.project}`
+          : `${request.file} has no block of ${request.owner.project}`,
+    }
   }
   if (outcome.status === 'written') {
     const tookOver = outcome.tookOver.length > 0 ? `; took over ${outcome.tookOver.join('; ')}` : ''
@@ -100,7 +123,9 @@ async function change(request: HostsChange, options: HostsOptions): Promise<Host
   const command = elevatedCommand(requestFile).map(shellQuote).join(' ')
   const interactive = options.interactive ?? Boolean(process.stdin.isTTY && process.stderr.isTTY)
   if (options.sudo !== false && interactive && process.platform !== 'win32') {
-    note(`devenv needs administrator rights to ${action === 'apply' ? 'add' : 'remove'} the hostnames of ${request.owner.project} in ${request.file}; sudo asks for your password for this one write only.`)
+    note(
+      `devenv needs administrator rights to ${action === 'apply' ? 'add' : 'remove'} the hostnames of ${request.owner.project} in ${request.file}; sudo asks for your password for this one write only.`,
+    )
     const elevated = runElevated(requestFile)
     if (elevated.ok) return { ...base, applied: true, changed: true, method: 'sudo', message: done }
     note(`sudo did not write ${request.file}: ${elevated.reason}`)

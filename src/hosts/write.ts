@@ -1,8 +1,18 @@
 import { randomBytes } from 'node:crypto'
-import { chownSync, closeSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
+import {
+  chownSync,
+  closeSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs'
 import type { Stats } from 'node:fs'
 import path from 'node:path'
-import { fsyncFolder } from '../state/atomic.js'
+import { fsyncFolder } from '../state/index.js'
 
 /** The file-system calls a hosts write makes that tests need to make fail on purpose. */
 export interface WriteIo {
@@ -31,7 +41,10 @@ export function errorCode(error: unknown): string | undefined {
 export function writeHostsFile(file: string, content: Buffer, previous: Buffer, io: WriteIo = systemIo): WriteMethod {
   const existing = statOrUndefined(file)
   const folder = path.dirname(file)
-  const temporary = path.join(folder, `.${path.basename(file)}.devenv-${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
+  const temporary = path.join(
+    folder,
+    `.${path.basename(file)}.devenv-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
+  )
   let fd: number
   try {
     fd = openSync(temporary, 'wx', existing ? existing.mode & 0o7777 : 0o644)

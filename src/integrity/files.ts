@@ -19,18 +19,29 @@ export function expandPatterns(root: string, patterns: readonly string[]): strin
       continue
     }
     if (!isInside(realRoot, real)) {
-      throw new DevenvError('INTEGRITY', `${file} leads outside the project folder (to ${real}); devenv refuses to verify it`, {
-        hint: 'Keep verified files inside the folder of devenv.yaml, or narrow the integrity glob so it does not match the link.',
-      })
+      throw new DevenvError(
+        'INTEGRITY',
+        `${file} leads outside the project folder (to ${real}); devenv refuses to verify it`,
+        {
+          hint: 'Keep verified files inside the folder of devenv.yaml, or narrow the integrity glob so it does not match the link.',
+        },
+      )
     }
-    if (/[\r\n]/.test(file)) throw new DevenvError('INTEGRITY', `${JSON.stringify(file)} has a line break in its name; it cannot be recorded in devenv.lock`)
+    if (/[\r\n]/.test(file))
+      throw new DevenvError(
+        'INTEGRITY',
+        `${JSON.stringify(file)} has a line break in its name; it cannot be recorded in devenv.lock`,
+      )
   }
   return [...new Set(files)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
 }
 
 /** Does `file` (a POSIX path relative to root) fall under one of the patterns? A folder pattern covers what is inside. */
 export function matchesAny(file: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => minimatch(file, pattern, { dot: true }) || minimatch(file, `${pattern.replace(/\/+$/, '')}/**`, { dot: true }))
+  return patterns.some(
+    (pattern) =>
+      minimatch(file, pattern, { dot: true }) || minimatch(file, `${pattern.replace(/\/+$/, '')}/**`, { dot: true }),
+  )
 }
 
 /** Patterns naming one file exactly: when that file is missing, it is missing (a glob may simply match nothing). */
@@ -39,5 +50,7 @@ export function literalPatterns(patterns: readonly string[]): string[] {
 }
 
 export function sha256File(root: string, file: string): string {
-  return createHash('sha256').update(readFileSync(path.join(root, file))).digest('hex')
+  return createHash('sha256')
+    .update(readFileSync(path.join(root, file)))
+    .digest('hex')
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
-import { writeFileAtomic } from '../state/atomic.js'
+import { writeFileAtomic } from '../state/index.js'
 
 /** Expected checksums: relative path (POSIX) → sha256 hex. */
 export type Checksums = Map<string, string>
@@ -32,11 +32,22 @@ export function parseChecksums(text: string, source: string): Checksums {
     const match = ENTRY.exec(line)
     const file = match?.[2]
     const normalised = file === undefined ? undefined : path.posix.normalize(file)
-    if (!match || normalised === undefined || normalised !== file || path.posix.isAbsolute(file) || file.startsWith('../') || file === '..') {
-      throw new DevenvError('INTEGRITY', `${source}:${index + 1}: expected "<sha256>  <relative path>", found ${JSON.stringify(line.slice(0, 120))}`, {
-        location: { file: source, line: index + 1 },
-        hint: 'Regenerate it with `devenv lock`.',
-      })
+    if (
+      !match ||
+      normalised === undefined ||
+      normalised !== file ||
+      path.posix.isAbsolute(file) ||
+      file.startsWith('../') ||
+      file === '..'
+    ) {
+      throw new DevenvError(
+        'INTEGRITY',
+        `${source}:${index + 1}: expected "<sha256>  <relative path>", found ${JSON.stringify(line.slice(0, 120))}`,
+        {
+          location: { file: source, line: index + 1 },
+          hint: 'Regenerate it with `devenv lock`.',
+        },
+      )
     }
     checksums.set(file, match[1]!)
   })

@@ -11,7 +11,8 @@ export async function fetchManifest(url: string): Promise<Checksums> {
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`)
     text = await response.text()
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : describe(error)
+    const reason =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : describe(error)
     throw new DevenvError('INTEGRITY', `cannot fetch the integrity manifest ${url}: ${reason}`, {
       hint: 'Check the URL in integrity.manifest of devenv.yaml and that the server is reachable; nothing was started.',
       cause: error,

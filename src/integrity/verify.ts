@@ -1,8 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { EnvSpec } from '../envfile/model.js'
+import type { EnvSpec } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
-import { ProjectPaths } from '../state/paths.js'
+import { ProjectPaths } from '../state/index.js'
 import { expandPatterns, literalPatterns, matchesAny, sha256File } from './files.js'
 import { lockfilePath, readLockfile, writeLockfile, type Checksums } from './lockfile.js'
 import { fetchManifest } from './manifest.js'
@@ -69,13 +69,15 @@ function checkPatterns(root: string, patterns: readonly string[], expected: Chec
     .map((file) => {
       const recorded = expected.get(file) ?? null
       const found = onDisk.has(file) ? hasher.hash(file) : null
-      const status: FileStatus = found === null ? 'missing' : recorded === null ? 'unlocked' : recorded === found ? 'ok' : 'changed'
+      const status: FileStatus =
+        found === null ? 'missing' : recorded === null ? 'unlocked' : recorded === found ? 'ok' : 'changed'
       return { file, status, expected: recorded, found }
     })
 }
 
 async function expectedChecksums(spec: EnvSpec): Promise<{ source: string; checksums: Checksums }> {
-  if (spec.integrity.manifest) return { source: spec.integrity.manifest, checksums: await fetchManifest(spec.integrity.manifest) }
+  if (spec.integrity.manifest)
+    return { source: spec.integrity.manifest, checksums: await fetchManifest(spec.integrity.manifest) }
   const source = lockfilePath(spec.file)
   return { source, checksums: readLockfile(source) ?? new Map() }
 }
@@ -118,12 +120,16 @@ export async function assertIntegrity(spec: EnvSpec, services?: readonly string[
   const blocked = selected.filter((service) => !service.ok).map((service) => service.service)
   const owners = new Map<string, string[]>()
   for (const service of selected) {
-    for (const check of service.files) if (check.status !== 'ok') owners.set(check.file, [...(owners.get(check.file) ?? []), service.service])
+    for (const check of service.files)
+      if (check.status !== 'ok') owners.set(check.file, [...(owners.get(check.file) ?? []), service.service])
   }
-  if (!services) for (const check of report.project) if (check.status !== 'ok' && !owners.has(check.file)) owners.set(check.file, [])
+  if (!services)
+    for (const check of report.project) if (check.status !== 'ok' && !owners.has(check.file)) owners.set(check.file, [])
   if (owners.size === 0) return report
   const byFile = new Map(report.files.map((check) => [check.file, check]))
-  const details = [...owners].map(([file, owners]) => `${describeCheck(byFile.get(file)!)}${owners.length ? ` (${owners.join(', ')})` : ''}`)
+  const details = [...owners].map(
+    ([file, owners]) => `${describeCheck(byFile.get(file)!)}${owners.length ? ` (${owners.join(', ')})` : ''}`,
+  )
   const message =
     `integrity check failed: ${owners.size} file(s) differ from ${path.basename(report.source) === 'devenv.lock' ? 'devenv.lock' : report.source}` +
     (blocked.length ? `; not starting ${blocked.join(', ')}` : '')
@@ -138,7 +144,10 @@ function logFailure(spec: EnvSpec, message: string, details: string[]): void {
   const logs = new ProjectPaths(spec.root).logs
   try {
     mkdirSync(logs, { recursive: true })
-    appendFileSync(path.join(logs, 'integrity.log'), [`${new Date().toISOString()} ${message}`, ...details.map((line) => `  ${line}`)].join('\n') + '\n')
+    appendFileSync(
+      path.join(logs, 'integrity.log'),
+      [`${new Date().toISOString()} ${message}`, ...details.map((line) => `  ${line}`)].join('\n') + '\n',
+    )
   } catch {
     // The error itself still reaches the user; a log that cannot be written must not hide it.
   }
@@ -165,6 +174,8 @@ export function lockIntegrity(spec: EnvSpec): LockResult {
   }
   const lockfile = lockfilePath(spec.file)
   writeLockfile(lockfile, checksums)
-  const files = [...checksums].map(([file, sha256]) => ({ file, sha256 })).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+  const files = [...checksums]
+    .map(([file, sha256]) => ({ file, sha256 }))
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
   return { lockfile, files, unmatched }
 }

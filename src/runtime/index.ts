@@ -1,4 +1,4 @@
-import type { EnvSpec } from '../envfile/model.js'
+import type { EnvSpec } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
 import { BundledRuntime } from './bundled/client.js'
 import type { Runtime, RuntimeOptions } from './runtime.js'

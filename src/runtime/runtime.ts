@@ -1,9 +1,10 @@
-import type { Endpoint } from '../boxes/driver.js'
-import type { EnvSpec, ServiceSpec } from '../envfile/model.js'
-import type { ProjectState, ServiceState } from '../state/project-state.js'
+import type { Endpoint } from '../boxes/index.js'
+import type { EnvSpec, ServiceSpec } from '../envfile/index.js'
+import type { ProjectState, ServiceState } from '../state/index.js'
 
 /** What happens to one service while `up` brings it up, for progress display. */
-export type ServicePhase = 'waiting' | 'building' | 'preparing' | 'starting' | 'health' | 'ready' | 'unchanged' | 'failed'
+export type ServicePhase =
+  'waiting' | 'building' | 'preparing' | 'starting' | 'health' | 'ready' | 'unchanged' | 'failed'
 
 export interface ServiceEvent {
   service: string
@@ -107,7 +108,12 @@ export interface PreparationContext {
  */
 export interface ServicePreparation {
   /** Runs the build when its inputs changed (always with `force`); true when it ran. */
-  build(service: ServiceSpec, context: PreparationContext, force: boolean, onPhase: (message: string) => void): Promise<boolean>
+  build(
+    service: ServiceSpec,
+    context: PreparationContext,
+    force: boolean,
+    onPhase: (message: string) => void,
+  ): Promise<boolean>
   /** Recovers and seeds the data folder; called after build, before the box prepares. */
   prepareData(service: ServiceSpec, context: PreparationContext): Promise<void>
 }
@@ -143,7 +149,12 @@ export interface Runtime {
   /** The services' log lines merged in time order. */
   logs(spec: EnvSpec, services: readonly string[], query?: LogQuery): Promise<ServiceLogLine[]>
   /** Follows the services' logs until `signal` aborts. */
-  follow(spec: EnvSpec, services: readonly string[], onLine: (line: ServiceLogLine) => void, signal: AbortSignal): Promise<void>
+  follow(
+    spec: EnvSpec,
+    services: readonly string[],
+    onLine: (line: ServiceLogLine) => void,
+    signal: AbortSignal,
+  ): Promise<void>
   /** Is anything of the project at `root` running on this runtime? For projects known only by folder. */
   activity(root: string): RuntimeActivity
 }

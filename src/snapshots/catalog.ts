@@ -1,8 +1,16 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fsyncFolder } from '../state/atomic.js'
-import type { ProjectPaths } from '../state/paths.js'
-import { infoOf, readManifest, requireManifest, snapshotDir, snapshotNames, snapshotServices, type SnapshotInfo } from './manifest.js'
+import { fsyncFolder } from '../state/index.js'
+import type { ProjectPaths } from '../state/index.js'
+import {
+  infoOf,
+  readManifest,
+  requireManifest,
+  snapshotDir,
+  snapshotNames,
+  snapshotServices,
+  type SnapshotInfo,
+} from './manifest.js'
 import { validateServiceName, validateSnapshotName } from './names.js'
 import { newOperationId } from './journal.js'
 import { removeTree } from '../util/tree.js'
@@ -25,7 +33,12 @@ export function listSnapshots(paths: ProjectPaths, service?: string): SnapshotIn
  * Removes a snapshot: renamed out of sight first, so it never shows half-deleted. The copies a
  * snapshot kept inside its service are dropped when the service runs, else when it next starts.
  */
-export async function deleteSnapshot(paths: ProjectPaths, service: string, name: string, copies?: OpenServiceCopies): Promise<SnapshotInfo> {
+export async function deleteSnapshot(
+  paths: ProjectPaths,
+  service: string,
+  name: string,
+  copies?: OpenServiceCopies,
+): Promise<SnapshotInfo> {
   const manifest = requireManifest(paths, validateServiceName(service), validateSnapshotName(name))
   const folder = snapshotDir(paths, service, name)
   const doomed = path.join(path.dirname(folder), `.deleting-${newOperationId()}`)

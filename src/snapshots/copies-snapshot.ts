@@ -1,14 +1,26 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
-import { fsyncFolder, writeJsonAtomic } from '../state/atomic.js'
-import type { ProjectPaths } from '../state/paths.js'
-import { crashPoint } from './crash-points.js'
+import { fsyncFolder, writeJsonAtomic } from '../state/index.js'
+import type { ProjectPaths } from '../state/index.js'
+import { crashPoint } from '../util/crash-points.js'
 import { journalBase, newOperationId, removeJournal } from './journal.js'
-import { manifestFile, readManifest, snapshotDir, snapshotNames, SNAPSHOT_FORMAT, type SnapshotManifest } from './manifest.js'
+import {
+  manifestFile,
+  readManifest,
+  snapshotDir,
+  snapshotNames,
+  SNAPSHOT_FORMAT,
+  type SnapshotManifest,
+} from './manifest.js'
 import { beginOperation } from './operation.js'
 import { partialSnapshotDir } from './recover.js'
-import { copiesChecksum, type OpenServiceCopies, type PreparedSwap, type ServiceCopiesSession } from './service-copies.js'
+import {
+  copiesChecksum,
+  type OpenServiceCopies,
+  type PreparedSwap,
+  type ServiceCopiesSession,
+} from './service-copies.js'
 import { removeTree } from '../util/tree.js'
 
 export interface CopiesSnapshotIdentity {
@@ -33,7 +45,12 @@ export function copiesInUse(paths: ProjectPaths, service: string): Set<string> {
  * first, then the manifest naming them is published by one rename. A save killed before that
  * leaves copies no manifest names, which the next operation on the service drops.
  */
-export async function saveCopiesSnapshot(paths: ProjectPaths, identity: CopiesSnapshotIdentity, name: string, open: OpenServiceCopies): Promise<SnapshotManifest> {
+export async function saveCopiesSnapshot(
+  paths: ProjectPaths,
+  identity: CopiesSnapshotIdentity,
+  name: string,
+  open: OpenServiceCopies,
+): Promise<SnapshotManifest> {
   const { service } = identity
   const id = newOperationId()
   await beginOperation(paths, service, { op: 'save', id, ...journalBase(), snapshot: name })
@@ -69,7 +86,8 @@ export async function saveCopiesSnapshot(paths: ProjectPaths, identity: CopiesSn
       await fs.rename(partial, snapshotDir(paths, service, name))
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new DevenvError('EXISTS', `snapshot ${name} of ${service} already exists`)
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        throw new DevenvError('EXISTS', `snapshot ${name} of ${service} already exists`)
       throw error
     }
     made = []
@@ -93,14 +111,32 @@ export interface PreparedCopiesRestore {
 }
 
 /** Step 1 of a restore of a snapshot kept inside the service: verified replacements beside the live state. */
-export async function prepareCopiesRestore(paths: ProjectPaths, manifest: SnapshotManifest, open: OpenServiceCopies | undefined): Promise<PreparedCopiesRestore> {
+export async function prepareCopiesRestore(
+  paths: ProjectPaths,
+  manifest: SnapshotManifest,
+  open: OpenServiceCopies | undefined,
+): Promise<PreparedCopiesRestore> {
   const { service } = manifest
-  if (!open) throw new DevenvError('SNAPSHOT', `snapshot ${manifest.name} is kept inside a ${manifest.kind} service, and ${service} cannot hold it`)
+  if (!open)
+    throw new DevenvError(
+      'SNAPSHOT',
+      `snapshot ${manifest.name} is kept inside a ${manifest.kind} service, and ${service} cannot hold it`,
+    )
   const copies = manifest.copies ?? []
   if (copiesChecksum(copies) !== manifest.checksum) {
-    throw new DevenvError('SNAPSHOT', `the manifest of snapshot ${manifest.name} of ${service} does not match its own checksum`, { hint: 'The snapshot was edited or damaged; it cannot be trusted.' })
+    throw new DevenvError(
+      'SNAPSHOT',
+      `the manifest of snapshot ${manifest.name} of ${service} does not match its own checksum`,
+      { hint: 'The snapshot was edited or damaged; it cannot be trusted.' },
+    )
   }
-  await beginOperation(paths, service, { op: 'restore', id: newOperationId(), ...journalBase(), snapshot: manifest.name, phase: 'preparing' })
+  await beginOperation(paths, service, {
+    op: 'restore',
+    id: newOperationId(),
+    ...journalBase(),
+    snapshot: manifest.name,
+    phase: 'preparing',
+  })
   let session: ServiceCopiesSession | undefined
   try {
     crashPoint('restore:journal-written')

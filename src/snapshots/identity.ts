@@ -1,5 +1,5 @@
-import { capabilitiesOf } from '../boxes/registry.js'
-import type { ServiceSpec } from '../envfile/model.js'
+import { capabilitiesOf } from '../boxes/index.js'
+import type { ServiceSpec } from '../envfile/index.js'
 
 export interface BoxIdentity {
   /** As the envfile writes it: `postgres`, `mydb:v2`. */

@@ -3,8 +3,8 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, unlinkSync
 import os from 'node:os'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
-import { fsyncFolder, readJson, writeJsonAtomic } from '../state/atomic.js'
-import type { ProjectPaths } from '../state/paths.js'
+import { fsyncFolder, readJson, writeJsonAtomic } from '../state/index.js'
+import type { ProjectPaths } from '../state/index.js'
 
 /**
  * The journal of a snapshot operation on one service: it exists from before the operation
@@ -15,7 +15,15 @@ export type Journal =
   | { op: 'save'; id: string; pid: number; host: string; startedAt: string; snapshot: string }
   | { op: 'commit'; id: string; pid: number; host: string; startedAt: string }
   /** phase 'preparing': data.restore-<id> may be incomplete; 'swapping': it is complete and verified, and wins. */
-  | { op: 'restore'; id: string; pid: number; host: string; startedAt: string; snapshot: string; phase: 'preparing' | 'swapping' }
+  | {
+      op: 'restore'
+      id: string
+      pid: number
+      host: string
+      startedAt: string
+      snapshot: string
+      phase: 'preparing' | 'swapping'
+    }
 
 export function journalFile(paths: ProjectPaths, service: string): string {
   return path.join(paths.serviceDir(service), 'snapshot-journal.json')
@@ -42,9 +50,13 @@ export function ownerAlive(journal: Journal): boolean {
 }
 
 export function busyError(service: string, journal: Journal): DevenvError {
-  return new DevenvError('SNAPSHOT', `a snapshot ${journal.op} of ${service} is in progress (pid ${journal.pid} on ${journal.host})`, {
-    hint: 'Wait for it to finish, then try again.',
-  })
+  return new DevenvError(
+    'SNAPSHOT',
+    `a snapshot ${journal.op} of ${service} is in progress (pid ${journal.pid} on ${journal.host})`,
+    {
+      hint: 'Wait for it to finish, then try again.',
+    },
+  )
 }
 
 /**

@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
-import { readJson } from '../state/atomic.js'
-import type { ProjectPaths } from '../state/paths.js'
+import { readJson } from '../state/index.js'
+import type { ProjectPaths } from '../state/index.js'
 import type { CopyRecord } from './service-copies.js'
 import type { TreeEntry } from '../util/tree.js'
 
@@ -62,7 +62,9 @@ export function requireManifest(paths: ProjectPaths, service: string, name: stri
   if (!manifest) {
     const known = snapshotNames(paths, service)
     throw new DevenvError('NOT_FOUND', `no snapshot ${name} of ${service}`, {
-      hint: known.length ? `Snapshots of ${service}: ${known.join(', ')}.` : `${service} has no snapshots; take one with devenv snapshot save ${service}.`,
+      hint: known.length
+        ? `Snapshots of ${service}: ${known.join(', ')}.`
+        : `${service} has no snapshots; take one with devenv snapshot save ${service}.`,
     })
   }
   return manifest

@@ -1,8 +1,8 @@
-import { capabilitiesOf } from '../boxes/registry.js'
-import type { EnvSpec } from '../envfile/model.js'
+import { capabilitiesOf } from '../boxes/index.js'
+import type { EnvSpec } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
 import type { Runtime } from '../runtime/index.js'
-import { crashPoint } from './crash-points.js'
+import { crashPoint } from '../util/crash-points.js'
 import type { OpenServiceCopies } from './service-copies.js'
 
 /**
@@ -24,10 +24,14 @@ export function openServiceCopies(runtime: Runtime, spec: EnvSpec, service: stri
     if (!running && start) {
       const result = await handle.start()
       if (!result.ok) {
-        throw new DevenvError('SERVICE_FAILED', `service ${service} must run for its snapshot, and did not start: ${result.failed?.message ?? 'unknown error'}`, {
-          details: result.failed?.lastLines ?? [],
-          hint: `See devenv logs ${service}.`,
-        })
+        throw new DevenvError(
+          'SERVICE_FAILED',
+          `service ${service} must run for its snapshot, and did not start: ${result.failed?.message ?? 'unknown error'}`,
+          {
+            details: result.failed?.lastLines ?? [],
+            hint: `See devenv logs ${service}.`,
+          },
+        )
       }
       running = true
       startedHere = true

@@ -1,4 +1,4 @@
-import type { ProjectPaths } from '../state/paths.js'
+import type { ProjectPaths } from '../state/index.js'
 import { busyError, createJournal, ownerAlive, readJournal, type Journal } from './journal.js'
 import { recoverServiceData } from './recover.js'
 

@@ -1,8 +1,8 @@
 import { describeBox } from '../envfile/index.js'
-import type { EnvSpec, ServiceSpec } from '../envfile/model.js'
+import type { EnvSpec, ServiceSpec } from '../envfile/index.js'
 import type { Runtime } from '../runtime/index.js'
 import { DevenvError } from '../errors.js'
-import { ProjectPaths } from '../state/paths.js'
+import { ProjectPaths } from '../state/index.js'
 import { didYouMean } from '../util/suggest.js'
 import { serviceBoxIdentity } from './identity.js'
 import { openServiceCopies } from './open-copies.js'
@@ -14,9 +14,14 @@ import type { SetMember } from './sets.js'
 export function statefulService(spec: EnvSpec, name: string): ServiceSpec {
   const service = spec.services[name]
   const names = Object.keys(spec.services)
-  if (!service) throw new DevenvError('USAGE', `no service ${name} in ${spec.file}${didYouMean(name, names)}`, { hint: `Services: ${names.join(', ')}.` })
+  if (!service)
+    throw new DevenvError('USAGE', `no service ${name} in ${spec.file}${didYouMean(name, names)}`, {
+      hint: `Services: ${names.join(', ')}.`,
+    })
   if (!describeBox(service.kind).stateful) {
-    throw new DevenvError('USAGE', `service ${name} (box ${service.kind}) keeps no state to snapshot`, { hint: `Stateful services: ${statefulNames(spec).join(', ') || 'none'}.` })
+    throw new DevenvError('USAGE', `service ${name} (box ${service.kind}) keeps no state to snapshot`, {
+      hint: `Stateful services: ${statefulNames(spec).join(', ') || 'none'}.`,
+    })
   }
   return service
 }

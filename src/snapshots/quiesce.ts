@@ -1,9 +1,9 @@
-import type { Quiesce } from '../boxes/capabilities.js'
-import type { EnvSpec } from '../envfile/model.js'
+import type { Quiesce } from '../boxes/index.js'
+import type { EnvSpec } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
 import type { Runtime } from '../runtime/index.js'
 
-export type { Quiesce, Resume } from '../boxes/capabilities.js'
+export type { Quiesce, Resume } from '../boxes/index.js'
 
 export type QuiescePurpose = 'save' | 'restore' | 'commit'
 
@@ -20,10 +20,14 @@ export function quiesceService(runtime: Runtime, spec: EnvSpec, service: string,
     return async () => {
       const result = await handle.start()
       if (!result.ok) {
-        throw new DevenvError('SERVICE_FAILED', `service ${service} did not come back after the ${purpose}: ${result.failed?.message ?? 'unknown error'}`, {
-          details: result.failed?.lastLines ?? [],
-          hint: `See devenv logs ${service}.`,
-        })
+        throw new DevenvError(
+          'SERVICE_FAILED',
+          `service ${service} did not come back after the ${purpose}: ${result.failed?.message ?? 'unknown error'}`,
+          {
+            details: result.failed?.lastLines ?? [],
+            hint: `See devenv logs ${service}.`,
+          },
+        )
       }
     }
   }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fsyncFolder } from '../state/atomic.js'
-import type { ProjectPaths } from '../state/paths.js'
+import { fsyncFolder } from '../state/index.js'
+import type { ProjectPaths } from '../state/index.js'
 import { busyError, ownerAlive, readJournal, removeJournal, type Journal } from './journal.js'
 import { exists, removeTree } from '../util/tree.js'
 
@@ -32,7 +32,11 @@ export function partialSnapshotDir(paths: ProjectPaths, service: string, id: str
  * restored one. See docs/snapshots.md for why every interruption point ends in one of those.
  * Throws when another live process is in the middle of an operation on this service.
  */
-export async function recoverServiceData(paths: ProjectPaths, service: string, options: { whenBusy?: 'throw' | 'skip' } = {}): Promise<RecoveryResult> {
+export async function recoverServiceData(
+  paths: ProjectPaths,
+  service: string,
+  options: { whenBusy?: 'throw' | 'skip' } = {},
+): Promise<RecoveryResult> {
   const journal = readJournal(paths, service)
   if (journal && ownerAlive(journal)) {
     // The runtime starting a service that a live snapshot operation resumed: that operation owns the leftovers.
@@ -83,7 +87,13 @@ async function removeLeftovers(serviceDir: string, data: string): Promise<boolea
   } catch {
     return false
   }
-  const debris = names.filter((name) => name.startsWith('data.restore-') || name.startsWith('data.old-') || name.startsWith('data.seed-') || name.startsWith('.snapshot-journal.'))
+  const debris = names.filter(
+    (name) =>
+      name.startsWith('data.restore-') ||
+      name.startsWith('data.old-') ||
+      name.startsWith('data.seed-') ||
+      name.startsWith('.snapshot-journal.'),
+  )
   if (!debris.length) return false
   const olds = debris.filter((name) => name.startsWith('data.old-')).sort()
   if (!(await exists(data)) && olds.length) {

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs'
 import { DevenvError } from '../errors.js'
-import { fsyncFolder } from '../state/atomic.js'
-import type { ProjectPaths } from '../state/paths.js'
-import { crashPoint } from './crash-points.js'
+import { fsyncFolder } from '../state/index.js'
+import type { ProjectPaths } from '../state/index.js'
+import { crashPoint } from '../util/crash-points.js'
 import { journalBase, newOperationId, removeJournal, updateJournal, type Journal } from './journal.js'
 import { requireManifest, snapshotData, type SnapshotManifest } from './manifest.js'
 import { validateServiceName, validateSnapshotName } from './names.js'
@@ -44,9 +44,13 @@ export interface RestoreResult {
 export function checkCompatible(manifest: SnapshotManifest, box: string, boxVersion: string, force = false): void {
   if (force) return
   if (manifest.box !== box || manifest.boxVersion !== boxVersion) {
-    throw new DevenvError('SNAPSHOT', `snapshot ${manifest.name} was taken from box ${manifest.box} ${manifest.boxVersion}, but ${manifest.service} now runs ${box} ${boxVersion}`, {
-      hint: 'Restore it with --force if you know the state is compatible.',
-    })
+    throw new DevenvError(
+      'SNAPSHOT',
+      `snapshot ${manifest.name} was taken from box ${manifest.box} ${manifest.boxVersion}, but ${manifest.service} now runs ${box} ${boxVersion}`,
+      {
+        hint: 'Restore it with --force if you know the state is compatible.',
+      },
+    )
   }
 }
 
@@ -67,7 +71,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   checkCompatible(manifest, options.box, options.boxVersion, options.force)
   if (manifest.storage === 'copies') return restoreCopies(options, manifest)
   if (treeChecksum(manifest.entries) !== manifest.checksum) {
-    throw new DevenvError('SNAPSHOT', `the manifest of snapshot ${name} of ${service} does not match its own checksum`, { hint: 'The snapshot was edited or damaged; it cannot be trusted.' })
+    throw new DevenvError(
+      'SNAPSHOT',
+      `the manifest of snapshot ${name} of ${service} does not match its own checksum`,
+      { hint: 'The snapshot was edited or damaged; it cannot be trusted.' },
+    )
   }
   const prepared = await prepareRestore(paths, service, manifest, options.linkFiles)
   let downtimeMs = 0
@@ -85,7 +93,13 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     if (prepared.phase === 'preparing') await abandonRestore(paths, service, prepared)
     throw error
   }
-  return { service, snapshot: name, checksum: manifest.checksum, size: manifest.size, downtimeMs: Math.round(downtimeMs) }
+  return {
+    service,
+    snapshot: name,
+    checksum: manifest.checksum,
+    size: manifest.size,
+    downtimeMs: Math.round(downtimeMs),
+  }
 }
 
 async function restoreCopies(options: RestoreOptions, manifest: SnapshotManifest): Promise<RestoreResult> {
@@ -93,23 +107,50 @@ async function restoreCopies(options: RestoreOptions, manifest: SnapshotManifest
   const started = performance.now()
   await commitCopiesRestore(options.paths, prepared)
   const downtimeMs = Math.round(performance.now() - started)
-  return { service: manifest.service, snapshot: manifest.name, checksum: manifest.checksum, size: manifest.size, downtimeMs, fromSpare: prepared.swap.fromSpare }
+  return {
+    service: manifest.service,
+    snapshot: manifest.name,
+    checksum: manifest.checksum,
+    size: manifest.size,
+    downtimeMs,
+    fromSpare: prepared.swap.fromSpare,
+  }
 }
 
 type RestoreJournal = Extract<Journal, { op: 'restore' }>
 
 /** Step 1: the verified copy beside the current state, and a journal saying it is not yet committed. */
-export async function prepareRestore(paths: ProjectPaths, service: string, manifest: SnapshotManifest, linkFiles = false): Promise<RestoreJournal> {
-  const journal: RestoreJournal = { op: 'restore', id: newOperationId(), ...journalBase(), snapshot: manifest.name, phase: 'preparing' }
+export async function prepareRestore(
+  paths: ProjectPaths,
+  service: string,
+  manifest: SnapshotManifest,
+  linkFiles = false,
+): Promise<RestoreJournal> {
+  const journal: RestoreJournal = {
+    op: 'restore',
+    id: newOperationId(),
+    ...journalBase(),
+    snapshot: manifest.name,
+    phase: 'preparing',
+  }
   await beginOperation(paths, service, journal)
   const restoring = restoreDirOf(paths, service, journal.id)
   try {
     crashPoint('restore:journal-written')
     const expect = new Map(manifest.entries.map((entry) => [entry.path, entry]))
-    const copied = await copyTree(snapshotData(paths, manifest.service, manifest.name), restoring, { hash: true, durable: true, expect, link: linkFiles })
+    const copied = await copyTree(snapshotData(paths, manifest.service, manifest.name), restoring, {
+      hash: true,
+      durable: true,
+      expect,
+      link: linkFiles,
+    })
     crashPoint('restore:copied')
     if (treeChecksum(copied) !== manifest.checksum) {
-      throw new DevenvError('SNAPSHOT', `snapshot ${manifest.name} of ${service} does not match its recorded checksum`, { hint: 'Files were added to or removed from the snapshot folder; it cannot be restored as it is.' })
+      throw new DevenvError(
+        'SNAPSHOT',
+        `snapshot ${manifest.name} of ${service} does not match its recorded checksum`,
+        { hint: 'Files were added to or removed from the snapshot folder; it cannot be restored as it is.' },
+      )
     }
     fsyncFolder(paths.serviceDir(service))
     return journal

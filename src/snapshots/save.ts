@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
-import { fsyncFolder, writeJsonAtomic } from '../state/atomic.js'
-import type { ProjectPaths } from '../state/paths.js'
-import { crashPoint } from './crash-points.js'
+import { fsyncFolder, writeJsonAtomic } from '../state/index.js'
+import type { ProjectPaths } from '../state/index.js'
+import { crashPoint } from '../util/crash-points.js'
 import { journalBase, newOperationId, removeJournal } from './journal.js'
 import { manifestFile, snapshotDir, SNAPSHOT_FORMAT, type SnapshotManifest } from './manifest.js'
 import { generatedSnapshotName, validateServiceName, validateSnapshotName } from './names.js'
@@ -46,13 +46,23 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
   const data = paths.serviceData(service)
   const target = snapshotDir(paths, service, name)
   if (await exists(target)) {
-    throw new DevenvError('EXISTS', `snapshot ${name} of ${service} already exists`, { hint: `Pick another name, or delete it first: devenv snapshot delete ${service} ${name}.` })
+    throw new DevenvError('EXISTS', `snapshot ${name} of ${service} already exists`, {
+      hint: `Pick another name, or delete it first: devenv snapshot delete ${service} ${name}.`,
+    })
   }
   if (!(await exists(data))) {
-    throw new DevenvError('SNAPSHOT', `service ${service} has no state to snapshot yet (${data} does not exist)`, { hint: 'Start it once with devenv up, so that it creates its data.' })
+    throw new DevenvError('SNAPSHOT', `service ${service} has no state to snapshot yet (${data} does not exist)`, {
+      hint: 'Start it once with devenv up, so that it creates its data.',
+    })
   }
   if (options.copies) {
-    const identity = { service, box: options.box, kind: options.kind, boxVersion: options.boxVersion, ...(options.set ? { set: true } : {}) }
+    const identity = {
+      service,
+      box: options.box,
+      kind: options.kind,
+      boxVersion: options.boxVersion,
+      ...(options.set ? { set: true } : {}),
+    }
     return saveCopiesSnapshot(paths, identity, name, options.copies)
   }
   const id = newOperationId()
@@ -63,7 +73,10 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
     const resume = await options.quiesce()
     let copied: Awaited<ReturnType<typeof copyTree>>
     try {
-      copied = await copyTree(data, path.join(partial, 'data'), { hash: true, ...(options.linkFiles ? { link: true } : {}) })
+      copied = await copyTree(data, path.join(partial, 'data'), {
+        hash: true,
+        ...(options.linkFiles ? { link: true } : {}),
+      })
     } finally {
       await resume()
     }
@@ -90,7 +103,8 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
       await fs.rename(partial, target)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new DevenvError('EXISTS', `snapshot ${name} of ${service} already exists`)
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        throw new DevenvError('EXISTS', `snapshot ${name} of ${service} already exists`)
       throw error
     }
     fsyncFolder(path.dirname(target))

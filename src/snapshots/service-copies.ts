@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import type { CopyRecord, ServiceCopies } from '../boxes/capabilities.js'
+import type { CopyRecord, ServiceCopies } from '../boxes/index.js'
 
-export type { CopyRecord, PreparedSwap, ServiceCopies } from '../boxes/capabilities.js'
+export type { CopyRecord, PreparedSwap, ServiceCopies } from '../boxes/index.js'
 
 export interface ServiceCopiesSession {
   copies: ServiceCopies
@@ -17,7 +17,11 @@ export interface ServiceCopiesSession {
 export type OpenServiceCopies = (options: { start: boolean }) => Promise<ServiceCopiesSession>
 
 /** Runs `work` on a service's copies, and puts the service back as it was found after. */
-export async function withServiceCopies<T>(open: OpenServiceCopies, options: { start: boolean }, work: (copies: ServiceCopies) => Promise<T>): Promise<T> {
+export async function withServiceCopies<T>(
+  open: OpenServiceCopies,
+  options: { start: boolean },
+  work: (copies: ServiceCopies) => Promise<T>,
+): Promise<T> {
   const session = await open(options)
   try {
     return await work(session.copies)

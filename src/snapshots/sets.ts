@@ -1,5 +1,5 @@
 import { DevenvError } from '../errors.js'
-import type { ProjectPaths } from '../state/paths.js'
+import type { ProjectPaths } from '../state/index.js'
 import { deleteSnapshot } from './catalog.js'
 import { removeJournal, updateJournal, type Journal } from './journal.js'
 import { requireManifest, type SnapshotManifest } from './manifest.js'
@@ -9,7 +9,12 @@ import { restoreDirOf } from './recover.js'
 import { checkCompatible, prepareRestore, swapIn, type RestoreResult } from './restore.js'
 import { saveSnapshot } from './save.js'
 import { removeTree, treeChecksum } from '../util/tree.js'
-import { abandonCopiesRestore, commitCopiesRestore, prepareCopiesRestore, type PreparedCopiesRestore } from './copies-snapshot.js'
+import {
+  abandonCopiesRestore,
+  commitCopiesRestore,
+  prepareCopiesRestore,
+  type PreparedCopiesRestore,
+} from './copies-snapshot.js'
 import type { OpenServiceCopies } from './service-copies.js'
 
 export interface SetMember {
@@ -23,7 +28,11 @@ export interface SetMember {
 }
 
 /** `--all`: every stateful service saved under one name. All or nothing: a failure removes the members already saved. */
-export async function saveSnapshotSet(paths: ProjectPaths, members: SetMember[], name?: string): Promise<SnapshotManifest[]> {
+export async function saveSnapshotSet(
+  paths: ProjectPaths,
+  members: SetMember[],
+  name?: string,
+): Promise<SnapshotManifest[]> {
   if (!members.length) throw new DevenvError('SNAPSHOT', 'the project has no stateful service to snapshot')
   const setName = validateSnapshotName(name ?? generatedSnapshotName())
   const saved: SnapshotManifest[] = []
@@ -32,7 +41,8 @@ export async function saveSnapshotSet(paths: ProjectPaths, members: SetMember[],
       saved.push(await saveSnapshot({ paths, ...member, name: setName, set: true }))
     }
   } catch (error) {
-    for (const [index, manifest] of saved.entries()) await deleteSnapshot(paths, manifest.service, manifest.name, members[index]!.copies).catch(() => undefined)
+    for (const [index, manifest] of saved.entries())
+      await deleteSnapshot(paths, manifest.service, manifest.name, members[index]!.copies).catch(() => undefined)
     throw error
   }
   return saved
@@ -45,13 +55,22 @@ export async function saveSnapshotSet(paths: ProjectPaths, members: SetMember[],
  * are stopped, everything is swapped, and they are started again. Each service's swap is atomic
  * on its own (see restoreSnapshot).
  */
-export async function restoreSnapshotSet(paths: ProjectPaths, members: SetMember[], name: string, force = false): Promise<RestoreResult[]> {
+export async function restoreSnapshotSet(
+  paths: ProjectPaths,
+  members: SetMember[],
+  name: string,
+  force = false,
+): Promise<RestoreResult[]> {
   if (!members.length) throw new DevenvError('SNAPSHOT', 'the project has no stateful service to restore')
   validateSnapshotName(name)
   const manifests = members.map((member) => requireManifest(paths, member.service, name))
   members.forEach((member, index) => checkCompatible(manifests[index]!, member.box, member.boxVersion, force))
   for (const manifest of manifests) {
-    if (manifest.storage !== 'copies' && treeChecksum(manifest.entries) !== manifest.checksum) throw new DevenvError('SNAPSHOT', `the manifest of snapshot ${name} of ${manifest.service} does not match its own checksum`)
+    if (manifest.storage !== 'copies' && treeChecksum(manifest.entries) !== manifest.checksum)
+      throw new DevenvError(
+        'SNAPSHOT',
+        `the manifest of snapshot ${name} of ${manifest.service} does not match its own checksum`,
+      )
   }
   const files: Array<{ member: SetMember; journal: RestoreJournal }> = []
   const inService: PreparedCopiesRestore[] = []
@@ -90,7 +109,14 @@ export async function restoreSnapshotSet(paths: ProjectPaths, members: SetMember
   const downtimeMs = Math.round(performance.now() - started)
   const kept = new Map(inService.map((prepared) => [prepared.manifest.service, prepared.swap.fromSpare]))
   // Services that keep their snapshots inside were not stopped: they report whether the swap was a rename of the ready copy.
-  return manifests.map((manifest) => ({ service: manifest.service, snapshot: name, checksum: manifest.checksum, size: manifest.size, downtimeMs, ...(kept.has(manifest.service) ? { fromSpare: kept.get(manifest.service)! } : {}) }))
+  return manifests.map((manifest) => ({
+    service: manifest.service,
+    snapshot: name,
+    checksum: manifest.checksum,
+    size: manifest.size,
+    downtimeMs,
+    ...(kept.has(manifest.service) ? { fromSpare: kept.get(manifest.service)! } : {}),
+  }))
 }
 
 type RestoreJournal = Extract<Journal, { op: 'restore' }>

@@ -1,4 +1,4 @@
-import type { EnvSpec } from '../envfile/model.js'
+import type { EnvSpec } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
 import { didYouMean } from '../util/suggest.js'
 
@@ -47,7 +47,8 @@ export function startLayers(spec: EnvSpec, names: readonly string[]): string[][]
     const layer = [...remaining].filter((name) =>
       spec.services[name]!.dependsOn.every((dependency) => !remaining.has(dependency.service)),
     )
-    if (layer.length === 0) throw new DevenvError('ENVFILE_INVALID', `dependency cycle among ${[...remaining].join(', ')}`)
+    if (layer.length === 0)
+      throw new DevenvError('ENVFILE_INVALID', `dependency cycle among ${[...remaining].join(', ')}`)
     layer.forEach((name) => remaining.delete(name))
     layers.push(layer)
   }
@@ -58,7 +59,9 @@ export function checkNames(spec: EnvSpec, names: readonly string[]): void {
   const known = Object.keys(spec.services)
   for (const name of names) {
     if (!spec.services[name]) {
-      throw new DevenvError('USAGE', `no service named "${name}"${didYouMean(name, known)}`, { hint: `Services in ${spec.file}: ${known.join(', ')}.` })
+      throw new DevenvError('USAGE', `no service named "${name}"${didYouMean(name, known)}`, {
+        hint: `Services in ${spec.file}: ${known.join(', ')}.`,
+      })
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { ServiceSpec } from '../envfile/model.js'
+import type { ServiceSpec } from '../envfile/index.js'
 
 export interface ServiceRuntimeInfo {
   project: string
@@ -12,7 +12,11 @@ export interface ServiceRuntimeInfo {
  * The environment a service runs with (and `devenv exec` uses): the caller's environment,
  * then HOST, PORT, DEVENV_*, then the declared env with ${HOST}, ${PORT} and ${DEVENV_*} filled in.
  */
-export function serviceEnvironment(service: ServiceSpec, info: ServiceRuntimeInfo, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function serviceEnvironment(
+  service: ServiceSpec,
+  info: ServiceRuntimeInfo,
+  base: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const firstPort = service.ports[0]
   const runtime: Record<string, string> = {
     HOST: info.address,

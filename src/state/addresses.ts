@@ -58,7 +58,9 @@ export async function allocateAddresses(root: string, services: readonly string[
       changed = true
     }
     if (changed) writeJsonAtomic(tableFile(), table)
-    return Object.fromEntries(services.map((service) => [service, `${blockPrefix(allocation.block)}.${allocation.services[service]}`]))
+    return Object.fromEntries(
+      services.map((service) => [service, `${blockPrefix(allocation.block)}.${allocation.services[service]}`]),
+    )
   })
 }
 
@@ -87,7 +89,9 @@ export function readAddresses(root: string): Record<string, string> {
   if (!ownAddressesSupported()) return {}
   const allocation = (readJson<AllocationTable>(tableFile()) ?? {})[root]
   if (!allocation) return {}
-  return Object.fromEntries(Object.entries(allocation.services).map(([service, host]) => [service, `${blockPrefix(allocation.block)}.${host}`]))
+  return Object.fromEntries(
+    Object.entries(allocation.services).map(([service, host]) => [service, `${blockPrefix(allocation.block)}.${host}`]),
+  )
 }
 
 /** Forgets a project's block (devenv destroy). */

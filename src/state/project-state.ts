@@ -65,10 +65,13 @@ const foreignWarned = new Set<string>()
 export function readProjectState(root: string): ProjectState | undefined {
   const file = new ProjectPaths(root).state
   const state = readJson<ProjectState>(file)
-  if (state === undefined || typeof state.root !== 'string' || path.resolve(state.root) === path.resolve(root)) return state
+  if (state === undefined || typeof state.root !== 'string' || path.resolve(state.root) === path.resolve(root))
+    return state
   if (!foreignWarned.has(file)) {
     foreignWarned.add(file)
-    process.stderr.write(`warning ${file} belongs to another project folder (${state.root}); it was copied here and is ignored. Delete ${path.dirname(file)} if it was copied with the project.\n`)
+    process.stderr.write(
+      `warning ${file} belongs to another project folder (${state.root}); it was copied here and is ignored. Delete ${path.dirname(file)} if it was copied with the project.\n`,
+    )
   }
   return undefined
 }

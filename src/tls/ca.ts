@@ -3,8 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import forge from 'node-forge'
 import { DevenvError } from '../errors.js'
-import { writeFileAtomic } from '../state/atomic.js'
-import { withFileLock } from '../state/lock.js'
+import { writeFileAtomic } from '../state/index.js'
+import { withFileLock } from '../state/index.js'
 import { generateRsaKeys, randomSerial, sha256Fingerprint } from './keys.js'
 import { nameConstraintsExtension, permittedDnsSubtrees, wantedDnsSubtrees } from './name-constraints.js'
 import { caPaths, type CaPaths } from './paths.js'
@@ -69,9 +69,13 @@ export function readCa(paths: CaPaths = caPaths()): LocalCa | undefined {
   const hasKey = existsSync(paths.privateKey)
   if (!hasCertificate && !hasKey) return undefined
   if (!hasCertificate || !hasKey) {
-    throw new DevenvError('TLS', `the local certificate authority in ${paths.dir} is incomplete: ${hasCertificate ? paths.privateKey : paths.certificate} is missing`, {
-      hint: `Remove ${paths.dir} to make a new one (certificates it issued, and any trust you gave it, must then be renewed).`,
-    })
+    throw new DevenvError(
+      'TLS',
+      `the local certificate authority in ${paths.dir} is incomplete: ${hasCertificate ? paths.privateKey : paths.certificate} is missing`,
+      {
+        hint: `Remove ${paths.dir} to make a new one (certificates it issued, and any trust you gave it, must then be renewed).`,
+      },
+    )
   }
   // The key must stay readable by its owner only, whatever copied it here.
   if ((statSync(paths.privateKey).mode & 0o077) !== 0) chmodSync(paths.privateKey, 0o600)
@@ -84,13 +88,21 @@ export function readCa(paths: CaPaths = caPaths()): LocalCa | undefined {
     privateKey = forge.pki.privateKeyFromPem(readFileSync(paths.privateKey, 'utf8')) as forge.pki.rsa.PrivateKey
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EACCES') {
-      throw new DevenvError('TLS', `cannot read the local certificate authority in ${paths.dir}: permission denied (it belongs to another user)`, {
-        hint: 'Run devenv as the user who made it, or set DEVENV_HOME to a folder of your own.',
-      })
+      throw new DevenvError(
+        'TLS',
+        `cannot read the local certificate authority in ${paths.dir}: permission denied (it belongs to another user)`,
+        {
+          hint: 'Run devenv as the user who made it, or set DEVENV_HOME to a folder of your own.',
+        },
+      )
     }
-    throw new DevenvError('TLS', `cannot read the local certificate authority in ${paths.dir}: ${(error as Error).message}`, {
-      hint: `Remove ${paths.dir} to make a new one.`,
-    })
+    throw new DevenvError(
+      'TLS',
+      `cannot read the local certificate authority in ${paths.dir}: ${(error as Error).message}`,
+      {
+        hint: `Remove ${paths.dir} to make a new one.`,
+      },
+    )
   }
   return describe(paths, certificatePem, certificate, privateKey, false)
 }
@@ -126,7 +138,13 @@ function createCa(paths: CaPaths, dnsSubtrees: readonly string[]): LocalCa {
   return describe(paths, certificatePem, certificate, keys.privateKey, true)
 }
 
-function describe(paths: CaPaths, certificatePem: string, certificate: forge.pki.Certificate, privateKey: forge.pki.rsa.PrivateKey, created: boolean): LocalCa {
+function describe(
+  paths: CaPaths,
+  certificatePem: string,
+  certificate: forge.pki.Certificate,
+  privateKey: forge.pki.rsa.PrivateKey,
+  created: boolean,
+): LocalCa {
   const commonName = certificate.subject.getField('CN') as { value: string } | null
   return {
     paths,

@@ -4,8 +4,8 @@ import { isIP } from 'node:net'
 import path from 'node:path'
 import forge from 'node-forge'
 import { DevenvError } from '../errors.js'
-import { writeFileAtomic } from '../state/atomic.js'
-import { withFileLock } from '../state/lock.js'
+import { writeFileAtomic } from '../state/index.js'
+import { withFileLock } from '../state/index.js'
 import { ensureCa, type LocalCa } from './ca.js'
 import { generateRsaKeys, randomSerial } from './keys.js'
 import { isWithin } from './name-constraints.js'
@@ -43,13 +43,21 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
   const names = [...new Set(options.names.map((name) => name.toLowerCase()))].sort()
   if (names.length === 0) throw new DevenvError('TLS', 'a certificate needs at least one hostname or address')
   const bad = names.filter((name) => !isIP(name) && !DNS_NAME.test(name))
-  if (bad.length) throw new DevenvError('TLS', `cannot issue a certificate for ${bad.map((name) => `"${name}"`).join(', ')}: not a hostname or an IP address`)
+  if (bad.length)
+    throw new DevenvError(
+      'TLS',
+      `cannot issue a certificate for ${bad.map((name) => `"${name}"`).join(', ')}: not a hostname or an IP address`,
+    )
   const ca = await ensureCa(options.home)
   const outside = names.filter((name) => !isWithin(name, ca.permittedDns ?? []))
   if (outside.length) {
-    throw new DevenvError('TLS', `the local certificate authority may not sign for ${outside.map((name) => `"${name}"`).join(', ')}`, {
-      hint: 'It signs only for special-use names (.test, .example, .invalid, .localhost, .internal, .home.arpa), localhost, loopback addresses and the names allowed with `devenv hosts allow NAME`.',
-    })
+    throw new DevenvError(
+      'TLS',
+      `the local certificate authority may not sign for ${outside.map((name) => `"${name}"`).join(', ')}`,
+      {
+        hint: 'It signs only for special-use names (.test, .example, .invalid, .localhost, .internal, .home.arpa), localhost, loopback addresses and the names allowed with `devenv hosts allow NAME`.',
+      },
+    )
   }
   const folder = path.join(options.cacheDir, createHash('sha256').update(names.join(',')).digest('hex').slice(0, 16))
   const files = { certificate: path.join(folder, 'cert.pem'), privateKey: path.join(folder, 'key.pem') }
@@ -59,11 +67,21 @@ export async function issueCertificate(options: IssueOptions): Promise<IssuedCer
     const fresh = sign(names, ca)
     writeFileAtomic(files.privateKey, fresh.privateKeyPem, 0o600)
     writeFileAtomic(files.certificate, fresh.certificatePem, 0o644)
-    return { ...fresh, certificateFile: files.certificate, privateKeyFile: files.privateKey, caFile: ca.paths.certificate, names, issued: true }
+    return {
+      ...fresh,
+      certificateFile: files.certificate,
+      privateKeyFile: files.privateKey,
+      caFile: ca.paths.certificate,
+      names,
+      issued: true,
+    }
   })
 }
 
-type Cached = Pick<IssuedCertificate, 'certificateFile' | 'privateKeyFile' | 'certificatePem' | 'privateKeyPem' | 'notAfter'>
+type Cached = Pick<
+  IssuedCertificate,
+  'certificateFile' | 'privateKeyFile' | 'certificatePem' | 'privateKeyPem' | 'notAfter'
+>
 
 function readCached(files: { certificate: string; privateKey: string }, ca: LocalCa): Cached | undefined {
   if (!existsSync(files.certificate) || !existsSync(files.privateKey)) return undefined
@@ -78,7 +96,13 @@ function readCached(files: { certificate: string; privateKey: string }, ca: Loca
     const signedByCa = ca.certificate.verify(certificate)
     const fresh = certificate.validity.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS
     if (!matchesKey || !signedByCa || !fresh) return undefined
-    return { certificateFile: files.certificate, privateKeyFile: files.privateKey, certificatePem, privateKeyPem, notAfter: certificate.validity.notAfter }
+    return {
+      certificateFile: files.certificate,
+      privateKeyFile: files.privateKey,
+      certificatePem,
+      privateKeyPem,
+      notAfter: certificate.validity.notAfter,
+    }
   } catch {
     return undefined
   }
@@ -102,7 +126,10 @@ function sign(names: string[], ca: LocalCa): { certificatePem: string; privateKe
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: names.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name })) },
+    {
+      name: 'subjectAltName',
+      altNames: names.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name })),
+    },
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.certificate.generateSubjectKeyIdentifier().getBytes() },
   ])

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import forge from 'node-forge'
-import { readAllowedHostnames } from '../hosts/allowed.js'
-import { SPECIAL_USE_SUFFIXES } from '../hosts/policy.js'
+import { readAllowedHostnames } from '../names/index.js'
+import { SPECIAL_USE_SUFFIXES } from '../names/index.js'
 
 /**
  * X.509 name constraints (RFC 5280 §4.2.1.10) on the local CA: it can only ever sign for the
@@ -19,24 +19,39 @@ export function wantedDnsSubtrees(home?: string): string[] {
   return [...new Set([...SPECIAL_USE_SUFFIXES, 'localhost', ...allowed])].sort()
 }
 
-export function nameConstraintsExtension(dnsSubtrees: readonly string[]): { id: string; critical: true; value: forge.asn1.Asn1 } {
+export function nameConstraintsExtension(dnsSubtrees: readonly string[]): {
+  id: string
+  critical: true
+  value: forge.asn1.Asn1
+} {
   const { asn1 } = forge
-  const subtree = (base: forge.asn1.Asn1): forge.asn1.Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [base])
+  const subtree = (base: forge.asn1.Asn1): forge.asn1.Asn1 =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [base])
   const permitted = [
     ...dnsSubtrees.map((name) => subtree(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, name))),
     subtree(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, LOOPBACK_SUBTREE)),
   ]
-  return { id: NAME_CONSTRAINTS_OID, critical: true, value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, permitted)]) }
+  return {
+    id: NAME_CONSTRAINTS_OID,
+    critical: true,
+    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
+      asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, permitted),
+    ]),
+  }
 }
 
 /** The permitted DNS subtrees of a certificate; undefined when it has no name constraints at all. */
 export function permittedDnsSubtrees(certificate: forge.pki.Certificate): string[] | undefined {
-  const extension = (certificate.extensions as Array<{ id?: string; value?: string | forge.asn1.Asn1 }>).find((candidate) => candidate.id === NAME_CONSTRAINTS_OID)
+  const extension = (certificate.extensions as Array<{ id?: string; value?: string | forge.asn1.Asn1 }>).find(
+    (candidate) => candidate.id === NAME_CONSTRAINTS_OID,
+  )
   if (!extension?.value) return undefined
   try {
     // DER as read from a file; the ASN.1 object itself on a certificate made in this process
     const root = typeof extension.value === 'string' ? forge.asn1.fromDer(extension.value) : extension.value
-    const permitted = (root.value as forge.asn1.Asn1[]).find((part) => part.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && part.type === 0)
+    const permitted = (root.value as forge.asn1.Asn1[]).find(
+      (part) => part.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && part.type === 0,
+    )
     if (!permitted) return []
     return (permitted.value as forge.asn1.Asn1[]).flatMap((generalSubtree) => {
       const base = (generalSubtree.value as forge.asn1.Asn1[])[0]

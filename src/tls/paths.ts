@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { machineHome } from '../state/paths.js'
+import { machineHome } from '../state/index.js'
 
 export interface CaPaths {
   dir: string

@@ -48,16 +48,41 @@ export function trustPlan(ca: CaPaths, environment: NodeJS.ProcessEnv = process.
     }
   }
   if (process.platform === 'darwin') {
-    return { system: 'macos', commands: [['security', 'add-trusted-cert', '-d', '-r', 'trustRoot', '-k', '/Library/Keychains/System.keychain', ca.certificate]], needsRoot: true }
+    return {
+      system: 'macos',
+      commands: [
+        [
+          'security',
+          'add-trusted-cert',
+          '-d',
+          '-r',
+          'trustRoot',
+          '-k',
+          '/Library/Keychains/System.keychain',
+          ca.certificate,
+        ],
+      ],
+      needsRoot: true,
+    }
   }
   if (process.platform === 'win32') {
     return { system: 'windows', commands: [['certutil', '-addstore', '-f', 'ROOT', ca.certificate]], needsRoot: true }
   }
   if (existsSync('/usr/local/share/ca-certificates') || onPath('update-ca-certificates')) {
-    return { system: 'debian', destination: `/usr/local/share/ca-certificates/${fileName}`, commands: [['update-ca-certificates']], needsRoot: true }
+    return {
+      system: 'debian',
+      destination: `/usr/local/share/ca-certificates/${fileName}`,
+      commands: [['update-ca-certificates']],
+      needsRoot: true,
+    }
   }
   if (existsSync('/etc/pki/ca-trust/source/anchors') || onPath('update-ca-trust')) {
-    return { system: 'fedora', destination: `/etc/pki/ca-trust/source/anchors/${fileName}`, commands: [['update-ca-trust', 'extract']], needsRoot: true }
+    return {
+      system: 'fedora',
+      destination: `/etc/pki/ca-trust/source/anchors/${fileName}`,
+      commands: [['update-ca-trust', 'extract']],
+      needsRoot: true,
+    }
   }
   return { system: 'unknown', commands: [], needsRoot: true }
 }
@@ -74,7 +99,7 @@ export function manualSteps(plan: TrustPlan, ca: CaPaths, sudo: boolean): string
 /** Installs the CA into the system store: directly as root, else through sudo, else fails naming the commands to run. */
 export async function installTrust(plan: TrustPlan, ca: CaPaths): Promise<TrustResult> {
   if (plan.system === 'unknown') {
-    throw new DevenvError('TLS', 'cannot tell how to add a certificate authority to this system\'s trust store', {
+    throw new DevenvError('TLS', "cannot tell how to add a certificate authority to this system's trust store", {
       hint: `Add ${ca.certificate} to your system's trusted authorities by hand; \`devenv tls ca\` shows how to trust it per client.`,
     })
   }
@@ -82,9 +107,13 @@ export async function installTrust(plan: TrustPlan, ca: CaPaths): Promise<TrustR
   let via: TrustResult['via'] = plan.needsRoot ? 'root' : 'user'
   if (plan.needsRoot && !isRoot) {
     if (!(await sudoUsable())) {
-      throw new DevenvError('TLS', 'installing the CA in the system trust store needs root, and sudo is not available here', {
-        hint: `As root, run:\n    ${manualSteps(plan, ca, false).join('\n    ')}`,
-      })
+      throw new DevenvError(
+        'TLS',
+        'installing the CA in the system trust store needs root, and sudo is not available here',
+        {
+          hint: `As root, run:\n    ${manualSteps(plan, ca, false).join('\n    ')}`,
+        },
+      )
     }
     via = 'sudo'
   }
@@ -94,18 +123,26 @@ export async function installTrust(plan: TrustPlan, ca: CaPaths): Promise<TrustR
       await execa(file!, args, { stdin: 'inherit', stdout: 'pipe', stderr: 'pipe' })
     } catch (error) {
       const detail = (error as { stderr?: string; shortMessage?: string }).stderr?.trim() || (error as Error).message
-      throw new DevenvError('TLS', `\`${command.join(' ')}\` failed: ${detail}`, { hint: `Run by hand:\n    ${manualSteps(plan, ca, via === 'sudo').join('\n    ')}` })
+      throw new DevenvError('TLS', `\`${command.join(' ')}\` failed: ${detail}`, {
+        hint: `Run by hand:\n    ${manualSteps(plan, ca, via === 'sudo').join('\n    ')}`,
+      })
     }
   }
   for (const folder of plan.folders ?? []) mkdirSync(folder, { recursive: true })
   if (plan.destination) {
-    const alreadyThere = existsSync(plan.destination) && readFileSync(plan.destination, 'utf8') === readFileSync(ca.certificate, 'utf8')
+    const alreadyThere =
+      existsSync(plan.destination) && readFileSync(plan.destination, 'utf8') === readFileSync(ca.certificate, 'utf8')
     if (!alreadyThere) {
       await run(['install', '-D', '-m', '0644', ca.certificate, plan.destination])
     }
   }
   for (const command of plan.commands) await run(command)
-  return { system: plan.system, ...(plan.destination ? { destination: plan.destination } : {}), via, commands: manualSteps(plan, ca, via === 'sudo') }
+  return {
+    system: plan.system,
+    ...(plan.destination ? { destination: plan.destination } : {}),
+    via,
+    commands: manualSteps(plan, ca, via === 'sudo'),
+  }
 }
 
 async function sudoUsable(): Promise<boolean> {

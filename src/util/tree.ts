@@ -1,6 +1,19 @@
 import { createHash } from 'node:crypto'
 import { execFile } from 'node:child_process'
-import { closeSync, constants, createReadStream, fchmodSync, fchownSync, lstatSync, openSync, promises as fs, readdirSync, readFileSync, writeSync, type Stats } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  fchmodSync,
+  fchownSync,
+  lstatSync,
+  openSync,
+  promises as fs,
+  readdirSync,
+  readFileSync,
+  writeSync,
+  type Stats,
+} from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { DevenvError } from '../errors.js'
@@ -47,7 +60,10 @@ async function walk(root: string, skip?: Set<string>): Promise<WalkedEntry[]> {
       const stats = lstatSync(path.join(root, child))
       if (stats.isSocket()) continue
       if (!stats.isDirectory() && !stats.isFile() && !stats.isSymbolicLink()) {
-        throw new DevenvError('SNAPSHOT', `cannot copy ${path.join(root, child)}: only files, folders and symbolic links can be saved`)
+        throw new DevenvError(
+          'SNAPSHOT',
+          `cannot copy ${path.join(root, child)}: only files, folders and symbolic links can be saved`,
+        )
       }
       found.push({ relative: child, stats })
       if (stats.isDirectory()) visit(child)
@@ -133,7 +149,10 @@ export async function syncTree(root: string, entries: TreeEntry[]): Promise<void
       // no coreutils sync, or it failed: fall back to fsync, file by file
     }
   }
-  await pool(entries.filter((entry) => entry.type === 'file'), (entry) => fsyncPath(path.join(root, entry.path)))
+  await pool(
+    entries.filter((entry) => entry.type === 'file'),
+    (entry) => fsyncPath(path.join(root, entry.path)),
+  )
   const dirs = entries.filter((entry) => entry.type === 'dir').map((entry) => entry.path)
   for (const dir of [...dirs.reverse(), '']) await fsyncPath(path.join(root, dir))
 }
@@ -186,7 +205,12 @@ export async function copyTree(source: string, target: string, options: CopyOpti
     }
   }
   await pool(files, async (item) => {
-    const copied = await copyOneFile(path.join(source, item.relative), path.join(target, item.relative), item.stats, options)
+    const copied = await copyOneFile(
+      path.join(source, item.relative),
+      path.join(target, item.relative),
+      item.stats,
+      options,
+    )
     const entry: TreeEntry = { type: 'file', path: item.relative, mode: item.stats.mode & 0o7777, ...copied }
     if (options.expect) checkAgainst(options.expect, entry)
     entries.push(entry)
@@ -195,7 +219,8 @@ export async function copyTree(source: string, target: string, options: CopyOpti
   for (const item of [{ relative: '', stats: rootStats }, ...dirs].reverse()) {
     const to = path.join(target, item.relative)
     await fs.chmod(to, item.stats.mode & 0o7777)
-    if (runningAsRoot && (item.stats.uid !== 0 || item.stats.gid !== 0)) await fs.chown(to, item.stats.uid, item.stats.gid)
+    if (runningAsRoot && (item.stats.uid !== 0 || item.stats.gid !== 0))
+      await fs.chown(to, item.stats.uid, item.stats.gid)
   }
   const sorted = sortEntries(entries)
   if (options.durable) await syncTree(target, sorted)
@@ -204,20 +229,34 @@ export async function copyTree(source: string, target: string, options: CopyOpti
 
 function checkAgainst(expected: Map<string, TreeEntry>, found: TreeEntry & { type: 'file' }): void {
   const wanted = expected.get(found.path)
-  if (!wanted || wanted.type !== 'file') throw new DevenvError('SNAPSHOT', `unexpected file ${found.path}: it is not in the manifest`)
+  if (!wanted || wanted.type !== 'file')
+    throw new DevenvError('SNAPSHOT', `unexpected file ${found.path}: it is not in the manifest`)
   if (wanted.size !== found.size || wanted.sha256 !== found.sha256) {
-    throw new DevenvError('SNAPSHOT', `${found.path} does not match its recorded checksum (size ${found.size}, expected ${wanted.size})`, {
-      hint: 'The snapshot was changed or damaged on disk; it cannot be restored as it is.',
-    })
+    throw new DevenvError(
+      'SNAPSHOT',
+      `${found.path} does not match its recorded checksum (size ${found.size}, expected ${wanted.size})`,
+      {
+        hint: 'The snapshot was changed or damaged on disk; it cannot be restored as it is.',
+      },
+    )
   }
 }
 
 /** Below this size a file is read once, hashed from memory and written: fewer system calls than a kernel copy plus a second read. */
 const SMALL_FILE = 1 << 20
 
-async function copyOneFile(from: string, to: string, stats: Stats, options: CopyOptions): Promise<{ size: number; sha256: string }> {
+async function copyOneFile(
+  from: string,
+  to: string,
+  stats: Stats,
+  options: CopyOptions,
+): Promise<{ size: number; sha256: string }> {
   if (options.link && (await linked(from, to))) {
-    return options.hash ? (stats.size <= SMALL_FILE ? hashBytes(readFileSync(from)) : await hashFileSized(from)) : { size: stats.size, sha256: '' }
+    return options.hash
+      ? stats.size <= SMALL_FILE
+        ? hashBytes(readFileSync(from))
+        : await hashFileSized(from)
+      : { size: stats.size, sha256: '' }
   }
   const mode = stats.mode & 0o7777
   if (stats.size <= SMALL_FILE) {
@@ -276,12 +315,14 @@ export async function scanTree(root: string, skip?: Set<string>): Promise<TreeEn
   const files: WalkedEntry[] = []
   for (const item of walked) {
     if (item.stats.isDirectory()) entries.push({ type: 'dir', path: item.relative, mode: item.stats.mode & 0o7777 })
-    else if (item.stats.isSymbolicLink()) entries.push({ type: 'symlink', path: item.relative, target: await fs.readlink(path.join(root, item.relative)) })
+    else if (item.stats.isSymbolicLink())
+      entries.push({ type: 'symlink', path: item.relative, target: await fs.readlink(path.join(root, item.relative)) })
     else files.push(item)
   }
   await pool(files, async (item) => {
     const file = path.join(root, item.relative)
-    const { size, sha256 } = item.stats.size <= SMALL_FILE ? hashBytes(await fs.readFile(file)) : await hashFileSized(file)
+    const { size, sha256 } =
+      item.stats.size <= SMALL_FILE ? hashBytes(await fs.readFile(file)) : await hashFileSized(file)
     entries.push({ type: 'file', path: item.relative, mode: item.stats.mode & 0o7777, size, sha256 })
   })
   return sortEntries(entries)

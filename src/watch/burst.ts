@@ -162,7 +162,10 @@ export class Burst {
     if (batch.length === 0) return
     this.running = true
     this.superseding = new AbortController()
-    const signals = { closed: this.closing.signal, superseded: AbortSignal.any([this.closing.signal, this.superseding.signal]) }
+    const signals = {
+      closed: this.closing.signal,
+      superseded: AbortSignal.any([this.closing.signal, this.superseding.signal]),
+    }
     const action = (async () => this.fire(batch, signals))()
     this.action = action.then(
       () => undefined,

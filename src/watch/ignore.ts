@@ -38,13 +38,19 @@ function compile(pattern: string, source: string): (relative: string) => boolean
   const anchored = glob.startsWith('/')
   glob = glob.replace(/^\.?\/+/, '').replace(/\/+$/, '')
   if (glob === '' || glob.split('/').includes('..')) {
-    throw new DevenvError('ENVFILE_INVALID', `ignore pattern "${pattern}" of the mount ${source} is not a path below the mount`, {
-      hint: 'Write globs relative to the mount source, e.g. `dist/**` or `*.log`.',
-    })
+    throw new DevenvError(
+      'ENVFILE_INVALID',
+      `ignore pattern "${pattern}" of the mount ${source} is not a path below the mount`,
+      {
+        hint: 'Write globs relative to the mount source, e.g. `dist/**` or `*.log`.',
+      },
+    )
   }
   try {
     return picomatch(glob, { dot: true, basename: !anchored && !glob.includes('/') })
   } catch (error) {
-    throw new DevenvError('ENVFILE_INVALID', `ignore pattern "${pattern}" of the mount ${source} is not a valid glob`, { cause: error })
+    throw new DevenvError('ENVFILE_INVALID', `ignore pattern "${pattern}" of the mount ${source} is not a valid glob`, {
+      cause: error,
+    })
   }
 }

@@ -1,7 +1,7 @@
 import { lstatSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
-import type { MountSpec, ServiceSpec, WatchAction } from '../envfile/model.js'
+import type { MountSpec, ServiceSpec, WatchAction } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
 import { Burst, realTimers, type Timers } from './burst.js'
 import { ignoreTest } from './ignore.js'
@@ -73,7 +73,15 @@ export function watchMounts(service: ServiceSpec, handlers: WatchHandlers, optio
 function watchMount(service: string, mount: MountSpec, handlers: WatchHandlers, options: WatchOptions) {
   const reportError = (error: unknown) => handlers.onError?.(asDevenvError(service, mount, error), mount)
   const burst = new Burst(
-    (paths, signals) => handlers.onChange({ service, mount, action: mount.watch, paths, signal: signals.closed, superseded: signals.superseded }),
+    (paths, signals) =>
+      handlers.onChange({
+        service,
+        mount,
+        action: mount.watch,
+        paths,
+        signal: signals.closed,
+        superseded: signals.superseded,
+      }),
     {
       quietMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
       maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,

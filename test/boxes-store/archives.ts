@@ -54,14 +54,25 @@ export function manifestFor(entries: TreeEntry[]): Buffer {
 }
 
 export const good = Buffer.from('legitimate content\n')
-export const goodEntries: TreeEntry[] = [{ type: 'file', path: 'ok.txt', mode: 0o644, size: good.length, sha256: sha(good) }]
+export const goodEntries: TreeEntry[] = [
+  { type: 'file', path: 'ok.txt', mode: 0o644, size: good.length, sha256: sha(good) },
+]
 
 export function archive(listed: TreeEntry[], raws: Raw[]): Buffer {
   const manifest = manifestFor(listed)
-  const parts = [header('devenv-box.json', '0', manifest.length), manifest, pad(manifest.length), header('data/', '5', 0)]
+  const parts = [
+    header('devenv-box.json', '0', manifest.length),
+    manifest,
+    pad(manifest.length),
+    header('data/', '5', 0),
+  ]
   for (const raw of raws) {
     const body = raw.body ?? Buffer.alloc(0)
-    parts.push(header(raw.name, raw.type ?? '0', body.length, raw.link ?? '', raw.checksumDelta ?? 0), body, pad(body.length))
+    parts.push(
+      header(raw.name, raw.type ?? '0', body.length, raw.link ?? '', raw.checksumDelta ?? 0),
+      body,
+      pad(body.length),
+    )
   }
   parts.push(Buffer.alloc(1024))
   return Buffer.concat(parts)

@@ -29,9 +29,16 @@ async function writeBomb(file: string, declared: number): Promise<void> {
   const entries: TreeEntry[] = [{ type: 'file', path: 'zeros', mode: 0o644, size: declared, sha256: 'a'.repeat(64) }]
   const manifest = manifestFor(entries)
   async function* tar(): AsyncGenerator<Buffer> {
-    yield Buffer.concat([header('devenv-box.json', '0', manifest.length), manifest, pad(manifest.length), header('data/', '5', 0), header('data/zeros', '0', declared)])
+    yield Buffer.concat([
+      header('devenv-box.json', '0', manifest.length),
+      manifest,
+      pad(manifest.length),
+      header('data/', '5', 0),
+      header('data/zeros', '0', declared),
+    ])
     const chunk = Buffer.alloc(1 << 20)
-    for (let sent = 0; sent < declared; sent += chunk.length) yield chunk.subarray(0, Math.min(chunk.length, declared - sent))
+    for (let sent = 0; sent < declared; sent += chunk.length)
+      yield chunk.subarray(0, Math.min(chunk.length, declared - sent))
     yield Buffer.concat([pad(declared), Buffer.alloc(1024)])
   }
   await pipeline(Readable.from(tar()), createGzip({ level: 9 }), createWriteStream(file))
@@ -44,7 +51,10 @@ describe('a box archive whose gzip unpacks far beyond its size', () => {
     const compressed = statSync(file).size
     expect(compressed).toBeLessThan(1024 ** 2)
     const started = performance.now()
-    await expect(importBox(file)).rejects.toMatchObject({ code: 'ARCHIVE', message: expect.stringMatching(/declares 536870912 bytes of data in \d+ bytes of gzip.*decompression bomb/) })
+    await expect(importBox(file)).rejects.toMatchObject({
+      code: 'ARCHIVE',
+      message: expect.stringMatching(/declares 536870912 bytes of data in \d+ bytes of gzip.*decompression bomb/),
+    })
     // Unpacking 512 MiB takes seconds; refusing from the manifest, a few milliseconds.
     expect(performance.now() - started).toBeLessThan(500)
     expect(existsSync(home)).toBe(false)
@@ -56,20 +66,39 @@ describe('a box archive whose gzip unpacks far beyond its size', () => {
     let length = record(0).length
     while (record(length).length !== length) length = record(length).length
     const pax = Buffer.from(record(length))
-    const flood = Array.from({ length: 2000 }, () => Buffer.concat([header('PaxHeader', 'x', pax.length), pax, pad(pax.length)]))
+    const flood = Array.from({ length: 2000 }, () =>
+      Buffer.concat([header('PaxHeader', 'x', pax.length), pax, pad(pax.length)]),
+    )
     const manifest = manifestFor(goodEntries)
-    const tar = Buffer.concat([header('devenv-box.json', '0', manifest.length), manifest, pad(manifest.length), header('data/', '5', 0), ...flood, header('data/ok.txt', '0', good.length), good, pad(good.length), Buffer.alloc(1024)])
+    const tar = Buffer.concat([
+      header('devenv-box.json', '0', manifest.length),
+      manifest,
+      pad(manifest.length),
+      header('data/', '5', 0),
+      ...flood,
+      header('data/ok.txt', '0', good.length),
+      good,
+      pad(good.length),
+      Buffer.alloc(1024),
+    ])
     const file = path.join(work, 'flood.box.tgz')
     writeFileSync(file, gzipSync(tar))
-    await expect(importBox(file)).rejects.toMatchObject({ code: 'ARCHIVE', message: expect.stringMatching(/unpacks to more than the 19 bytes of data its manifest declares/) })
+    await expect(importBox(file)).rejects.toMatchObject({
+      code: 'ARCHIVE',
+      message: expect.stringMatching(/unpacks to more than the 19 bytes of data its manifest declares/),
+    })
     expect(existsSync(home)).toBe(false)
   })
 
   it('a plain tar whose manifest declares more than the file holds is refused before reading on', async () => {
-    const entries: TreeEntry[] = [{ type: 'file', path: 'big', mode: 0o644, size: 10 * 1024 ** 2, sha256: 'b'.repeat(64) }]
+    const entries: TreeEntry[] = [
+      { type: 'file', path: 'big', mode: 0o644, size: 10 * 1024 ** 2, sha256: 'b'.repeat(64) },
+    ]
     const file = path.join(work, 'liar.box.tar')
     writeFileSync(file, archive(entries, []))
-    await expect(importBox(file)).rejects.toMatchObject({ message: expect.stringMatching(/declares 10485760 bytes of data, but the file holds only \d+/) })
+    await expect(importBox(file)).rejects.toMatchObject({
+      message: expect.stringMatching(/declares 10485760 bytes of data, but the file holds only \d+/),
+    })
   })
 })
 
@@ -93,7 +122,13 @@ describe('box import of a cut gzip archive, through the CLI', () => {
 describe('modes of imported files', () => {
   it('are normalised: no group or other write, no setuid, at most 0755/0644, secrets 0600; the box still seeds', async () => {
     const body = Buffer.from('x\n')
-    const file = (name: string, mode: number): TreeEntry => ({ type: 'file', path: name, mode, size: body.length, sha256: sha(body) })
+    const file = (name: string, mode: number): TreeEntry => ({
+      type: 'file',
+      path: name,
+      mode,
+      size: body.length,
+      sha256: sha(body),
+    })
     const entries: TreeEntry[] = [
       { type: 'dir', path: 'open', mode: 0o777 },
       file('open/world-writable-program', 0o777),
@@ -102,7 +137,10 @@ describe('modes of imported files', () => {
       file('superuser.json', 0o644),
       file('private.txt', 0o600),
     ]
-    const raws = [{ name: 'data/open/', type: '5' }, ...entries.filter((entry) => entry.type === 'file').map((entry) => ({ name: `data/${entry.path}`, body }))]
+    const raws = [
+      { name: 'data/open/', type: '5' },
+      ...entries.filter((entry) => entry.type === 'file').map((entry) => ({ name: `data/${entry.path}`, body })),
+    ]
     const archiveFile = path.join(work, 'modes.box.tar')
     writeFileSync(archiveFile, archive(entries, raws))
     await importBox(archiveFile)

@@ -16,20 +16,23 @@ beforeAll(async () => {
 /** `devenv config` speaks the envfile's own vocabulary (docs/envfile.md), not the internal model. */
 interface Resolved {
   name: string
-  services: Record<string, {
-    box: string
-    hostnames: string[]
-    ports: number[]
-    publish: string[]
-    mounts: Array<{ source: string; target: string; watch: string }>
-    env: Record<string, string>
-    depends_on: Record<string, { condition: string }>
-    stop_timeout: string
-    databases?: Array<{ name: string; password: string; seed: string[] }>
-    users?: Array<{ name: string; password: string; root: string }>
-    backends?: string[]
-    tls?: boolean
-  }>
+  services: Record<
+    string,
+    {
+      box: string
+      hostnames: string[]
+      ports: number[]
+      publish: string[]
+      mounts: Array<{ source: string; target: string; watch: string }>
+      env: Record<string, string>
+      depends_on: Record<string, { condition: string }>
+      stop_timeout: string
+      databases?: Array<{ name: string; password: string; seed: string[] }>
+      users?: Array<{ name: string; password: string; root: string }>
+      backends?: string[]
+      tls?: boolean
+    }
+  >
 }
 
 describe('devenv config', () => {
@@ -43,19 +46,28 @@ describe('devenv config', () => {
     expect(lb!.hostnames).toEqual(['www.example.test', 'example.test', 'lb.example.test'])
     expect(www1!.publish).toEqual(['127.0.0.1:81:8080'])
     expect(www2!.publish).toEqual(['127.0.0.1:82:8080'])
-    expect(www2!.mounts).toEqual([expect.objectContaining({ source: path.join(folder, 'app'), target: '/app', watch: 'restart' })])
+    expect(www2!.mounts).toEqual([
+      expect.objectContaining({ source: path.join(folder, 'app'), target: '/app', watch: 'restart' }),
+    ])
     expect(www1!.depends_on).toEqual({ psql: { condition: 'healthy' } })
     expect(www1!.stop_timeout).toBe('10s')
     expect(www1!.env.NODE_ENV).toBe('development')
     expect(mail!.box).toBe('mail')
     expect(www1!.env.DATABASE_URL).toBe('postgres://skel:****@psql.example.test:5432/skel')
-    expect(psql!.databases![0]).toMatchObject({ name: 'skel', password: '****', seed: [path.join(folder, 'db/schema.sql'), path.join(folder, 'db/data.sql')] })
+    expect(psql!.databases![0]).toMatchObject({
+      name: 'skel',
+      password: '****',
+      seed: [path.join(folder, 'db/schema.sql'), path.join(folder, 'db/data.sql')],
+    })
     expect(ftp!.users![0]).toMatchObject({ name: '3pg', password: '****', root: path.join(folder, 'ftp/3pg') })
     expect(result.stdout).not.toContain('3pg-secret')
   })
 
   it('--show-secrets shows them, with ${FTP_PASSWORD} filled from .env', async () => {
-    const result = await devenv(['config', '--json', '--show-secrets'], { cwd: folder, env: { FTP_PASSWORD: undefined } })
+    const result = await devenv(['config', '--json', '--show-secrets'], {
+      cwd: folder,
+      env: { FTP_PASSWORD: undefined },
+    })
     expect(result.exitCode).toBe(0)
     const spec = JSON.parse(result.stdout).result as Resolved
     expect(spec.services.ftp!.users![0]!.password).toBe('3pg-secret')

@@ -15,8 +15,14 @@ interface WebService {
   publish: string[]
 }
 
-async function webService(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<WebService> {
-  const result = await devenv(['config', '--json', ...args], { cwd: options.cwd, env: { ...CLEAN_ENV, ...options.env } })
+async function webService(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined> },
+): Promise<WebService> {
+  const result = await devenv(['config', '--json', ...args], {
+    cwd: options.cwd,
+    env: { ...CLEAN_ENV, ...options.env },
+  })
   expect(result.stderr).toBe('')
   expect(result.exitCode).toBe(0)
   return (JSON.parse(result.stdout).result as { services: { web: WebService } }).services.web
@@ -90,7 +96,10 @@ describe('variables', () => {
   })
 
   it('the shell wins over .env and over defaults', async () => {
-    const web = await webService([], { cwd: VARIABLES, env: { FIXTURE_GREETING: 'hi', FIXTURE_FROM_DOTENV: 'from-shell', FIXTURE_WEB_PORT: '9090' } })
+    const web = await webService([], {
+      cwd: VARIABLES,
+      env: { FIXTURE_GREETING: 'hi', FIXTURE_FROM_DOTENV: 'from-shell', FIXTURE_WEB_PORT: '9090' },
+    })
     expect(web.env.GREETING).toBe('hi')
     expect(web.env.FROM_DOTENV).toBe('from-shell')
     expect(web.publish[0]).toMatch(/:9090:/)

@@ -10,7 +10,11 @@ afterAll(cleanSandboxes)
 function onTerminal(args: string[], options: { columns?: number; input?: string } = {}): string {
   const command = `stty cols ${options.columns ?? 80}; NO_COLOR=1 ${BIN} ${args.map((arg) => `'${arg}'`).join(' ')}`
   // script -e exits with devenv's own code; the output is what matters here
-  const { stdout } = spawnSync('sh', ['-c', `(sleep 2; printf '${options.input ?? ''}') | script -qec "${command}" /dev/null`], { cwd: REPO, encoding: 'utf8', timeout: 30_000 })
+  const { stdout } = spawnSync(
+    'sh',
+    ['-c', `(sleep 2; printf '${options.input ?? ''}') | script -qec "${command}" /dev/null`],
+    { cwd: REPO, encoding: 'utf8', timeout: 30_000 },
+  )
   return stdout.replace(/\r/g, '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
 }
 
@@ -53,7 +57,10 @@ describe('commands people type from habit', () => {
   it('logs -f follows (its own --help example) and the envfile is --file, or -f before the command', async () => {
     const project = path.join(sandbox(), 'p')
     cpSync(path.join(FIXTURES, 'runtime-three'), project, { recursive: true })
-    for (const args of [['logs', 'api', '-f', '-n', '0', '--file', project], ['-f', project, 'logs', 'api', '-f']]) {
+    for (const args of [
+      ['logs', 'api', '-f', '-n', '0', '--file', project],
+      ['-f', project, 'logs', 'api', '-f'],
+    ]) {
       const child = spawn(BIN, args, { cwd: sandbox(), env: { ...process.env, DEVENV_HOME: sandbox() } })
       let stderr = ''
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
@@ -72,7 +79,10 @@ describe('commands people type from habit', () => {
 
   it('db import FILE without a service names what is missing, and takes the only postgres service', async () => {
     const project = sandbox()
-    writeFileSync(path.join(project, 'devenv.yaml'), 'services:\n  db:\n    box: postgres\n    databases: [{ name: shop }]\n')
+    writeFileSync(
+      path.join(project, 'devenv.yaml'),
+      'services:\n  db:\n    box: postgres\n    databases: [{ name: shop }]\n',
+    )
     const none = await devenv(['db', 'import'], { cwd: project })
     expect(none.exitCode).toBe(2)
     expect(none.stderr).toMatch(/missing FILE, the file to import/)
@@ -139,13 +149,17 @@ describe('output', () => {
     expect((await devenv(['status', '-f', webapp])).stdout).toContain('www.example.test, example.test, lb.example.test')
   })
 
-  it('init --list shows each template\'s description whole', async () => {
+  it("init --list shows each template's description whole", async () => {
     const result = await devenv(['init', '--list'])
-    expect(result.stdout).toMatch(/a mail server and an FTP server, each at its own address with a real-looking hostname\./)
+    expect(result.stdout).toMatch(
+      /a mail server and an FTP server, each at its own address with a real-looking hostname\./,
+    )
   })
 
   it('the npm package ships the docs the hints point at', async () => {
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' }),
+    ) as Array<{ files: Array<{ path: string }> }>
     const files = packed[0]!.files.map((file) => file.path)
     expect(files).toContain('docs/envfile.md')
     expect(files).toContain('docs/postgres.md')

@@ -14,7 +14,8 @@ describe('devenv init', () => {
     const init = await devenv(['init', '--template', 'webapp'], { cwd: folder })
     expect(init.exitCode).toBe(0)
     expect(init.stdout).toMatch(/wrote devenv\.yaml from template webapp/)
-    for (const file of ['devenv.yaml', '.env', 'app/server.cjs', 'db/schema.sql', 'db/data.sql']) expect(existsSync(path.join(folder, file))).toBe(true)
+    for (const file of ['devenv.yaml', '.env', 'app/server.cjs', 'db/schema.sql', 'db/data.sql'])
+      expect(existsSync(path.join(folder, file))).toBe(true)
     const envfile = read(folder, 'devenv.yaml')
     expect(envfile).toMatch(/^# yaml-language-server: \$schema=\S+devenv\.schema\.json$/m)
     const schemaRef = /\$schema=(\S+)/.exec(envfile)![1]!
@@ -100,7 +101,9 @@ describe('devenv init', () => {
   it('--list --json names the templates', async () => {
     const result = await devenv(['init', '--list', '--json'])
     expect(result.exitCode).toBe(0)
-    const names = (JSON.parse(result.stdout).result.templates as Array<{ name: string }>).map((template) => template.name)
+    const names = (JSON.parse(result.stdout).result.templates as Array<{ name: string }>).map(
+      (template) => template.name,
+    )
     expect(names).toEqual(expect.arrayContaining(['minimal', 'webapp']))
   })
 })
@@ -128,10 +131,29 @@ function leaveRunState(template: string, standIn: { pid: number; pidStart: strin
   const state = path.join(template, '.devenv')
   mkdirSync(path.join(state, 'services', 'psql', 'data'), { recursive: true })
   mkdirSync(path.join(state, 'logs'), { recursive: true })
-  writeFileSync(path.join(state, 'services', 'psql', 'data', 'superuser.json'), '{"user":"postgres","password":"template-superuser-secret"}\n', { mode: 0o600 })
+  writeFileSync(
+    path.join(state, 'services', 'psql', 'data', 'superuser.json'),
+    '{"user":"postgres","password":"template-superuser-secret"}\n',
+    { mode: 0o600 },
+  )
   writeFileSync(path.join(state, 'logs', 'psql.log'), 'LOG: database system is ready\n')
-  const service = { name: 'psql', box: 'postgres', kind: 'postgres', state: 'running', health: 'healthy', address: '127.64.9.9', hostnames: [], ports: [], pid: standIn.pid, pidStart: standIn.pidStart, restarts: 0 }
-  writeFileSync(path.join(state, 'state.json'), `${JSON.stringify({ project: 'webapp', root: template, envfile: path.join(template, 'devenv.yaml'), services: { psql: service }, updatedAt: new Date().toISOString() }, null, 2)}\n`)
+  const service = {
+    name: 'psql',
+    box: 'postgres',
+    kind: 'postgres',
+    state: 'running',
+    health: 'healthy',
+    address: '127.64.9.9',
+    hostnames: [],
+    ports: [],
+    pid: standIn.pid,
+    pidStart: standIn.pidStart,
+    restarts: 0,
+  }
+  writeFileSync(
+    path.join(state, 'state.json'),
+    `${JSON.stringify({ project: 'webapp', root: template, envfile: path.join(template, 'devenv.yaml'), services: { psql: service }, updatedAt: new Date().toISOString() }, null, 2)}\n`,
+  )
   mkdirSync(path.join(template, 'app', 'node_modules', 'left-pad'), { recursive: true })
   writeFileSync(path.join(template, 'app', 'node_modules', 'left-pad', 'index.js'), 'module.exports = 1\n')
   return state
@@ -146,25 +168,37 @@ describe('init from a template that was run in place (README: up -f templates/we
     rmSync(path.join(template, 'app', 'node_modules'), { recursive: true, force: true })
   })
 
-  it('copies only the template\'s own files: no .devenv (another project\'s cluster, superuser password, logs, state), no node_modules', async () => {
+  it("copies only the template's own files: no .devenv (another project's cluster, superuser password, logs, state), no node_modules", async () => {
     leaveRunState(template, standIn)
     const folder = sandbox()
     const init = await devenv(['init', '--template', 'webapp', '--json'], { cwd: folder })
     expect(init.exitCode, init.stderr).toBe(0)
     expect(existsSync(path.join(folder, '.devenv'))).toBe(false)
     expect(existsSync(path.join(folder, 'app', 'node_modules'))).toBe(false)
-    expect(JSON.parse(init.stdout).result.files).toEqual(['.env', 'app/server.cjs', 'db/data.sql', 'db/schema.sql', 'devenv.yaml', 'ftp/3pg/README.txt'])
+    expect(JSON.parse(init.stdout).result.files).toEqual([
+      '.env',
+      'app/server.cjs',
+      'db/data.sql',
+      'db/schema.sql',
+      'devenv.yaml',
+      'ftp/3pg/README.txt',
+    ])
   })
 
-  it('a state file copied from another folder is never acted on: down leaves that project\'s service running and its state as it was', async () => {
+  it("a state file copied from another folder is never acted on: down leaves that project's service running and its state as it was", async () => {
     const folder = sandbox()
     expect((await devenv(['init', '--template', 'webapp'], { cwd: folder })).exitCode).toBe(0)
     // as `cp -r templates/webapp myapp` would have copied it
     cpSync(leaveRunState(template, standIn), path.join(folder, '.devenv'), { recursive: true })
     const foreign = readFileSync(path.join(folder, '.devenv', 'state.json'), 'utf8')
-    const down = await devenv(['down', '--no-hosts'], { cwd: folder, env: { DEVENV_HOSTS_FILE: path.join(folder, 'hosts') } })
+    const down = await devenv(['down', '--no-hosts'], {
+      cwd: folder,
+      env: { DEVENV_HOSTS_FILE: path.join(folder, 'hosts') },
+    })
     expect(down.exitCode, down.stderr).toBe(0)
-    expect(down.stderr).toMatch(/state\.json belongs to another project folder \(.*templates\/webapp\); it was copied here and is ignored/)
+    expect(down.stderr).toMatch(
+      /state\.json belongs to another project folder \(.*templates\/webapp\); it was copied here and is ignored/,
+    )
     expect(alive(standIn.pid)).toBe(true)
     expect(readFileSync(path.join(folder, '.devenv', 'state.json'), 'utf8')).toBe(foreign)
     expect(readFileSync(path.join(template, '.devenv', 'state.json'), 'utf8')).toBe(foreign)

@@ -69,7 +69,10 @@ describe('one --json envelope across commands', () => {
   beforeAll(() => {
     project = sandbox()
     env = { DEVENV_HOME: sandbox(), DEVENV_HOSTS_FILE: path.join(sandbox(), 'hosts'), NO_COLOR: '1' }
-    writeFileSync(path.join(project, 'devenv.yaml'), 'name: envelope\nservices:\n  idle:\n    command: node -e "setInterval(() => {}, 1000)"\n')
+    writeFileSync(
+      path.join(project, 'devenv.yaml'),
+      'name: envelope\nservices:\n  idle:\n    command: node -e "setInterval(() => {}, 1000)"\n',
+    )
     writeFileSync(path.join(project, 'dump.sql'), 'select 1;\n')
   })
 
@@ -78,47 +81,78 @@ describe('one --json envelope across commands', () => {
   })
 
   it('every command that takes --json is run below', () => {
-    const manifest = JSON.parse(readFileSync(path.join(REPO, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, { enableJsonFlag?: boolean }> }
-    const reporting = Object.entries(manifest.commands).filter(([, command]) => command.enableJsonFlag).map(([id]) => id)
+    const manifest = JSON.parse(readFileSync(path.join(REPO, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { enableJsonFlag?: boolean }>
+    }
+    const reporting = Object.entries(manifest.commands)
+      .filter(([, command]) => command.enableJsonFlag)
+      .map(([id]) => id)
     expect(RUNS.map(([id]) => id).sort()).toEqual(reporting.sort())
   })
 
   it.each(RUNS)('devenv %s --json prints { ok, result | error, warnings }', async (id, args) => {
-    const result = await execa(BIN, [...id.split(':'), ...args, '--json'], { cwd: project, env, reject: false, timeout: 60_000 })
+    const result = await execa(BIN, [...id.split(':'), ...args, '--json'], {
+      cwd: project,
+      env,
+      reject: false,
+      timeout: 60_000,
+    })
     let envelope: Envelope
     try {
       envelope = JSON.parse(result.stdout) as Envelope
     } catch {
       throw new Error(`stdout of devenv ${id} is not one JSON document:\n${result.stdout}\n${result.stderr}`)
     }
-    expect(Object.keys(envelope).sort()).toEqual(envelope.error ? ['error', 'ok', 'warnings'] : ['ok', 'result', 'warnings'])
+    expect(Object.keys(envelope).sort()).toEqual(
+      envelope.error ? ['error', 'ok', 'warnings'] : ['ok', 'result', 'warnings'],
+    )
     expect(envelope.ok).toBe(result.exitCode === 0)
     expect(Array.isArray(envelope.warnings)).toBe(true)
     for (const warning of envelope.warnings) expect(typeof warning).toBe('string')
     if (envelope.error) {
-      expect(envelope.error).toMatchObject({ code: expect.any(String), message: expect.any(String), exitCode: result.exitCode })
+      expect(envelope.error).toMatchObject({
+        code: expect.any(String),
+        message: expect.any(String),
+        exitCode: result.exitCode,
+      })
     }
     // Warnings are in the document, not on stderr
     expect(result.stderr).not.toMatch(/^warning /m)
   })
 
-  it('the runtime\'s notices (a supervisor that died) are warnings too', async () => {
+  it("the runtime's notices (a supervisor that died) are warnings too", async () => {
     const up = await execa(BIN, ['up', '--no-hosts', '--json'], { cwd: project, env, reject: false, timeout: 60_000 })
     expect(up.exitCode, up.stderr).toBe(0)
-    const supervisor = JSON.parse(readFileSync(path.join(project, '.devenv', 'supervisor.json'), 'utf8')) as { pid: number }
+    const supervisor = JSON.parse(readFileSync(path.join(project, '.devenv', 'supervisor.json'), 'utf8')) as {
+      pid: number
+    }
     process.kill(supervisor.pid, 'SIGKILL')
-    const again = await execa(BIN, ['up', '--no-hosts', '--json'], { cwd: project, env, reject: false, timeout: 60_000 })
+    const again = await execa(BIN, ['up', '--no-hosts', '--json'], {
+      cwd: project,
+      env,
+      reject: false,
+      timeout: 60_000,
+    })
     const envelope = JSON.parse(again.stdout) as Envelope
     expect(envelope.ok, again.stderr).toBe(true)
-    expect(envelope.warnings).toEqual([expect.stringMatching(/^the supervisor had died; stopped the services it left running \(idle\)/)])
+    expect(envelope.warnings).toEqual([
+      expect.stringMatching(/^the supervisor had died; stopped the services it left running \(idle\)/),
+    ])
     expect(again.stderr).not.toMatch(/supervisor had died/)
   })
 
   it('a warning goes into warnings, not to stderr', async () => {
-    const result = await execa(BIN, ['up', '--no-hosts', '--skip-verify', '--json'], { cwd: project, env, reject: false, timeout: 60_000 })
+    const result = await execa(BIN, ['up', '--no-hosts', '--skip-verify', '--json'], {
+      cwd: project,
+      env,
+      reject: false,
+      timeout: 60_000,
+    })
     const envelope = JSON.parse(result.stdout) as Envelope
     expect(envelope.ok, result.stderr).toBe(true)
-    expect(envelope.warnings).toEqual([expect.stringMatching(/^--skip-verify: NOT checking files against devenv\.lock/)])
+    expect(envelope.warnings).toEqual([
+      expect.stringMatching(/^--skip-verify: NOT checking files against devenv\.lock/),
+    ])
     expect(result.stderr).not.toMatch(/skip-verify/)
   })
 })

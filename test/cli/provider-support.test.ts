@@ -13,7 +13,9 @@ function project(yaml: string): string {
 
 describe('what this version cannot run is refused by validate, where the envfile asks for it', () => {
   it('runtime: docker: exit 2 at its line, and up starts nothing', async () => {
-    const root = project('name: p\nruntime: docker\nservices:\n  web:\n    command: node -e "setInterval(()=>{},1000)"\n')
+    const root = project(
+      'name: p\nruntime: docker\nservices:\n  web:\n    command: node -e "setInterval(()=>{},1000)"\n',
+    )
     const validate = await devenv(['validate'], { cwd: root })
     expect(validate.exitCode).toBe(2)
     expect(validate.stderr).toMatch(/runtime: docker is not available/)

@@ -68,7 +68,7 @@ describe('a running stack, as a new user drives it', () => {
     expect(web.stdout).not.toMatch(/set -e|mount -t/)
   })
 
-  it('open prints the balancer\'s URL, and hands it to xdg-open where there is a desktop', async () => {
+  it("open prints the balancer's URL, and hands it to xdg-open where there is a desktop", async () => {
     const printed = await project.run(['open', '--print'])
     expect(printed.exitCode, printed.stderr).toBe(0)
     expect(printed.stdout.trim()).toBe('http://lb.cli.test:8000/')
@@ -81,11 +81,18 @@ describe('a running stack, as a new user drives it', () => {
       reject: false,
       env: { ...project.env, PATH: `${bin}:${process.env.PATH}`, DISPLAY: ':99' },
     })
-    expect(JSON.parse(opened.stdout)).toMatchObject({ ok: true, result: { service: 'web', url: 'http://web.cli.test:8080/', opened: true } })
+    expect(JSON.parse(opened.stdout)).toMatchObject({
+      ok: true,
+      result: { service: 'web', url: 'http://web.cli.test:8080/', opened: true },
+    })
     const deadline = Date.now() + 5000
     while (!existsSync(record) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
     expect(readFileSync(record, 'utf8').trim()).toBe('http://web.cli.test:8080/')
-    const headless = await execa(path.join(REPO, 'bin', 'devenv'), ['open'], { cwd: project.root, reject: false, env: { ...project.env, DISPLAY: '', WAYLAND_DISPLAY: '' } })
+    const headless = await execa(path.join(REPO, 'bin', 'devenv'), ['open'], {
+      cwd: project.root,
+      reject: false,
+      env: { ...project.env, DISPLAY: '', WAYLAND_DISPLAY: '' },
+    })
     expect(headless.exitCode).toBe(0)
     expect(headless.stdout.trim()).toBe('http://lb.cli.test:8000/')
     expect(headless.stderr).toMatch(/no browser to open here/)
@@ -104,7 +111,9 @@ describe('a running stack, as a new user drives it', () => {
     } else {
       expect(dumped.exitCode).toBe(1)
       expect(dumped.stderr).toMatch(/db dump needs pg_dump 17 or newer/)
-      expect(dumped.stderr).toMatch(/Nothing was written\. Get pg_dump 17: .*postgresql-client-17|brew install postgresql@17/)
+      expect(dumped.stderr).toMatch(
+        /Nothing was written\. Get pg_dump 17: .*postgresql-client-17|brew install postgresql@17/,
+      )
       expect(existsSync(output)).toBe(false)
     }
   })
@@ -112,7 +121,11 @@ describe('a running stack, as a new user drives it', () => {
   it('poweroff stops every running project on the machine', async () => {
     const result = await project.run(['poweroff', '--json'], { timeout: 60_000 })
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, result: { projects: [{ name: 'cli-stack', stopped: true }] }, warnings: [] })
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: true,
+      result: { projects: [{ name: 'cli-stack', stopped: true }] },
+      warnings: [],
+    })
     const after = await project.status()
     expect(after.supervisor.running).toBe(false)
     const again = await project.run(['poweroff'])
@@ -132,10 +145,12 @@ describe('a seed that fails', () => {
     await project?.cleanup()
   })
 
-  it('up is headed by the seed file, its line and PostgreSQL\'s message', async () => {
+  it("up is headed by the seed file, its line and PostgreSQL's message", async () => {
     const up = await project.run(['up'], { timeout: 90_000 })
     expect(up.exitCode).toBe(1)
     const headline = up.stderr.split('\n').find((line) => line.startsWith('✖ ') && !line.includes('[FAILED'))
-    expect(headline).toBe(`✖ seeding database shop failed at ${path.join(project.root, 'db', '01.sql')}:3: column "nope" does not exist`)
+    expect(headline).toBe(
+      `✖ seeding database shop failed at ${path.join(project.root, 'db', '01.sql')}:3: column "nope" does not exist`,
+    )
   }, 120_000)
 })

@@ -21,7 +21,8 @@ describe('string commands run as written, interpolated values as data', () => {
     rmSync(marker, { force: true })
   })
 
-  const log = (service: string): string => readFileSync(path.join(project.root, '.devenv', 'logs', `${service}.log`), 'utf8')
+  const log = (service: string): string =>
+    readFileSync(path.join(project.root, '.devenv', 'logs', `${service}.log`), 'utf8')
   const eventually = async (check: () => boolean): Promise<void> => {
     for (let attempt = 0; attempt < 100 && !check(); attempt++) await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -34,7 +35,7 @@ describe('string commands run as written, interpolated values as data', () => {
     expect(status.services.find((service) => service.name === 'compound')?.state).toBe('running')
   })
 
-  it('.devenv/spec.json, which holds the envfile\'s passwords, is 0600; .devenv is 0700 (0711 as root: services that refuse root pass through)', () => {
+  it(".devenv/spec.json, which holds the envfile's passwords, is 0600; .devenv is 0700 (0711 as root: services that refuse root pass through)", () => {
     const spec = path.join(project.root, '.devenv', 'spec.json')
     expect(readFileSync(spec, 'utf8')).toContain('hunter2-at-rest')
     expect((statSync(spec).mode & 0o777).toString(8)).toBe('600')

@@ -18,7 +18,10 @@ describe('an envfile nested 20,000 levels deep', () => {
 
   it('an envfile nested forty levels (in an x- extension) still loads', async () => {
     const folder = sandbox()
-    writeFileSync(path.join(folder, 'devenv.yaml'), `x-deep: ${'['.repeat(40)}1${']'.repeat(40)}\nservices:\n  web: { command: node server.js }\n`)
+    writeFileSync(
+      path.join(folder, 'devenv.yaml'),
+      `x-deep: ${'['.repeat(40)}1${']'.repeat(40)}\nservices:\n  web: { command: node server.js }\n`,
+    )
     const result = await devenv(['validate'], { cwd: folder })
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)

@@ -26,8 +26,10 @@ describe('interpolate', () => {
     expect(interpolate('${MISSING:-}', vars)).toBe('')
   })
 
-  it('${VAR:?message} and ${VAR?message} require a value, with the author\'s message', () => {
-    expect(() => interpolate('${MISSING:?ask the team}', vars)).toThrowError('variable MISSING is required: ask the team')
+  it("${VAR:?message} and ${VAR?message} require a value, with the author's message", () => {
+    expect(() => interpolate('${MISSING:?ask the team}', vars)).toThrowError(
+      'variable MISSING is required: ask the team',
+    )
     expect(() => interpolate('${EMPTY:?must not be empty}', vars)).toThrowError(UndefinedVariable)
     expect(interpolate('${EMPTY?set}', vars)).toBe('')
     expect(() => interpolate('${MISSING?}', vars)).toThrowError('variable MISSING is required')
@@ -51,7 +53,9 @@ describe('interpolate', () => {
   })
 
   it('leaves HOST, PORT and DEVENV_* for the runtime to fill at start', () => {
-    expect(interpolate('serve --listen ${HOST}:${PORT} --name ${DEVENV_SERVICE}', {})).toBe('serve --listen ${HOST}:${PORT} --name ${DEVENV_SERVICE}')
+    expect(interpolate('serve --listen ${HOST}:${PORT} --name ${DEVENV_SERVICE}', {})).toBe(
+      'serve --listen ${HOST}:${PORT} --name ${DEVENV_SERVICE}',
+    )
     expect(isRuntimeVariable('PORT')).toBe(true)
     expect(isRuntimeVariable('DEVENV_PROJECT')).toBe(true)
     expect(isRuntimeVariable('PORTS')).toBe(false)
@@ -62,7 +66,10 @@ describe('findCycle', () => {
   const spec = (graph: Record<string, string[]>): EnvSpec =>
     ({
       services: Object.fromEntries(
-        Object.entries(graph).map(([name, deps]) => [name, { name, dependsOn: deps.map((service) => ({ service, condition: 'healthy' })) } as unknown as ServiceSpec]),
+        Object.entries(graph).map(([name, deps]) => [
+          name,
+          { name, dependsOn: deps.map((service) => ({ service, condition: 'healthy' })) } as unknown as ServiceSpec,
+        ]),
       ),
     }) as EnvSpec
 
@@ -110,13 +117,21 @@ describe('parseDuration and parseSize', () => {
 describe('maskSecrets', () => {
   it('masks secret-looking keys and passwords in URLs, deep, without touching the original', () => {
     const original = {
-      env: { DATABASE_URL: 'postgres://skel:skel@psql.example.test:5432/skel', API_TOKEN: 'abc', HOME_PAGE: 'https://example.test' },
+      env: {
+        DATABASE_URL: 'postgres://skel:skel@psql.example.test:5432/skel',
+        API_TOKEN: 'abc',
+        HOME_PAGE: 'https://example.test',
+      },
       users: [{ name: '3pg', password: '3pg-secret' }],
       ports: [21],
     }
     const masked = maskSecrets(original)
     expect(masked).toEqual({
-      env: { DATABASE_URL: 'postgres://skel:****@psql.example.test:5432/skel', API_TOKEN: '****', HOME_PAGE: 'https://example.test' },
+      env: {
+        DATABASE_URL: 'postgres://skel:****@psql.example.test:5432/skel',
+        API_TOKEN: '****',
+        HOME_PAGE: 'https://example.test',
+      },
       users: [{ name: '3pg', password: '****' }],
       ports: [21],
     })

@@ -51,8 +51,10 @@ describe('a variable interpolated into a shell command is data, never code', () 
     }
   }
 
-  it('keeps the command\'s own code, $$ and the runtime variables as written', () => {
-    expect(interpolateShellCommand('echo $$HOME ${PORT} ${DEVENV_NAME} && ls', {})).toBe('echo $HOME ${PORT} ${DEVENV_NAME} && ls')
+  it("keeps the command's own code, $$ and the runtime variables as written", () => {
+    expect(interpolateShellCommand('echo $$HOME ${PORT} ${DEVENV_NAME} && ls', {})).toBe(
+      'echo $HOME ${PORT} ${DEVENV_NAME} && ls',
+    )
     expect(interpolateShellCommand('echo ${V:-two words}', {})).toBe("echo 'two words'")
   })
 

@@ -77,7 +77,7 @@ afterAll(async () => {
 })
 
 describe('ftp box', () => {
-  it('creates each user\'s folder and keeps the passwords in a config only its owner can read', () => {
+  it("creates each user's folder and keeps the passwords in a config only its owner can read", () => {
     expect(statSync(path.join(project.root, 'ftp', 'other')).isDirectory()).toBe(true)
     expect(statSync(path.join(ftp.runDir, 'ftp.json')).mode & 0o777).toBe(0o600)
   })
@@ -94,7 +94,12 @@ describe('ftp box', () => {
     expect(download.stdout).toBe('hello over ftp') // execa drops the final newline
 
     // PASV must name the service's own address (curl would fail otherwise); ports from pasv_ports
-    const epsv = await curl(['--ftp-pasv', '--disable-epsv', '-v', `ftp://3pg:s3cret-Pass@${ftp.address}:${ftp.port}/upload.txt`])
+    const epsv = await curl([
+      '--ftp-pasv',
+      '--disable-epsv',
+      '-v',
+      `ftp://3pg:s3cret-Pass@${ftp.address}:${ftp.port}/upload.txt`,
+    ])
     const pasv = /227 PASV OK \((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(epsv.stderr)
     expect(pasv).not.toBeNull()
     expect(pasv!.slice(1, 5).join('.')).toBe(ftp.address)
@@ -136,8 +141,37 @@ describe('ftp box', () => {
       ['raw', `SIZE ${path.join(outside, 'secret.txt')}`],
       ['list', '/'],
     ])
-    const [dotdot, dotdot2, absolute, fileLink, dirLink, throughDirLink, plant, dangling, rename, mkdir, up, pwd, insideLink, readInside, size, list] = results
-    for (const refused of [dotdot, dotdot2, absolute, fileLink, dirLink, throughDirLink, plant, dangling, rename, mkdir, size]) {
+    const [
+      dotdot,
+      dotdot2,
+      absolute,
+      fileLink,
+      dirLink,
+      throughDirLink,
+      plant,
+      dangling,
+      rename,
+      mkdir,
+      up,
+      pwd,
+      insideLink,
+      readInside,
+      size,
+      list,
+    ] = results
+    for (const refused of [
+      dotdot,
+      dotdot2,
+      absolute,
+      fileLink,
+      dirLink,
+      throughDirLink,
+      plant,
+      dangling,
+      rename,
+      mkdir,
+      size,
+    ]) {
       expect(refused).toHaveProperty('error')
       expect((refused as { error: string }).error).toMatch(/^5\d\d /)
       // replies name no server path
@@ -157,7 +191,11 @@ describe('ftp box', () => {
   })
 
   it('gives each user only their own folder', async () => {
-    const [mine, theirs, put] = await session('other', 'other-pass', [['list', '/'], ['get', '../3pg/upload.txt'], ['put', 'note.txt', 'mine']])
+    const [mine, theirs, put] = await session('other', 'other-pass', [
+      ['list', '/'],
+      ['get', '../3pg/upload.txt'],
+      ['put', 'note.txt', 'mine'],
+    ])
     expect((mine as { ok: string[] }).ok.filter(Boolean)).toEqual([])
     expect(theirs).toHaveProperty('error')
     expect(put).toHaveProperty('ok')

@@ -9,8 +9,9 @@ import { launchBox } from '../support/launch-box.js'
 import { testServiceContext } from '../support/service-context.js'
 
 // The driver launches dist/boxes/ftp/main.js: build first with `npx tsc -p tsconfig.build.json`.
-const { ftpDriver } = (await import(new URL('../../dist/boxes/ftp/driver.js', import.meta.url).href)) as typeof import('../../src/boxes/ftp/driver.js')
-
+const { ftpDriver } = (await import(
+  new URL('../../dist/boxes/ftp/driver.js', import.meta.url).href
+)) as typeof import('../../src/boxes/ftp/driver.js')
 
 /** A copy of the ftp-project fixture in a temp folder, loaded as devenv would; `env` goes into the ftp service's `env:` of its envfile. */
 export function ftpProject(env: Record<string, string> = {}): { root: string; spec: EnvSpec; remove(): void } {
@@ -18,9 +19,16 @@ export function ftpProject(env: Record<string, string> = {}): { root: string; sp
   cpSync(path.join(FIXTURES, 'ftp-project'), root, { recursive: true })
   if (Object.keys(env).length) {
     const envfile = path.join(root, 'devenv.yaml')
-    writeFileSync(envfile, readFileSync(envfile, 'utf8').replace('    box: ftp\n', `    box: ftp\n    env: ${JSON.stringify(env)}\n`))
+    writeFileSync(
+      envfile,
+      readFileSync(envfile, 'utf8').replace('    box: ftp\n', `    box: ftp\n    env: ${JSON.stringify(env)}\n`),
+    )
   }
-  return { root, spec: loadEnvfile({ cwd: root, variables: {} }), remove: () => rmSync(root, { recursive: true, force: true }) }
+  return {
+    root,
+    spec: loadEnvfile({ cwd: root, variables: {} }),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  }
 }
 
 export interface RunningFtp {

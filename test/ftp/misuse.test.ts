@@ -53,9 +53,16 @@ async function commands(ftp: RunningFtp, list: string[], from?: string): Promise
 }
 
 /** lftp, debug output on (it shows each command sent, `--->`, and each reply). */
-function lftp(ftp: RunningFtp, script: string, user = '3pg,s3cret-Pass'): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
+function lftp(
+  ftp: RunningFtp,
+  script: string,
+  user = '3pg,s3cret-Pass',
+): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
   const settings = 'set net:max-retries 1; set net:timeout 10; set net:reconnect-interval-base 1; set cmd:fail-exit yes'
-  return execa('lftp', ['-d', '-c', `${settings}; open -u ${user} ftp://${ftp.address}:${ftp.port}; ${script}`], { reject: false, timeout: 30_000 })
+  return execa('lftp', ['-d', '-c', `${settings}; open -u ${user} ftp://${ftp.address}:${ftp.port}; ${script}`], {
+    reject: false,
+    timeout: 30_000,
+  })
 }
 
 describe('ftp box, default settings: RFC 959 clients, bounces and TLS', () => {
@@ -81,7 +88,14 @@ describe('ftp box, default settings: RFC 959 clients, bounces and TLS', () => {
   })
 
   it('delays each failed login by a second, as vsftpd does', async () => {
-    const steps = await commands(ftp, ['USER 3pg', 'PASS guess-1', 'USER 3pg', 'PASS guess-2', 'USER nobody', 'PASS guess-3'])
+    const steps = await commands(ftp, [
+      'USER 3pg',
+      'PASS guess-1',
+      'USER 3pg',
+      'PASS guess-2',
+      'USER nobody',
+      'PASS guess-3',
+    ])
     const passes = steps.filter((_, index) => index % 2 === 1)
     expect(passes.map((step) => step.reply.slice(0, 3))).toEqual(['530', '530', '530'])
     for (const pass of passes) expect(pass.ms).toBeGreaterThanOrEqual(950)
@@ -96,8 +110,16 @@ describe('ftp box, default settings: RFC 959 clients, bounces and TLS', () => {
     expect(after[3]!.reply).toMatch(/^257 /)
   })
 
-  it('refuses PORT and EPRT to a privileged port, even of the client\'s own address (no bounce to SMTP)', async () => {
-    const steps = await commands(ftp, ['USER 3pg', 'PASS s3cret-Pass', 'PORT 127,0,0,1,0,25', 'EPRT |1|127.0.0.1|25|', 'PORT 127,0,0,1,3,255', 'PORT 127,0,0,1,300,1', 'PORT 127,0,0,1,4,0'])
+  it("refuses PORT and EPRT to a privileged port, even of the client's own address (no bounce to SMTP)", async () => {
+    const steps = await commands(ftp, [
+      'USER 3pg',
+      'PASS s3cret-Pass',
+      'PORT 127,0,0,1,0,25',
+      'EPRT |1|127.0.0.1|25|',
+      'PORT 127,0,0,1,3,255',
+      'PORT 127,0,0,1,300,1',
+      'PORT 127,0,0,1,4,0',
+    ])
     const [, , port25, eprt25, port1023, malformed, port1024] = steps.map((step) => step.reply)
     expect(port25).toMatch(/^504 /)
     expect(eprt25).toMatch(/^504 /)
@@ -125,7 +147,16 @@ describe('ftp box, default settings: RFC 959 clients, bounces and TLS', () => {
     expect(listing.exitCode).toBe(0)
     expect(listing.stdout).toContain('existing.txt')
     // and what it does advertise works
-    const advertised = await commands(ftp, ['USER 3pg', 'PASS s3cret-Pass', 'SIZE /docs/existing.txt', 'MDTM /docs/existing.txt', 'TYPE A', 'TYPE I', 'TYPE L 8', 'OPTS UTF8 ON'])
+    const advertised = await commands(ftp, [
+      'USER 3pg',
+      'PASS s3cret-Pass',
+      'SIZE /docs/existing.txt',
+      'MDTM /docs/existing.txt',
+      'TYPE A',
+      'TYPE I',
+      'TYPE L 8',
+      'OPTS UTF8 ON',
+    ])
     const [, , size, mdtm, ...rest] = advertised.map((step) => step.reply)
     expect(size).toBe('213 3')
     expect(mdtm).toMatch(/^213 \d{14}/)
@@ -159,10 +190,18 @@ describe('ftp box, default settings: RFC 959 clients, bounces and TLS', () => {
 describe('ftp box, tuned login guard: a lockout per client address', () => {
   let project: ReturnType<typeof ftpProject>
   let ftp: RunningFtp
-  const guess = (password: string, from?: string): { commands: string[]; from?: string } => ({ commands: ['USER 3pg', `PASS ${password}`], ...(from ? { from } : {}) })
+  const guess = (password: string, from?: string): { commands: string[]; from?: string } => ({
+    commands: ['USER 3pg', `PASS ${password}`],
+    ...(from ? { from } : {}),
+  })
 
   beforeAll(async () => {
-    project = ftpProject({ FTP_FAILED_LOGIN_DELAY: '300ms', FTP_LOCKOUT_AFTER: '4', FTP_LOCKOUT: '1500ms', FTP_LOCKOUT_MAX: '3s' })
+    project = ftpProject({
+      FTP_FAILED_LOGIN_DELAY: '300ms',
+      FTP_LOCKOUT_AFTER: '4',
+      FTP_LOCKOUT: '1500ms',
+      FTP_LOCKOUT_MAX: '3s',
+    })
     ftp = await startFtp(project.spec)
   })
   afterAll(async () => {
@@ -170,7 +209,7 @@ describe('ftp box, tuned login guard: a lockout per client address', () => {
     project?.remove()
   })
 
-  it('takes its settings from the service\'s env', () => {
+  it("takes its settings from the service's env", () => {
     const config = JSON.parse(readFileSync(path.join(ftp.runDir, 'ftp.json'), 'utf8')) as { loginGuard: unknown }
     expect(config.loginGuard).toEqual({ failedLoginDelayMs: 300, lockoutAfter: 4, lockoutMs: 1500, maxLockoutMs: 3000 })
   })
@@ -184,7 +223,8 @@ describe('ftp box, tuned login guard: a lockout per client address', () => {
     const replies = results.map((steps) => steps.at(-1)!.reply)
     // exactly as many passwords were checked as the lockout allows; every other guess was refused unchecked
     expect(replies.filter((reply) => reply === '530 Login incorrect')).toHaveLength(4)
-    for (const reply of replies.filter((reply) => reply !== '530 Login incorrect')) expect(reply).toMatch(/^(421|530) Too many failed logins from your address: try again in \d+ s$/)
+    for (const reply of replies.filter((reply) => reply !== '530 Login incorrect'))
+      expect(reply).toMatch(/^(421|530) Too many failed logins from your address: try again in \d+ s$/)
     expect(Date.now() - started).toBeGreaterThanOrEqual(300)
 
     // locked: the right password is refused too, so guessing learns nothing
@@ -201,18 +241,53 @@ describe('ftp box, tuned login guard: a lockout per client address', () => {
     const [, right] = await commands(ftp, ['USER 3pg', 'PASS s3cret-Pass'])
     expect(right!.reply).toMatch(/^230 /)
     // a success forgets the failures: four more are needed to lock it out again, for the first lockout's time
-    const steps = await commands(ftp, ['USER 3pg', 'PASS a', 'USER 3pg', 'PASS b', 'USER 3pg', 'PASS c', 'USER 3pg', 'PASS d', 'USER 3pg', 'PASS s3cret-Pass'])
-    expect(steps.map((step) => step.reply.slice(0, 3))).toEqual(['331', '530', '331', '530', '331', '530', '331', '530', '331', '421'])
+    const steps = await commands(ftp, [
+      'USER 3pg',
+      'PASS a',
+      'USER 3pg',
+      'PASS b',
+      'USER 3pg',
+      'PASS c',
+      'USER 3pg',
+      'PASS d',
+      'USER 3pg',
+      'PASS s3cret-Pass',
+    ])
+    expect(steps.map((step) => step.reply.slice(0, 3))).toEqual([
+      '331',
+      '530',
+      '331',
+      '530',
+      '331',
+      '530',
+      '331',
+      '530',
+      '331',
+      '421',
+    ])
     // without a success in between, the next lockout lasts twice as long (at most FTP_LOCKOUT_MAX)
     await new Promise((resolve) => setTimeout(resolve, 1600))
-    const again = await commands(ftp, ['USER 3pg', 'PASS a', 'USER 3pg', 'PASS b', 'USER 3pg', 'PASS c', 'USER 3pg', 'PASS d', 'USER 3pg', 'PASS s3cret-Pass'])
+    const again = await commands(ftp, [
+      'USER 3pg',
+      'PASS a',
+      'USER 3pg',
+      'PASS b',
+      'USER 3pg',
+      'PASS c',
+      'USER 3pg',
+      'PASS d',
+      'USER 3pg',
+      'PASS s3cret-Pass',
+    ])
     expect(again.at(-1)!.reply).toMatch(/^421 Too many failed logins from your address: try again in 3 s$/)
   })
 
   it('refuses an env value that is not a duration, naming the service and the variable', async () => {
     const broken = ftpProject({ FTP_LOCKOUT: 'soon' })
     try {
-      await expect(startFtp(broken.spec)).rejects.toThrow('service ftp: env FTP_LOCKOUT="soon" is not a duration such as 500ms, 2s or 5m (0: none)')
+      await expect(startFtp(broken.spec)).rejects.toThrow(
+        'service ftp: env FTP_LOCKOUT="soon" is not a duration such as 500ms, 2s or 5m (0: none)',
+      )
     } finally {
       broken.remove()
     }

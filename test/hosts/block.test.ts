@@ -22,12 +22,18 @@ beforeEach(() => {
 afterEach(() => rmSync(folder, { recursive: true, force: true }))
 
 const originals: Record<string, Buffer> = {
-  'LF with a final newline': Buffer.from('127.0.0.1\tlocalhost\n\n# keep   this   spacing\n::1 localhost ip6-localhost\n'),
+  'LF with a final newline': Buffer.from(
+    '127.0.0.1\tlocalhost\n\n# keep   this   spacing\n::1 localhost ip6-localhost\n',
+  ),
   'CRLF line endings': Buffer.from('127.0.0.1 localhost\r\n# Windows style\r\n\r\n10.0.0.1   intranet\r\n'),
   'no final newline': Buffer.from('127.0.0.1 localhost\n10.0.0.1 intranet'),
   'CRLF without final newline': Buffer.from('127.0.0.1 localhost\r\n10.0.0.1 intranet'),
   'an empty file': Buffer.alloc(0),
-  'bytes that are not UTF-8': Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9, 0xff, 0xfe]), Buffer.from('\n127.0.0.1 localhost\n')]),
+  'bytes that are not UTF-8': Buffer.concat([
+    Buffer.from('# caf'),
+    Buffer.from([0xe9, 0xff, 0xfe]),
+    Buffer.from('\n127.0.0.1 localhost\n'),
+  ]),
 }
 
 describe('hosts block', () => {
@@ -89,14 +95,20 @@ describe('hosts block', () => {
   it('refuses a block whose end marker was deleted, changing nothing', async () => {
     writeFileSync(file, '127.0.0.1 localhost\n# >>> devenv alpha (/home/dev/alpha) >>>\n127.64.1.2 www.alpha.test\n')
     const before = readFileSync(file)
-    await expect(applyHostsBlock(alpha, alphaEntries, { file })).rejects.toThrow(/start of alpha's devenv block but not its end/)
+    await expect(applyHostsBlock(alpha, alphaEntries, { file })).rejects.toThrow(
+      /start of alpha's devenv block but not its end/,
+    )
     expect(readFileSync(file).equals(before)).toBe(true)
   })
 
   it('refuses hostnames and addresses that would corrupt the file', async () => {
     writeFileSync(file, '')
-    await expect(applyHostsBlock(alpha, [{ address: '127.0.0.1', hostnames: ['evil\n0.0.0.0 bank.com'] }], { file })).rejects.toThrow(DevenvError)
-    await expect(applyHostsBlock(alpha, [{ address: 'localhost', hostnames: ['a.test'] }], { file })).rejects.toThrow(/not an IP address/)
+    await expect(
+      applyHostsBlock(alpha, [{ address: '127.0.0.1', hostnames: ['evil\n0.0.0.0 bank.com'] }], { file }),
+    ).rejects.toThrow(DevenvError)
+    await expect(applyHostsBlock(alpha, [{ address: 'localhost', hostnames: ['a.test'] }], { file })).rejects.toThrow(
+      /not an IP address/,
+    )
     expect(readFileSync(file, 'utf8')).toBe('')
   })
 
@@ -107,7 +119,10 @@ describe('hosts block', () => {
       throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
     }
     const attempt = applyHostsBlock(alpha, alphaEntries, { file, io: { rename: failingRename } })
-    await expect(attempt).rejects.toMatchObject({ code: 'HOSTS', message: expect.stringContaining('no space left on device') })
+    await expect(attempt).rejects.toMatchObject({
+      code: 'HOSTS',
+      message: expect.stringContaining('no space left on device'),
+    })
     expect(readFileSync(file).equals(original)).toBe(true)
     expect(readdirSync(folder)).toEqual(['hosts'])
   })

@@ -11,7 +11,10 @@ writeFileSync(env.DEVENV_HOSTS_FILE, '127.0.0.1\tlocalhost\n')
 function project(name: string): string {
   const folder = path.join(machine, name)
   mkdirSync(folder)
-  writeFileSync(path.join(folder, 'devenv.yaml'), `name: ${name}\nservices:\n  web:\n    command: node -e "setInterval(() => {}, 1000)"\n    hostnames: [www.shared.test, ${name}.shared.test]\n`)
+  writeFileSync(
+    path.join(folder, 'devenv.yaml'),
+    `name: ${name}\nservices:\n  web:\n    command: node -e "setInterval(() => {}, 1000)"\n    hostnames: [www.shared.test, ${name}.shared.test]\n`,
+  )
   return folder
 }
 
@@ -35,11 +38,13 @@ describe('a hostname held by a running project', () => {
     expect(refused.stderr).toMatch(/devenv down in/)
     expect(refused.stderr).not.toMatch(STACK_LINE)
     expect(hosts()).toBe(before)
-    const status = JSON.parse((await devenv(['status', '--json'], { cwd: second, env })).stdout).result as { services: Array<{ state: string }> }
+    const status = JSON.parse((await devenv(['status', '--json'], { cwd: second, env })).stdout).result as {
+      services: Array<{ state: string }>
+    }
     expect(status.services.every((service) => service.state !== 'running')).toBe(true)
   })
 
-  it('is the second project\'s once the first is down', async () => {
+  it("is the second project's once the first is down", async () => {
     expect((await devenv(['down'], { cwd: first, env, timeout: 30_000 })).exitCode).toBe(0)
     const up = await devenv(['up'], { cwd: second, env, timeout: 60_000 })
     expect(up.exitCode, up.stderr).toBe(0)
@@ -49,7 +54,10 @@ describe('a hostname held by a running project', () => {
   it('left in the block of a project that is not running (a crash), is taken over: mapped once, to the new project', async () => {
     expect((await devenv(['down'], { cwd: second, env, timeout: 30_000 })).exitCode).toBe(0)
     const gone = path.join(machine, 'crashed')
-    writeFileSync(env.DEVENV_HOSTS_FILE, `${hosts()}# >>> devenv crashed (${gone}) >>>\n127.64.200.2\twww.shared.test crashed.shared.test\n# <<< devenv crashed <<<\n`)
+    writeFileSync(
+      env.DEVENV_HOSTS_FILE,
+      `${hosts()}# >>> devenv crashed (${gone}) >>>\n127.64.200.2\twww.shared.test crashed.shared.test\n# <<< devenv crashed <<<\n`,
+    )
     const apply = await devenv(['hosts', 'apply', '--no-sudo'], { cwd: second, env })
     expect(apply.exitCode, apply.stderr).toBe(0)
     expect(apply.stdout).toContain(`took over www.shared.test from crashed (${gone}, not running)`)

@@ -13,7 +13,14 @@ function project(envfile: string): { folder: string; env: Record<string, string>
   return { folder, env: { DEVENV_HOME: path.join(folder, 'home'), DEVENV_HOSTS_FILE: path.join(folder, 'hosts') } }
 }
 
-const cloned = ['# a cloned repository\'s envfile', 'services:', '  web:', '    command: node server.js', '    hostnames: [github.com, www.google.com]', ''].join('\n')
+const cloned = [
+  "# a cloned repository's envfile",
+  'services:',
+  '  web:',
+  '    command: node server.js',
+  '    hostnames: [github.com, www.google.com]',
+  '',
+].join('\n')
 
 describe('hostnames a devenv.yaml may claim', () => {
   it('refuses public names (exit 2) naming the hostname, file:line, and how to allow it', async () => {
@@ -50,13 +57,15 @@ describe('hostnames a devenv.yaml may claim', () => {
 
   it('accepts every special-use name (and domain) without asking', async () => {
     const names = ['www.shop.test', 'shop.example', 'a.invalid', 'app.localhost', 'db.corp.internal', 'nas.home.arpa']
-    const { folder, env } = project(`domain: shop.test\nservices:\n  web:\n    command: x\n    hostnames: [${names.join(', ')}]\n`)
+    const { folder, env } = project(
+      `domain: shop.test\nservices:\n  web:\n    command: x\n    hostnames: [${names.join(', ')}]\n`,
+    )
     const result = await devenv(['validate'], { cwd: folder, env })
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
   })
 
-  it('accepts a public name once this machine\'s user allows it (devenv hosts allow), and not after disallow', async () => {
+  it("accepts a public name once this machine's user allows it (devenv hosts allow), and not after disallow", async () => {
     const { folder, env } = project(cloned)
     expect((await devenv(['hosts', 'allow', 'github.com'], { cwd: folder, env })).exitCode).toBe(0)
     expect((await devenv(['hosts', 'allow', '*.google.com'], { cwd: folder, env })).exitCode).toBe(0)

@@ -20,7 +20,11 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(folder, { recursive: true, force: true }))
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
@@ -42,7 +46,9 @@ const unshareWorks = spawnSync('unshare', ['-m', 'true']).status === 0
 describe('hosts file, real processes', () => {
   it('keeps the blocks of projects applying at the same time', async () => {
     const projects = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']
-    const results = await Promise.all(projects.map((project, index) => runAsync('node', [child, hosts, project, `127.64.${index + 1}.2`, '5'])))
+    const results = await Promise.all(
+      projects.map((project, index) => runAsync('node', [child, hosts, project, `127.64.${index + 1}.2`, '5'])),
+    )
     for (const result of results) expect(result.status, result.stderr).toBe(0)
     const text = readFileSync(hosts, 'utf8')
     expect(text.startsWith('127.0.0.1\tlocalhost\n::1\tlocalhost\n')).toBe(true)
@@ -52,33 +58,50 @@ describe('hosts file, real processes', () => {
       expect(text.split(`# <<< devenv ${project} <<<`).length).toBe(2)
     })
     // and removing them concurrently gives back the file
-    const removals = await Promise.all(projects.map((project) => runAsync('node', [child, hosts, project, '127.0.0.1', '1', 'remove'])))
+    const removals = await Promise.all(
+      projects.map((project) => runAsync('node', [child, hosts, project, '127.0.0.1', '1', 'remove'])),
+    )
     for (const result of removals) expect(result.status, result.stderr).toBe(0)
     expect(readFileSync(hosts, 'utf8')).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost\n')
   })
 
-  it.skipIf(!unshareWorks)('is what the system resolver answers (getent through /etc/hosts bind-mounted in a mount namespace)', () => {
-    const project = path.join(folder, 'project')
-    cpSync(path.join(repo, 'test/fixtures/hosts-project'), project, { recursive: true })
-    const env = { DEVENV_HOSTS_FILE: hosts, DEVENV_HOME: path.join(folder, 'home') }
-    const original = readFileSync(hosts)
-    const applied = run('node', [bin, 'hosts', 'apply', '--json', '-f', path.join(project, 'devenv.yaml')], env)
-    expect(applied.status, applied.stderr).toBe(0)
-    const shown = JSON.parse(run('node', [bin, 'hosts', 'show', '--json', '-f', path.join(project, 'devenv.yaml')], env).stdout).result
-    const web = shown.entries.find((entry: { hostnames: string[] }) => entry.hostnames.includes('www.hostsdemo.test'))
-    const lookup = run('unshare', ['-m', 'sh', '-c', `mount --bind '${hosts}' /etc/hosts && getent hosts www.hostsdemo.test api.hostsdemo.test`])
-    expect(lookup.status, lookup.stderr).toBe(0)
-    expect(lookup.stdout).toMatch(new RegExp(`^${web.address.replace(/\./g, '\\.')}\\s+www\\.hostsdemo\\.test`, 'm'))
-    const api = shown.entries.find((entry: { hostnames: string[] }) => entry.hostnames.includes('api.hostsdemo.test'))
-    expect(lookup.stdout).toContain(api.address)
+  it.skipIf(!unshareWorks)(
+    'is what the system resolver answers (getent through /etc/hosts bind-mounted in a mount namespace)',
+    () => {
+      const project = path.join(folder, 'project')
+      cpSync(path.join(repo, 'test/fixtures/hosts-project'), project, { recursive: true })
+      const env = { DEVENV_HOSTS_FILE: hosts, DEVENV_HOME: path.join(folder, 'home') }
+      const original = readFileSync(hosts)
+      const applied = run('node', [bin, 'hosts', 'apply', '--json', '-f', path.join(project, 'devenv.yaml')], env)
+      expect(applied.status, applied.stderr).toBe(0)
+      const shown = JSON.parse(
+        run('node', [bin, 'hosts', 'show', '--json', '-f', path.join(project, 'devenv.yaml')], env).stdout,
+      ).result
+      const web = shown.entries.find((entry: { hostnames: string[] }) => entry.hostnames.includes('www.hostsdemo.test'))
+      const lookup = run('unshare', [
+        '-m',
+        'sh',
+        '-c',
+        `mount --bind '${hosts}' /etc/hosts && getent hosts www.hostsdemo.test api.hostsdemo.test`,
+      ])
+      expect(lookup.status, lookup.stderr).toBe(0)
+      expect(lookup.stdout).toMatch(new RegExp(`^${web.address.replace(/\./g, '\\.')}\\s+www\\.hostsdemo\\.test`, 'm'))
+      const api = shown.entries.find((entry: { hostnames: string[] }) => entry.hostnames.includes('api.hostsdemo.test'))
+      expect(lookup.stdout).toContain(api.address)
 
-    expect(run('node', [bin, 'hosts', 'remove', '-f', path.join(project, 'devenv.yaml')], env).status).toBe(0)
-    const gone = run('unshare', ['-m', 'sh', '-c', `mount --bind '${hosts}' /etc/hosts && getent hosts www.hostsdemo.test`])
-    expect(gone.status).toBe(2) // getent: key not found
-    expect(readFileSync(hosts).equals(original)).toBe(true)
-  })
+      expect(run('node', [bin, 'hosts', 'remove', '-f', path.join(project, 'devenv.yaml')], env).status).toBe(0)
+      const gone = run('unshare', [
+        '-m',
+        'sh',
+        '-c',
+        `mount --bind '${hosts}' /etc/hosts && getent hosts www.hostsdemo.test`,
+      ])
+      expect(gone.status).toBe(2) // getent: key not found
+      expect(readFileSync(hosts).equals(original)).toBe(true)
+    },
+  )
 
-  it('destroy --no-hosts leaves the project\'s block alone; destroy takes it out', () => {
+  it("destroy --no-hosts leaves the project's block alone; destroy takes it out", () => {
     const project = path.join(folder, 'project-destroyed')
     cpSync(path.join(repo, 'test/fixtures/hosts-project'), project, { recursive: true })
     const env = { DEVENV_HOSTS_FILE: hosts, DEVENV_HOME: path.join(folder, 'home') }
@@ -110,33 +133,49 @@ describe('hosts file, real processes', () => {
   })
 
   const setprivWorks = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']).status === 0
-  it.skipIf(!setprivWorks || process.getuid?.() !== 0)('prints the exact command when the user may not write the hosts file, and that command works', () => {
-    const project = path.join(folder, 'project')
-    cpSync(path.join(repo, 'test/fixtures/hosts-project'), project, { recursive: true })
-    const home = path.join(folder, 'home')
-    mkdirSync(home, { mode: 0o777 })
-    chmodSync(home, 0o777)
-    const original = readFileSync(hosts)
-    const env = { DEVENV_HOSTS_FILE: hosts, DEVENV_HOME: home, HOME: home }
-    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', bin, 'hosts', 'apply', '--no-sudo', '-f', path.join(project, 'devenv.yaml')]
-    const human = run('setpriv', asNobody, env)
-    expect(human.status, human.stderr).toBe(0)
-    expect(human.stderr).toContain(`${hosts} is not writable by you`)
-    const command = /^ {2}(sudo .+)$/m.exec(human.stderr)?.[1]
-    expect(command).toMatch(new RegExp(`^sudo ${process.execPath} \\S+/dist/hosts/elevated-write\\.js \\S+\\.json$`))
-    expect(readFileSync(hosts).equals(original)).toBe(true)
+  it.skipIf(!setprivWorks || process.getuid?.() !== 0)(
+    'prints the exact command when the user may not write the hosts file, and that command works',
+    () => {
+      const project = path.join(folder, 'project')
+      cpSync(path.join(repo, 'test/fixtures/hosts-project'), project, { recursive: true })
+      const home = path.join(folder, 'home')
+      mkdirSync(home, { mode: 0o777 })
+      chmodSync(home, 0o777)
+      const original = readFileSync(hosts)
+      const env = { DEVENV_HOSTS_FILE: hosts, DEVENV_HOME: home, HOME: home }
+      const asNobody = [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        'node',
+        bin,
+        'hosts',
+        'apply',
+        '--no-sudo',
+        '-f',
+        path.join(project, 'devenv.yaml'),
+      ]
+      const human = run('setpriv', asNobody, env)
+      expect(human.status, human.stderr).toBe(0)
+      expect(human.stderr).toContain(`${hosts} is not writable by you`)
+      const command = /^ {2}(sudo .+)$/m.exec(human.stderr)?.[1]
+      expect(command).toMatch(new RegExp(`^sudo ${process.execPath} \\S+/dist/hosts/elevated-write\\.js \\S+\\.json$`))
+      expect(readFileSync(hosts).equals(original)).toBe(true)
 
-    const json = JSON.parse(run('setpriv', [...asNobody, '--json'], env).stdout).result
-    expect(json).toMatchObject({ applied: false, changed: false, command })
+      const json = JSON.parse(run('setpriv', [...asNobody, '--json'], env).stdout).result
+      expect(json).toMatchObject({ applied: false, changed: false, command })
 
-    // The printed command does the write (root here, so without sudo, which this machine may lack).
-    const [, ...helper] = command!.split(' ')
-    const elevated = run(helper[0]!, helper.slice(1))
-    expect(elevated.status, elevated.stderr).toBe(0)
-    const text = readFileSync(hosts)
-    expect(text.subarray(0, original.length).equals(original)).toBe(true)
-    expect(text.toString()).toContain('www.hostsdemo.test web.hostsdemo.test')
-    const shown = JSON.parse(run('node', [bin, 'hosts', 'show', '--json', '-f', path.join(project, 'devenv.yaml')], env).stdout).result
-    expect(shown.applied).toBe(true)
-  })
+      // The printed command does the write (root here, so without sudo, which this machine may lack).
+      const [, ...helper] = command!.split(' ')
+      const elevated = run(helper[0]!, helper.slice(1))
+      expect(elevated.status, elevated.stderr).toBe(0)
+      const text = readFileSync(hosts)
+      expect(text.subarray(0, original.length).equals(original)).toBe(true)
+      expect(text.toString()).toContain('www.hostsdemo.test web.hostsdemo.test')
+      const shown = JSON.parse(
+        run('node', [bin, 'hosts', 'show', '--json', '-f', path.join(project, 'devenv.yaml')], env).stdout,
+      ).result
+      expect(shown.applied).toBe(true)
+    },
+  )
 })

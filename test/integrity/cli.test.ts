@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createHash } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,11 +29,18 @@ beforeEach(() => {
 afterEach(() => rmSync(folder, { recursive: true, force: true }))
 
 function devenv(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('node', [bin, ...args], { cwd: project, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DEVENV_HOME: path.join(folder, 'home') } })
+  const result = spawnSync('node', [bin, ...args], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', DEVENV_HOME: path.join(folder, 'home') },
+  })
   return { status: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
-const sha256 = (file: string): string => createHash('sha256').update(readFileSync(path.join(project, file))).digest('hex')
+const sha256 = (file: string): string =>
+  createHash('sha256')
+    .update(readFileSync(path.join(project, file)))
+    .digest('hex')
 
 describe('devenv lock / verify', () => {
   it('records sorted checksums, then names every changed, missing and unlocked file with expected and found', () => {
@@ -57,14 +73,33 @@ describe('devenv lock / verify', () => {
     const report = envelope.result
     expect(report.ok).toBe(false)
     const byFile = Object.fromEntries(report.files.map((check: { file: string }) => [check.file, check]))
-    expect(byFile['config/nginx/site.conf']).toEqual({ file: 'config/nginx/site.conf', status: 'changed', expected: before, found: after })
-    expect(byFile['app/settings.json']).toEqual({ file: 'app/settings.json', status: 'missing', expected: settings, found: null })
-    expect(byFile['config/nginx/extra.conf']).toMatchObject({ status: 'unlocked', expected: null, found: sha256('config/nginx/extra.conf') })
+    expect(byFile['config/nginx/site.conf']).toEqual({
+      file: 'config/nginx/site.conf',
+      status: 'changed',
+      expected: before,
+      found: after,
+    })
+    expect(byFile['app/settings.json']).toEqual({
+      file: 'app/settings.json',
+      status: 'missing',
+      expected: settings,
+      found: null,
+    })
+    expect(byFile['config/nginx/extra.conf']).toMatchObject({
+      status: 'unlocked',
+      expected: null,
+      found: sha256('config/nginx/extra.conf'),
+    })
     expect(byFile['config/shared.env'].status).toBe('ok')
-    const services = Object.fromEntries(report.services.map((service: { service: string }) => [service.service, service]))
+    const services = Object.fromEntries(
+      report.services.map((service: { service: string }) => [service.service, service]),
+    )
     // project-wide files belong to every service
     expect(services.web.files.map((check: { file: string }) => check.file)).toContain('config/shared.env')
-    expect(services.app.files.map((check: { file: string }) => check.file)).toEqual(['app/settings.json', 'config/shared.env'])
+    expect(services.app.files.map((check: { file: string }) => check.file)).toEqual([
+      'app/settings.json',
+      'config/shared.env',
+    ])
     expect(services.web.ok).toBe(false)
     expect(services.app.ok).toBe(false)
   })

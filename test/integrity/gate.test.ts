@@ -44,7 +44,9 @@ describe('assertIntegrity (the gate of up)', () => {
     expect(error.exitCode).toBe(1)
     expect(error.message).toContain('not starting web')
     expect(error.message).not.toContain('app')
-    expect(error.details).toEqual([`config/nginx/site.conf: changed, expected sha256 ${site.expected}, found ${site.found} (web)`])
+    expect(error.details).toEqual([
+      `config/nginx/site.conf: changed, expected sha256 ${site.expected}, found ${site.found} (web)`,
+    ])
     const log = readFileSync(path.join(project, '.devenv/logs/integrity.log'), 'utf8')
     expect(log).toContain('integrity check failed')
     expect(log).toContain(site.found!)
@@ -76,7 +78,13 @@ describe('integrity manifest', () => {
 
   function useManifest(url: string): void {
     const envfile = path.join(project, 'devenv.yaml')
-    writeFileSync(envfile, readFileSync(path.join(fixture, 'devenv.yaml'), 'utf8').replace('files: [config/shared.env]', `files: [config/shared.env]\n  manifest: ${url}`))
+    writeFileSync(
+      envfile,
+      readFileSync(path.join(fixture, 'devenv.yaml'), 'utf8').replace(
+        'files: [config/shared.env]',
+        `files: [config/shared.env]\n  manifest: ${url}`,
+      ),
+    )
   }
 
   it('takes the expected checksums from the URL', async () => {
@@ -88,15 +96,22 @@ describe('integrity manifest', () => {
     await expect(verifyIntegrity(spec())).resolves.toMatchObject({ ok: true, source: `${base}/manifest` })
     body = body.replace(/^[0-9a-f]{64}(?= {2}config\/shared\.env$)/m, '0'.repeat(64))
     const report = await verifyIntegrity(spec())
-    expect(report.files.find((check) => check.file === 'config/shared.env')).toMatchObject({ status: 'changed', expected: '0'.repeat(64) })
+    expect(report.files.find((check) => check.file === 'config/shared.env')).toMatchObject({
+      status: 'changed',
+      expected: '0'.repeat(64),
+    })
   })
 
   it('says clearly when the manifest cannot be had', async () => {
     const base = await serve()
     useManifest(`${base}/missing`)
-    await expect(verifyIntegrity(spec())).rejects.toThrow(`cannot fetch the integrity manifest ${base}/missing: HTTP 404`)
+    await expect(verifyIntegrity(spec())).rejects.toThrow(
+      `cannot fetch the integrity manifest ${base}/missing: HTTP 404`,
+    )
     await new Promise<void>((resolve) => server.close(() => resolve()))
     useManifest(`${base}/manifest`)
-    await expect(verifyIntegrity(spec())).rejects.toThrow(`cannot fetch the integrity manifest ${base}/manifest: ECONNREFUSED`)
+    await expect(verifyIntegrity(spec())).rejects.toThrow(
+      `cannot fetch the integrity manifest ${base}/manifest: ECONNREFUSED`,
+    )
   })
 })

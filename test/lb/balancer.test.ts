@@ -25,7 +25,9 @@ describe('lb: balancing over real backends', () => {
   })
 
   it('sets X-Forwarded-For, -Proto, -Host and keeps the Host header', async () => {
-    const answer = await get(balancer.httpPort, '/where?x=1', { headers: { host: 'www.example.test', 'x-forwarded-for': '203.0.113.9' } })
+    const answer = await get(balancer.httpPort, '/where?x=1', {
+      headers: { host: 'www.example.test', 'x-forwarded-for': '203.0.113.9' },
+    })
     const seen = JSON.parse(answer.body)
     expect(seen.url).toBe('/where?x=1')
     expect(seen.headers.host).toBe('www.example.test')
@@ -35,9 +37,17 @@ describe('lb: balancing over real backends', () => {
   })
 
   it('forwards request bodies and methods', async () => {
-    const answer = await get(balancer.httpPort, '/api/users', { method: 'POST', body: 'x'.repeat(100_000), headers: { 'content-type': 'text/plain' } })
+    const answer = await get(balancer.httpPort, '/api/users', {
+      method: 'POST',
+      body: 'x'.repeat(100_000),
+      headers: { 'content-type': 'text/plain' },
+    })
     expect(JSON.parse(answer.body)).toMatchObject({ method: 'POST', bodyBytes: 100_000 })
-    const chunked = await get(balancer.httpPort, '/api/users', { method: 'PUT', headers: { 'transfer-encoding': 'chunked' }, body: 'abc' })
+    const chunked = await get(balancer.httpPort, '/api/users', {
+      method: 'PUT',
+      headers: { 'transfer-encoding': 'chunked' },
+      body: 'abc',
+    })
     expect(JSON.parse(chunked.body)).toMatchObject({ method: 'PUT', bodyBytes: 3 })
   })
 
@@ -47,14 +57,19 @@ describe('lb: balancing over real backends', () => {
     const failures: string[] = []
     while (Date.now() - started < 2000) {
       const answer = await get(balancer.httpPort)
-      if (answer.status !== 200 || answer.headers['x-devenv-backend'] !== 'www2') failures.push(`${answer.status} ${answer.headers['x-devenv-backend']}`)
+      if (answer.status !== 200 || answer.headers['x-devenv-backend'] !== 'www2')
+        failures.push(`${answer.status} ${answer.headers['x-devenv-backend']}`)
       await sleep(20)
     }
     expect(failures).toEqual([])
     expect(balancer.output()).toMatch(/backend www1 .* is down/)
 
     one = await startBackend('www1', one.port)
-    await eventually(async () => (await get(balancer.httpPort)).headers['x-devenv-backend'] === 'www1', 3000, 'www1 back in rotation')
+    await eventually(
+      async () => (await get(balancer.httpPort)).headers['x-devenv-backend'] === 'www1',
+      3000,
+      'www1 back in rotation',
+    )
     expect(balancer.output()).toMatch(/backend www1 .* is up/)
   })
 })
@@ -68,7 +83,8 @@ describe('lb: strategies, stickiness, failures', () => {
     const slow = get(balancer.httpPort, '/?hold=1500')
     await sleep(200)
     const quick: string[] = []
-    for (let index = 0; index < 5; index++) quick.push((await get(balancer.httpPort)).headers['x-devenv-backend'] as string)
+    for (let index = 0; index < 5; index++)
+      quick.push((await get(balancer.httpPort)).headers['x-devenv-backend'] as string)
     const held = (await slow).headers['x-devenv-backend'] as string
     const other = held === 'www1' ? 'www2' : 'www1'
     expect(quick).toEqual([other, other, other, other, other])

@@ -14,17 +14,36 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/lb-https', import.meta.url))
 
 /** The driver as shipped: from dist, so that it finds dist/boxes/lb/main.js beside it. */
 async function shippedDriver(): Promise<BoxDriver> {
-  const module = (await import(fileURLToPath(new URL('../../dist/boxes/lb/driver.js', import.meta.url)))) as { lbDriver: BoxDriver }
+  const module = (await import(fileURLToPath(new URL('../../dist/boxes/lb/driver.js', import.meta.url)))) as {
+    lbDriver: BoxDriver
+  }
   return module.lbDriver
 }
 
-function httpsGet(port: number, servername: string, ca?: string): Promise<{ status: number; backend: string; body: string }> {
+function httpsGet(
+  port: number,
+  servername: string,
+  ca?: string,
+): Promise<{ status: number; backend: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = https.get({ host: LB_ADDRESS, port, path: '/', servername, headers: { host: servername }, agent: false, ...(ca ? { ca } : {}) }, (response) => {
-      let body = ''
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, backend: String(response.headers['x-devenv-backend']), body }))
-    })
+    const request = https.get(
+      {
+        host: LB_ADDRESS,
+        port,
+        path: '/',
+        servername,
+        headers: { host: servername },
+        agent: false,
+        ...(ca ? { ca } : {}),
+      },
+      (response) => {
+        let body = ''
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()))
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, backend: String(response.headers['x-devenv-backend']), body }),
+        )
+      },
+    )
     request.on('error', reject)
   })
 }
@@ -56,7 +75,10 @@ describe('lb driver: config from the envfile, HTTPS with the local CA', () => {
       machineHome: home,
       env: { PATH: process.env.PATH ?? '' },
       log: (line) => logged.push(line),
-      endpoint: (name) => ({ address: '127.0.0.1', port: (declared) => (declared === 8080 ? backends[name]!.port : declared) }),
+      endpoint: (name) => ({
+        address: '127.0.0.1',
+        port: (declared) => (declared === 8080 ? backends[name]!.port : declared),
+      }),
       signal: new AbortController().signal,
       // The runtime knows the other services' specs; so does this test.
       peer: (name) => spec.services[name],
@@ -74,7 +96,13 @@ describe('lb driver: config from the envfile, HTTPS with the local CA', () => {
 
   it('writes a config with resolved backends and their health checks', () => {
     const config = JSON.parse(readFileSync(path.join(context.runDir, 'lb.json'), 'utf8')) as LbConfig
-    expect(config).toMatchObject({ address: LB_ADDRESS, httpPort: ports.http, strategy: 'round-robin', stickyCookie: 'DEVENV_BACKEND', https: { port: ports.https } })
+    expect(config).toMatchObject({
+      address: LB_ADDRESS,
+      httpPort: ports.http,
+      strategy: 'round-robin',
+      stickyCookie: 'DEVENV_BACKEND',
+      https: { port: ports.https },
+    })
     expect(config.backends.map((backend) => [backend.name, backend.check.kind])).toEqual([
       ['www1', 'http'],
       ['www2', 'tcp'],
@@ -85,12 +113,36 @@ describe('lb driver: config from the envfile, HTTPS with the local CA', () => {
 
   it('serves HTTPS that curl verifies with the CA', () => {
     const ca = path.join(home, 'tls/ca.pem')
-    const out = execFileSync('curl', ['-sS', '--cacert', ca, '--resolve', `www.example.test:${ports.https}:${LB_ADDRESS}`, '-D', '-', `https://www.example.test:${ports.https}/`], { encoding: 'utf8' })
+    const out = execFileSync(
+      'curl',
+      [
+        '-sS',
+        '--cacert',
+        ca,
+        '--resolve',
+        `www.example.test:${ports.https}:${LB_ADDRESS}`,
+        '-D',
+        '-',
+        `https://www.example.test:${ports.https}/`,
+      ],
+      { encoding: 'utf8' },
+    )
     expect(out).toMatch(/^HTTP\/1\.1 200/)
     expect(out).toMatch(/x-devenv-backend: www[12]/i)
     expect(out).toMatch(/"x-forwarded-proto":"https"/)
     // Without the CA, curl must refuse: the certificate is really checked.
-    expect(() => execFileSync('curl', ['-sS', '--resolve', `www.example.test:${ports.https}:${LB_ADDRESS}`, `https://www.example.test:${ports.https}/`], { stdio: 'pipe' })).toThrow()
+    expect(() =>
+      execFileSync(
+        'curl',
+        [
+          '-sS',
+          '--resolve',
+          `www.example.test:${ports.https}:${LB_ADDRESS}`,
+          `https://www.example.test:${ports.https}/`,
+        ],
+        { stdio: 'pipe' },
+      ),
+    ).toThrow()
   })
 
   it('serves HTTPS that node verifies for every hostname, and plain HTTP alongside', async () => {
@@ -109,7 +161,9 @@ describe('lb driver: config from the envfile, HTTPS with the local CA', () => {
     const certificateFile = (JSON.parse(before) as LbConfig).https!.certificateFile
     const certificate = readFileSync(certificateFile, 'utf8')
     logged.length = 0
-    await (await shippedDriver()).prepare!(context)
+    await (
+      await shippedDriver()
+    ).prepare!(context)
     expect(readFileSync(certificateFile, 'utf8')).toBe(certificate)
     expect(logged).toEqual([])
   })

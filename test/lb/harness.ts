@@ -22,7 +22,12 @@ export interface Running {
 const started = new Set<Running>()
 
 /** Spawns a process and waits for a line of its stdout to match `ready`. */
-export function startProcess(command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<Running & { match: RegExpMatchArray }> {
+export function startProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<Running & { match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
@@ -49,7 +54,9 @@ export function startProcess(command: string, args: string[], env: Record<string
     }
     child.stdout!.on('data', onData)
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.once('exit', (code) => reject(new Error(`${path.basename(args[0] ?? command)} exited with ${code} before it was ready:\n${output}`)))
+    child.once('exit', (code) =>
+      reject(new Error(`${path.basename(args[0] ?? command)} exited with ${code} before it was ready:\n${output}`)),
+    )
   })
 }
 
@@ -71,7 +78,12 @@ export interface Backend extends Running {
 }
 
 export async function startBackend(name: string, port = 0): Promise<Backend> {
-  const running = await startProcess(process.execPath, [BACKEND, name, '127.0.0.1', String(port)], {}, /listening (\d+)/)
+  const running = await startProcess(
+    process.execPath,
+    [BACKEND, name, '127.0.0.1', String(port)],
+    {},
+    /listening (\d+)/,
+  )
   return { ...running, name, port: Number(running.match[1]) }
 }
 
@@ -89,7 +101,12 @@ export async function startBalancer(backends: Backend[], overrides: Partial<LbCo
     address: LB_ADDRESS,
     httpPort: 0,
     strategy: 'round-robin',
-    backends: backends.map((backend) => ({ name: backend.name, address: '127.0.0.1', port: backend.port, check: { kind: 'http', path: '/health', port: backend.port } })),
+    backends: backends.map((backend) => ({
+      name: backend.name,
+      address: '127.0.0.1',
+      port: backend.port,
+      check: { kind: 'http', path: '/health', port: backend.port },
+    })),
     healthIntervalMs: 200,
     fall: 2,
     rise: 2,
@@ -98,10 +115,20 @@ export async function startBalancer(backends: Backend[], overrides: Partial<LbCo
   }
   const file = path.join(folder, 'lb.json')
   writeFileSync(file, JSON.stringify(config))
-  const running = await startProcess(process.execPath, [LB_MAIN], { DEVENV_BOX_CONFIG: file }, /listening on http:\/\/[\d.]+:(\d+)(?: and https:\/\/[\d.]+:(\d+))?/)
+  const running = await startProcess(
+    process.execPath,
+    [LB_MAIN],
+    { DEVENV_BOX_CONFIG: file },
+    /listening on http:\/\/[\d.]+:(\d+)(?: and https:\/\/[\d.]+:(\d+))?/,
+  )
   // However it is stopped (stop(), stopAll()), its config folder goes with it.
   running.child.once('exit', () => rmSync(folder, { recursive: true, force: true }))
-  return { ...running, config, httpPort: Number(running.match[1]), ...(running.match[2] ? { httpsPort: Number(running.match[2]) } : {}) }
+  return {
+    ...running,
+    config,
+    httpPort: Number(running.match[1]),
+    ...(running.match[2] ? { httpsPort: Number(running.match[2]) } : {}),
+  }
 }
 
 export interface Answer {
@@ -110,15 +137,29 @@ export interface Answer {
   body: string
 }
 
-export function get(port: number, urlPath = '/', options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+export function get(
+  port: number,
+  urlPath = '/',
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: LB_ADDRESS, port, path: urlPath, method: options.method ?? 'GET', headers: options.headers, agent: false }, (response) => {
-      let body = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => (body += chunk))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }))
-      response.on('error', reject)
-    })
+    const request = http.request(
+      {
+        host: LB_ADDRESS,
+        port,
+        path: urlPath,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        agent: false,
+      },
+      (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => (body += chunk))
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }))
+        response.on('error', reject)
+      },
+    )
     request.on('error', reject)
     request.end(options.body)
   })

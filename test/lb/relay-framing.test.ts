@@ -38,7 +38,8 @@ function framingBackend(): http.Server {
         response.writeHead(200, { 'content-length': BIG.length })
         return void response.end(BIG)
       case '/big-chunked':
-        for (let offset = 0; offset < BIG.length; offset += 300_000) response.write(BIG.subarray(offset, offset + 300_000))
+        for (let offset = 0; offset < BIG.length; offset += 300_000)
+          response.write(BIG.subarray(offset, offset + 300_000))
         return void response.end()
       case '/length-on-head':
         response.writeHead(200, { 'content-length': 100, 'content-type': 'text/plain' })
@@ -84,7 +85,14 @@ function request(port: number, agent: http.Agent, urlPath: string, method = 'GET
     const outgoing = http.request({ host: LB_ADDRESS, port, path: urlPath, method, agent }, (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, trailers: response.trailers, body: Buffer.concat(chunks) }))
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          trailers: response.trailers,
+          body: Buffer.concat(chunks),
+        }),
+      )
       response.on('error', reject)
       response.on('aborted', () => reject(new Error('aborted')))
     })
@@ -194,7 +202,11 @@ describe('lb relay: HTTP/1.1 framing', () => {
   })
 
   it('relays a body that ends when the backend closes, and then closes the client connection', async () => {
-    const { text, closedByServer } = await rawExchange(balancer.httpPort, 'GET /until-close HTTP/1.1\r\nHost: a\r\n\r\n', 1000)
+    const { text, closedByServer } = await rawExchange(
+      balancer.httpPort,
+      'GET /until-close HTTP/1.1\r\nHost: a\r\n\r\n',
+      1000,
+    )
     expect(text).toMatch(/\r\nConnection: close\r\n/)
     expect(text).toMatch(/\r\n\r\nbody until the backend closes$/)
     expect(closedByServer).toBe(true)
@@ -215,7 +227,11 @@ describe('lb relay: HTTP/1.1 framing', () => {
   })
 
   it('honours Connection: close from the client', async () => {
-    const { text, closedByServer } = await rawExchange(balancer.httpPort, 'GET /bye HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n', 1000)
+    const { text, closedByServer } = await rawExchange(
+      balancer.httpPort,
+      'GET /bye HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n',
+      1000,
+    )
     expect(text).toMatch(/\r\nConnection: close\r\n/)
     expect(text).not.toMatch(/never/)
     expect(closedByServer).toBe(true)
@@ -229,7 +245,9 @@ describe('lb relay: HTTP/1.1 framing', () => {
         'PUT /sized HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nwxyz' +
         'GET /after HTTP/1.1\r\nHost: a\r\n\r\n',
     )
-    const answers = [...text.matchAll(/\{[^}]*\}/g)].map((match) => JSON.parse(match[0]) as { method: string; url: string; bytes: number })
+    const answers = [...text.matchAll(/\{[^}]*\}/g)].map(
+      (match) => JSON.parse(match[0]) as { method: string; url: string; bytes: number },
+    )
     expect(answers).toEqual([
       { method: 'GET', url: '/before', bytes: 0 },
       { method: 'POST', url: '/upload', bytes: 5 },

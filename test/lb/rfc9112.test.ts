@@ -10,7 +10,12 @@ import { LB_ADDRESS, startBackend, startBalancer, stopAll, type Backend, type Ba
  */
 
 /** Sends raw bytes, half-closes only when asked, and collects all that comes back until the lb closes or goes quiet. */
-function exchange(address: string, port: number, bytes: string, { quietMs = 800, end = false } = {}): Promise<{ text: string; closedByServer: boolean }> {
+function exchange(
+  address: string,
+  port: number,
+  bytes: string,
+  { quietMs = 800, end = false } = {},
+): Promise<{ text: string; closedByServer: boolean }> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: address, port })
     let text = ''
@@ -47,7 +52,9 @@ function responses(text: string): Reply[] {
     if (end < 0) throw new Error(`an incomplete response head: ${JSON.stringify(rest.slice(0, 200))}`)
     const [statusLine, ...lines] = rest.slice(0, end).split('\r\n')
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine!)?.[1])
-    const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]))
+    const headers = new Map(
+      lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+    )
     rest = rest.slice(end + 4)
     let body = ''
     if (headers.get('transfer-encoding') === 'chunked') {
@@ -76,7 +83,8 @@ function seen(reply: Reply): { url: string; method: string; headers: Record<stri
 describe('lb: requests as RFC 9112 (and nginx) would have them handled', () => {
   let backend: Backend
   let balancer: Balancer
-  const send = (bytes: string, options?: { quietMs?: number; end?: boolean }): ReturnType<typeof exchange> => exchange(LB_ADDRESS, balancer.httpPort, bytes, options)
+  const send = (bytes: string, options?: { quietMs?: number; end?: boolean }): ReturnType<typeof exchange> =>
+    exchange(LB_ADDRESS, balancer.httpPort, bytes, options)
 
   beforeAll(async () => {
     backend = await startBackend('www1')
@@ -111,9 +119,15 @@ describe('lb: requests as RFC 9112 (and nginx) would have them handled', () => {
   it('answers pipelined HTTP/1.0 keep-alive requests in order, then closes after the one without keep-alive', async () => {
     // answers with a Content-Length (an HTTP/1.0 answer without one must end the connection)
     const keepAlive = 'Connection: keep-alive\r\n\r\n'
-    const { text, closedByServer } = await send(`GET /health HTTP/1.0\r\n${keepAlive}GET /bench HTTP/1.0\r\n${keepAlive}GET /health HTTP/1.0\r\n\r\nGET /bench HTTP/1.0\r\n\r\n`)
+    const { text, closedByServer } = await send(
+      `GET /health HTTP/1.0\r\n${keepAlive}GET /bench HTTP/1.0\r\n${keepAlive}GET /health HTTP/1.0\r\n\r\nGET /bench HTTP/1.0\r\n\r\n`,
+    )
     const replies = responses(text)
-    expect(replies.map((reply) => `${reply.status} ${reply.body}`)).toEqual(['200 ok', '200 hello from www1\n', '200 ok'])
+    expect(replies.map((reply) => `${reply.status} ${reply.body}`)).toEqual([
+      '200 ok',
+      '200 hello from www1\n',
+      '200 ok',
+    ])
     expect(closedByServer).toBe(true)
   })
 
@@ -126,14 +140,19 @@ describe('lb: requests as RFC 9112 (and nginx) would have them handled', () => {
     ]) {
       const { text, closedByServer } = await send(request)
       const replies = responses(text)
-      expect(replies.map((reply) => reply.status), request).toEqual([400])
+      expect(
+        replies.map((reply) => reply.status),
+        request,
+      ).toEqual([400])
       expect(replies[0]!.headers.has('x-devenv-backend')).toBe(false)
       expect(closedByServer).toBe(true)
     }
   })
 
   it('answers CONNECT with 405, as nginx does, instead of dropping the connection', async () => {
-    const { text, closedByServer } = await send('CONNECT www.example.test:443 HTTP/1.1\r\nHost: www.example.test:443\r\n\r\n')
+    const { text, closedByServer } = await send(
+      'CONNECT www.example.test:443 HTTP/1.1\r\nHost: www.example.test:443\r\n\r\n',
+    )
     const replies = responses(text)
     expect(replies.map((reply) => reply.status)).toEqual([405])
     expect(replies[0]!.body).toContain('CONNECT')
@@ -141,7 +160,9 @@ describe('lb: requests as RFC 9112 (and nginx) would have them handled', () => {
   })
 
   it('lets the authority of an absolute-form target win over a Host that disagrees (RFC 9112 §3.2.2)', async () => {
-    const { text } = await send('GET http://www.example.test/absolute?q=1 HTTP/1.1\r\nHost: evil.test\r\nConnection: close\r\n\r\n')
+    const { text } = await send(
+      'GET http://www.example.test/absolute?q=1 HTTP/1.1\r\nHost: evil.test\r\nConnection: close\r\n\r\n',
+    )
     const [reply] = responses(text)
     expect(reply!.status).toBe(200)
     const received = seen(reply!)
@@ -150,7 +171,10 @@ describe('lb: requests as RFC 9112 (and nginx) would have them handled', () => {
     // the backend gets the origin form, as nginx sends it
     expect(received.url).toBe('/absolute?q=1')
 
-    const withPort = responses((await send('GET http://example.test:8080/p HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n')).text)
+    const withPort = responses(
+      (await send('GET http://example.test:8080/p HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n'))
+        .text,
+    )
     expect(seen(withPort[0]!).headers.host).toBe('example.test:8080')
     expect(seen(withPort[0]!).url).toBe('/p')
   })
@@ -158,7 +182,10 @@ describe('lb: requests as RFC 9112 (and nginx) would have them handled', () => {
   it('refuses an absolute-form target that is not http(s) or carries user information with 400', async () => {
     for (const target of ['ftp://www.example.test/x', 'http://user:pw@www.example.test/x', 'http:///x']) {
       const { text } = await send(`GET ${target} HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n`)
-      expect(responses(text).map((reply) => reply.status), target).toEqual([400])
+      expect(
+        responses(text).map((reply) => reply.status),
+        target,
+      ).toEqual([400])
     }
   })
 

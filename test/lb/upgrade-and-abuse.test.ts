@@ -25,7 +25,11 @@ function raw(port: number, bytes: Buffer | string, quietMs = 500): Promise<strin
 function maskedTextFrame(text: string): Buffer {
   const payload = Buffer.from(text)
   const mask = Buffer.from([1, 2, 3, 4])
-  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, Buffer.from(payload.map((byte, index) => byte ^ mask[index % 4]!))])
+  return Buffer.concat([
+    Buffer.from([0x81, 0x80 | payload.length]),
+    mask,
+    Buffer.from(payload.map((byte, index) => byte ^ mask[index % 4]!)),
+  ])
 }
 
 describe('lb: WebSocket and hostile input', () => {

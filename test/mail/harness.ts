@@ -11,7 +11,9 @@ import { testServiceContext } from '../support/service-context.js'
 import { processStartTicks } from '../../src/runtime/bundled/process.js'
 
 // The driver launches dist/boxes/mail/main.js: build first with `npx tsc -p tsconfig.build.json`.
-const { mailDriver } = (await import(new URL('../../dist/boxes/mail/driver.js', import.meta.url).href)) as typeof import('../../src/boxes/mail/driver.js')
+const { mailDriver } = (await import(
+  new URL('../../dist/boxes/mail/driver.js', import.meta.url).href
+)) as typeof import('../../src/boxes/mail/driver.js')
 
 /** A loopback address of its own for each server, so tests never fight over ports. */
 
@@ -65,7 +67,12 @@ export async function startMail(spec: EnvSpec, service: string, address = random
  * written, and the reply code it earned is collected. `null` means the server closed the connection.
  * With `hangUpMidway`, the last step is written without its line end and the client hangs up.
  */
-export async function smtpDialog(address: string, port: number, steps: string[], options: { hangUpMidway?: boolean } = {}): Promise<(number | null)[]> {
+export async function smtpDialog(
+  address: string,
+  port: number,
+  steps: string[],
+  options: { hangUpMidway?: boolean } = {},
+): Promise<(number | null)[]> {
   const socket = createConnection({ host: address, port })
   let buffer = ''
   let closed = false
@@ -141,4 +148,3 @@ export function writeRunningState(root: string, running: RunningMail): void {
   }
   writeFileSync(path.join(root, '.devenv', 'state.json'), JSON.stringify(state))
 }
-

@@ -41,13 +41,22 @@ afterAll(async () => {
 
 describe('mail box', () => {
   it('accepts mail from smtplib for a declared account and for anyone else (catch-all), and lists it', async () => {
-    const sent = await python<{ features: string; results: { to: string; refused: string[] }[] }>(SEND, [mail.address, String(mail.smtpPort)])
+    const sent = await python<{ features: string; results: { to: string; refused: string[] }[] }>(SEND, [
+      mail.address,
+      String(mail.smtpPort),
+    ])
     expect(sent.features).toContain(`SIZE ${64 * 1024}`)
     expect(sent.results.every((result) => result.refused.length === 0)).toBe(true)
 
     const list = await new MailClient(mail.url).list()
     expect(list.map((message) => message.subject)).toEqual(['Caught anyway', 'Welcome <b>aboard</b>'])
-    expect(list[1]).toMatchObject({ id: '1', to: ['3pg@example.test'], from: '"App" <app@example.test>', read: false, attachments: 1 })
+    expect(list[1]).toMatchObject({
+      id: '1',
+      to: ['3pg@example.test'],
+      from: '"App" <app@example.test>',
+      read: false,
+      attachments: 1,
+    })
     expect(list[1]!.size).toBeGreaterThan(200)
 
     const filtered = await new MailClient(mail.url).list({ to: '3PG@example.test' })
@@ -56,7 +65,9 @@ describe('mail box', () => {
     // each message whole, on disk, with its summary; no temporary file left behind
     const files = readdirSync(path.join(mail.dataDir, 'messages')).sort()
     expect(files).toEqual(['1.eml', '1.json', '2.eml', '2.json'])
-    expect(readFileSync(path.join(mail.dataDir, 'messages', '1.eml'), 'utf8')).toContain('Subject: Welcome <b>aboard</b>')
+    expect(readFileSync(path.join(mail.dataDir, 'messages', '1.eml'), 'utf8')).toContain(
+      'Subject: Welcome <b>aboard</b>',
+    )
     expect(mail.output()).toContain('received message 1 from app@example.test to 3pg@example.test')
   })
 
@@ -64,7 +75,9 @@ describe('mail box', () => {
     const parsed = (await (await fetch(`${mail.url}/api/v1/message/1`)).json()) as Record<string, unknown>
     expect(parsed).toMatchObject({ ID: '1', Subject: 'Welcome <b>aboard</b>', HTML: '' })
     expect(parsed.Text).toContain('Hello from the app.')
-    expect(parsed.Attachments).toEqual([expect.objectContaining({ FileName: 'invoice.pdf', ContentType: 'application/pdf', Size: 13 })])
+    expect(parsed.Attachments).toEqual([
+      expect.objectContaining({ FileName: 'invoice.pdf', ContentType: 'application/pdf', Size: 13 }),
+    ])
     const headers = (await (await fetch(`${mail.url}/api/v1/message/1/headers`)).json()) as Record<string, string[]>
     expect(headers.Subject).toEqual(['Welcome <b>aboard</b>'])
 
@@ -103,7 +116,10 @@ describe('mail box', () => {
     expect(list.exitCode).toBe(0)
     expect((JSON.parse(list.stdout).result as { id: string }[]).map((message) => message.id)).toEqual(['2', '1'])
 
-    const table = await devenv(['mail', 'list', '--to', '3pg@example.test'], { cwd: project.root, env: { NO_COLOR: '1' } })
+    const table = await devenv(['mail', 'list', '--to', '3pg@example.test'], {
+      cwd: project.root,
+      env: { NO_COLOR: '1' },
+    })
     expect(table.stdout).toMatch(/ID\s+DATE\s+FROM\s+TO\s+SUBJECT\s+SIZE/)
     expect(table.stdout).toContain('Welcome <b>aboard</b>')
     expect(table.stdout).not.toContain('Caught anyway')
@@ -134,13 +150,25 @@ describe('mail box', () => {
   })
 
   it('refuses oversized messages with 552, declared or streamed, and stays up', async () => {
-    const declared = await smtpDialog(mail.address, mail.smtpPort, ['EHLO test', `MAIL FROM:<a@example.test> SIZE=${1024 * 1024}`])
+    const declared = await smtpDialog(mail.address, mail.smtpPort, [
+      'EHLO test',
+      `MAIL FROM:<a@example.test> SIZE=${1024 * 1024}`,
+    ])
     expect(declared).toEqual([220, 250, 552])
 
     const big = `Subject: big\r\n\r\n${'x'.repeat(998)}\r\n`.repeat(80) // ~80 KB, over the 64 KB limit, no SIZE declared
-    const streamed = await smtpDialog(mail.address, mail.smtpPort, ['EHLO test', 'MAIL FROM:<a@example.test>', 'RCPT TO:<3pg@example.test>', 'DATA', `${big}.\r\n`, 'QUIT'])
+    const streamed = await smtpDialog(mail.address, mail.smtpPort, [
+      'EHLO test',
+      'MAIL FROM:<a@example.test>',
+      'RCPT TO:<3pg@example.test>',
+      'DATA',
+      `${big}.\r\n`,
+      'QUIT',
+    ])
     expect(streamed).toEqual([220, 250, 250, 250, 354, 552, 221])
-    expect(readdirSync(path.join(mail.dataDir, 'messages')).filter((name) => !/^\d+\.(eml|json)$/.test(name))).toEqual([])
+    expect(readdirSync(path.join(mail.dataDir, 'messages')).filter((name) => !/^\d+\.(eml|json)$/.test(name))).toEqual(
+      [],
+    )
     expect((await new MailClient(mail.url).list()).length).toBe(2)
   })
 
@@ -159,16 +187,48 @@ describe('mail box', () => {
       'QUIT',
     ])
     expect(codes[0]).toBe(220)
-    expect(codes.slice(1)).toEqual([503, 250, 503, expect.any(Number), 250, expect.any(Number), 500, 503, expect.any(Number), 500, 221])
+    expect(codes.slice(1)).toEqual([
+      503,
+      250,
+      503,
+      expect.any(Number),
+      250,
+      expect.any(Number),
+      500,
+      503,
+      expect.any(Number),
+      500,
+      221,
+    ])
     for (const code of [codes[4], codes[6], codes[9]]) expect(code).toBeGreaterThanOrEqual(500)
 
     // a client that hangs up in the middle of DATA leaves nothing behind
-    await smtpDialog(mail.address, mail.smtpPort, ['EHLO test', 'MAIL FROM:<a@example.test>', 'RCPT TO:<3pg@example.test>', 'DATA', 'Subject: cut short\r\n\r\nhalf a'], { hangUpMidway: true })
+    await smtpDialog(
+      mail.address,
+      mail.smtpPort,
+      [
+        'EHLO test',
+        'MAIL FROM:<a@example.test>',
+        'RCPT TO:<3pg@example.test>',
+        'DATA',
+        'Subject: cut short\r\n\r\nhalf a',
+      ],
+      { hangUpMidway: true },
+    )
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(mail.child.exitCode).toBeNull()
-    expect(readdirSync(path.join(mail.dataDir, 'messages')).filter((name) => !/^\d+\.(eml|json)$/.test(name))).toEqual([])
+    expect(readdirSync(path.join(mail.dataDir, 'messages')).filter((name) => !/^\d+\.(eml|json)$/.test(name))).toEqual(
+      [],
+    )
     expect(mail.output()).toContain('Connection closed before the message was received in full')
-    const after = await smtpDialog(mail.address, mail.smtpPort, ['HELO ok', 'MAIL FROM:<>', 'RCPT TO:<3pg@example.test>', 'DATA', 'Subject: still here\r\n\r\nok\r\n.\r\n', 'QUIT'])
+    const after = await smtpDialog(mail.address, mail.smtpPort, [
+      'HELO ok',
+      'MAIL FROM:<>',
+      'RCPT TO:<3pg@example.test>',
+      'DATA',
+      'Subject: still here\r\n\r\nok\r\n.\r\n',
+      'QUIT',
+    ])
     expect(after).toEqual([220, 250, 250, 250, 354, 250, 221])
     expect((await new MailClient(mail.url).list())[0]!.subject).toBe('still here')
     expect(mail.output()).not.toContain('AGFiYwBkZWY=')
@@ -184,7 +244,13 @@ describe('mail box', () => {
     expect(existsSync(path.join(mail.dataDir, 'messages', '1.json'))).toBe(true)
 
     // ids keep counting after the highest kept
-    await smtpDialog(mail.address, mail.smtpPort, ['HELO ok', 'MAIL FROM:<>', 'RCPT TO:<x@example.test>', 'DATA', 'Subject: four\r\n\r\n.\r\n'])
+    await smtpDialog(mail.address, mail.smtpPort, [
+      'HELO ok',
+      'MAIL FROM:<>',
+      'RCPT TO:<x@example.test>',
+      'DATA',
+      'Subject: four\r\n\r\n.\r\n',
+    ])
     expect((await new MailClient(mail.url).list())[0]!.id).toBe('4')
   })
 

@@ -68,11 +68,21 @@ describe('mailpit-api against the mail box', () => {
 
   it('getMessageSummary (by ID and latest) marks the message read', async () => {
     const latest = await mailpit.getMessageSummary()
-    expect(latest).toMatchObject({ ID: '2', Subject: 'Nightly job', Text: expect.stringContaining('All 12 backups done.'), HTML: '' })
+    expect(latest).toMatchObject({
+      ID: '2',
+      Subject: 'Nightly job',
+      Text: expect.stringContaining('All 12 backups done.'),
+      HTML: '',
+    })
     const welcome = await mailpit.getMessageSummary('1')
     expect(welcome.HTML).toContain('<b>aboard</b>')
     expect(welcome.Attachments).toEqual([
-      expect.objectContaining({ FileName: 'invoice.pdf', ContentType: 'application/pdf', Size: pdf.length, Checksums: expect.objectContaining({ SHA256: expect.stringMatching(/^[0-9a-f]{64}$/) }) }),
+      expect.objectContaining({
+        FileName: 'invoice.pdf',
+        ContentType: 'application/pdf',
+        Size: pdf.length,
+        Checksums: expect.objectContaining({ SHA256: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+      }),
     ])
     expect((await mailpit.getInfo()).Unread).toBe(0)
     await expect(mailpit.getMessageSummary('999')).rejects.toThrow(/404/)
@@ -104,7 +114,8 @@ describe('mailpit-api against the mail box', () => {
     await mailpit.setReadStatus({ Read: true })
     expect((await mailpit.searchMessages({ query: 'is:unread' })).messages_count).toBe(0)
 
-    const ids = async (query: string): Promise<string[]> => (await mailpit.searchMessages({ query })).messages.map((message) => message.ID)
+    const ids = async (query: string): Promise<string[]> =>
+      (await mailpit.searchMessages({ query })).messages.map((message) => message.ID)
     expect(await ids('from:app@example.test')).toEqual(['1'])
     expect(await ids('to:ops@example.test')).toEqual(['2'])
     expect(await ids('subject:ünïcode')).toEqual(['1'])
@@ -122,7 +133,9 @@ describe('mailpit-api against the mail box', () => {
 
   it('waitForMessage sees mail that arrives while it waits', async () => {
     const waiting = mailpit.waitForMessage({ query: 'subject:"Password reset"' }, { timeout: 5000, interval: 100 })
-    await sendMail(mail.address, mail.smtpPort, [{ from: 'app@example.test', to: ['3pg@example.test'], subject: 'Password reset', text: 'Use code 4711.' }])
+    await sendMail(mail.address, mail.smtpPort, [
+      { from: 'app@example.test', to: ['3pg@example.test'], subject: 'Password reset', text: 'Use code 4711.' },
+    ])
     expect((await waiting).Text).toContain('4711')
   })
 

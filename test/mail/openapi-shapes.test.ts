@@ -47,8 +47,10 @@ function shapeProblems(value: unknown, schemaOrRef: Schema, path = '$'): string[
         else problems.push(...shapeProblems(object[key], property, `${path}.${key}`))
       }
       for (const key of Object.keys(object)) {
-        if (schema.properties && !(key in schema.properties) && !UNDOCUMENTED_BUT_SENT.has(`${path}.${key}`)) problems.push(`${path}.${key}: not in Mailpit's API`)
-        if (schema.additionalProperties) problems.push(...shapeProblems(object[key], schema.additionalProperties, `${path}.${key}`))
+        if (schema.properties && !(key in schema.properties) && !UNDOCUMENTED_BUT_SENT.has(`${path}.${key}`))
+          problems.push(`${path}.${key}: not in Mailpit's API`)
+        if (schema.additionalProperties)
+          problems.push(...shapeProblems(object[key], schema.additionalProperties, `${path}.${key}`))
       }
       return problems
     }
@@ -60,7 +62,10 @@ function shapeProblems(value: unknown, schemaOrRef: Schema, path = '$'): string[
       return schema.format === 'uint64' && (value as number) < 0 ? [`${path}: negative`] : []
     case 'string':
       if (kind !== 'string') return [`${path}: ${kind}, not a string`]
-      return schema.format === 'date-time' && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value as string) ? [`${path}: ${String(value)} is not RFC 3339`] : []
+      return schema.format === 'date-time' &&
+        !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value as string)
+        ? [`${path}: ${String(value)} is not RFC 3339`]
+        : []
     case 'boolean':
       return kind === 'boolean' ? [] : [`${path}: ${kind}, not a boolean`]
     default:
@@ -83,7 +88,9 @@ beforeAll(async () => {
       subject: 'Shapes',
       text: 'Plain part',
       html: '<p>HTML part</p>',
-      attachments: [{ filename: 'a.txt', contentType: 'text/plain', base64: Buffer.from('attached').toString('base64') }],
+      attachments: [
+        { filename: 'a.txt', contentType: 'text/plain', base64: Buffer.from('attached').toString('base64') },
+      ],
     },
   ])
 })
@@ -119,7 +126,12 @@ describe("Mailpit's OpenAPI shapes", () => {
     const schema = swagger.paths['/api/v1/message/{ID}']!.get!.responses['200']!
     const broken: Record<string, unknown> = { ...message, Size: String(message.Size), Extra: 1, From: { Name: 'x' } }
     delete broken.Subject
-    expect(shapeProblems(broken, schema).sort()).toEqual(['$.Extra: not in Mailpit\'s API', '$.From.Address: missing', `$.Size: "${String(message.Size)}", not an integer`, '$.Subject: missing'])
+    expect(shapeProblems(broken, schema).sort()).toEqual([
+      "$.Extra: not in Mailpit's API",
+      '$.From.Address: missing',
+      `$.Size: "${String(message.Size)}", not an integer`,
+      '$.Subject: missing',
+    ])
   })
 
   it('plain-text answers: raw source, part, "ok" for PUT and DELETE, 404 and 400 as Mailpit sends them', async () => {
@@ -128,15 +140,28 @@ describe("Mailpit's OpenAPI shapes", () => {
     expect(raw.headers.get('content-type')).toMatch(/^text\/plain/)
     expect(await raw.text()).toContain('Subject: Shapes')
 
-    const { Attachments } = (await (await fetch(`${mail.url}/api/v1/message/1`)).json()) as { Attachments: { PartID: string }[] }
+    const { Attachments } = (await (await fetch(`${mail.url}/api/v1/message/1`)).json()) as {
+      Attachments: { PartID: string }[]
+    }
     const part = await fetch(`${mail.url}/api/v1/message/1/part/${Attachments[0]!.PartID}`)
     expect(part.headers.get('content-type')).toMatch(/^text\/plain/)
     expect(part.headers.get('content-disposition')).toMatch(/^inline; filename="a.txt"/)
     expect(await part.text()).toBe('attached')
 
-    const read = await fetch(`${mail.url}/api/v1/messages`, { method: 'PUT', body: JSON.stringify({ IDs: ['1'], Read: false }), headers: { 'content-type': 'application/json' } })
-    expect([read.status, read.headers.get('content-type'), await read.text()]).toEqual([200, 'text/plain; charset=utf-8', 'ok'])
-    const both = await fetch(`${mail.url}/api/v1/messages`, { method: 'PUT', body: JSON.stringify({ IDs: ['1'], Search: 'x' }) })
+    const read = await fetch(`${mail.url}/api/v1/messages`, {
+      method: 'PUT',
+      body: JSON.stringify({ IDs: ['1'], Read: false }),
+      headers: { 'content-type': 'application/json' },
+    })
+    expect([read.status, read.headers.get('content-type'), await read.text()]).toEqual([
+      200,
+      'text/plain; charset=utf-8',
+      'ok',
+    ])
+    const both = await fetch(`${mail.url}/api/v1/messages`, {
+      method: 'PUT',
+      body: JSON.stringify({ IDs: ['1'], Search: 'x' }),
+    })
     expect([both.status, await both.text()]).toEqual([400, 'You may specify either IDs or a search query, not both'])
     const notJson = await fetch(`${mail.url}/api/v1/messages`, { method: 'PUT', body: '{nope' })
     expect(notJson.status).toBe(400)

@@ -15,7 +15,10 @@ const CHROMIUM = '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
 /** Kept after the run (gitignored); docs/mail-page.png is a copy of it. */
 const ARTIFACTS = new URL('artifacts/', import.meta.url)
-if (!hasChromium) process.stderr.write(`skipping the mail page's browser test: ${CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)\n`)
+if (!hasChromium)
+  process.stderr.write(
+    `skipping the mail page's browser test: ${CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)\n`,
+  )
 
 let project: ReturnType<typeof mailProject>
 let mail: RunningMail
@@ -64,7 +67,16 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
       headless: true,
       acceptDownloads: true,
       viewport: { width: 1200, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     })
     page = context.pages()[0] ?? (await context.newPage())
   }, 60_000)
@@ -95,7 +107,10 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
     const messagesPosted: string[] = []
     await page.exposeFunction('recordPost', (data: string) => messagesPosted.push(data))
     await page.evaluate(() => {
-      const browser = globalThis as unknown as { addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void; recordPost(data: string): void }
+      const browser = globalThis as unknown as {
+        addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void
+        recordPost(data: string): void
+      }
       browser.addEventListener('message', (event) => browser.recordPost(String(event.data)))
     })
     await page.getByRole('link', { name: 'Ihre Bestellung: Übersicht' }).click()
@@ -126,7 +141,9 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
 
   it('lists the attachment with its size and downloads it byte for byte', async () => {
     const link = page.locator('.attachments a')
-    expect(await page.locator('.attachments li').textContent()).toContain(`application/pdf, 19.5 KB (${report.length} bytes)`)
+    expect(await page.locator('.attachments li').textContent()).toContain(
+      `application/pdf, 19.5 KB (${report.length} bytes)`,
+    )
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
     expect(download.suggestedFilename()).toBe('report.pdf')
     expect(readFileSync(await download.path()).equals(report)).toBe(true)
@@ -141,13 +158,18 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
 
     await page.goto(mail.url)
     await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true))
-    await sendMail(mail.address, mail.smtpPort, [{ from: 'app@example.test', to: ['3pg@example.test'], subject: 'Arrived just now', text: 'hi' }])
+    await sendMail(mail.address, mail.smtpPort, [
+      { from: 'app@example.test', to: ['3pg@example.test'], subject: 'Arrived just now', text: 'hi' },
+    ])
     await page.locator('table.messages tbody tr a', { hasText: 'Arrived just now' }).waitFor({ timeout: 5000 })
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true)
 
     await page.getByRole('link', { name: 'Nightly job' }).click()
     await page.locator('button[data-delete-id]').click()
     await page.waitForURL(`${mail.url}/`)
-    expect(await page.locator('table.messages tbody tr a').allTextContents()).toEqual(['Arrived just now', 'Ihre Bestellung: Übersicht'])
+    expect(await page.locator('table.messages tbody tr a').allTextContents()).toEqual([
+      'Arrived just now',
+      'Ihre Bestellung: Übersicht',
+    ])
   })
 })

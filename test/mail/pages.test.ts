@@ -19,7 +19,13 @@ beforeAll(async () => {
       subject: `Hi ${XSS}`,
       text: `Body ${XSS}`,
       html: `<p>HTML ${XSS}</p>`,
-      attachments: [{ filename: `${XSS}.txt`, contentType: 'text/html', base64: Buffer.from(`<script>alert(3)</script>`).toString('base64') }],
+      attachments: [
+        {
+          filename: `${XSS}.txt`,
+          contentType: 'text/html',
+          base64: Buffer.from(`<script>alert(3)</script>`).toString('base64'),
+        },
+      ],
     },
   ])
   // an RFC 2047 subject and sender name, raw, as a mail library writes them
@@ -38,14 +44,17 @@ afterAll(async () => {
   project?.remove()
 })
 
-const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+const PAGE_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 describe('mail pages', () => {
   it('the list escapes every value of a hostile message and carries the strict policy', async () => {
     const response = await fetch(`${mail.url}/`)
     expect(response.headers.get('content-security-policy')).toBe(PAGE_POLICY)
     const html = await response.text()
-    expect(html).toContain('Hi &#60;img src=x onerror=alert(1)&#62;&#34;&#39;&#62;&#60;script&#62;alert(2)&#60;/script&#62;')
+    expect(html).toContain(
+      'Hi &#60;img src=x onerror=alert(1)&#62;&#34;&#39;&#62;&#60;script&#62;alert(2)&#60;/script&#62;',
+    )
     expect(html).not.toContain('onerror=alert(1)>')
     expect(html).not.toContain('<script>alert')
     // the only script is the page's own file
@@ -73,18 +82,24 @@ describe('mail pages', () => {
     expect(html).not.toContain('<script>alert')
     expect(html).not.toContain('<p>HTML')
     expect(html).toContain('<iframe sandbox="" src="/view/1.html"')
-    expect(html).toContain('download="&#60;img src=x onerror=alert(1)&#62;&#34;&#39;&#62;&#60;script&#62;alert(2)&#60;/script&#62;.txt"')
+    expect(html).toContain(
+      'download="&#60;img src=x onerror=alert(1)&#62;&#34;&#39;&#62;&#60;script&#62;alert(2)&#60;/script&#62;.txt"',
+    )
     expect(html).toContain('Body &#60;img src=x onerror=alert(1)&#62;')
 
     const view = await fetch(`${mail.url}/view/1.html`)
-    expect(view.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox;/)
+    expect(view.headers.get('content-security-policy')).toMatch(
+      /^default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox;/,
+    )
     expect(await view.text()).toContain('<p>HTML <img src=x onerror=alert(1)>')
     expect((await fetch(`${mail.url}/view/2.html`)).status).toBe(404)
     expect(await (await fetch(`${mail.url}/view/latest.txt`)).text()).toContain('plain')
   })
 
   it('an attachment opened in the browser is sandboxed and never sniffed', async () => {
-    const { Attachments } = (await (await fetch(`${mail.url}/api/v1/message/1`)).json()) as { Attachments: { PartID: string }[] }
+    const { Attachments } = (await (await fetch(`${mail.url}/api/v1/message/1`)).json()) as {
+      Attachments: { PartID: string }[]
+    }
     const part = await fetch(`${mail.url}/api/v1/message/1/part/${Attachments[0]!.PartID}?dl=1`)
     expect(part.headers.get('content-type')).toBe('text/html')
     expect(part.headers.get('content-security-policy')).toContain('sandbox')

@@ -30,7 +30,11 @@ const matches = (query: string, fields: Partial<StoredSummary> = {}): boolean =>
 
 describe('mail search', () => {
   it('splits on spaces outside quotes, dropping the quotes', () => {
-    expect(splitArguments('from:app  subject:"Welcome aboard" -is:read')).toEqual(['from:app', 'subject:Welcome aboard', '-is:read'])
+    expect(splitArguments('from:app  subject:"Welcome aboard" -is:read')).toEqual([
+      'from:app',
+      'subject:Welcome aboard',
+      '-is:read',
+    ])
   })
 
   it('field terms match part of the field, ignoring case; every term must match', () => {

@@ -33,7 +33,7 @@ describe('postgres box: a broken seed file', () => {
     return failure as DevenvError
   }
 
-  test('a syntax error names the file, the line and PostgreSQL\'s message; nothing half-seeded stays', async () => {
+  test("a syntax error names the file, the line and PostgreSQL's message; nothing half-seeded stays", async () => {
     writeFileSync(dataFile, good.replace("(4, 'four');", "(4 'four');"))
     const error = await startExpectingFailure()
     expect(error.code).toBe('DATABASE')
@@ -54,9 +54,27 @@ describe('postgres box: a broken seed file', () => {
   test('after fixing it, the next start seeds cleanly', async () => {
     writeFileSync(dataFile, good)
     await harness.start()
-    const rows = psql({ host: harness.context.address, port: harness.context.port(5432), user: 'keeper', password: 'keeper', database: 'inventory' }, 'SELECT id FROM items ORDER BY id')
+    const rows = psql(
+      {
+        host: harness.context.address,
+        port: harness.context.port(5432),
+        user: 'keeper',
+        password: 'keeper',
+        database: 'inventory',
+      },
+      'SELECT id FROM items ORDER BY id',
+    )
     expect(rows).toBe('1\n2\n3\n4')
-    const databases = psql({ host: harness.context.address, port: harness.context.port(5432), user: 'keeper', password: 'keeper', database: 'inventory' }, "SELECT count(*) FROM pg_database WHERE datname LIKE 'inventory%' AND datname NOT LIKE '%\\_\\_spare\\_%'")
+    const databases = psql(
+      {
+        host: harness.context.address,
+        port: harness.context.port(5432),
+        user: 'keeper',
+        password: 'keeper',
+        database: 'inventory',
+      },
+      "SELECT count(*) FROM pg_database WHERE datname LIKE 'inventory%' AND datname NOT LIKE '%\\_\\_spare\\_%'",
+    )
     // the database and exactly one seeded template (and the spare cloned from it in the background): no leftovers of the failed attempts
     expect(databases).toBe('2')
     expect(existsSync(path.join(harness.context.dataDir, 'initialised.json'))).toBe(true)

@@ -41,10 +41,25 @@ describe('devenv db commands, run as a user would against a running postgres ser
       project: 'pgtest',
       root: project.root,
       envfile: path.join(project.root, 'devenv.yaml'),
-      services: { db: { name: 'db', box: 'postgres', kind: 'postgres', state: 'running', health: 'healthy', address, hostnames: [], ports: [{ port: 5432, bound: port, address }], restarts: 0, pid: process.pid, pidStart: processStartTicks(process.pid) } },
+      services: {
+        db: {
+          name: 'db',
+          box: 'postgres',
+          kind: 'postgres',
+          state: 'running',
+          health: 'healthy',
+          address,
+          hostnames: [],
+          ports: [{ port: 5432, bound: port, address }],
+          restarts: 0,
+          pid: process.pid,
+          pidStart: processStartTicks(process.pid),
+        },
+      },
       updatedAt: new Date().toISOString(),
     })
-    query = (sql) => psql({ host: address, port, user: 'shopper', password: project.database.password, database: 'shop' }, sql)
+    query = (sql) =>
+      psql({ host: address, port, user: 'shopper', password: project.database.password, database: 'shop' }, sql)
   })
 
   afterAll(async () => {
@@ -71,7 +86,10 @@ describe('devenv db commands, run as a user would against a running postgres ser
 
   test('db import runs a SQL file in one transaction and names the failing line', async () => {
     const good = path.join(project.root, 'extra.sql')
-    writeFileSync(good, "INSERT INTO people (id, name) VALUES (60, 'imported');\nCREATE FUNCTION twice(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN x * 2; END; $$;\n")
+    writeFileSync(
+      good,
+      "INSERT INTO people (id, name) VALUES (60, 'imported');\nCREATE FUNCTION twice(x int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN x * 2; END; $$;\n",
+    )
     const ok = await devenv(project.root, 'db', 'import', 'db', good, '--json')
     expect(ok.code, ok.stderr).toBe(0)
     expect(JSON.parse(ok.stdout).result).toMatchObject({ database: 'shop', format: 'sql' })
@@ -114,9 +132,13 @@ describe('devenv db commands, run as a user would against a running postgres ser
     const spec = loadEnvfile({ file: path.join(project.root, 'devenv.yaml') })
     const port = harness.context.port(5432)
     const endpoint = await serviceEndpoint(spec, 'db')
-    expect(connectionUrl(spec, 'db', 'shop', { endpoint })).toBe(`postgresql://shopper:****@${harness.context.address}:${port}/shop`)
+    expect(connectionUrl(spec, 'db', 'shop', { endpoint })).toBe(
+      `postgresql://shopper:****@${harness.context.address}:${port}/shop`,
+    )
     const url = connectionUrl(spec, 'db', undefined, { showSecrets: true, endpoint })
     expect(decodeURIComponent(new URL(url).password)).toBe(project.database.password)
-    expect(readFileSync(path.join(project.root, '.devenv', 'state.json'), 'utf8')).not.toContain(project.database.password)
+    expect(readFileSync(path.join(project.root, '.devenv', 'state.json'), 'utf8')).not.toContain(
+      project.database.password,
+    )
   })
 })

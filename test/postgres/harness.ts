@@ -40,7 +40,12 @@ export function tempRoot(prefix = 'devenv-pg-'): string {
   return root
 }
 
-export async function createHarness(options: { databases: DatabaseSpec[]; settings?: Record<string, string>; root?: string; address?: string }): Promise<Harness> {
+export async function createHarness(options: {
+  databases: DatabaseSpec[]
+  settings?: Record<string, string>
+  root?: string
+  address?: string
+}): Promise<Harness> {
   const root = options.root ?? tempRoot()
   const address = options.address ?? `127.77.0.${2 + Math.floor(Math.random() * 250)}`
   const port = await freePort(address)
@@ -89,7 +94,14 @@ export async function createHarness(options: { databases: DatabaseSpec[]; settin
     const started = performance.now()
     await postgresDriver.prepare!(context)
     const launch = await postgresDriver.launch(context)
-    child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, uid: launch.uid, gid: launch.gid, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    child = spawn(launch.command, launch.args, {
+      cwd: launch.cwd,
+      env: launch.env,
+      uid: launch.uid,
+      gid: launch.gid,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     child.stdout!.on('data', (chunk: Buffer) => logs.push(chunk.toString()))
     child.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()))
     exited = new Promise((resolve) => child!.once('exit', () => resolve()))
@@ -125,8 +137,8 @@ export async function createHarness(options: { databases: DatabaseSpec[]; settin
       try {
         process.kill(-child!.pid!, 'SIGKILL')
       } catch {
-      // already gone
-    }
+        // already gone
+      }
     }, 10_000)
     await exited
     clearTimeout(timer)

@@ -17,7 +17,11 @@ describe.skipIf(!asRoot)('as root, a postgres project in a private (0700) folder
   let parent: string
   let root: string
   let home: string
-  const env = (): Record<string, string | undefined> => ({ DEVENV_HOME: home, DEVENV_HOSTS_FILE: path.join(parent, 'hosts'), NO_COLOR: '1' })
+  const env = (): Record<string, string | undefined> => ({
+    DEVENV_HOME: home,
+    DEVENV_HOSTS_FILE: path.join(parent, 'hosts'),
+    NO_COLOR: '1',
+  })
   const run = async (...args: string[]) => {
     const result = await execa(BIN, args, { cwd: root, reject: false, timeout: 90_000, env: env() })
     return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
@@ -30,7 +34,10 @@ describe.skipIf(!asRoot)('as root, a postgres project in a private (0700) folder
     cpSync(seedProject().root, root, { recursive: true })
     home = path.join(parent, 'home')
     mkdirSync(home, { recursive: true })
-    writeFileSync(path.join(home, 'addresses.json'), JSON.stringify({ [root]: { block: 2000 + Math.floor(Math.random() * 10_000), services: {} } }))
+    writeFileSync(
+      path.join(home, 'addresses.json'),
+      JSON.stringify({ [root]: { block: 2000 + Math.floor(Math.random() * 10_000), services: {} } }),
+    )
   })
 
   afterAll(async () => {
@@ -38,13 +45,20 @@ describe.skipIf(!asRoot)('as root, a postgres project in a private (0700) folder
     rmSync(parent, { recursive: true, force: true })
   })
 
-  test('up works, the data is seeded and stays root\'s, and no folder was opened up', async () => {
+  test("up works, the data is seeded and stays root's, and no folder was opened up", async () => {
     const passwdBefore = readFileSync('/etc/passwd', 'utf8')
     const up = await run('up', '--no-hosts')
     expect(up.exitCode, up.stderr).toBe(0)
-    const status = JSON.parse((await run('status', '--json')).stdout).result as { services: Array<{ address: string; pid: number; ports: Array<{ port: number; bound: number }> }> }
+    const status = JSON.parse((await run('status', '--json')).stdout).result as {
+      services: Array<{ address: string; pid: number; ports: Array<{ port: number; bound: number }> }>
+    }
     const db = status.services[0]!
-    expect(psql({ host: db.address, port: db.ports[0]!.bound, user: 'shopper', password: "s3cret p@ss'word", database: 'shop' }, 'SELECT count(*) FROM orders')).toBe('5000')
+    expect(
+      psql(
+        { host: db.address, port: db.ports[0]!.bound, user: 'shopper', password: "s3cret p@ss'word", database: 'shop' },
+        'SELECT count(*) FROM orders',
+      ),
+    ).toBe('5000')
     // The server is not root to itself (PostgreSQL refuses that): it runs in a user namespace of its own, as root outside.
     expect(readlinkSync(`/proc/${db.pid}/ns/user`)).not.toBe(readlinkSync('/proc/self/ns/user'))
     expect(statSync(`/proc/${db.pid}`).uid).toBe(0)

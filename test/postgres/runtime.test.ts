@@ -21,13 +21,17 @@ class Project {
   readonly hostsFile: string
 
   constructor() {
-    if (!existsSync(path.join(path.dirname(BIN), '..', 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+    if (!existsSync(path.join(path.dirname(BIN), '..', 'dist', 'cli', 'main.js')))
+      throw new Error('dist/ is missing: run `npm run build` first')
     this.root = seedProject().root
     this.home = path.join(this.root, '.test-home')
     this.hostsFile = path.join(this.root, '.test-hosts')
     // Blocks are handed out per DEVENV_HOME, lowest first: a random high one keeps clear of other homes' projects.
     mkdirSync(this.home, { recursive: true })
-    writeFileSync(path.join(this.home, 'addresses.json'), JSON.stringify({ [this.root]: { block: 2000 + Math.floor(Math.random() * 10_000), services: {} } }))
+    writeFileSync(
+      path.join(this.home, 'addresses.json'),
+      JSON.stringify({ [this.root]: { block: 2000 + Math.floor(Math.random() * 10_000), services: {} } }),
+    )
   }
 
   async run(...args: string[]) {
@@ -46,7 +50,11 @@ class Project {
   async endpoint(): Promise<{ host: string; port: number }> {
     if (this.cachedEndpoint) return this.cachedEndpoint
     const status = await this.run('status', '--json')
-    const db = (JSON.parse(status.stdout).result as { services: Array<{ name: string; address: string; ports: Array<{ port: number; bound?: number }> }> }).services.find((service) => service.name === 'db')!
+    const db = (
+      JSON.parse(status.stdout).result as {
+        services: Array<{ name: string; address: string; ports: Array<{ port: number; bound?: number }> }>
+      }
+    ).services.find((service) => service.name === 'db')!
     this.cachedEndpoint = { host: db.address, port: db.ports[0]!.bound ?? db.ports[0]!.port }
     return this.cachedEndpoint
   }
@@ -66,7 +74,8 @@ class Project {
   }
 }
 
-const seedingLines = (log: string) => log.split('\n').filter((line) => line.includes('postgres: seeding shop from')).length
+const seedingLines = (log: string) =>
+  log.split('\n').filter((line) => line.includes('postgres: seeding shop from')).length
 
 describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, down, db reset', () => {
   const project = new Project()
@@ -77,23 +86,34 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, dow
     const up = await project.run('up')
     expect(up.exitCode, up.stderr).toBe(0)
     // plpgsql function ($body$) and a SQL function ($$)
-    expect(await project.query('SELECT order_total(1) = (SELECT sum(amount) FROM orders WHERE person_id = 1)')).toBe('t')
+    expect(await project.query('SELECT order_total(1) = (SELECT sum(amount) FROM orders WHERE person_id = 1)')).toBe(
+      't',
+    )
     expect(await project.query("SELECT greeting('Zoë')")).toBe('Hello, Zoë!')
     // CSV: quoted commas, doubled quotes, a newline in a field, non-ASCII text
-    expect((await project.query('SELECT name FROM people ORDER BY id')).split('\n')).toEqual(['Smith, John', 'Zoë Ångström', 'Dvořák, Antonín', '東京太郎'])
+    expect((await project.query('SELECT name FROM people ORDER BY id')).split('\n')).toEqual([
+      'Smith, John',
+      'Zoë Ångström',
+      'Dvořák, Antonín',
+      '東京太郎',
+    ])
     expect(await project.query('SELECT note FROM people WHERE id = 2')).toBe('she said "hej"')
     // the gzip file of 5,000 inserts
     expect(await project.query('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
     expect(await project.query('SELECT current_user')).toBe('shopper')
     expect(seedingLines(project.log())).toBe(3)
     const { host, port } = await project.endpoint()
-    expect(() => psql({ host, port, user: 'shopper', password: 'wrong', database: 'shop' }, 'SELECT 1')).toThrow(/password authentication failed/)
+    expect(() => psql({ host, port, user: 'shopper', password: 'wrong', database: 'shop' }, 'SELECT 1')).toThrow(
+      /password authentication failed/,
+    )
   })
 
   test('devenv status --json shows the service running and healthy at its own address', async () => {
     const status = await project.run('status', '--json')
     expect(status.exitCode, status.stderr).toBe(0)
-    const db = (JSON.parse(status.stdout).result as { services: Array<Record<string, unknown>> }).services.find((service) => service.name === 'db')
+    const db = (JSON.parse(status.stdout).result as { services: Array<Record<string, unknown>> }).services.find(
+      (service) => service.name === 'db',
+    )
     expect(db).toMatchObject({ name: 'db', box: 'postgres', state: 'running', health: 'healthy' })
     expect(db!.address).toMatch(/^127\.\d+\.\d+\.\d+$/)
   })
@@ -105,7 +125,9 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, dow
     expect(databaseUrls(spec, 'db', { endpoint })).toEqual([`postgresql://shopper:****@${host}:${port}/shop`])
     const [url] = databaseUrls(spec, 'db', { showSecrets: true, endpoint })
     expect(url).toBe(`postgresql://shopper:${encodeURIComponent(PASSWORD)}@${host}:${port}/shop`)
-    const viaUrl = await execa(PSQL, ['-X', '-At', url!, '-c', 'SELECT count(*) FROM people'], { env: { PGCONNECT_TIMEOUT: '5' } })
+    const viaUrl = await execa(PSQL, ['-X', '-At', url!, '-c', 'SELECT count(*) FROM people'], {
+      env: { PGCONNECT_TIMEOUT: '5' },
+    })
     expect(viaUrl.stdout).toBe('4')
   })
 
@@ -126,7 +148,9 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, dow
     const home = process.env.DEVENV_HOME
     process.env.DEVENV_HOME = project.home
     try {
-      expect(databaseUrls(loadEnvfile({ file: path.join(project.root, 'devenv.yaml') }), 'db')).toEqual([`postgresql://shopper:****@${host}:${port}/shop`])
+      expect(databaseUrls(loadEnvfile({ file: path.join(project.root, 'devenv.yaml') }), 'db')).toEqual([
+        `postgresql://shopper:****@${host}:${port}/shop`,
+      ])
     } finally {
       if (home === undefined) delete process.env.DEVENV_HOME
       else process.env.DEVENV_HOME = home
@@ -164,7 +188,10 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: a broken seed 
   const broken = path.join(project.root, 'db', 'data', '04-more.sql')
 
   beforeAll(() => {
-    writeFileSync(broken, "-- more orders\nINSERT INTO orders (id, person_id, amount) VALUES (90001, 1, 1.5);\nINSERT INTO orders (id, person_id, amount) VALUES (90002, 1 'x');\n")
+    writeFileSync(
+      broken,
+      "-- more orders\nINSERT INTO orders (id, person_id, amount) VALUES (90001, 1, 1.5);\nINSERT INTO orders (id, person_id, amount) VALUES (90002, 1 'x');\n",
+    )
   })
   afterAll(() => project.dispose())
 
@@ -176,7 +203,10 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: a broken seed 
   })
 
   test('after the fix, the next up seeds cleanly from the start', async () => {
-    writeFileSync(broken, "-- more orders\nINSERT INTO orders (id, person_id, amount) VALUES (90001, 1, 1.5);\nINSERT INTO orders (id, person_id, amount) VALUES (90002, 1, 2.5);\n")
+    writeFileSync(
+      broken,
+      '-- more orders\nINSERT INTO orders (id, person_id, amount) VALUES (90001, 1, 1.5);\nINSERT INTO orders (id, person_id, amount) VALUES (90002, 1, 2.5);\n',
+    )
     const up = await project.run('up')
     expect(up.exitCode, up.stderr).toBe(0)
     expect(await project.query('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT + 2))

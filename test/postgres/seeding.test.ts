@@ -16,7 +16,17 @@ describe('postgres box: seeding, restart, reset', () => {
   beforeAll(async () => {
     harness = await createHarness({ databases: [project.database], root: project.serviceRoot })
     await harness.start()
-    client = (sql) => psql({ host: harness.context.address, port: harness.context.port(5432), user: 'shopper', password: project.database.password, database: 'shop' }, sql)
+    client = (sql) =>
+      psql(
+        {
+          host: harness.context.address,
+          port: harness.context.port(5432),
+          user: 'shopper',
+          password: project.database.password,
+          database: 'shop',
+        },
+        sql,
+      )
   })
 
   afterAll(async () => {
@@ -30,7 +40,12 @@ describe('postgres box: seeding, restart, reset', () => {
     expect(client('SELECT order_total(1)')).toBe(client('SELECT sum(amount) FROM orders WHERE person_id = 1'))
     expect(client("SELECT greeting('Zoë')")).toBe('Hello, Zoë!')
     // CSV: quoted commas, doubled quotes, a newline inside a field, non-ASCII text
-    expect(client('SELECT name FROM people ORDER BY id').split('\n')).toEqual(['Smith, John', 'Zoë Ångström', 'Dvořák, Antonín', '東京太郎'])
+    expect(client('SELECT name FROM people ORDER BY id').split('\n')).toEqual([
+      'Smith, John',
+      'Zoë Ångström',
+      'Dvořák, Antonín',
+      '東京太郎',
+    ])
     expect(client('SELECT note FROM people WHERE id = 2')).toBe('she said "hej"')
     expect(client('SELECT note FROM people WHERE id = 3')).toBe('multi\nline')
     expect(client('SELECT city FROM people WHERE id = 4')).toBe('東京')
@@ -41,12 +56,44 @@ describe('postgres box: seeding, restart, reset', () => {
   })
 
   test('a wrong password is refused, and the server listens on its own address only', () => {
-    expect(() => psql({ host: harness.context.address, port: harness.context.port(5432), user: 'shopper', password: 'wrong', database: 'shop' }, 'SELECT 1')).toThrow(/password authentication failed/)
+    expect(() =>
+      psql(
+        {
+          host: harness.context.address,
+          port: harness.context.port(5432),
+          user: 'shopper',
+          password: 'wrong',
+          database: 'shop',
+        },
+        'SELECT 1',
+      ),
+    ).toThrow(/password authentication failed/)
     const other = harness.context.address === '127.0.0.1' ? '127.0.0.2' : '127.0.0.1'
-    expect(() => psql({ host: other, port: harness.context.port(5432), user: 'shopper', password: project.database.password, database: 'shop' }, 'SELECT 1')).toThrow(/Connection refused|could not connect/)
+    expect(() =>
+      psql(
+        {
+          host: other,
+          port: harness.context.port(5432),
+          user: 'shopper',
+          password: project.database.password,
+          database: 'shop',
+        },
+        'SELECT 1',
+      ),
+    ).toThrow(/Connection refused|could not connect/)
   })
 
-  const superuser = (sql: string) => psql({ host: harness.context.address, port: harness.context.port(5432), user: 'postgres', password: connectionTarget(harness).superuserPassword, database: 'postgres' }, sql)
+  const superuser = (sql: string) =>
+    psql(
+      {
+        host: harness.context.address,
+        port: harness.context.port(5432),
+        user: 'postgres',
+        password: connectionTarget(harness).superuserPassword,
+        database: 'postgres',
+      },
+      sql,
+    )
 
   test('after a restart on the same data, rows written in between are kept and the seeds do not run again', async () => {
     client("INSERT INTO people (id, name) VALUES (99, 'written between')")
@@ -81,7 +128,10 @@ describe('postgres box: seeding, restart, reset', () => {
     client('DELETE FROM orders')
     const session = await connect({ ...target }, 'shop')
     session.on('error', () => {})
-    const outcome = await resetDatabase(target, harness.context.dataDir, project.database, { reseed: false, log: harness.context.log })
+    const outcome = await resetDatabase(target, harness.context.dataDir, project.database, {
+      reseed: false,
+      log: harness.context.log,
+    })
     expect(outcome).toMatchObject({ action: 'cloned', fromSpare: true })
     expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
     await expect(session.query('SELECT 1')).rejects.toThrow()
@@ -98,10 +148,16 @@ describe('postgres box: seeding, restart, reset', () => {
   test('with no spare ready, reset clones the template itself, moving aside an incoming copy left by a killed reset', async () => {
     const target = connectionTarget(harness)
     await maintenanceSettled(harness.context.dataDir)
-    for (const name of superuser("SELECT datname FROM pg_database WHERE datname LIKE 'shop\\_\\_spare\\_%'").split('\n').filter(Boolean)) superuser(`DROP DATABASE "${name}"`)
+    for (const name of superuser("SELECT datname FROM pg_database WHERE datname LIKE 'shop\\_\\_spare\\_%'")
+      .split('\n')
+      .filter(Boolean))
+      superuser(`DROP DATABASE "${name}"`)
     superuser('CREATE DATABASE shop__incoming TEMPLATE template0 ALLOW_CONNECTIONS false')
     client('DELETE FROM orders')
-    const outcome = await resetDatabase(target, harness.context.dataDir, project.database, { reseed: false, log: harness.context.log })
+    const outcome = await resetDatabase(target, harness.context.dataDir, project.database, {
+      reseed: false,
+      log: harness.context.log,
+    })
     expect(outcome.action).toBe('cloned')
     expect(outcome.fromSpare).toBeUndefined()
     expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
@@ -114,7 +170,10 @@ describe('postgres box: seeding, restart, reset', () => {
     client('DELETE FROM orders WHERE id > 10')
     client('DELETE FROM people WHERE id = 99')
     client("UPDATE people SET name = 'changed' WHERE id = 1")
-    const outcome = await resetDatabase(connectionTarget(harness), harness.context.dataDir, project.database, { reseed: false, log: harness.context.log })
+    const outcome = await resetDatabase(connectionTarget(harness), harness.context.dataDir, project.database, {
+      reseed: false,
+      log: harness.context.log,
+    })
     expect(outcome.action).toBe('cloned')
     expect(client('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
     expect(client('SELECT name FROM people WHERE id = 1')).toBe('Smith, John')
@@ -123,7 +182,10 @@ describe('postgres box: seeding, restart, reset', () => {
 
   test('when the seed files change, the next reset runs them again and keeps one template', async () => {
     appendFileSync(path.join(project.root, 'db', '01-schema.sql'), "\nCOMMENT ON TABLE people IS 'reseeded';\n")
-    const outcome = await resetDatabase(connectionTarget(harness), harness.context.dataDir, project.database, { reseed: false, log: harness.context.log })
+    const outcome = await resetDatabase(connectionTarget(harness), harness.context.dataDir, project.database, {
+      reseed: false,
+      log: harness.context.log,
+    })
     expect(outcome.action).toBe('seeded')
     expect(client("SELECT obj_description('people'::regclass)")).toBe('reseeded')
     expect(client("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop\\_\\_seed\\_%'")).toBe('1')

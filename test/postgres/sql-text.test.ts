@@ -5,11 +5,11 @@ import { lineAtOffset, offsetOfPosition, splitStatements } from '../../src/boxes
 describe('splitStatements', () => {
   test('keeps dollar-quoted bodies, strings, quoted identifiers and comments whole', () => {
     const sql = [
-      "-- a comment; with a semicolon",
-      "CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END; $body$ LANGUAGE plpgsql;",
+      '-- a comment; with a semicolon',
+      'CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END; $body$ LANGUAGE plpgsql;',
       "INSERT INTO \"odd;name\" VALUES ('it''s; fine', E'esc\\'; still');",
-      "/* block /* nested; */ still; */ SELECT $$;$$;",
-      "SELECT 1",
+      '/* block /* nested; */ still; */ SELECT $$;$$;',
+      'SELECT 1',
     ].join('\n')
     const statements = splitStatements(sql)
     expect(statements).toHaveLength(4)
@@ -32,6 +32,8 @@ test('csv header and table names', () => {
 })
 
 test('a missing or unknown seed is refused by name', () => {
-  expect(() => listSeedFiles(['/nonexistent/seed.sql'], 'db')).toThrow(/seed \/nonexistent\/seed.sql of database db does not exist/)
+  expect(() => listSeedFiles(['/nonexistent/seed.sql'], 'db')).toThrow(
+    /seed \/nonexistent\/seed.sql of database db does not exist/,
+  )
   expect(() => listSeedFiles([import.meta.filename], 'db')).toThrow(/is not a .sql, .sql.gz, .csv or .csv.gz file/)
 })

@@ -60,7 +60,9 @@ export function runtimeContract(provider: ProviderUnderTest): void {
       cpSync(FIXTURE, root, { recursive: true })
       process.env.DEVENV_HOME = path.join(base, 'home')
       spec = loadEnvfile({ file: path.join(root, 'devenv.yaml') })
-      runtime = await provider.create({ preparationModule: pathToFileURL(path.join(DIST, 'engine', 'preparation.js')).href })
+      runtime = await provider.create({
+        preparationModule: pathToFileURL(path.join(DIST, 'engine', 'preparation.js')).href,
+      })
     })
 
     afterAll(async () => {
@@ -78,7 +80,12 @@ export function runtimeContract(provider: ProviderUnderTest): void {
       const events: string[] = []
       const result = await runtime.up(spec, { services: [] }, (event) => events.push(`${event.service}:${event.phase}`))
       expect(result.ok, JSON.stringify(result.failed)).toBe(true)
-      expect(result.services.map((service) => [service.name, service.state])).toEqual(expect.arrayContaining([['db', 'running'], ['api', 'running']]))
+      expect(result.services.map((service) => [service.name, service.state])).toEqual(
+        expect.arrayContaining([
+          ['db', 'running'],
+          ['api', 'running'],
+        ]),
+      )
       expect(events.indexOf('db:ready')).toBeLessThan(events.indexOf('api:starting'))
       expect(events).toContain('api:building')
       expect(existsSync(path.join(spec.root, 'built.txt'))).toBe(true)
@@ -92,16 +99,25 @@ export function runtimeContract(provider: ProviderUnderTest): void {
       unlessUnavailable(context)
       const api = runtime.service(spec, 'api')
       const endpoint = await api.endpoint()
-      const reply = (await (await fetch(`http://${endpoint.address}:${endpoint.port(8080)}/`)).json()) as { name: string; greeting: string }
+      const reply = (await (await fetch(`http://${endpoint.address}:${endpoint.port(8080)}/`)).json()) as {
+        name: string
+        greeting: string
+      }
       expect(reply).toMatchObject({ name: 'api', greeting: `hello from ${endpoint.address}` })
       const exec = await api.execContext()
       const [program, ...prefix] = exec.enter ?? []
       const command = ['sh', '-c', 'echo "$DEVENV_SERVICE $HOST:$PORT"']
-      const ran = await execa(program ?? command[0]!, [...prefix, ...(program ? command : command.slice(1))], { env: exec.env, cwd: exec.cwd, extendEnv: false })
+      const ran = await execa(program ?? command[0]!, [...prefix, ...(program ? command : command.slice(1))], {
+        env: exec.env,
+        cwd: exec.cwd,
+        extendEnv: false,
+      })
       expect(ran.stdout).toBe(`api ${endpoint.address}:${endpoint.port(8080)}`)
       const lines = await api.logs()
       expect(lines.some((line) => line.text.includes('api listening on'))).toBe(true)
-      expect((await runtime.logs(spec, ['db', 'api'])).map((line) => line.service)).toEqual(expect.arrayContaining(['db', 'api']))
+      expect((await runtime.logs(spec, ['db', 'api'])).map((line) => line.service)).toEqual(
+        expect.arrayContaining(['db', 'api']),
+      )
       expect(await api.isRunning()).toBe(true)
     })
 

@@ -7,7 +7,10 @@ import { httpGet, RuntimeProject, service } from './helpers.js'
 
 describe('build step, global-status and destroy', () => {
   let project: RuntimeProject
-  const builds = (): number => (existsSync(path.join(project.root, 'builds.txt')) ? readFileSync(path.join(project.root, 'builds.txt'), 'utf8').trim().split('\n').length : 0)
+  const builds = (): number =>
+    existsSync(path.join(project.root, 'builds.txt'))
+      ? readFileSync(path.join(project.root, 'builds.txt'), 'utf8').trim().split('\n').length
+      : 0
 
   beforeAll(() => {
     project = new RuntimeProject('runtime-build')
@@ -23,7 +26,9 @@ describe('build step, global-status and destroy', () => {
     expect(readFileSync(path.join(project.root, 'out.txt'), 'utf8')).toBe('hello v1\n')
     const app = service(await project.status(), 'app')
     expect((await httpGet(app.address, 18933, '/health')).status).toBe(200)
-    const logs = JSON.parse((await project.run(['logs', 'app', '--json'])).stdout).result as { lines: Array<{ text: string }> }
+    const logs = JSON.parse((await project.run(['logs', 'app', '--json'])).stdout).result as {
+      lines: Array<{ text: string }>
+    }
     expect(logs.lines.map((line) => line.text)).toContain('built out.txt')
   })
 
@@ -63,16 +68,30 @@ describe('build step, global-status and destroy', () => {
   it('global-status lists the project and forgets it once its folder is deleted', async () => {
     const up = await project.run(['up', '--no-hosts'])
     expect(up.exitCode, up.stderr).toBe(0)
-    const listed = JSON.parse((await project.run(['global-status', '--json'])).stdout).result as { projects: Array<{ name: string; root: string; supervisor: { running: boolean }; services: Array<{ name: string; state: string }> }> }
+    const listed = JSON.parse((await project.run(['global-status', '--json'])).stdout).result as {
+      projects: Array<{
+        name: string
+        root: string
+        supervisor: { running: boolean }
+        services: Array<{ name: string; state: string }>
+      }>
+    }
     const mine = listed.projects.find((entry) => entry.root === project.root)
-    expect(mine).toMatchObject({ name: 'runtime-build', supervisor: { running: true }, services: [{ name: 'app', state: 'running' }] })
+    expect(mine).toMatchObject({
+      name: 'runtime-build',
+      supervisor: { running: true },
+      services: [{ name: 'app', state: 'running' }],
+    })
 
     const elsewhere = new RuntimeProject('runtime-three', { home: project.home })
     try {
       const other = await elsewhere.run(['up', 'db', '--no-hosts'])
       expect(other.exitCode, other.stderr).toBe(0)
       const both = JSON.parse((await project.run(['global-status', '--json'])).stdout).result as typeof listed
-      expect(both.projects.find((entry) => entry.root === elsewhere.root)).toMatchObject({ name: 'runtime-three', supervisor: { running: true } })
+      expect(both.projects.find((entry) => entry.root === elsewhere.root)).toMatchObject({
+        name: 'runtime-three',
+        supervisor: { running: true },
+      })
       expect((await elsewhere.run(['down', '--no-hosts'])).exitCode).toBe(0)
       rmSync(elsewhere.root, { recursive: true, force: true })
       const after = JSON.parse((await project.run(['global-status', '--json'])).stdout).result as typeof listed

@@ -15,7 +15,9 @@ function copiesOf(root: string): Record<string, number> {
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0')
       if (!environ.includes(`DEVENV_OWNER=${root}`)) continue
-      const service = environ.find((variable) => variable.startsWith('DEVENV_SERVICE='))?.slice('DEVENV_SERVICE='.length)
+      const service = environ
+        .find((variable) => variable.startsWith('DEVENV_SERVICE='))
+        ?.slice('DEVENV_SERVICE='.length)
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
       if (service) (groups[service] ??= new Set()).add(group)
@@ -42,7 +44,9 @@ describe('concurrent commands and damaged state on the bundled runtime', () => {
     for (const run of runs) expect(run.exitCode, run.stderr).toBe(0)
     expect(copiesOf(project.root)).toEqual({ api: 1, db: 1, web: 1 })
     const status = await project.status()
-    expect(status.services.map((service) => [service.name, service.state])).toEqual(SERVICES.map((name) => [name, 'running']))
+    expect(status.services.map((service) => [service.name, service.state])).toEqual(
+      SERVICES.map((name) => [name, 'running']),
+    )
     const down = await project.run(['down', '--no-hosts'])
     expect(down.exitCode, down.stderr).toBe(0)
     expect(copiesOf(project.root)).toEqual({})
@@ -67,7 +71,10 @@ describe('concurrent commands and damaged state on the bundled runtime', () => {
       }
       expect(copiesOf(project.root)).toEqual({})
       const status = await project.status()
-      expect(status.services.every((service) => service.state !== 'running'), JSON.stringify(status.services)).toBe(true)
+      expect(
+        status.services.every((service) => service.state !== 'running'),
+        JSON.stringify(status.services),
+      ).toBe(true)
     }
   })
 

@@ -38,7 +38,11 @@ describe('failure messages name the cause', () => {
     project.usePort(18933, port)
     expect((await project.run(['up', '--no-hosts'])).exitCode).toBe(0)
     expect((await project.run(['down', '--no-hosts'])).exitCode).toBe(0)
-    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const holder = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     holders.push(holder)
     await new Promise<void>((resolve, reject) => {
       holder.stdout!.once('data', () => resolve())
@@ -47,8 +51,11 @@ describe('failure messages name the cause', () => {
     const up = await project.run(['up', '--no-hosts'])
     expect(up.exitCode).toBe(1)
     expect(up.stderr).toContain(`port ${port}`)
-    for (const plumbing of ['root=$1', 'mount -t tmpfs', 'set -e', 'unshare', 'chroot']) expect(up.stderr).not.toContain(plumbing)
-    const logs = JSON.parse((await project.run(['logs', 'web', '--json', '-n', '1000'])).stdout) as { lines: Array<{ text: string }> }
+    for (const plumbing of ['root=$1', 'mount -t tmpfs', 'set -e', 'unshare', 'chroot'])
+      expect(up.stderr).not.toContain(plumbing)
+    const logs = JSON.parse((await project.run(['logs', 'web', '--json', '-n', '1000'])).stdout) as {
+      lines: Array<{ text: string }>
+    }
     const texts = logs.lines.map((line) => line.text)
     expect(texts.filter((text) => /^started pid \d+: node server\.mjs$/.test(text))).toHaveLength(1)
     for (const plumbing of ['root=$1', 'mount -t tmpfs', '/bin/sh -c']) expect(texts.join('\n')).not.toContain(plumbing)

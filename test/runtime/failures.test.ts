@@ -31,16 +31,22 @@ describe('up when a service cannot run', () => {
     expect(flaky.state).toBe('failed')
     expect(flaky.restarts).toBe(2)
     expect(flaky.pid).toBeNull()
-    const logs = JSON.parse((await project.run(['logs', 'flaky', '--json', '-n', '1000'])).stdout).result as { lines: Array<{ text: string }> }
+    const logs = JSON.parse((await project.run(['logs', 'flaky', '--json', '-n', '1000'])).stdout).result as {
+      lines: Array<{ text: string }>
+    }
     expect(logs.lines.filter((line) => /^flaky pid \d+ starting$/.test(line.text))).toHaveLength(3)
     expect(project.processes().filter((info) => info.command === 'node crash.mjs')).toEqual([])
   })
 
-  it('a port held by another process: `up` exits 1 naming the port and the holder\'s pid', async () => {
+  it("a port held by another process: `up` exits 1 naming the port and the holder's pid", async () => {
     const project = open('runtime-port')
     const port = await freePort()
     project.usePort(18931, port)
-    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const holder = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     holders.push(holder)
     await new Promise<void>((resolve, reject) => {
       holder.stdout!.once('data', () => resolve())

@@ -23,7 +23,9 @@ describe.runIf(root)('a full disk', () => {
     const { bavail, bsize } = statfsSync(disk)
     const megabytes = Math.max(0, Math.floor((bavail * bsize - leaveBytes) / 1024 / 1024))
     try {
-      execFileSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', ...(leaveBytes > 0 ? [`count=${megabytes}`] : [])], { stdio: 'ignore' })
+      execFileSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', ...(leaveBytes > 0 ? [`count=${megabytes}`] : [])], {
+        stdio: 'ignore',
+      })
     } catch {
       // dd ends with "No space left on device" when told to fill it all
     }
@@ -32,7 +34,9 @@ describe.runIf(root)('a full disk', () => {
   beforeAll(async () => {
     // A fresh cluster takes ~60 MB; the other files are what the user deletes to make room.
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=96m', 'tmpfs', disk])
-    execFileSync('dd', ['if=/dev/zero', `of=${path.join(disk, 'other-files')}`, 'bs=1M', 'count=32'], { stdio: 'ignore' })
+    execFileSync('dd', ['if=/dev/zero', `of=${path.join(disk, 'other-files')}`, 'bs=1M', 'count=32'], {
+      stdio: 'ignore',
+    })
     const previous = process.env.TMPDIR
     // The project on the small disk, the machine home elsewhere (as a project on a full data disk).
     const home = mkdtempSync(path.join(tmpdir(), 'devenv-full-disk-home-'))
@@ -104,7 +108,9 @@ describe.runIf(root)('a full disk', () => {
     const { rows } = await client.query<{ count: string }>('select count(*) from fill')
     await client.end()
     expect(Number(rows[0]!.count)).toBe(acknowledged)
-    const logs = JSON.parse((await project.run(['logs', 'chatty', '--json', '-n', '100000'])).stdout) as { lines: Array<{ text: string }> }
+    const logs = JSON.parse((await project.run(['logs', 'chatty', '--json', '-n', '100000'])).stdout) as {
+      lines: Array<{ text: string }>
+    }
     expect(logs.lines.some((line) => /^\d+ log lines? (was|were) lost: no space left/.test(line.text))).toBe(true)
     const supervisorLog = readFileSync(path.join(project.root, '.devenv', 'logs', 'supervisor.log'), 'utf8')
     expect(supervisorLog).not.toContain('uncaught')

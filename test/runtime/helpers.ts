@@ -1,4 +1,14 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,7 +43,8 @@ export class RuntimeProject {
 
   /** `home`: share another project's machine home (for global-status). */
   constructor(fixture: string, options: { home?: string } = {}) {
-    if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+    if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js')))
+      throw new Error('dist/ is missing: run `npm run build` first')
     this.base = mkdtempSync(path.join(tmpdir(), `devenv-rt-${fixture}-`))
     this.root = path.join(this.base, 'project')
     this.home = options.home ?? path.join(this.base, 'home')
@@ -54,11 +65,22 @@ export class RuntimeProject {
   }
 
   get env(): Record<string, string | undefined> {
-    return { DEVENV_HOME: this.home, DEVENV_HOSTS_FILE: this.hostsFile, NO_COLOR: '1', FORCE_COLOR: undefined, DEVENV_DEBUG: undefined }
+    return {
+      DEVENV_HOME: this.home,
+      DEVENV_HOSTS_FILE: this.hostsFile,
+      NO_COLOR: '1',
+      FORCE_COLOR: undefined,
+      DEVENV_DEBUG: undefined,
+    }
   }
 
   async run(args: string[], options: { timeout?: number; cwd?: string } = {}): Promise<CliResult> {
-    return runDevenv(args, { cwd: options.cwd ?? this.root, timeout: options.timeout ?? 30_000, env: this.env, stdin: 'pipe' })
+    return runDevenv(args, {
+      cwd: options.cwd ?? this.root,
+      timeout: options.timeout ?? 30_000,
+      env: this.env,
+      stdin: 'pipe',
+    })
   }
 
   async status(): Promise<StatusJson> {
@@ -69,7 +91,8 @@ export class RuntimeProject {
 
   supervisorPid(): number | undefined {
     try {
-      return (JSON.parse(readFileSync(path.join(this.root, '.devenv', 'supervisor.json'), 'utf8')) as { pid: number }).pid
+      return (JSON.parse(readFileSync(path.join(this.root, '.devenv', 'supervisor.json'), 'utf8')) as { pid: number })
+        .pid
     } catch {
       return undefined
     }
@@ -77,7 +100,9 @@ export class RuntimeProject {
 
   /** Processes whose working folder is inside the project (services, builds, the supervisor). */
   processes(): ProcessInfo[] {
-    return listProcesses().filter((info) => info.cwd === this.root || info.cwd.startsWith(`${this.root}/`) || info.cwd.startsWith(`${this.root}.`))
+    return listProcesses().filter(
+      (info) => info.cwd === this.root || info.cwd.startsWith(`${this.root}/`) || info.cwd.startsWith(`${this.root}.`),
+    )
   }
 
   async cleanup(): Promise<void> {
@@ -85,7 +110,8 @@ export class RuntimeProject {
     for (const info of this.processes()) killQuietly(info.pid)
     // DEVENV_TEST_KEEP_LOGS=1 keeps .devenv/logs (supervisor and services) for a post-mortem.
     const logs = path.join(this.root, '.devenv', 'logs')
-    if (process.env.DEVENV_TEST_KEEP_LOGS === '1' && existsSync(logs)) cpSync(logs, `${this.base}-logs`, { recursive: true })
+    if (process.env.DEVENV_TEST_KEEP_LOGS === '1' && existsSync(logs))
+      cpSync(logs, `${this.base}-logs`, { recursive: true })
     rmSync(this.base, { recursive: true, force: true })
   }
 }
@@ -97,7 +123,9 @@ export class RuntimeProject {
  */
 function reserveAddressBlock(home: string, root: string): void {
   const file = path.join(home, 'addresses.json')
-  const table = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { block: number; services: Record<string, number> }>) : {}
+  const table = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { block: number; services: Record<string, number> }>)
+    : {}
   const used = new Set(Object.values(table).map((entry) => entry.block))
   let block: number
   do block = 1000 + Math.floor(Math.random() * 39_000)
@@ -188,14 +216,14 @@ export function listeningSockets(): Set<string> {
     const fields = line.trim().split(/\s+/)
     if (fields[3] !== '0A') continue
     const [hexAddress, hexPort] = fields[1]!.split(':') as [string, string]
-    const octets = hexAddress.match(/../g)!.map((byte) => parseInt(byte, 16)).reverse()
+    const octets = hexAddress
+      .match(/../g)!
+      .map((byte) => parseInt(byte, 16))
+      .reverse()
     listening.add(`${octets.join('.')}:${parseInt(hexPort, 16)}`)
   }
   return listening
 }
-
-
-
 
 export async function httpGet(address: string, port: number, urlPath = '/'): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://${address}:${port}${urlPath}`, { signal: AbortSignal.timeout(3000) })

@@ -8,13 +8,32 @@ const NOBODY = 65534
 const asRoot = process.getuid?.() === 0
 
 /** Runs the CLI as the unprivileged user `nobody`, as a developer on a laptop runs it. */
-async function asNobody(project: RuntimeProject, args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const env = Object.entries({ ...project.env, HOME: project.home, PATH: process.env.PATH }).flatMap(([key, value]) => (value === undefined ? [] : [`${key}=${value}`]))
-  const result = await execa('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', 'env', ...env, path.join(REPO, 'bin', 'devenv'), ...args], {
-    cwd: project.root,
-    reject: false,
-    timeout: 60_000,
-  })
+async function asNobody(
+  project: RuntimeProject,
+  args: string[],
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const env = Object.entries({ ...project.env, HOME: project.home, PATH: process.env.PATH }).flatMap(([key, value]) =>
+    value === undefined ? [] : [`${key}=${value}`],
+  )
+  const result = await execa(
+    'setpriv',
+    [
+      '--reuid',
+      String(NOBODY),
+      '--regid',
+      String(NOBODY),
+      '--clear-groups',
+      'env',
+      ...env,
+      path.join(REPO, 'bin', 'devenv'),
+      ...args,
+    ],
+    {
+      cwd: project.root,
+      reject: false,
+      timeout: 60_000,
+    },
+  )
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
 }
 
@@ -47,7 +66,12 @@ describe.skipIf(!asRoot)('without root', () => {
     expect(up.exitCode, up.stderr).toBe(0)
     expect(up.stderr).toContain('port 80 is privileged and devenv is not root: 80 is served on')
     expect(up.stderr).toContain('port 81 is privileged and devenv is not root: published on 127.0.0.1:')
-    const status = JSON.parse((await asNobody(project, ['status', '--json'])).stdout).result as { services: Array<{ address: string; ports: Array<{ port: number; bound: number; published: { port: number } | null }> }> }
+    const status = JSON.parse((await asNobody(project, ['status', '--json'])).stdout).result as {
+      services: Array<{
+        address: string
+        ports: Array<{ port: number; bound: number; published: { port: number } | null }>
+      }>
+    }
     const web = status.services[0]!
     const port = web.ports[0]!
     expect(port.port).toBe(80)

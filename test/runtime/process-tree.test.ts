@@ -20,10 +20,14 @@ describe('a service that starts helpers of its own', () => {
     expect(helper).toBeDefined()
     const before = service(await project.status(), 'tree')
     process.kill(before.pid!, 'SIGKILL')
-    await waitFor('tree to be restarted', async () => {
-      const entry = service(await project.status(), 'tree')
-      return entry.pid !== before.pid && entry.health === 'healthy' ? entry : undefined
-    }, 5_000)
+    await waitFor(
+      'tree to be restarted',
+      async () => {
+        const entry = service(await project.status(), 'tree')
+        return entry.pid !== before.pid && entry.health === 'healthy' ? entry : undefined
+      },
+      5_000,
+    )
     await waitFor('the old helper to be gone', () => !alive(helper!.pid), 2_000)
     expect(helpers()).toHaveLength(1)
   })
@@ -38,7 +42,10 @@ describe('a service that starts helpers of its own', () => {
     const up = await project.run(['up', '--no-hosts'])
     expect(up.exitCode, up.stderr).toBe(0)
     process.kill(project.supervisorPid()!, 'SIGKILL')
-    await waitFor('the supervisor to die', () => !project.processes().some((info) => info.command.includes('supervisor-main.js')))
+    await waitFor(
+      'the supervisor to die',
+      () => !project.processes().some((info) => info.command.includes('supervisor-main.js')),
+    )
     const down = await project.run(['down', '--no-hosts'])
     expect(down.exitCode, down.stderr).toBe(0)
     expect(project.processes()).toEqual([])

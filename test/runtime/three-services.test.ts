@@ -3,7 +3,17 @@
 // brought up once; every test starts from it running (an `up` of a running stack changes
 // nothing), so each stands alone and in any order.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { alive, canBind, freePort, httpGet, listeningSockets, RuntimeProject, service, waitFor, type StatusJson } from './helpers.js'
+import {
+  alive,
+  canBind,
+  freePort,
+  httpGet,
+  listeningSockets,
+  RuntimeProject,
+  service,
+  waitFor,
+  type StatusJson,
+} from './helpers.js'
 
 const SERVICES = ['api', 'db', 'web']
 
@@ -43,7 +53,11 @@ describe('three process services on the bundled runtime', () => {
       const entry = service(first, name)
       expect(entry.address).toMatch(/^127\.\d+\.\d+\.\d+$/)
       expect(entry.address).not.toBe('127.0.0.1')
-      const answer = JSON.parse((await httpGet(entry.address, entry.ports[0]!.port)).body) as { name: string; pid: number; greeting: string | null }
+      const answer = JSON.parse((await httpGet(entry.address, entry.ports[0]!.port)).body) as {
+        name: string
+        pid: number
+        greeting: string | null
+      }
       expect(answer.name).toBe(name)
       // The process answering is the one status names now (another test may have restarted it since).
       expect(answer.pid).toBe(service(await project.status(), name).pid)
@@ -61,7 +75,20 @@ describe('three process services on the bundled runtime', () => {
     expect(alive(first.supervisor.pid!)).toBe(true)
     expect(first.services.map((entry) => entry.name).sort()).toEqual(SERVICES)
     for (const entry of first.services) {
-      expect(Object.keys(entry)).toEqual(expect.arrayContaining(['name', 'box', 'state', 'health', 'address', 'hostnames', 'ports', 'pid', 'restarts', 'startedAt']))
+      expect(Object.keys(entry)).toEqual(
+        expect.arrayContaining([
+          'name',
+          'box',
+          'state',
+          'health',
+          'address',
+          'hostnames',
+          'ports',
+          'pid',
+          'restarts',
+          'startedAt',
+        ]),
+      )
       expect(entry.box).toBe('process')
       expect(['running', 'starting', 'stopped', 'exited', 'failed']).toContain(entry.state)
       expect(['healthy', 'unhealthy', 'starting', 'none']).toContain(entry.health)
@@ -73,18 +100,30 @@ describe('three process services on the bundled runtime', () => {
         expect(port.address).toBe(entry.address)
       }
     }
-    expect(service(first, 'web').ports).toEqual([expect.objectContaining({ port: 8000, published: { address: '127.0.0.1', port: published } })])
+    expect(service(first, 'web').ports).toEqual([
+      expect.objectContaining({ port: 8000, published: { address: '127.0.0.1', port: published } }),
+    ])
     expect(service(first, 'api').ports[0]!.published).toBeNull()
   })
 
   it('publishes 127.0.0.1:<port> to web:8000', async () => {
-    const answer = JSON.parse((await httpGet('127.0.0.1', published, '/through-publish')).body) as { name: string; path: string }
+    const answer = JSON.parse((await httpGet('127.0.0.1', published, '/through-publish')).body) as {
+      name: string
+      path: string
+    }
     expect(answer).toMatchObject({ name: 'web', path: '/through-publish' })
   })
 
   it('`exec` runs in the service environment and passes its exit code through', async () => {
     const api = service(first, 'api')
-    const result = await project.run(['exec', 'api', '--', 'sh', '-c', 'echo "$HOST $PORT $DEVENV_SERVICE $(pwd)"; exit 7'])
+    const result = await project.run([
+      'exec',
+      'api',
+      '--',
+      'sh',
+      '-c',
+      'echo "$HOST $PORT $DEVENV_SERVICE $(pwd)"; exit 7',
+    ])
     expect(result.exitCode).toBe(7)
     expect(result.stdout.trim()).toBe(`${api.address} 8080 api ${project.root}`)
     expect((await project.run(['exec', 'api', '--', 'true'])).exitCode).toBe(0)
@@ -93,10 +132,14 @@ describe('three process services on the bundled runtime', () => {
   it('brings a service killed with SIGKILL back within a few seconds, counting the restart', async () => {
     const before = service(await project.status(), 'api')
     process.kill(before.pid!, 'SIGKILL')
-    const after = await waitFor('api to run again', async () => {
-      const entry = service(await project.status(), 'api')
-      return entry.pid !== before.pid && entry.state === 'running' && entry.health === 'healthy' ? entry : undefined
-    }, 5_000)
+    const after = await waitFor(
+      'api to run again',
+      async () => {
+        const entry = service(await project.status(), 'api')
+        return entry.pid !== before.pid && entry.state === 'running' && entry.health === 'healthy' ? entry : undefined
+      },
+      5_000,
+    )
     expect(after.restarts).toBe(before.restarts + 1)
     expect(alive(before.pid!)).toBe(false)
     expect(JSON.parse((await httpGet(after.address, 8080)).body).pid).toBe(after.pid)
@@ -106,23 +149,39 @@ describe('three process services on the bundled runtime', () => {
   })
 
   it('`logs` honours -n, --since and --json', async () => {
-    const all = JSON.parse((await project.run(['logs', '--json'])).stdout).result as { lines: Array<{ service: string; time: string; stream: string; text: string }> }
+    const all = JSON.parse((await project.run(['logs', '--json'])).stdout).result as {
+      lines: Array<{ service: string; time: string; stream: string; text: string }>
+    }
     expect(new Set(all.lines.map((line) => line.service))).toEqual(new Set(SERVICES))
-    expect(all.lines.some((line) => line.stream === 'out' && line.text === `db listening on ${service(first, 'db').address}:5432`)).toBe(true)
+    expect(
+      all.lines.some(
+        (line) => line.stream === 'out' && line.text === `db listening on ${service(first, 'db').address}:5432`,
+      ),
+    ).toBe(true)
     const times = all.lines.map((line) => line.time)
     expect([...times].sort()).toEqual(times)
 
-    const two = JSON.parse((await project.run(['logs', 'db', '-n', '2', '--json'])).stdout).result as { lines: Array<{ service: string }> }
+    const two = JSON.parse((await project.run(['logs', 'db', '-n', '2', '--json'])).stdout).result as {
+      lines: Array<{ service: string }>
+    }
     expect(two.lines).toHaveLength(2)
     expect(two.lines.every((line) => line.service === 'db')).toBe(true)
 
     const text = await project.run(['logs', '-n', '1'])
     expect(text.exitCode).toBe(0)
-    expect(text.stdout.trim().split('\n').map((line) => line.split('|')[0]!.trim()).sort()).toEqual(SERVICES)
+    expect(
+      text.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('|')[0]!.trim())
+        .sort(),
+    ).toEqual(SERVICES)
 
     const future = new Date(Date.now() + 3_600_000).toISOString()
     expect(JSON.parse((await project.run(['logs', '--since', future, '--json'])).stdout).result.lines).toEqual([])
-    expect(JSON.parse((await project.run(['logs', '--since', '1h', '--json'])).stdout).result.lines.length).toBe(all.lines.length)
+    expect(JSON.parse((await project.run(['logs', '--since', '1h', '--json'])).stdout).result.lines.length).toBe(
+      all.lines.length,
+    )
     expect((await project.run(['logs', '--since', 'yesterday-ish'])).exitCode).toBe(2)
   })
 
@@ -145,7 +204,9 @@ describe('three process services on the bundled runtime', () => {
     expect(service(status, 'api')).toMatchObject({ state: 'running', health: 'healthy' })
     expect(service(status, 'api').pid).not.toBe(apiBefore.pid)
     expect(alive(apiBefore.pid!)).toBe(false)
-    const recent = JSON.parse((await project.run(['logs', 'api', '--since', since, '--json'])).stdout).result as { lines: Array<{ time: string; text: string }> }
+    const recent = JSON.parse((await project.run(['logs', 'api', '--since', since, '--json'])).stdout).result as {
+      lines: Array<{ time: string; text: string }>
+    }
     expect(recent.lines.every((line) => line.time >= since)).toBe(true)
     expect(recent.lines.some((line) => line.text.startsWith(`started pid ${service(status, 'api').pid}`))).toBe(true)
   })
@@ -187,7 +248,10 @@ describe('three process services on the bundled runtime', () => {
     expect(alive(supervisor)).toBe(false)
     for (const entry of status.services) expect(alive(entry.pid!)).toBe(false)
     const listening = listeningSockets()
-    const ours = [...status.services.map((entry) => `${entry.address}:${entry.ports[0]!.port}`), `127.0.0.1:${published}`]
+    const ours = [
+      ...status.services.map((entry) => `${entry.address}:${entry.ports[0]!.port}`),
+      `127.0.0.1:${published}`,
+    ]
     for (const socket of ours) expect(listening.has(socket), socket).toBe(false)
     for (const entry of status.services) expect(await canBind(entry.address, entry.ports[0]!.port)).toBe(true)
     const after = await project.status()
@@ -208,7 +272,13 @@ describe('three process services on the bundled runtime', () => {
 
   it('refuses an unknown service name with exit 2 and a suggestion, and changes nothing', async () => {
     const before = await project.status()
-    for (const args of [['up', 'apii'], ['stop', 'apii'], ['restart', 'apii'], ['logs', 'apii'], ['exec', 'apii', '--', 'true']]) {
+    for (const args of [
+      ['up', 'apii'],
+      ['stop', 'apii'],
+      ['restart', 'apii'],
+      ['logs', 'apii'],
+      ['exec', 'apii', '--', 'true'],
+    ]) {
       const result = await project.run(args)
       expect(result.exitCode, args.join(' ')).toBe(2)
       expect(result.stderr, args.join(' ')).toMatch(/apii/)
@@ -216,7 +286,8 @@ describe('three process services on the bundled runtime', () => {
       expect(result.stderr).not.toMatch(/^ {4}at /m)
     }
     const after = await project.status()
-    expect(after.services.map((entry) => [entry.name, entry.state, entry.pid])).toEqual(before.services.map((entry) => [entry.name, entry.state, entry.pid]))
+    expect(after.services.map((entry) => [entry.name, entry.state, entry.pid])).toEqual(
+      before.services.map((entry) => [entry.name, entry.state, entry.pid]),
+    )
   })
 })
-

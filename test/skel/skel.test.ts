@@ -17,11 +17,21 @@ let appExited: Promise<number | null>
 beforeAll(async () => {
   const address = randomLoopback()
   postgres = await startPostgres(address)
-  const databaseUrl = await seedSkel(postgres, [path.join(TEMPLATE, 'db', 'schema.sql'), path.join(TEMPLATE, 'db', 'data.sql')])
+  const databaseUrl = await seedSkel(postgres, [
+    path.join(TEMPLATE, 'db', 'schema.sql'),
+    path.join(TEMPLATE, 'db', 'data.sql'),
+  ])
   // as the node box runs it: HOST/PORT of the service, devenv's node_modules on NODE_PATH for `pg`
   app = spawn(process.execPath, [path.join(TEMPLATE, 'app', 'server.cjs')], {
     cwd: path.join(REPO, 'test'),
-    env: { PATH: process.env.PATH ?? '', HOST: address, PORT: '8080', DEVENV_SERVICE: 'www<1>', DATABASE_URL: databaseUrl, NODE_PATH: path.join(REPO, 'node_modules') },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: address,
+      PORT: '8080',
+      DEVENV_SERVICE: 'www<1>',
+      DATABASE_URL: databaseUrl,
+      NODE_PATH: path.join(REPO, 'node_modules'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   app.stdout!.on('data', (chunk: Buffer) => (appOutput += chunk))
@@ -44,7 +54,12 @@ afterAll(async () => {
 async function call(method: string, pathname: string, body?: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${base}${pathname}`, {
     method,
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    ...(body === undefined
+      ? {}
+      : {
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        }),
   })
   const text = await response.text()
   return { status: response.status, json: text ? JSON.parse(text) : undefined }
@@ -61,7 +76,11 @@ describe('skel app', () => {
 
   it('lists, reads, creates, updates and deletes companies', async () => {
     const seeded = await call('GET', '/api/companies')
-    expect(seeded.json.map((company: { name: string }) => company.name)).toEqual(['3PillarGlobal', 'Example Corp', 'Acme'])
+    expect(seeded.json.map((company: { name: string }) => company.name)).toEqual([
+      '3PillarGlobal',
+      'Example Corp',
+      'Acme',
+    ])
     expect((await call('GET', '/api/companies/1')).json).toEqual({ id: 1, name: '3PillarGlobal', city: 'Timișoara' })
 
     const created = await call('POST', '/api/companies', { name: 'Initech', city: 'Austin' })
@@ -69,9 +88,16 @@ describe('skel app', () => {
     const id = created.json.id as number
     expect((await call('GET', `/api/companies/${id}`)).json).toEqual({ id, name: 'Initech', city: 'Austin' })
 
-    expect(await call('PATCH', `/api/companies/${id}`, { city: 'Dallas' })).toEqual({ status: 200, json: { id, name: 'Initech', city: 'Dallas' } })
+    expect(await call('PATCH', `/api/companies/${id}`, { city: 'Dallas' })).toEqual({
+      status: 200,
+      json: { id, name: 'Initech', city: 'Dallas' },
+    })
     expect((await call('PUT', `/api/companies/${id}`, { city: 'Houston' })).status).toBe(400) // PUT replaces: name is required
-    expect((await call('PUT', `/api/companies/${id}`, { name: 'Initrode', city: null })).json).toEqual({ id, name: 'Initrode', city: null })
+    expect((await call('PUT', `/api/companies/${id}`, { name: 'Initrode', city: null })).json).toEqual({
+      id,
+      name: 'Initrode',
+      city: null,
+    })
 
     expect((await call('DELETE', `/api/companies/${id}`)).status).toBe(204)
     expect((await call('GET', `/api/companies/${id}`)).status).toBe(404)
@@ -116,7 +142,11 @@ describe('skel app', () => {
   it('manages users, and deleting a company leaves its users without one', async () => {
     expect((await call('GET', '/api/users')).json).toHaveLength(4)
     const company = (await call('POST', '/api/companies', { name: 'Globex' })).json
-    const user = await call('POST', '/api/users', { name: 'Hank Scorpio', email: 'Hank@Globex.test', company_id: company.id })
+    const user = await call('POST', '/api/users', {
+      name: 'Hank Scorpio',
+      email: 'Hank@Globex.test',
+      company_id: company.id,
+    })
     expect(user.status).toBe(201)
     expect(user.json).toMatchObject({ name: 'Hank Scorpio', email: 'hank@globex.test', company_id: company.id })
     expect((await call('PATCH', `/api/users/${user.json.id}`, { name: 'H. Scorpio' })).json.name).toBe('H. Scorpio')

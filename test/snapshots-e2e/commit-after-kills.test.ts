@@ -48,7 +48,10 @@ function start(args: string[], env: Record<string, string> = {}): Started {
   })
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  return { pid: child.pid!, ended: new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stderr }))) }
+  return {
+    pid: child.pid!,
+    ended: new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stderr }))),
+  }
 }
 
 /** A restore killed (with its children) after `ms`, or by its own crash point; the signal or exit code. */
@@ -58,7 +61,8 @@ async function killedRestore(options: { afterMs?: number; crashAt?: string; stop
     // Inherited by the upkeep the restore starts (the restore itself has no such step).
     ...(options.stopUpkeepAt ? { DEVENV_SNAPSHOT_STOP_AT: options.stopUpkeepAt } : {}),
   })
-  const timer = options.afterMs === undefined ? undefined : setTimeout(() => killQuietly(-restore.pid, 'SIGKILL'), options.afterMs)
+  const timer =
+    options.afterMs === undefined ? undefined : setTimeout(() => killQuietly(-restore.pid, 'SIGKILL'), options.afterMs)
   const ended = await restore.ended
   clearTimeout(timer)
   return ended.signal ?? `exit ${ended.code}${ended.code ? `: ${ended.stderr.trim()}` : ''}`
@@ -89,7 +93,11 @@ function upkeeps(): number[] {
     .map((info) => info.pid)
 }
 
-async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const found = await probe()
@@ -113,7 +121,15 @@ async function resumeUntilGone(pid: number): Promise<void> {
 }
 
 async function databases(kind: string): Promise<string[]> {
-  return (await project.sql('db', 'shop', `SELECT coalesce(string_agg(datname, ',' ORDER BY datname), '') FROM pg_database WHERE datname LIKE 'shop\\_\\_${kind}%'`)).split(',').filter(Boolean)
+  return (
+    await project.sql(
+      'db',
+      'shop',
+      `SELECT coalesce(string_agg(datname, ',' ORDER BY datname), '') FROM pg_database WHERE datname LIKE 'shop\\_\\_${kind}%'`,
+    )
+  )
+    .split(',')
+    .filter(Boolean)
 }
 
 /** Boots a new project (sharing the box store) from the committed box, and reads the rows back. */
@@ -134,11 +150,21 @@ async function bootsWithRows(tag: string): Promise<void> {
 async function stillConsistent(tag: string): Promise<void> {
   const listed = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots
   expect(listed.map((info: { name: string }) => info.name)).toEqual(['before'])
-  await project.ok(['box', 'export', `skelbar:${tag}`, '-o', path.join(path.dirname(project.root), `skelbar-${tag}.box.tgz`)])
+  await project.ok([
+    'box',
+    'export',
+    `skelbar:${tag}`,
+    '-o',
+    path.join(path.dirname(project.root), `skelbar-${tag}.box.tgz`),
+  ])
   await project.sql('db', 'shop', 'DELETE FROM items WHERE id > 10')
   await project.ok(['snapshot', 'restore', 'db', 'before'])
   expect(await project.sql('db', 'shop', 'SELECT count(*), sum(id) FROM items')).toBe(ROWS)
-  await waitFor(async () => (await databases('discard')).length === 0 && (await databases('incoming')).length === 0, 30_000, 'the upkeep to drop every discarded database')
+  await waitFor(
+    async () => (await databases('discard')).length === 0 && (await databases('incoming')).length === 0,
+    30_000,
+    'the upkeep to drop every discarded database',
+  )
 }
 
 describe('commit while the upkeep drops what a killed restore discarded', () => {
@@ -148,7 +174,11 @@ describe('commit while the upkeep drops what a killed restore discarded', () => 
     // has listed what it will drop (the database the swap replaced among them).
     const restore = await killedRestore({ crashAt: 'restore:upkeep-started', stopUpkeepAt: 'upkeep:listed' })
     expect(restore).toBe('SIGKILL')
-    const upkeep = await waitFor(() => upkeeps().find((pid) => processState(pid) === 'T'), 30_000, 'the upkeep to stop at upkeep:listed')
+    const upkeep = await waitFor(
+      () => upkeeps().find((pid) => processState(pid) === 'T'),
+      30_000,
+      'the upkeep to stop at upkeep:listed',
+    )
     expect(await databases('discard')).toHaveLength(1)
     // The commit stops once it has read which databases are not state; the upkeep drops them meanwhile.
     const commit = start(['commit', 'db', 'skelbar:window'], { DEVENV_SNAPSHOT_STOP_AT: 'commit:listed' })
@@ -179,14 +209,18 @@ describe('a commit right after a restore or its upkeep was killed at each crash 
       const ended = await killedRestore({ crashAt: point })
       // The restore dies at its own points; at the upkeep's it returns, and its upkeep dies.
       expect(ended).toBe(point.startsWith('upkeep:') ? 'exit 0' : 'SIGKILL')
-      if (point.startsWith('upkeep:')) await waitFor(() => upkeeps().length === 0, 30_000, `the upkeep to die at ${point}`)
+      if (point.startsWith('upkeep:'))
+        await waitFor(() => upkeeps().length === 0, 30_000, `the upkeep to die at ${point}`)
       const left = leaves ? await databases(leaves) : []
       if (leaves) expect(left).not.toEqual([])
-      const oids = await Promise.all(left.map((name) => project.sql('db', 'shop', `SELECT oid FROM pg_database WHERE datname = '${name}'`)))
+      const oids = await Promise.all(
+        left.map((name) => project.sql('db', 'shop', `SELECT oid FROM pg_database WHERE datname = '${name}'`)),
+      )
       const tag = point.replace(':', '-')
       await project.ok(['commit', 'db', `skelbar:${tag}`], 120_000)
       // What the point left is not state: the box leaves its folder out.
-      const entries = JSON.parse(readFileSync(path.join(project.home, 'boxes', 'skelbar', tag, 'box.json'), 'utf8')).entries as Array<{ path: string }>
+      const entries = JSON.parse(readFileSync(path.join(project.home, 'boxes', 'skelbar', tag, 'box.json'), 'utf8'))
+        .entries as Array<{ path: string }>
       for (const oid of oids) {
         expect(oid).toMatch(/^\d+$/)
         expect(entries.filter((entry) => entry.path.startsWith(`pgdata/base/${oid}/`))).toEqual([])
@@ -209,44 +243,71 @@ function seeded(seed: number): () => number {
 }
 
 describe('the sequence of the issue, on a seeded random schedule', () => {
-  it(`${ROUNDS} rounds: restores killed at random moments, a restore, and a commit that meets its upkeep's drops; every commit succeeds`, async () => {
-    const random = seeded(SEED)
-    const crashPoints = ['restore:prepared', 'restore:swapped', 'restore:upkeep-started', 'upkeep:spare-cloned', 'upkeep:listed', 'upkeep:dropped']
-    // How long a whole restore takes here: the kills fall inside it (node's start is its first ~0.4 s).
-    const began = Date.now()
-    await project.ok(['snapshot', 'restore', 'db', 'before'])
-    const restoreMs = Date.now() - began
-    const log: string[] = []
-    let met = 0
-    for (let round = 0; round < ROUNDS; round++) {
-      const kills: string[] = []
-      const count = 1 + Math.floor(random() * 3)
-      for (let attempt = 0; attempt < count; attempt++) {
+  it(
+    `${ROUNDS} rounds: restores killed at random moments, a restore, and a commit that meets its upkeep's drops; every commit succeeds`,
+    async () => {
+      const random = seeded(SEED)
+      const crashPoints = [
+        'restore:prepared',
+        'restore:swapped',
+        'restore:upkeep-started',
+        'upkeep:spare-cloned',
+        'upkeep:listed',
+        'upkeep:dropped',
+      ]
+      // How long a whole restore takes here: the kills fall inside it (node's start is its first ~0.4 s).
+      const began = Date.now()
+      await project.ok(['snapshot', 'restore', 'db', 'before'])
+      const restoreMs = Date.now() - began
+      const log: string[] = []
+      let met = 0
+      for (let round = 0; round < ROUNDS; round++) {
+        const kills: string[] = []
+        const count = 1 + Math.floor(random() * 3)
+        for (let attempt = 0; attempt < count; attempt++) {
+          await project.sql('db', 'shop', 'DROP TABLE IF EXISTS items')
+          const schedule =
+            random() < 0.3
+              ? { crashAt: crashPoints[Math.floor(random() * crashPoints.length)]! }
+              : { afterMs: Math.floor(restoreMs * (0.3 + random() * 0.9)) }
+          kills.push(`${schedule.crashAt ?? `${schedule.afterMs} ms`} → ${await killedRestore(schedule)}`)
+          await project.ok(['up', 'db'], 120_000)
+        }
         await project.sql('db', 'shop', 'DROP TABLE IF EXISTS items')
-        const schedule = random() < 0.3 ? { crashAt: crashPoints[Math.floor(random() * crashPoints.length)]! } : { afterMs: Math.floor(restoreMs * (0.3 + random() * 0.9)) }
-        kills.push(`${schedule.crashAt ?? `${schedule.afterMs} ms`} → ${await killedRestore(schedule)}`)
-        await project.ok(['up', 'db'], 120_000)
+        // Its upkeep stops once it has listed what it will drop (unless an upkeep of a killed
+        // restore, ahead of it in the queue, dropped all of it first).
+        const restored = await start(['snapshot', 'restore', 'db', 'before'], {
+          DEVENV_SNAPSHOT_STOP_AT: 'upkeep:listed',
+        }).ended
+        expect(restored.code, restored.stderr).toBe(0)
+        expect(await project.sql('db', 'shop', 'SELECT count(*), sum(id) FROM items')).toBe(ROWS)
+        const stopped = await waitFor(
+          () => upkeeps().find((pid) => processState(pid) === 'T') ?? (upkeeps().length === 0 && -1),
+          60_000,
+          'the upkeep to stop or finish',
+        )
+        // The commit reads the catalog, then the upkeep drops what it listed, then the commit copies.
+        const commit = start(['commit', 'db', 'skelbar:loop', '--force'], { DEVENV_SNAPSHOT_STOP_AT: 'commit:listed' })
+        await waitFor(
+          () => processState(commit.pid) === 'T' || processState(commit.pid) === undefined,
+          60_000,
+          'the commit to stop at commit:listed',
+        )
+        for (const pid of upkeeps()) await resumeUntilGone(pid)
+        killQuietly(commit.pid, 'SIGCONT')
+        const ended = await commit.ended
+        if (stopped !== -1) met++
+        log.push(
+          `round ${round}: ${kills.join(', ')}; ${stopped === -1 ? 'no drop left' : 'upkeep dropped meanwhile'}; commit exit ${ended.code}`,
+        )
+        if (ended.code !== 0)
+          throw new Error(`round ${round} (seed ${SEED}): the commit failed: ${ended.stderr.trim()}\n${log.join('\n')}`)
+        if (round === Math.floor(ROUNDS / 2) || round === ROUNDS - 1) await bootsWithRows('loop')
       }
-      await project.sql('db', 'shop', 'DROP TABLE IF EXISTS items')
-      // Its upkeep stops once it has listed what it will drop (unless an upkeep of a killed
-      // restore, ahead of it in the queue, dropped all of it first).
-      const restored = await start(['snapshot', 'restore', 'db', 'before'], { DEVENV_SNAPSHOT_STOP_AT: 'upkeep:listed' }).ended
-      expect(restored.code, restored.stderr).toBe(0)
-      expect(await project.sql('db', 'shop', 'SELECT count(*), sum(id) FROM items')).toBe(ROWS)
-      const stopped = await waitFor(() => upkeeps().find((pid) => processState(pid) === 'T') ?? (upkeeps().length === 0 && -1), 60_000, 'the upkeep to stop or finish')
-      // The commit reads the catalog, then the upkeep drops what it listed, then the commit copies.
-      const commit = start(['commit', 'db', 'skelbar:loop', '--force'], { DEVENV_SNAPSHOT_STOP_AT: 'commit:listed' })
-      await waitFor(() => processState(commit.pid) === 'T' || processState(commit.pid) === undefined, 60_000, 'the commit to stop at commit:listed')
-      for (const pid of upkeeps()) await resumeUntilGone(pid)
-      killQuietly(commit.pid, 'SIGCONT')
-      const ended = await commit.ended
-      if (stopped !== -1) met++
-      log.push(`round ${round}: ${kills.join(', ')}; ${stopped === -1 ? 'no drop left' : 'upkeep dropped meanwhile'}; commit exit ${ended.code}`)
-      if (ended.code !== 0) throw new Error(`round ${round} (seed ${SEED}): the commit failed: ${ended.stderr.trim()}\n${log.join('\n')}`)
-      if (round === Math.floor(ROUNDS / 2) || round === ROUNDS - 1) await bootsWithRows('loop')
-    }
-    console.log(`seed ${SEED}, a whole restore ${restoreMs} ms:\n${log.join('\n')}`)
-    // Most rounds must have put the upkeep's drop inside the commit, or the test proves little.
-    expect(met).toBeGreaterThan(ROUNDS / 2)
-  }, 60_000 + ROUNDS * 30_000)
+      console.log(`seed ${SEED}, a whole restore ${restoreMs} ms:\n${log.join('\n')}`)
+      // Most rounds must have put the upkeep's drop inside the commit, or the test proves little.
+      expect(met).toBeGreaterThan(ROUNDS / 2)
+    },
+    60_000 + ROUNDS * 30_000,
+  )
 })

@@ -23,7 +23,8 @@ export class PgProject extends RuntimeProject {
   /** `devenv ARGS`, failing the test with its output unless it exits 0. */
   async ok(args: string[], timeout = 60_000): Promise<string> {
     const result = await this.run(args, { timeout })
-    if (result.exitCode !== 0) throw new Error(`devenv ${args.join(' ')} exited ${result.exitCode}\n${result.stdout}\n${result.stderr}`)
+    if (result.exitCode !== 0)
+      throw new Error(`devenv ${args.join(' ')} exited ${result.exitCode}\n${result.stdout}\n${result.stderr}`)
     return result.stdout
   }
 
@@ -34,11 +35,31 @@ export class PgProject extends RuntimeProject {
   /** One query through the real psql client over TCP; rows as "a|b" lines. */
   async sql(name: string, database: string, query: string): Promise<string> {
     const host = await this.address(name)
-    return execFileSync(PSQL, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', '5432', '-U', database, '-d', database, '-c', query], {
-      encoding: 'utf8',
-      env: { ...process.env, PGPASSWORD: database, PGCONNECT_TIMEOUT: '5' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).trim()
+    return execFileSync(
+      PSQL,
+      [
+        '-X',
+        '-q',
+        '-At',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        host,
+        '-p',
+        '5432',
+        '-U',
+        database,
+        '-d',
+        database,
+        '-c',
+        query,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PGPASSWORD: database, PGCONNECT_TIMEOUT: '5' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ).trim()
   }
 
   serviceDir(name: string): string {
@@ -49,6 +70,8 @@ export class PgProject extends RuntimeProject {
   leftovers(name: string): string[] {
     const dir = this.serviceDir(name)
     if (!existsSync(dir)) return []
-    return readdirSync(dir).filter((entry) => entry !== 'data' && entry !== 'run').sort()
+    return readdirSync(dir)
+      .filter((entry) => entry !== 'data' && entry !== 'run')
+      .sort()
   }
 }

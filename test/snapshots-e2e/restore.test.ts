@@ -28,7 +28,7 @@ afterAll(async () => {
 
 /** The marker says which state the database holds: present before the restore, absent in the snapshot. */
 async function markers(): Promise<string> {
-  return project.sql('db', 'shop', 'SELECT coalesce(string_agg(label, \',\' ORDER BY label), \'\') FROM markers')
+  return project.sql('db', 'shop', "SELECT coalesce(string_agg(label, ',' ORDER BY label), '') FROM markers")
 }
 
 describe('snapshot and restore, through the runtime', () => {
@@ -39,7 +39,11 @@ describe('snapshot and restore, through the runtime', () => {
     await project.sql('db', 'shop', 'DROP TABLE items')
     await expect(project.sql('db', 'shop', 'SELECT count(*) FROM items')).rejects.toThrow(/does not exist/)
     const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'before', '--json'])).result
-    expect(restored.restored[0]).toMatchObject({ service: 'db', snapshot: 'before', checksum: saved.snapshots[0].checksum })
+    expect(restored.restored[0]).toMatchObject({
+      service: 'db',
+      snapshot: 'before',
+      checksum: saved.snapshots[0].checksum,
+    })
     expect(await project.sql('db', 'shop', 'SELECT count(*), sum(id) FROM items')).toBe(`${ROWS}|200010000`)
     const status = await project.status()
     expect(status.services.find((entry) => entry.name === 'db')).toMatchObject({ state: 'running', health: 'healthy' })
@@ -52,11 +56,19 @@ describe('snapshot and restore, through the runtime', () => {
     await project.sql('db', 'shop', 'DELETE FROM items WHERE id > 10')
     // A second snapshot takes the ready copy, so the first is cloned and verified file by file.
     await project.ok(['snapshot', 'save', 'db', 'after-restart'])
-    const first = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.find((info: { name: string }) => info.name === 'across-restart')
+    const first = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.find(
+      (info: { name: string }) => info.name === 'across-restart',
+    )
     const id = first.copies[0].copy.split('__snap_')[1]
-    await expect.poll(() => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_\\_spare\\_${id}'`), { timeout: 15_000 }).toBe('0')
+    await expect
+      .poll(
+        () => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_\\_spare\\_${id}'`),
+        { timeout: 15_000 },
+      )
+      .toBe('0')
     await project.ok(['restart', 'db'], 120_000)
-    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'across-restart', '--json'])).result.restored[0]
+    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'across-restart', '--json'])).result
+      .restored[0]
     expect(restored).toMatchObject({ snapshot: 'across-restart', fromSpare: false })
     expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
     await project.ok(['snapshot', 'delete', 'db', 'across-restart'])
@@ -68,12 +80,17 @@ describe('snapshot and restore, through the runtime', () => {
     await project.sql('audit', 'audit', "INSERT INTO events (what) VALUES ('kept')")
     await project.ok(['snapshot', 'save', '--all', 'both'])
     const listed = JSON.parse(await project.ok(['snapshot', 'list', '--json'])).result.snapshots
-    expect(listed.filter((entry: { name: string }) => entry.name === 'both').map((entry: { service: string }) => entry.service).sort()).toEqual(['audit', 'db'])
+    expect(
+      listed
+        .filter((entry: { name: string }) => entry.name === 'both')
+        .map((entry: { service: string }) => entry.service)
+        .sort(),
+    ).toEqual(['audit', 'db'])
     await project.sql('audit', 'audit', "INSERT INTO events (what) VALUES ('lost')")
     await project.sql('db', 'shop', 'DELETE FROM items WHERE id > 100')
     const restored = JSON.parse(await project.ok(['snapshot', 'restore', '--all', 'both', '--json'])).result.restored
     expect(restored.map((entry: { service: string }) => entry.service).sort()).toEqual(['audit', 'db'])
-    expect(await project.sql('audit', 'audit', 'SELECT string_agg(what, \',\' ORDER BY id) FROM events')).toBe('kept')
+    expect(await project.sql('audit', 'audit', "SELECT string_agg(what, ',' ORDER BY id) FROM events")).toBe('kept')
     expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
   })
 
@@ -93,28 +110,51 @@ describe('snapshot and restore, through the runtime', () => {
 })
 
 /** `devenv snapshot ACTION db NAME`, killed by its own crash point or by us after `killAfterMs`: null when killed, else the exit code. */
-async function killed(action: 'restore' | 'save', name: string, options: { crashAt?: string; killAfterMs?: number }): Promise<number | null> {
+async function killed(
+  action: 'restore' | 'save',
+  name: string,
+  options: { crashAt?: string; killAfterMs?: number },
+): Promise<number | null> {
   const child = spawn(path.join(REPO, 'bin', 'devenv'), ['snapshot', action, 'db', name], {
     cwd: project.root,
-    env: { ...process.env, ...project.env, ...(options.crashAt ? { DEVENV_SNAPSHOT_CRASH_AT: options.crashAt } : {}) } as NodeJS.ProcessEnv,
+    env: {
+      ...process.env,
+      ...project.env,
+      ...(options.crashAt ? { DEVENV_SNAPSHOT_CRASH_AT: options.crashAt } : {}),
+    } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs)
-  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode, signal) => resolve(signal === 'SIGKILL' ? null : exitCode)))
+  const timer =
+    options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs)
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('close', (exitCode, signal) => resolve(signal === 'SIGKILL' ? null : exitCode)),
+  )
   clearTimeout(timer)
   // A crash point that was never reached means the operation failed before it: show why.
-  if (options.crashAt && code !== null) throw new Error(`devenv snapshot ${action} exited ${code} before ${options.crashAt}: ${stderr}`)
+  if (options.crashAt && code !== null)
+    throw new Error(`devenv snapshot ${action} exited ${code} before ${options.crashAt}: ${stderr}`)
   return code
 }
 
 /** Copies of `shop` in the cluster that no snapshot names, and replacements never swapped in. */
 async function strayDatabases(): Promise<string[]> {
-  const names = (await project.sql('db', 'shop', "SELECT coalesce(string_agg(datname, ',' ORDER BY datname), '') FROM pg_database WHERE datname LIKE 'shop\\_\\_%'")).split(',').filter(Boolean)
+  const names = (
+    await project.sql(
+      'db',
+      'shop',
+      "SELECT coalesce(string_agg(datname, ',' ORDER BY datname), '') FROM pg_database WHERE datname LIKE 'shop\\_\\_%'",
+    )
+  )
+    .split(',')
+    .filter(Boolean)
   const named = new Set<string>()
-  for (const info of JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots) for (const copy of info.copies ?? []) named.add(copy.copy)
-  return names.filter((name) => name.includes('__snap_') && !named.has(name)).concat(names.filter((name) => name.includes('__incoming') || name.includes('__prep_')))
+  for (const info of JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots)
+    for (const copy of info.copies ?? []) named.add(copy.copy)
+  return names
+    .filter((name) => name.includes('__snap_') && !named.has(name))
+    .concat(names.filter((name) => name.includes('__incoming') || name.includes('__prep_')))
 }
 
 /**
@@ -166,7 +206,9 @@ describe('a save killed with SIGKILL', () => {
       await project.sql('db', 'shop', "INSERT INTO markers VALUES ('between') ON CONFLICT DO NOTHING")
       expect(await killed('save', 'killed', { crashAt: point })).toBeNull()
       expect(await checkWhole()).toBe('old')
-      const published = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.some((info: { name: string }) => info.name === 'killed')
+      const published = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.some(
+        (info: { name: string }) => info.name === 'killed',
+      )
       // Published is the last step: only then does the snapshot exist, whole.
       expect(published).toBe(point === 'save:published')
       if (published) await project.ok(['snapshot', 'delete', 'db', 'killed'])
@@ -181,11 +223,17 @@ describe('Ctrl-C', () => {
       env: { ...process.env, ...project.env, DEVENV_SNAPSHOT_INTERRUPT_AT: 'save:closed' } as NodeJS.ProcessEnv,
       stdio: 'ignore',
     })
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('close', (_code, received) => resolve(received)))
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('close', (_code, received) => resolve(received)),
+    )
     expect(signal).toBe('SIGINT')
     // No devenv command in between: the save opened the database again before it let the signal end it.
     expect(await project.sql('db', 'shop', 'SELECT count(*) FROM items')).toBe(ROWS)
-    expect(JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.map((info: { name: string }) => info.name)).not.toContain('interrupted')
+    expect(
+      JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.map(
+        (info: { name: string }) => info.name,
+      ),
+    ).not.toContain('interrupted')
     await project.ok(['snapshot', 'save', 'db', 'after-interrupt'])
     await project.ok(['snapshot', 'delete', 'db', 'after-interrupt'])
     await expect.poll(strayDatabases, { timeout: 15_000 }).toEqual([])
@@ -198,9 +246,21 @@ describe('restoring a snapshot that is not the last one', () => {
     await project.ok(['snapshot', 'save', 'db', 'older'])
     await project.sql('db', 'shop', "INSERT INTO markers VALUES ('newer')")
     await project.ok(['snapshot', 'save', 'db', 'newer'])
-    const older = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.find((info: { name: string }) => info.name === 'older')
+    const older = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots.find(
+      (info: { name: string }) => info.name === 'older',
+    )
     // The upkeep keeps a ready copy of the last snapshot saved or restored only: wait for the older one's to go.
-    await expect.poll(() => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%${older.copies[0].copy.split('__snap_')[1]}' AND datname NOT LIKE '%\\_\\_snap\\_%'`), { timeout: 15_000 }).toBe('0')
+    await expect
+      .poll(
+        () =>
+          project.sql(
+            'db',
+            'shop',
+            `SELECT count(*) FROM pg_database WHERE datname LIKE '%${older.copies[0].copy.split('__snap_')[1]}' AND datname NOT LIKE '%\\_\\_snap\\_%'`,
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe('0')
     const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'older', '--json'])).result.restored[0]
     expect(restored.fromSpare).toBe(false)
     expect(await markers()).toBe('')
@@ -209,7 +269,17 @@ describe('restoring a snapshot that is not the last one', () => {
     expect(again.checksum).not.toBe(restored.checksum)
 
     // One byte changed in the older copy's files: its clone no longer matches the recorded checksum.
-    await expect.poll(() => project.sql('db', 'shop', `SELECT count(*) FROM pg_database WHERE datname LIKE '%__spare_${older.copies[0].copy.split('__snap_')[1]}'`), { timeout: 15_000 }).toBe('0')
+    await expect
+      .poll(
+        () =>
+          project.sql(
+            'db',
+            'shop',
+            `SELECT count(*) FROM pg_database WHERE datname LIKE '%__spare_${older.copies[0].copy.split('__snap_')[1]}'`,
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe('0')
     const oid = await project.sql('db', 'shop', `SELECT oid FROM pg_database WHERE datname = '${older.copies[0].copy}'`)
     const versionFile = path.join(project.serviceDir('db'), 'data', 'pgdata', 'base', oid, 'PG_VERSION')
     writeFileSync(versionFile, `${readFileSync(versionFile, 'utf8').trim()} \n`)

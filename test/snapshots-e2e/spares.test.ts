@@ -26,16 +26,19 @@ describe('spares of older snapshots', () => {
     await project.sql('db', 'shop', "INSERT INTO markers VALUES ('second')")
     await project.ok(['snapshot', 'save', 'db', 'second-of-two'])
     const listed = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots
-    const idOf = (name: string): string => listed.find((info: { name: string }) => info.name === name).copies[0].copy.split('__snap_')[1]
+    const idOf = (name: string): string =>
+      listed.find((info: { name: string }) => info.name === name).copies[0].copy.split('__snap_')[1]
     await expect.poll(() => spares(idOf('first-of-two')), { timeout: 15_000 }).toBe('1')
     await expect.poll(() => spares(idOf('second-of-two')), { timeout: 15_000 }).toBe('1')
-    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'first-of-two', '--json'])).result.restored[0]
+    const restored = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'first-of-two', '--json'])).result
+      .restored[0]
     expect(restored.fromSpare).toBe(true)
     expect(await project.sql('db', 'shop', "SELECT count(*) FROM markers WHERE label = 'second'")).toBe('0')
     // The spare taken is made again for the next restore, and the other one kept.
     await expect.poll(() => spares(idOf('first-of-two')), { timeout: 15_000 }).toBe('1')
     expect(await spares(idOf('second-of-two'))).toBe('1')
-    const back = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'second-of-two', '--json'])).result.restored[0]
+    const back = JSON.parse(await project.ok(['snapshot', 'restore', 'db', 'second-of-two', '--json'])).result
+      .restored[0]
     expect(back.fromSpare).toBe(true)
     expect(await project.sql('db', 'shop', "SELECT count(*) FROM markers WHERE label = 'second'")).toBe('1')
   })

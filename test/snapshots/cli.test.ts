@@ -27,13 +27,28 @@ describe('devenv snapshot and box, as a user runs them', () => {
   it('saves, lists as JSON and restores', async () => {
     const saved = await devenv(['snapshot', 'save', 'inbox', 'first', '--json'])
     expect(saved.exitCode).toBe(0)
-    expect(JSON.parse(saved.stdout).result.snapshots[0]).toMatchObject({ name: 'first', service: 'inbox', box: 'mail', kind: 'mail' })
+    expect(JSON.parse(saved.stdout).result.snapshots[0]).toMatchObject({
+      name: 'first',
+      service: 'inbox',
+      box: 'mail',
+      kind: 'mail',
+    })
     // The mail box never rewrites a file in place, so its snapshot hard-links the files.
     expect(statSync(path.join(project, '.devenv', 'services', 'inbox', 'data', 'marker.txt')).nlink).toBe(2)
     const listed = await devenv(['snapshot', 'list', '--json'])
     expect(listed.exitCode).toBe(0)
     const [info] = JSON.parse(listed.stdout).result.snapshots
-    expect(Object.keys(info).sort()).toEqual(['box', 'boxVersion', 'checksum', 'created', 'files', 'kind', 'name', 'service', 'size'])
+    expect(Object.keys(info).sort()).toEqual([
+      'box',
+      'boxVersion',
+      'checksum',
+      'created',
+      'files',
+      'kind',
+      'name',
+      'service',
+      'size',
+    ])
     expect(info.checksum).toMatch(/^sha256:[0-9a-f]{64}$/)
     const table = await devenv(['snapshot', 'list'])
     expect(table.stdout).toMatch(/^NAME\s+SERVICE\s+BOX\s+SIZE\s+CREATED\s+CHECKSUM\nfirst\s+inbox\s+mail/)
@@ -73,7 +88,9 @@ describe('devenv snapshot and box, as a user runs them', () => {
     const imported = await devenv(['box', 'import', archive, '--json'], 'other-home')
     expect(imported.exitCode).toBe(0)
     expect(JSON.parse(imported.stdout).result.box.checksum).toBe(listed.boxes[0].checksum)
-    expect(describeFolder(path.join(work, 'other-home', 'boxes', 'shop-db', 'v1', 'data'))).toEqual(describeFolder(path.join(work, 'home', 'boxes', 'shop-db', 'v1', 'data')))
+    expect(describeFolder(path.join(work, 'other-home', 'boxes', 'shop-db', 'v1', 'data'))).toEqual(
+      describeFolder(path.join(work, 'home', 'boxes', 'shop-db', 'v1', 'data')),
+    )
     expect((await devenv(['box', 'remove', 'shop-db:v1'], 'other-home')).exitCode).toBe(0)
     expect(JSON.parse((await devenv(['box', 'list', '--json'], 'other-home')).stdout).result.boxes).toEqual([])
   })

@@ -16,9 +16,15 @@ let oldState: Record<string, string>
 let newState: Record<string, string>
 
 /** Starts a restore in a child process; resolves with how it ended. */
-function runRestore(env: Record<string, string>, killAfterMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function runRestore(
+  env: Record<string, string>,
+  killAfterMs?: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, root, 'db', 'snap'], { env: { ...process.env, ...env }, stdio: 'ignore' })
+    const proc = spawn(process.execPath, [child, root, 'db', 'snap'], {
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    })
     const timer = killAfterMs === undefined ? undefined : setTimeout(() => proc.kill('SIGKILL'), killAfterMs)
     proc.on('error', reject)
     proc.on('exit', (code, signal) => {
@@ -40,7 +46,15 @@ beforeAll(async () => {
   paths = new ProjectPaths(root)
   makeDataFolder(paths.serviceData('db'), 'new', { bigBytes: 8_000_000 })
   newState = describeFolder(paths.serviceData('db'))
-  await saveSnapshot({ paths, service: 'db', box: 'postgres', kind: 'postgres', boxVersion: '17', name: 'snap', quiesce: idle })
+  await saveSnapshot({
+    paths,
+    service: 'db',
+    box: 'postgres',
+    kind: 'postgres',
+    boxVersion: '17',
+    name: 'snap',
+    quiesce: idle,
+  })
 })
 afterAll(() => cleanup(root))
 
@@ -66,7 +80,12 @@ describe('a restore killed with SIGKILL', () => {
       const ended = await runRestore({}, 30 + Math.floor(Math.random() * 120))
       await recoverServiceData(paths, 'db')
       const found = describeFolder(paths.serviceData('db'))
-      const outcome = JSON.stringify(found) === JSON.stringify(newState) ? 'new' : JSON.stringify(found) === JSON.stringify(oldState) ? 'old' : 'mixed'
+      const outcome =
+        JSON.stringify(found) === JSON.stringify(newState)
+          ? 'new'
+          : JSON.stringify(found) === JSON.stringify(oldState)
+            ? 'old'
+            : 'mixed'
       expect(outcome).not.toBe('mixed')
       // A restore the kill came too late for finished: its data is the restored one.
       if (ended.signal === null) expect(outcome, `round ${round} exited ${ended.code}`).toBe('new')

@@ -1,4 +1,15 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, lstatSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  lstatSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -13,7 +24,10 @@ export function makeDataFolder(root: string, seed: string, options: { bigBytes?:
   mkdirSync(path.join(root, 'pgdata', 'pg_wal'), { recursive: true })
   mkdirSync(path.join(root, 'empty-dir'), { recursive: true })
   writeFileSync(path.join(root, 'pgdata', 'PG_VERSION'), '17\n')
-  writeFileSync(path.join(root, 'pgdata', 'base', '16384', '1259'), Buffer.concat([Buffer.from(seed), randomBytes(options.bigBytes ?? 200_000)]))
+  writeFileSync(
+    path.join(root, 'pgdata', 'base', '16384', '1259'),
+    Buffer.concat([Buffer.from(seed), randomBytes(options.bigBytes ?? 200_000)]),
+  )
   writeFileSync(path.join(root, 'pgdata', 'pg_wal', '000000010000000000000001'), `${seed}-wal`.repeat(1000))
   writeFileSync(path.join(root, 'pgdata', 'empty'), '')
   writeFileSync(path.join(root, 'marker.txt'), seed)

@@ -43,7 +43,14 @@ describe('save, list, restore, delete', () => {
     writeFileSync(path.join(paths.serviceData('db'), 'extra'), 'not in the snapshot')
     expect(describeFolder(paths.serviceData('db'))).not.toEqual(before)
 
-    const result = await restoreSnapshot({ paths, service: 'db', name: 'first', box: 'postgres', boxVersion: '17', quiesce: idle })
+    const result = await restoreSnapshot({
+      paths,
+      service: 'db',
+      name: 'first',
+      box: 'postgres',
+      boxVersion: '17',
+      quiesce: idle,
+    })
     expect(result.checksum).toBe(manifest.checksum)
     expect(describeFolder(paths.serviceData('db'))).toEqual(before)
     expect(readdirSync(paths.serviceDir('db'))).toEqual(['data'])
@@ -58,9 +65,20 @@ describe('save, list, restore, delete', () => {
     expect(statSync(saved).nlink).toBe(2)
     // What such a box does: write aside and rename over, or remove.
     writeFileSync(path.join(data, 'pgdata', 'base', '16384', '1259.tmp'), 'replaced')
-    renameSync(path.join(data, 'pgdata', 'base', '16384', '1259.tmp'), path.join(data, 'pgdata', 'base', '16384', '1259'))
+    renameSync(
+      path.join(data, 'pgdata', 'base', '16384', '1259.tmp'),
+      path.join(data, 'pgdata', 'base', '16384', '1259'),
+    )
     rmSync(path.join(data, 'marker.txt'))
-    await restoreSnapshot({ paths, service: 'db', name: 'linked', box: 'postgres', boxVersion: '17', quiesce: idle, linkFiles: true })
+    await restoreSnapshot({
+      paths,
+      service: 'db',
+      name: 'linked',
+      box: 'postgres',
+      boxVersion: '17',
+      quiesce: idle,
+      linkFiles: true,
+    })
     expect(describeFolder(data)).toEqual(before)
     expect(statSync(path.join(data, 'pgdata', 'base', '16384', '1259')).ino).toBe(statSync(saved).ino)
   })
@@ -70,7 +88,9 @@ describe('save, list, restore, delete', () => {
     expect(generated.name).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/)
     await saveSnapshot({ paths, service: 'db', ...base, name: 'second', quiesce: idle })
     expect(listSnapshots(paths, 'db').map((info) => info.name)).toEqual([generated.name, 'second'])
-    await expect(saveSnapshot({ paths, service: 'db', ...base, name: 'second', quiesce: idle })).rejects.toMatchObject({ code: 'EXISTS' })
+    await expect(saveSnapshot({ paths, service: 'db', ...base, name: 'second', quiesce: idle })).rejects.toMatchObject({
+      code: 'EXISTS',
+    })
     await deleteSnapshot(paths, 'db', 'second')
     expect(listSnapshots(paths).map((info) => info.name)).toEqual([generated.name])
     expect(readdirSync(path.join(paths.snapshots, 'db'))).toEqual([generated.name])
@@ -78,17 +98,33 @@ describe('save, list, restore, delete', () => {
 
   it('refuses names that could leave the folder', async () => {
     for (const name of ['../escape', '..', '.hidden', 'a/b', '', 'x'.repeat(101)]) {
-      await expect(saveSnapshot({ paths, service: 'db', ...base, name, quiesce: idle })).rejects.toMatchObject({ code: 'USAGE' })
+      await expect(saveSnapshot({ paths, service: 'db', ...base, name, quiesce: idle })).rejects.toMatchObject({
+        code: 'USAGE',
+      })
     }
-    await expect(restoreSnapshot({ paths, service: '../db', name: 'x', box: 'postgres', boxVersion: '17', quiesce: idle })).rejects.toMatchObject({ code: 'USAGE' })
+    await expect(
+      restoreSnapshot({ paths, service: '../db', name: 'x', box: 'postgres', boxVersion: '17', quiesce: idle }),
+    ).rejects.toMatchObject({ code: 'USAGE' })
     expect(existsSync(paths.snapshots)).toBe(false)
   })
 
   it('refuses another box or version unless forced', async () => {
     await saveSnapshot({ paths, service: 'db', ...base, name: 'pg17', quiesce: idle })
-    await expect(restoreSnapshot({ paths, service: 'db', name: 'pg17', box: 'postgres', boxVersion: '16', quiesce: idle })).rejects.toThrow(/box postgres 17.*postgres 16/)
-    await expect(restoreSnapshot({ paths, service: 'db', name: 'pg17', box: 'shop-db:v1', boxVersion: '17', quiesce: idle })).rejects.toMatchObject({ code: 'SNAPSHOT' })
-    await restoreSnapshot({ paths, service: 'db', name: 'pg17', box: 'postgres', boxVersion: '16', force: true, quiesce: idle })
+    await expect(
+      restoreSnapshot({ paths, service: 'db', name: 'pg17', box: 'postgres', boxVersion: '16', quiesce: idle }),
+    ).rejects.toThrow(/box postgres 17.*postgres 16/)
+    await expect(
+      restoreSnapshot({ paths, service: 'db', name: 'pg17', box: 'shop-db:v1', boxVersion: '17', quiesce: idle }),
+    ).rejects.toMatchObject({ code: 'SNAPSHOT' })
+    await restoreSnapshot({
+      paths,
+      service: 'db',
+      name: 'pg17',
+      box: 'postgres',
+      boxVersion: '16',
+      force: true,
+      quiesce: idle,
+    })
   })
 
   it('refuses a damaged snapshot and leaves the current state alone', async () => {
@@ -96,7 +132,9 @@ describe('save, list, restore, delete', () => {
     appendFileSync(path.join(paths.snapshots, 'db', 'good', 'data', 'marker.txt'), 'tampered')
     writeFileSync(path.join(paths.serviceData('db'), 'marker.txt'), 'current')
     const current = describeFolder(paths.serviceData('db'))
-    await expect(restoreSnapshot({ paths, service: 'db', name: 'good', box: 'postgres', boxVersion: '17', quiesce: idle })).rejects.toThrow(/marker.txt does not match/)
+    await expect(
+      restoreSnapshot({ paths, service: 'db', name: 'good', box: 'postgres', boxVersion: '17', quiesce: idle }),
+    ).rejects.toThrow(/marker.txt does not match/)
     expect(describeFolder(paths.serviceData('db'))).toEqual(current)
     expect(readdirSync(paths.serviceDir('db'))).toEqual(['data'])
   })
@@ -115,11 +153,34 @@ describe('save, list, restore, delete', () => {
   it('does not try to stop a service whose supervisor is gone, whatever the stale state file says', async () => {
     // A live service is stopped through the supervisor (test/snapshots-e2e); here there is none to ask.
     const state = { project: 'p', root, envfile: path.join(root, 'devenv.yaml'), updatedAt: '' }
-    const service = { name: 'db', box: 'postgres', kind: 'postgres', health: 'healthy' as const, address: '127.0.0.2', hostnames: [], ports: [], restarts: 0, pid: 999_999 }
+    const service = {
+      name: 'db',
+      box: 'postgres',
+      kind: 'postgres',
+      health: 'healthy' as const,
+      address: '127.0.0.2',
+      hostnames: [],
+      ports: [],
+      restarts: 0,
+      pid: 999_999,
+    }
     writeProjectState({ ...state, services: { db: { ...service, state: 'running' } } })
     const db = { name: 'db', box: { name: 'postgres' }, kind: 'postgres', hostnames: [] }
-    const spec = { name: 'p', root, file: state.envfile, runtime: 'bundled', services: { db }, integrity: { files: [] } } as unknown as EnvSpec
-    await saveSnapshot({ paths, service: 'db', ...base, name: 'live', quiesce: quiesceService(runtimeFor(spec), spec, 'db', 'save') })
+    const spec = {
+      name: 'p',
+      root,
+      file: state.envfile,
+      runtime: 'bundled',
+      services: { db },
+      integrity: { files: [] },
+    } as unknown as EnvSpec
+    await saveSnapshot({
+      paths,
+      service: 'db',
+      ...base,
+      name: 'live',
+      quiesce: quiesceService(runtimeFor(spec), spec, 'db', 'save'),
+    })
     expect(listSnapshots(paths).map((info) => info.name)).toEqual(['live'])
   })
 
@@ -131,7 +192,10 @@ describe('save, list, restore, delete', () => {
     ]
     const before = { db: describeFolder(paths.serviceData('db')), mail: describeFolder(paths.serviceData('mail')) }
     await saveSnapshotSet(paths, members, 'set1')
-    expect(listSnapshots(paths).map((info) => `${info.service}/${info.name}/${info.set}`)).toEqual(['db/set1/true', 'mail/set1/true'])
+    expect(listSnapshots(paths).map((info) => `${info.service}/${info.name}/${info.set}`)).toEqual([
+      'db/set1/true',
+      'mail/set1/true',
+    ])
     cleanup(paths.serviceData('db'))
     cleanup(paths.serviceData('mail'))
     makeDataFolder(paths.serviceData('mail'), 'mail-changed')

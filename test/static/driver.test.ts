@@ -75,7 +75,13 @@ describe('staticDriver', () => {
     const ctx = context(root, port, true)
     await staticDriver.prepare!(ctx)
     const configFile = path.join(ctx.runDir, 'static.json')
-    expect(JSON.parse(readFileSync(configFile, 'utf8'))).toEqual({ service: 'web', root, address: '127.0.0.1', port, spa: true })
+    expect(JSON.parse(readFileSync(configFile, 'utf8'))).toEqual({
+      service: 'web',
+      root,
+      address: '127.0.0.1',
+      port,
+      spa: true,
+    })
 
     const launch = await staticDriver.launch(ctx)
     expect(launch.command).toBe(process.execPath)
@@ -83,7 +89,11 @@ describe('staticDriver', () => {
     expect(launch.env).toMatchObject({ PORT: String(port), DEVENV_BOX_CONFIG: configFile })
     expect(await staticDriver.probe!(ctx)).toMatchObject({ ok: false })
 
-    const child = spawn(launch.command, launch.args, { env: launch.env, cwd: launch.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(launch.command, launch.args, {
+      env: launch.env,
+      cwd: launch.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
     try {
@@ -109,7 +119,10 @@ describe('staticDriver', () => {
     const launch = await staticDriver.launch(context(folder.path, 1))
     const bad = path.join(folder.path, 'bad.json')
     writeFileSync(bad, JSON.stringify({ service: 'web', root: 'relative', address: '127.0.0.1', port: 1, spa: false }))
-    const badRun = spawn(process.execPath, launch.args, { env: { DEVENV_BOX_CONFIG: bad }, stdio: ['ignore', 'ignore', 'pipe'] })
+    const badRun = spawn(process.execPath, launch.args, {
+      env: { DEVENV_BOX_CONFIG: bad },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let badError = ''
     badRun.stderr.on('data', (chunk: Buffer) => (badError += chunk.toString()))
     const [badCode] = await once(badRun, 'exit')
@@ -121,8 +134,14 @@ describe('staticDriver', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve))
     const taken = (holder.address() as { port: number }).port
     const busy = path.join(folder.path, 'busy.json')
-    writeFileSync(busy, JSON.stringify({ service: 'web', root: folder.path, address: '127.0.0.1', port: taken, spa: false }))
-    const busyRun = spawn(process.execPath, launch.args, { env: { DEVENV_BOX_CONFIG: busy }, stdio: ['ignore', 'ignore', 'pipe'] })
+    writeFileSync(
+      busy,
+      JSON.stringify({ service: 'web', root: folder.path, address: '127.0.0.1', port: taken, spa: false }),
+    )
+    const busyRun = spawn(process.execPath, launch.args, {
+      env: { DEVENV_BOX_CONFIG: busy },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let busyError = ''
     busyRun.stderr.on('data', (chunk: Buffer) => (busyError += chunk.toString()))
     const [busyCode] = await once(busyRun, 'exit')

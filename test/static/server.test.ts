@@ -81,7 +81,9 @@ describe('static server', () => {
     expect((await fetchRaw(plain.port, '/index.html', { headers: { 'If-None-Match': `W/${etag}` } })).status).toBe(304)
     expect((await fetchRaw(plain.port, '/index.html', { headers: { 'If-None-Match': '"other"' } })).status).toBe(200)
     const lastModified = first.headers['last-modified'] as string
-    expect((await fetchRaw(plain.port, '/index.html', { headers: { 'If-Modified-Since': lastModified } })).status).toBe(304)
+    expect((await fetchRaw(plain.port, '/index.html', { headers: { 'If-Modified-Since': lastModified } })).status).toBe(
+      304,
+    )
     const earlier = new Date(Date.parse(lastModified) - 10_000).toUTCString()
     expect((await fetchRaw(plain.port, '/index.html', { headers: { 'If-Modified-Since': earlier } })).status).toBe(200)
   })
@@ -103,9 +105,13 @@ describe('static server', () => {
     expect(beyond.headers['content-range']).toBe('bytes */14')
     // Several ranges or a stale If-Range: the whole file, as the RFC allows.
     expect((await fetchRaw(plain.port, '/app.js', { headers: { Range: 'bytes=0-1,4-5' } })).status).toBe(200)
-    expect((await fetchRaw(plain.port, '/app.js', { headers: { Range: 'bytes=0-1', 'If-Range': '"stale"' } })).status).toBe(200)
+    expect(
+      (await fetchRaw(plain.port, '/app.js', { headers: { Range: 'bytes=0-1', 'If-Range': '"stale"' } })).status,
+    ).toBe(200)
     const etag = (await fetchRaw(plain.port, '/app.js')).headers.etag as string
-    expect((await fetchRaw(plain.port, '/app.js', { headers: { Range: 'bytes=0-1', 'If-Range': etag } })).status).toBe(206)
+    expect((await fetchRaw(plain.port, '/app.js', { headers: { Range: 'bytes=0-1', 'If-Range': etag } })).status).toBe(
+      206,
+    )
   })
 
   it('answers HEAD with the headers of GET and no body', async () => {
@@ -117,7 +123,14 @@ describe('static server', () => {
   })
 
   it('refuses to leave the root: .., encoded .., symlinks out', async () => {
-    for (const target of ['/../secret.txt', '/docs/../../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E%2Fsecret.txt', '/docs/%2e%2e/%2e%2e/secret.txt', '/..%5csecret.txt']) {
+    for (const target of [
+      '/../secret.txt',
+      '/docs/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/%2E%2E%2Fsecret.txt',
+      '/docs/%2e%2e/%2e%2e/secret.txt',
+      '/..%5csecret.txt',
+    ]) {
       const answer = await fetchRaw(plain.port, target)
       expect([400, 403], target).toContain(answer.status)
       expect(answer.body).not.toContain('outside the root')
@@ -156,7 +169,9 @@ describe('static server', () => {
     // Same size, and even the same mtime to the second: the ETag still tells them apart.
     const second = new Date(Math.floor(Date.now() / 1000) * 1000)
     utimesSync(file, second, second)
-    const after = await fetchRaw(plain.port, '/live.html', { headers: { 'If-None-Match': before.headers.etag as string } })
+    const after = await fetchRaw(plain.port, '/live.html', {
+      headers: { 'If-None-Match': before.headers.etag as string },
+    })
     expect(after.status).toBe(200)
     expect(after.body).toBe('after!')
     expect(after.headers['cache-control']).toBe('no-cache')

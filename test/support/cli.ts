@@ -27,10 +27,22 @@ export interface CliOptions {
  * real exit code and output, in the given folder and environment (merged over this process's).
  */
 export async function runDevenv(args: string[], options: CliOptions): Promise<CliResult> {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does it)')
+  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does it)')
   const timeout = options.timeout ?? 30_000
   const started = performance.now()
-  const result = await execa(BIN, args, { cwd: options.cwd, reject: false, timeout, env: options.env ?? {}, stdin: options.stdin ?? 'ignore' })
+  const result = await execa(BIN, args, {
+    cwd: options.cwd,
+    reject: false,
+    timeout,
+    env: options.env ?? {},
+    stdin: options.stdin ?? 'ignore',
+  })
   if (result.timedOut) throw new Error(`devenv ${args.join(' ')} did not finish within ${timeout} ms\n${result.stderr}`)
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - started }
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    ms: performance.now() - started,
+  }
 }

@@ -14,7 +14,11 @@ export interface LaunchedBox {
 export async function launchBox(driver: BoxDriver, context: ServiceContext, readyLine: string): Promise<LaunchedBox> {
   await driver.prepare?.(context)
   const launch = await driver.launch(context)
-  const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
+    env: launch.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk))
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk))

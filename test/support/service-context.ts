@@ -7,7 +7,12 @@ import type { EnvSpec } from '../../src/envfile/model.js'
  * The ServiceContext the runtime would give a box's driver, for tests that drive one box on its
  * own: the project's .devenv folders, an address of the test's, and a port mapping of its choice.
  */
-export function testServiceContext(spec: EnvSpec, service: string, address: string, port: (declared: number) => number): ServiceContext {
+export function testServiceContext(
+  spec: EnvSpec,
+  service: string,
+  address: string,
+  port: (declared: number) => number,
+): ServiceContext {
   const base = path.join(spec.root, '.devenv', 'services', service)
   const runDir = path.join(base, 'run')
   mkdirSync(runDir, { recursive: true })

@@ -33,7 +33,11 @@ describe('local certificate authority', () => {
   })
 
   it('issues certificates with DNS and IP names, signed by the CA, cached until the CA changes', async () => {
-    const issued = await issueCertificate({ names: ['www.example.test', 'example.test', '127.0.77.1'], cacheDir: cache, home })
+    const issued = await issueCertificate({
+      names: ['www.example.test', 'example.test', '127.0.77.1'],
+      cacheDir: cache,
+      home,
+    })
     expect(issued.issued).toBe(true)
     const certificate = new X509Certificate(issued.certificatePem)
     const ca = new X509Certificate(readFileSync(caPaths(home).certificate))
@@ -46,19 +50,33 @@ describe('local certificate authority', () => {
     expect(certificate.checkIP('127.0.77.1')).toBe('127.0.77.1')
     expect(statSync(issued.privateKeyFile).mode & 0o777).toBe(0o600)
 
-    const again = await issueCertificate({ names: ['example.test', 'www.example.test', '127.0.77.1'], cacheDir: cache, home })
+    const again = await issueCertificate({
+      names: ['example.test', 'www.example.test', '127.0.77.1'],
+      cacheDir: cache,
+      home,
+    })
     expect(again.issued).toBe(false)
     expect(again.certificatePem).toBe(issued.certificatePem)
 
     // A new CA (the old one removed) must not keep serving certificates the old one signed.
     rmSync(caPaths(home).dir, { recursive: true })
-    const renewed = await issueCertificate({ names: ['www.example.test', 'example.test', '127.0.77.1'], cacheDir: cache, home })
+    const renewed = await issueCertificate({
+      names: ['www.example.test', 'example.test', '127.0.77.1'],
+      cacheDir: cache,
+      home,
+    })
     expect(renewed.issued).toBe(true)
-    expect(new X509Certificate(renewed.certificatePem).verify(new X509Certificate(readFileSync(caPaths(home).certificate)).publicKey)).toBe(true)
+    expect(
+      new X509Certificate(renewed.certificatePem).verify(
+        new X509Certificate(readFileSync(caPaths(home).certificate)).publicKey,
+      ),
+    ).toBe(true)
   })
 
   it('refuses names that are not hostnames and reports a broken CA folder', async () => {
-    await expect(issueCertificate({ names: ['bad name!'], cacheDir: cache, home })).rejects.toMatchObject({ code: 'TLS' })
+    await expect(issueCertificate({ names: ['bad name!'], cacheDir: cache, home })).rejects.toMatchObject({
+      code: 'TLS',
+    })
     await ensureCa(home)
     writeFileSync(caPaths(home).privateKey, 'not a key', { mode: 0o644 })
     expect(() => readCa(caPaths(home))).toThrow(/cannot read the local certificate authority/)

@@ -11,7 +11,11 @@ const run = promisify(execFile)
 
 function devenv(args: string[], env: Record<string, string>): { status: number; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync(CLI, args, { env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', stdio: 'pipe' })
+    const stdout = execFileSync(CLI, args, {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      encoding: 'utf8',
+      stdio: 'pipe',
+    })
     return { status: 0, stdout, stderr: '' }
   } catch (error) {
     const failed = error as { status: number; stdout: string; stderr: string }
@@ -29,11 +33,17 @@ describe('devenv tls (the built CLI)', () => {
 
   it('tls ca makes the CA on first use (one, even when two run at once) and says how to trust it', async () => {
     const env = { ...process.env, DEVENV_HOME: home }
-    const [first, second] = await Promise.all([run(CLI, ['tls', 'ca', '--json'], { env }), run(CLI, ['tls', 'ca', '--json'], { env })])
+    const [first, second] = await Promise.all([
+      run(CLI, ['tls', 'ca', '--json'], { env }),
+      run(CLI, ['tls', 'ca', '--json'], { env }),
+    ])
     const reports = [JSON.parse(first.stdout).result, JSON.parse(second.stdout).result]
     expect(reports[0].fingerprint).toBe(reports[1].fingerprint)
     expect(reports.filter((report) => report.created)).toHaveLength(1)
-    expect(reports[0]).toMatchObject({ certificate: path.join(home, 'tls/ca.pem'), privateKey: path.join(home, 'tls/ca-key.pem') })
+    expect(reports[0]).toMatchObject({
+      certificate: path.join(home, 'tls/ca.pem'),
+      privateKey: path.join(home, 'tls/ca-key.pem'),
+    })
     expect(reports[0].trust.curl).toContain(`--cacert ${path.join(home, 'tls/ca.pem')}`)
 
     const text = devenv(['tls', 'ca'], { DEVENV_HOME: home })
@@ -57,7 +67,9 @@ describe('devenv tls (the built CLI)', () => {
   it('tls trust --dry-run prints the commands without running them', () => {
     const result = devenv(['tls', 'trust', '--dry-run'], { DEVENV_HOME: home })
     expect(result.status).toBe(0)
-    expect(result.stdout).toMatch(/^install -m 0644 .*ca\.pem \/usr\/local\/share\/ca-certificates\/devenv-.*\.crt\nupdate-ca-certificates\n$/)
+    expect(result.stdout).toMatch(
+      /^install -m 0644 .*ca\.pem \/usr\/local\/share\/ca-certificates\/devenv-.*\.crt\nupdate-ca-certificates\n$/,
+    )
   })
 
   it('tls trust as a user without root or sudo fails with the commands to run as root', () => {
@@ -65,7 +77,19 @@ describe('devenv tls (the built CLI)', () => {
     const nobodysHome = path.join(home, 'nobody')
     mkdirSync(nobodysHome)
     chownSync(nobodysHome, 65534, 65534)
-    const asNobody = ['runuser', '-u', 'nobody', '--', 'env', `DEVENV_HOME=${nobodysHome}`, 'NO_COLOR=1', `PATH=${process.env.PATH}`, CLI, 'tls', 'trust']
+    const asNobody = [
+      'runuser',
+      '-u',
+      'nobody',
+      '--',
+      'env',
+      `DEVENV_HOME=${nobodysHome}`,
+      'NO_COLOR=1',
+      `PATH=${process.env.PATH}`,
+      CLI,
+      'tls',
+      'trust',
+    ]
     let status = 0
     let stderr = ''
     try {

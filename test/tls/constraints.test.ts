@@ -20,7 +20,9 @@ function readCaFiles(home: string): CaFiles {
   return {
     certificatePem,
     certificate: forge.pki.certificateFromPem(certificatePem),
-    privateKey: forge.pki.privateKeyFromPem(readFileSync(path.join(home, 'tls', 'ca-key.pem'), 'utf8')) as forge.pki.rsa.PrivateKey,
+    privateKey: forge.pki.privateKeyFromPem(
+      readFileSync(path.join(home, 'tls', 'ca-key.pem'), 'utf8'),
+    ) as forge.pki.rsa.PrivateKey,
   }
 }
 
@@ -34,7 +36,10 @@ function signWithStolenKey(ca: CaFiles, name: string): { cert: string; key: stri
   leaf.validity.notAfter = new Date(Date.now() + 86_400_000)
   leaf.setSubject([{ name: 'commonName', value: name }])
   leaf.setIssuer(ca.certificate.subject.attributes)
-  leaf.setExtensions([{ name: 'basicConstraints', cA: false }, { name: 'subjectAltName', altNames: [{ type: 2, value: name }] }])
+  leaf.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'subjectAltName', altNames: [{ type: 2, value: name }] },
+  ])
   leaf.sign(ca.privateKey, forge.md.sha256.create())
   return { cert: forge.pki.certificateToPem(leaf), key: forge.pki.privateKeyToPem(keys.privateKey) }
 }
@@ -58,7 +63,9 @@ async function handshake(caPem: string, name: string, served: { cert: string; ke
 }
 
 function constraintsOf(certificate: forge.pki.Certificate): { critical: boolean; text: string } | undefined {
-  const extension = (certificate.extensions as Array<{ id: string; critical?: boolean; value: string }>).find((candidate) => candidate.id === '2.5.29.30')
+  const extension = (certificate.extensions as Array<{ id: string; critical?: boolean; value: string }>).find(
+    (candidate) => candidate.id === '2.5.29.30',
+  )
   return extension ? { critical: extension.critical === true, text: extension.value } : undefined
 }
 
@@ -69,11 +76,16 @@ describe('the local CA carries X.509 name constraints', () => {
     const ca = readCaFiles(home)
     const constraints = constraintsOf(ca.certificate)
     expect(constraints?.critical).toBe(true)
-    for (const name of ['test', 'example', 'invalid', 'localhost', 'internal', 'home.arpa']) expect(constraints?.text).toContain(name)
-    expect(await handshake(ca.certificatePem, 'github.com', signWithStolenKey(ca, 'github.com'))).toMatch(/permitted subtree violation/)
+    for (const name of ['test', 'example', 'invalid', 'localhost', 'internal', 'home.arpa'])
+      expect(constraints?.text).toContain(name)
+    expect(await handshake(ca.certificatePem, 'github.com', signWithStolenKey(ca, 'github.com'))).toMatch(
+      /permitted subtree violation/,
+    )
     expect(await handshake(ca.certificatePem, 'www.shop.test', signWithStolenKey(ca, 'www.shop.test'))).toBe('ok')
     // devenv itself refuses before signing
-    await expect(issueCertificate({ names: ['github.com'], cacheDir: path.join(home, 'certs'), home })).rejects.toThrow(/may not sign for "github\.com"/)
+    await expect(issueCertificate({ names: ['github.com'], cacheDir: path.join(home, 'certs'), home })).rejects.toThrow(
+      /may not sign for "github\.com"/,
+    )
   })
 
   it('a CA made without constraints (older devenv) is made again, with a message saying why and to trust it again', async () => {
@@ -86,7 +98,10 @@ describe('the local CA carries X.509 name constraints', () => {
     old.validity.notAfter = new Date(Date.now() + 365 * 86_400_000)
     old.setSubject([{ name: 'commonName', value: 'devenv local CA old' }])
     old.setIssuer([{ name: 'commonName', value: 'devenv local CA old' }])
-    old.setExtensions([{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, critical: true }])
+    old.setExtensions([
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, critical: true },
+    ])
     old.sign(keys.privateKey, forge.md.sha256.create())
     mkdirSync(path.join(home, 'tls'), { recursive: true, mode: 0o700 })
     writeFileSync(path.join(home, 'tls', 'ca.pem'), forge.pki.certificateToPem(old))
@@ -94,7 +109,9 @@ describe('the local CA carries X.509 name constraints', () => {
 
     const result = await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })
     expect(result.exitCode).toBe(0)
-    expect(result.stderr).toMatch(/made a new local certificate authority .*: it had no name constraints, so it could sign for any site/)
+    expect(result.stderr).toMatch(
+      /made a new local certificate authority .*: it had no name constraints, so it could sign for any site/,
+    )
     expect(result.stderr).toMatch(/run `devenv tls trust` again/)
     const ca = readCaFiles(home)
     expect(constraintsOf(ca.certificate)?.critical).toBe(true)
@@ -111,12 +128,23 @@ describe('the local CA carries X.509 name constraints', () => {
     expect(again.stderr).toMatch(/its name constraints leave out app\.mycompany\.dev, allowed since it was made/)
     const issued = await issueCertificate({ names: ['app.mycompany.dev'], cacheDir: path.join(home, 'certs'), home })
     const ca = readCaFiles(home)
-    expect(await handshake(ca.certificatePem, 'app.mycompany.dev', { cert: issued.certificatePem, key: issued.privateKeyPem })).toBe('ok')
-    expect(await handshake(ca.certificatePem, 'github.com', signWithStolenKey(ca, 'github.com'))).toMatch(/permitted subtree violation/)
+    expect(
+      await handshake(ca.certificatePem, 'app.mycompany.dev', {
+        cert: issued.certificatePem,
+        key: issued.privateKeyPem,
+      }),
+    ).toBe('ok')
+    expect(await handshake(ca.certificatePem, 'github.com', signWithStolenKey(ca, 'github.com'))).toMatch(
+      /permitted subtree violation/,
+    )
     // consent taken back: the CA may no longer sign for it
     expect((await devenv(['hosts', 'disallow', 'app.mycompany.dev'], { env: { DEVENV_HOME: home } })).exitCode).toBe(0)
-    expect((await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })).stderr).toMatch(/still permit app\.mycompany\.dev, no longer allowed/)
+    expect((await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })).stderr).toMatch(
+      /still permit app\.mycompany\.dev, no longer allowed/,
+    )
     const narrowed = readCaFiles(home)
-    expect(await handshake(narrowed.certificatePem, 'app.mycompany.dev', signWithStolenKey(narrowed, 'app.mycompany.dev'))).toMatch(/permitted subtree violation/)
+    expect(
+      await handshake(narrowed.certificatePem, 'app.mycompany.dev', signWithStolenKey(narrowed, 'app.mycompany.dev')),
+    ).toMatch(/permitted subtree violation/)
   })
 })

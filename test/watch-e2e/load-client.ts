@@ -49,7 +49,9 @@ export class LoadClient {
         let body = ''
         response.setEncoding('utf8')
         response.on('data', (chunk: string) => (body += chunk))
-        response.on('end', () => resolve(response.statusCode === 200 ? { body } : { failure: `${response.statusCode}: ${body.trim()}` }))
+        response.on('end', () =>
+          resolve(response.statusCode === 200 ? { body } : { failure: `${response.statusCode}: ${body.trim()}` }),
+        )
         response.on('error', (error) => resolve({ failure: `response cut: ${error.message}` }))
       })
       request.on('timeout', () => request.destroy(new Error('no answer within 5 s')))

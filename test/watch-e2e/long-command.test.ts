@@ -17,7 +17,10 @@ describe('a long watch command', () => {
 
   it('is stopped by `devenv down`, which returns without waiting for it', async () => {
     project.save('src/input.txt', 'b\n')
-    await waitFor('the command to start', async () => (await project.notes('builder', 'watch: build started')).length === 1)
+    await waitFor(
+      'the command to start',
+      async () => (await project.notes('builder', 'watch: build started')).length === 1,
+    )
     expect(project.processes().some((entry) => entry.command === 'sleep 60')).toBe(true)
 
     const down = await project.run(['down', '--no-hosts'], 20_000)

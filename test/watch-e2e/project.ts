@@ -1,4 +1,16 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,7 +44,8 @@ export class WatchProject {
   private readonly base: string
 
   constructor(fixture: string) {
-    if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+    if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js')))
+      throw new Error('dist/ is missing: run `npm run build` first')
     this.base = realpathSync(mkdtempSync(path.join(tmpdir(), `devenv-${fixture}-`)))
     this.root = path.join(this.base, 'project')
     cpSync(path.join(REPO, 'test', 'fixtures', fixture), this.root, { recursive: true })
@@ -45,7 +58,13 @@ export class WatchProject {
   }
 
   get env(): Record<string, string | undefined> {
-    return { DEVENV_HOME: path.join(this.base, 'home'), DEVENV_HOSTS_FILE: path.join(this.base, 'hosts'), NO_COLOR: '1', FORCE_COLOR: undefined, DEVENV_DEBUG: undefined }
+    return {
+      DEVENV_HOME: path.join(this.base, 'home'),
+      DEVENV_HOSTS_FILE: path.join(this.base, 'hosts'),
+      NO_COLOR: '1',
+      FORCE_COLOR: undefined,
+      DEVENV_DEBUG: undefined,
+    }
   }
 
   file(relative: string): string {
@@ -68,7 +87,9 @@ export class WatchProject {
   async service(name: string): Promise<StatusService> {
     const result = await this.run(['status', '--json'])
     if (result.exitCode !== 0) throw new Error(`status failed: ${result.stderr}`)
-    const found = (JSON.parse(result.stdout).result as { services: StatusService[] }).services.find((entry) => entry.name === name)
+    const found = (JSON.parse(result.stdout).result as { services: StatusService[] }).services.find(
+      (entry) => entry.name === name,
+    )
     if (!found) throw new Error(`no service ${name} in status: ${result.stdout}`)
     return found
   }
@@ -81,7 +102,9 @@ export class WatchProject {
 
   /** What devenv itself wrote to the service's log ([devenv] lines) that contain `text`. */
   async notes(name: string, text: string): Promise<string[]> {
-    return (await this.logs(name)).filter((line) => line.stream === 'devenv' && line.text.includes(text)).map((line) => line.text)
+    return (await this.logs(name))
+      .filter((line) => line.stream === 'devenv' && line.text.includes(text))
+      .map((line) => line.text)
   }
 
   /** Processes whose working folder is inside the project (services, commands, the supervisor). */
@@ -93,7 +116,10 @@ export class WatchProject {
         if (/\) [ZX] /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) continue
         const cwd = readlinkSync(`/proc/${entry}/cwd`)
         if (cwd !== this.root && !cwd.startsWith(`${this.root}/`)) continue
-        found.push({ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim() })
+        found.push({
+          pid: Number(entry),
+          command: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim(),
+        })
       } catch {
         // gone meanwhile
       }
@@ -114,7 +140,12 @@ export class WatchProject {
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -124,7 +155,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (error) {
       last = error
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
 }

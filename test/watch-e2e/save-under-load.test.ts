@@ -35,7 +35,11 @@ describe('saving under load through the balancer', () => {
       await waitFor('both backends to answer through the lb', () => seen.get('version 0')?.size === 2, 15_000)
       for (let version = 1; version <= SAVES; version++) {
         project.save('app/server.cjs', source.replace("'version 0'", `'version ${version}'`))
-        await waitFor(`both backends to answer version ${version}`, () => seen.get(`version ${version}`)?.size === 2, 20_000)
+        await waitFor(
+          `both backends to answer version ${version}`,
+          () => seen.get(`version ${version}`)?.size === 2,
+          20_000,
+        )
       }
     } finally {
       await client.stop()
@@ -43,29 +47,49 @@ describe('saving under load through the balancer', () => {
     expect(client.report.failures).toEqual([])
     expect(client.report.requests).toBeGreaterThan(100)
     // Each backend restarted once per save, one after the other.
-    for (const name of ['www1', 'www2']) expect(await project.notes(name, 'restarted after the change')).toHaveLength(SAVES)
+    for (const name of ['www1', 'www2'])
+      expect(await project.notes(name, 'restarted after the change')).toHaveLength(SAVES)
     const lbLines = (await project.logs('lb')).map((line) => line.text)
-    expect(lbLines.filter((text) => text.includes('is up: devenv reports it ready')).length).toBeGreaterThanOrEqual(2 * SAVES)
+    expect(lbLines.filter((text) => text.includes('is up: devenv reports it ready')).length).toBeGreaterThanOrEqual(
+      2 * SAVES,
+    )
   }, 180_000)
 
   it('a save that breaks the app fails the first backend only: the other serves on, and the fix brings both back', async () => {
     const answers: string[] = []
     const client = new LoadClient(url, (body) => answers.push(body))
     try {
-      project.save('app/server.cjs', source.replace("const http = require('node:http')", "const http = require('node:htttp')"))
-      const first = await waitFor('a backend to fail with the broken save', async () => {
-        const failed = await Promise.all(['www1', 'www2'].map((name) => project.service(name)))
-        return failed.find((entry) => entry.state === 'failed')
-      }, 20_000)
+      project.save(
+        'app/server.cjs',
+        source.replace("const http = require('node:http')", "const http = require('node:htttp')"),
+      )
+      const first = await waitFor(
+        'a backend to fail with the broken save',
+        async () => {
+          const failed = await Promise.all(['www1', 'www2'].map((name) => project.service(name)))
+          return failed.find((entry) => entry.state === 'failed')
+        },
+        20_000,
+      )
       expect(first.message).toContain('No such built-in module: node:htttp')
       const other = first.name === 'www1' ? 'www2' : 'www1'
-      await waitFor(`${other} to say it was not restarted`, async () => (await project.notes(other, 'not restarted:')).length === 1, 10_000)
+      await waitFor(
+        `${other} to say it was not restarted`,
+        async () => (await project.notes(other, 'not restarted:')).length === 1,
+        10_000,
+      )
       expect(await project.service(other)).toMatchObject({ state: 'running', health: 'healthy' })
       answers.length = 0
       await waitFor('answers through the lb', () => answers.length >= 20, 10_000)
       expect(new Set(answers)).toEqual(new Set([`version ${SAVES} from ${other}`]))
       project.save('app/server.cjs', source.replace("'version 0'", "'version fixed'"))
-      await waitFor('both backends to answer the fixed version', () => answers.filter((body) => body.startsWith('version fixed')).length > 0 && new Set(answers.filter((body) => body.startsWith('version fixed'))).size === 2, 20_000)
+      await waitFor(
+        'both backends to answer the fixed version',
+        () =>
+          answers.filter((body) => body.startsWith('version fixed')).length > 0 &&
+          new Set(answers.filter((body) => body.startsWith('version fixed'))).size === 2,
+        20_000,
+      )
     } finally {
       await client.stop()
     }

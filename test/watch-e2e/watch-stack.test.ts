@@ -13,10 +13,16 @@ describe('watched mounts through the supervisor', () => {
   let api: StatusService
   let appSource: string
 
-  const app = (message: string): string => appSource.replace("const message = 'version 0'", `const message = '${message}'`)
+  const app = (message: string): string =>
+    appSource.replace("const message = 'version 0'", `const message = '${message}'`)
   /** The app, answering `message`, whose health check never passes. */
-  const sickApp = (message: string): string => app(message).replace("response.end(request.url === '/health'", "if (request.url === '/health') response.statusCode = 503\n  response.end(request.url === '/health'")
-  const apiAnswer = async (): Promise<string | undefined> => (await get(api.address, api.ports[0]!.bound ?? 8080).catch(() => undefined))?.body
+  const sickApp = (message: string): string =>
+    app(message).replace(
+      "response.end(request.url === '/health'",
+      "if (request.url === '/health') response.statusCode = 503\n  response.end(request.url === '/health'",
+    )
+  const apiAnswer = async (): Promise<string | undefined> =>
+    (await get(api.address, api.ports[0]!.bound ?? 8080).catch(() => undefined))?.body
   const restarts = async (): Promise<number> => (await project.notes('api', RESTARTED)).length
 
   beforeAll(async () => {
@@ -70,11 +76,13 @@ describe('watched mounts through the supervisor', () => {
     await waitFor('the restart to be logged', async () => (await restarts()) > before)
     // Long enough for a second, wrongly split burst to have fired (quiet period 100 ms).
     await sleep(1000)
-    expect((await project.notes('api', 'change: ')).slice(changesBefore)).toEqual([expect.stringMatching(/1 change in .*\(server\.mjs\) → restart$/)])
+    expect((await project.notes('api', 'change: ')).slice(changesBefore)).toEqual([
+      expect.stringMatching(/1 change in .*\(server\.mjs\) → restart$/),
+    ])
     expect((await restarts()) - before).toBe(1)
   })
 
-  it('changes under .git, node_modules, editor swap files and the mount\'s ignore globs do nothing', async () => {
+  it("changes under .git, node_modules, editor swap files and the mount's ignore globs do nothing", async () => {
     const { pid } = await project.service('api')
     const changesBefore = await project.notes('api', 'change: ')
     mkdirSync(project.file('app/.git/refs'), { recursive: true })
@@ -91,15 +99,23 @@ describe('watched mounts through the supervisor', () => {
 
     // The same watcher still acts on a file it should see (the silence above was not a dead watcher).
     writeFileSync(project.file('app/notes.txt'), 'seen\n')
-    await waitFor('the change to notes.txt', async () => (await project.notes('api', 'change: ')).some((text) => text.includes('(notes.txt)')))
+    await waitFor('the change to notes.txt', async () =>
+      (await project.notes('api', 'change: ')).some((text) => text.includes('(notes.txt)')),
+    )
   })
 
-  it('a command mount runs the command in the service\'s environment, its output in the service\'s log', async () => {
+  it("a command mount runs the command in the service's environment, its output in the service's log", async () => {
     const assets = await project.service('assets')
     project.save('assets/src.txt', 'two\n')
     const expected = `built two for assets at ${assets.address}`
-    await waitFor('the command to write out.txt', () => readFileSync(project.file('assets/out.txt'), 'utf8').trim() === expected)
-    await waitFor('the command to be logged as done', async () => (await project.notes('assets', 'watch command done')).length === 1)
+    await waitFor(
+      'the command to write out.txt',
+      () => readFileSync(project.file('assets/out.txt'), 'utf8').trim() === expected,
+    )
+    await waitFor(
+      'the command to be logged as done',
+      async () => (await project.notes('assets', 'watch command done')).length === 1,
+    )
     const notes = (await project.logs('assets')).filter((line) => line.stream === 'devenv').map((line) => line.text)
     expect(notes).toContain(`watch: ${expected}`)
     expect(notes.some((text) => /change: 1 change in .*assets \(src\.txt\) → run: sh -c/.test(text))).toBe(true)
@@ -110,14 +126,21 @@ describe('watched mounts through the supervisor', () => {
 
   it('a restart that fails keeps the log, says so in status, and the next good save brings it back', async () => {
     project.save('app/server.mjs', app('broken').replace("const message = 'broken'", 'const message = = ;'))
-    const failed = await waitFor('api to be failed', async () => {
-      const entry = await project.service('api')
-      return entry.state === 'failed' ? entry : undefined
-    }, 10_000, 100)
+    const failed = await waitFor(
+      'api to be failed',
+      async () => {
+        const entry = await project.service('api')
+        return entry.state === 'failed' ? entry : undefined
+      },
+      10_000,
+      100,
+    )
     expect(failed.message).toBeTruthy()
     const logs = await project.logs('api')
     expect(logs.some((line) => line.stream === 'err' && line.text.includes('SyntaxError'))).toBe(true)
-    expect(logs.some((line) => line.stream === 'devenv' && line.text.startsWith('restart after the change failed'))).toBe(true)
+    expect(
+      logs.some((line) => line.stream === 'devenv' && line.text.startsWith('restart after the change failed')),
+    ).toBe(true)
     const status = await project.run(['status'])
     expect(status.stdout).toMatch(/api\s+process\s+failed/)
 
@@ -131,7 +154,12 @@ describe('watched mounts through the supervisor', () => {
     await waitFor('the sick app to answer', async () => (await apiAnswer()) === 'sick')
     expect((await project.service('api')).health).toBe('starting')
     project.save('app/server.mjs', app('healed'))
-    await waitFor('the healed app to be healthy', async () => (await project.service('api')).health === 'healthy', 10_000, 100)
+    await waitFor(
+      'the healed app to be healthy',
+      async () => (await project.service('api')).health === 'healthy',
+      10_000,
+      100,
+    )
     expect(await apiAnswer()).toBe('healed')
     expect(await project.notes('api', 'changed again before it was healthy')).toHaveLength(1)
   })

@@ -36,7 +36,13 @@ function setup(quietMs = 50, maxWaitMs = 1000, existing?: Set<string>) {
   let action: (paths: string[], signals: ActionSignals) => void | Promise<void> = (paths) => {
     fired.push(paths)
   }
-  const burst = new Burst((paths, signals) => action(paths, signals), { quietMs, maxWaitMs, timers: clock, onError: (error) => errors.push(error), ...(existing ? { isGone: (path: string) => !existing.has(path) } : {}) })
+  const burst = new Burst((paths, signals) => action(paths, signals), {
+    quietMs,
+    maxWaitMs,
+    timers: clock,
+    onError: (error) => errors.push(error),
+    ...(existing ? { isGone: (path: string) => !existing.has(path) } : {}),
+  })
   return { clock, fired, errors, burst, setAction: (next: typeof action) => (action = next) }
 }
 
@@ -121,7 +127,7 @@ describe('Burst', () => {
     expect(fired).toEqual([])
   })
 
-  it('drops a file created and deleted within the burst (a safe save\'s temporary file)', async () => {
+  it("drops a file created and deleted within the burst (a safe save's temporary file)", async () => {
     const { clock, fired, burst } = setup()
     burst.add('.index.html.tmp', 'add')
     burst.add('.index.html.tmp', 'change')
@@ -144,7 +150,7 @@ describe('Burst', () => {
     expect(fired).toEqual([['gone.js', 'server.js']])
   })
 
-  it('close() aborts the running action\'s signals and resolves only once the action is over', async () => {
+  it("close() aborts the running action's signals and resolves only once the action is over", async () => {
     const { clock, burst, setAction } = setup()
     let seen: ActionSignals | undefined
     let finish = () => {}
@@ -209,11 +215,19 @@ describe('Burst', () => {
   it('lets events already waiting in when its timer fires late: a touch before the deferred end extends the burst', async () => {
     const clock = new ManualClock()
     const deferred: (() => void)[] = []
-    const timers: Timers = { now: clock.now, setTimeout: clock.setTimeout, clearTimeout: clock.clearTimeout, defer: (callback) => deferred.push(callback) }
+    const timers: Timers = {
+      now: clock.now,
+      setTimeout: clock.setTimeout,
+      clearTimeout: clock.clearTimeout,
+      defer: (callback) => deferred.push(callback),
+    }
     const fired: string[][] = []
-    const burst = new Burst((paths) => {
-      fired.push(paths)
-    }, { quietMs: 50, maxWaitMs: 1000, timers, onError: () => {} })
+    const burst = new Burst(
+      (paths) => {
+        fired.push(paths)
+      },
+      { quietMs: 50, maxWaitMs: 1000, timers, onError: () => {} },
+    )
     burst.add('a.js')
     await clock.advance(60)
     expect(deferred).toHaveLength(1)

@@ -54,7 +54,11 @@ describe('runWatchCommand', () => {
 
   it('reports a failing command without throwing', async () => {
     const lines: string[] = []
-    const result = await runWatchCommand('echo broken; exit 3', { cwd: folder.path, env: {}, log: (line) => lines.push(line) })
+    const result = await runWatchCommand('echo broken; exit 3', {
+      cwd: folder.path,
+      env: {},
+      log: (line) => lines.push(line),
+    })
     expect(result).toMatchObject({ ok: false, exitCode: 3 })
     expect(lines).toEqual(['broken'])
   })
@@ -68,7 +72,11 @@ describe('runWatchCommand', () => {
       log: () => {},
       signal: controller.signal,
     })
-    await waitFor(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n') ? true : undefined), 5000, 'the pid file')
+    await waitFor(
+      () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n') ? true : undefined),
+      5000,
+      'the pid file',
+    )
     started = pids(pidFile)
     expect(started.every(isRunning)).toBe(true)
     controller.abort()

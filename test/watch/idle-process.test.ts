@@ -30,7 +30,10 @@ afterEach(() => folder.remove())
 
 it('reports a burst in a process that has nothing else to do', async () => {
   writeFileSync(path.join(folder.path, 'server.js'), 'v1')
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], { env: { ...process.env, WATCH_MODULE: WATCH, WATCH_SOURCE: folder.path }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
+    env: { ...process.env, WATCH_MODULE: WATCH, WATCH_SOURCE: folder.path },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   try {
     const lines: string[] = []
     child.stdout.setEncoding('utf8')

@@ -31,7 +31,11 @@ afterEach(async () => {
 
 async function start(ignore: string[] = [], action: MountChange['action'] = { kind: 'sync' }, debounceMs?: number) {
   const app = path.join(folder.path, 'app')
-  watcher = watchMounts(service('web', [mount(app, action, ignore)]), { onChange: (change) => void changes.push(change) }, { debounceMs })
+  watcher = watchMounts(
+    service('web', [mount(app, action, ignore)]),
+    { onChange: (change) => void changes.push(change) },
+    { debounceMs },
+  )
   await watcher.ready
   return app
 }
@@ -124,8 +128,12 @@ describe('watchMounts', () => {
 
   it('refuses a mount whose source does not exist', () => {
     const missing = path.join(folder.path, 'missing')
-    expect(() => watchMounts(service('web', [mount(missing, { kind: 'restart' })]), { onChange: () => {} })).toThrow(DevenvError)
-    expect(() => watchMounts(service('web', [mount(missing, { kind: 'restart' })]), { onChange: () => {} })).toThrow(/does not exist/)
+    expect(() => watchMounts(service('web', [mount(missing, { kind: 'restart' })]), { onChange: () => {} })).toThrow(
+      DevenvError,
+    )
+    expect(() => watchMounts(service('web', [mount(missing, { kind: 'restart' })]), { onChange: () => {} })).toThrow(
+      /does not exist/,
+    )
   })
 })
 

@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ftpProbe } from '../../src/boxes/ftp/probe.js'
 
 /** A server on 127.0.0.1 that talks to each connection as `talk` says; the probe speaks to it. */
-async function serve(talk: (socket: net.Socket) => void): Promise<{ port: number; server: net.Server; received: string[] }> {
+async function serve(
+  talk: (socket: net.Socket) => void,
+): Promise<{ port: number; server: net.Server; received: string[] }> {
   const received: string[] = []
   const server = net.createServer((socket) => {
     sockets.add(socket)

@@ -1,4 +1,14 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -45,7 +55,8 @@ export class WebappProject {
   readonly notes: string[] = []
 
   constructor() {
-    if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first')
+    if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js')))
+      throw new Error('dist/ is missing: run `npm run build` first')
     // PostgreSQL runs as an unprivileged user when we are root: it must be able to reach the data
     chmodSync(this.base, 0o755)
     mkdirSync(this.root)
@@ -60,7 +71,9 @@ export class WebappProject {
    */
   private claimFreeAddressBlock(): void {
     const busy = listeningAddresses()
-    const candidates = Array.from({ length: 200 }, (_, index) => 40 + index).filter((block) => ![...busy].some((address) => address.startsWith(`127.64.${block}.`)))
+    const candidates = Array.from({ length: 200 }, (_, index) => 40 + index).filter(
+      (block) => ![...busy].some((address) => address.startsWith(`127.64.${block}.`)),
+    )
     const block = candidates[Math.floor(Math.random() * candidates.length)]
     if (block === undefined) return
     mkdirSync(this.home, { recursive: true })
@@ -68,7 +81,13 @@ export class WebappProject {
   }
 
   get env(): Record<string, string | undefined> {
-    return { DEVENV_HOME: this.home, DEVENV_HOSTS_FILE: this.hostsFile, NO_COLOR: '1', FORCE_COLOR: undefined, DEVENV_DEBUG: undefined }
+    return {
+      DEVENV_HOME: this.home,
+      DEVENV_HOSTS_FILE: this.hostsFile,
+      NO_COLOR: '1',
+      FORCE_COLOR: undefined,
+      DEVENV_DEBUG: undefined,
+    }
   }
 
   async run(args: string[], timeoutMs = 30_000): Promise<CliResult> {
@@ -109,7 +128,11 @@ export class WebappProject {
       if (!/^\d+$/.test(entry)) continue
       try {
         const cwd = readlinkSync(`/proc/${entry}/cwd`)
-        if ((cwd === this.root || cwd.startsWith(`${this.root}/`)) && !/\) [ZX] /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))) found.push(Number(entry))
+        if (
+          (cwd === this.root || cwd.startsWith(`${this.root}/`)) &&
+          !/\) [ZX] /.test(readFileSync(`/proc/${entry}/stat`, 'utf8'))
+        )
+          found.push(Number(entry))
       } catch {
         // gone meanwhile
       }
@@ -146,12 +169,16 @@ export function listeningAddresses(): Set<string> {
     const fields = line.trim().split(/\s+/)
     if (fields[3] !== '0A') continue
     const hex = fields[1]!.split(':')[0]!
-    found.add(hex.match(/../g)!.map((byte) => parseInt(byte, 16)).reverse().join('.'))
+    found.add(
+      hex
+        .match(/../g)!
+        .map((byte) => parseInt(byte, 16))
+        .reverse()
+        .join('.'),
+    )
   }
   return found
 }
-
-
 
 export interface HttpReply {
   status: number
@@ -160,7 +187,14 @@ export interface HttpReply {
 }
 
 /** One HTTP request on a fresh connection (no keep-alive: each request is balanced on its own). */
-export function request(options: { address: string; port: number; path?: string; method?: string; host?: string; json?: unknown }): Promise<HttpReply> {
+export function request(options: {
+  address: string
+  port: number
+  path?: string
+  method?: string
+  host?: string
+  json?: unknown
+}): Promise<HttpReply> {
   const body = options.json === undefined ? undefined : JSON.stringify(options.json)
   return new Promise((resolve, reject) => {
     const outgoing = http.request(
@@ -173,22 +207,31 @@ export function request(options: { address: string; port: number; path?: string;
         timeout: 5000,
         headers: {
           ...(options.host ? { host: options.host } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+          ...(body !== undefined
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+            : {}),
         },
       },
       (response) => {
         const chunks: Buffer[] = []
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }))
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        )
         response.on('error', reject)
       },
     )
-    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer from ${options.address}:${options.port} within 5 s`)))
+    outgoing.on('timeout', () =>
+      outgoing.destroy(new Error(`no answer from ${options.address}:${options.port} within 5 s`)),
+    )
     outgoing.on('error', reject)
     outgoing.end(body)
   })
 }
-
 
 /** KEY=value lines of a .env file. */
 export function readDotenv(file: string): Record<string, string> {

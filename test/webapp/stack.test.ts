@@ -36,7 +36,11 @@ describe('the webapp template, booted with one `devenv up`', () => {
     expect(status.supervisor.running).toBe(true)
     expect(status.services.map((entry) => entry.name).sort()).toEqual([...SERVICES].sort())
     for (const entry of status.services) {
-      expect({ name: entry.name, state: entry.state, health: entry.health }).toEqual({ name: entry.name, state: 'running', health: 'healthy' })
+      expect({ name: entry.name, state: entry.state, health: entry.health }).toEqual({
+        name: entry.name,
+        state: 'running',
+        health: 'healthy',
+      })
     }
     // each on an address of its own, so every one listens on its standard port
     expect(new Set(status.services.map((entry) => entry.address)).size).toBe(SERVICES.length)
@@ -56,7 +60,13 @@ describe('the webapp template, booted with one `devenv up`', () => {
 
   it('reads a company created through the balancer back from www2 directly, on its published port', async () => {
     const name = `Created through the balancer ${process.pid}-${Date.now()}`
-    const created = await request({ ...lb, host: 'www.example.test', method: 'POST', path: '/api/companies', json: { name, city: 'Timișoara' } })
+    const created = await request({
+      ...lb,
+      host: 'www.example.test',
+      method: 'POST',
+      path: '/api/companies',
+      json: { name, city: 'Timișoara' },
+    })
     expect(created.status, created.body).toBe(201)
     const company = JSON.parse(created.body) as { id: number; name: string; city: string }
     expect(company).toMatchObject({ name, city: 'Timișoara' })
@@ -64,7 +74,11 @@ describe('the webapp template, booted with one `devenv up`', () => {
     const published = service(status, 'www2').ports.find((port) => port.port === 8080)!.published!
     expect(published.address).toBe('127.0.0.1')
     if (project.notes.length === 0) expect(published.port).toBe(82)
-    const direct = await request({ address: published.address, port: published.port, path: `/api/companies/${company.id}` })
+    const direct = await request({
+      address: published.address,
+      port: published.port,
+      path: `/api/companies/${company.id}`,
+    })
     expect(direct.status, direct.body).toBe(200)
     expect(JSON.parse(direct.body)).toEqual(company)
     // straight to www2: no balancer header on the way
@@ -87,13 +101,24 @@ describe('the webapp template, booted with one `devenv up`', () => {
       'with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as client:',
       '    client.send_message(message)',
     ].join('\n')
-    const sent = await execa('python3', ['-c', script, mail.address, String(mail.ports.find((port) => port.port === 25)!.bound), subject], { reject: false, timeout: 15_000 })
+    const sent = await execa(
+      'python3',
+      ['-c', script, mail.address, String(mail.ports.find((port) => port.port === 25)!.bound), subject],
+      { reject: false, timeout: 15_000 },
+    )
     expect(sent.exitCode, sent.stderr).toBe(0)
 
-    const listed = await waitFor('the message in `mail list`', async () => {
-      const messages = await project.json<{ id: string; subject: string; to: string[]; from: string }[]>(['mail', 'list'])
-      return messages.find((message) => message.subject === subject)
-    }, 5000)
+    const listed = await waitFor(
+      'the message in `mail list`',
+      async () => {
+        const messages = await project.json<{ id: string; subject: string; to: string[]; from: string }[]>([
+          'mail',
+          'list',
+        ])
+        return messages.find((message) => message.subject === subject)
+      },
+      5000,
+    )
     expect(listed.to).toEqual(['3pg@example.test'])
     expect(listed.from).toContain('qa@example.test')
 
@@ -114,16 +139,28 @@ describe('the webapp template, booted with one `devenv up`', () => {
     const local = path.join(project.base, 'upload.txt')
     writeFileSync(local, content)
 
-    const upload = await execa('curl', ['-sS', '--fail', '--max-time', '15', '--user', `3pg:${password}`, '-T', local, `${url}/upload.txt`], { reject: false })
+    const upload = await execa(
+      'curl',
+      ['-sS', '--fail', '--max-time', '15', '--user', `3pg:${password}`, '-T', local, `${url}/upload.txt`],
+      { reject: false },
+    )
     expect(upload.exitCode, upload.stderr).toBe(0)
     // 3pg's root is the project's ftp/3pg folder
     expect(readFileSync(path.join(project.root, 'ftp', '3pg', 'upload.txt'), 'utf8')).toBe(content)
 
-    const download = await execa('curl', ['-sS', '--fail', '--max-time', '15', '--user', `3pg:${password}`, `${url}/upload.txt`], { reject: false, stripFinalNewline: false })
+    const download = await execa(
+      'curl',
+      ['-sS', '--fail', '--max-time', '15', '--user', `3pg:${password}`, `${url}/upload.txt`],
+      { reject: false, stripFinalNewline: false },
+    )
     expect(download.exitCode, download.stderr).toBe(0)
     expect(download.stdout).toBe(content)
 
-    const refused = await execa('curl', ['-sS', '--fail', '--max-time', '15', '--user', '3pg:not-the-password', `${url}/upload.txt`], { reject: false })
+    const refused = await execa(
+      'curl',
+      ['-sS', '--fail', '--max-time', '15', '--user', '3pg:not-the-password', `${url}/upload.txt`],
+      { reject: false },
+    )
     expect(refused.exitCode).not.toBe(0)
 
     // its health checks (one a second) say QUIT like a real client: no error lines in its log
@@ -137,25 +174,70 @@ describe('the webapp template, booted with one `devenv up`', () => {
     const balancer = service(status, 'lb')
     const port = balancer.ports.find((entry) => entry.port === 443)!.bound
     const resolve = `www.example.test:${port}:${balancer.address}`
-    const page = await execa('curl', ['-sS', '--fail', '--max-time', '10', '-D', '-', '--cacert', ca.certificate, '--resolve', resolve, `https://www.example.test:${port}/`], { reject: false })
+    const page = await execa(
+      'curl',
+      [
+        '-sS',
+        '--fail',
+        '--max-time',
+        '10',
+        '-D',
+        '-',
+        '--cacert',
+        ca.certificate,
+        '--resolve',
+        resolve,
+        `https://www.example.test:${port}/`,
+      ],
+      { reject: false },
+    )
     expect(page.exitCode, page.stderr).toBe(0)
     expect(page.stdout).toMatch(/Hello from www[12]/)
     expect(page.stdout).toMatch(/x-devenv-backend: www[12]/i)
     // and without that CA curl refuses it: the page above was really verified
-    const untrusted = await execa('curl', ['-sS', '--max-time', '10', '--resolve', resolve, `https://www.example.test:${port}/`], { reject: false })
+    const untrusted = await execa(
+      'curl',
+      ['-sS', '--max-time', '10', '--resolve', resolve, `https://www.example.test:${port}/`],
+      { reject: false },
+    )
     expect(untrusted.exitCode).toBe(60)
   })
 
   it('has the seeded skel rows, read with the real psql client as skel/skel', async () => {
     const psql = service(status, 'psql')
     const port = psql.ports.find((entry) => entry.port === 5432)!.bound
-    const query = await execa('psql', ['-X', '-A', '-t', '-F', '|', '-h', psql.address, '-p', String(port), '-U', 'skel', '-d', 'skel', '-c', 'SELECT name, city FROM companies WHERE id <= 3 ORDER BY id; SELECT count(*) FROM users'], {
-      reject: false,
-      timeout: 15_000,
-      env: { PGPASSWORD: 'skel', PGCONNECT_TIMEOUT: '5', PGSSLMODE: 'disable' },
-    })
+    const query = await execa(
+      'psql',
+      [
+        '-X',
+        '-A',
+        '-t',
+        '-F',
+        '|',
+        '-h',
+        psql.address,
+        '-p',
+        String(port),
+        '-U',
+        'skel',
+        '-d',
+        'skel',
+        '-c',
+        'SELECT name, city FROM companies WHERE id <= 3 ORDER BY id; SELECT count(*) FROM users',
+      ],
+      {
+        reject: false,
+        timeout: 15_000,
+        env: { PGPASSWORD: 'skel', PGCONNECT_TIMEOUT: '5', PGSSLMODE: 'disable' },
+      },
+    )
     expect(query.exitCode, query.stderr).toBe(0)
-    expect(query.stdout.split('\n')).toEqual(['3PillarGlobal|Timișoara', 'Example Corp|Springfield', 'Acme|Cluj-Napoca', '4'])
+    expect(query.stdout.split('\n')).toEqual([
+      '3PillarGlobal|Timișoara',
+      'Example Corp|Springfield',
+      'Acme|Cluj-Napoca',
+      '4',
+    ])
   })
 
   it('with www1 stopped, every request through the balancer still succeeds, answered by www2', async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
-import type { LbStrategy } from '../../envfile/model.js'
+import type { LbStrategy } from '../../envfile/index.js'
 
 /** How the balancer judges a backend: an HTTP GET expecting 2xx/3xx (or `status`), else a TCP connect. */
 export type BackendCheck = { kind: 'http'; path: string; port: number; status?: number } | { kind: 'tcp'; port: number }

@@ -1,7 +1,7 @@
 import path from 'node:path'
-import type { LbSettings, ServiceSpec } from '../../envfile/model.js'
+import type { LbSettings, ServiceSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
-import { ProjectPaths } from '../../state/paths.js'
+import { ProjectPaths } from '../../state/index.js'
 import type { BoxDriver, ServiceContext } from '../driver.js'
 import { NodeProgramBox } from '../node-program.js'
 import { LB_DEFAULTS, type BackendConfig, type LbConfig } from './config.js'
@@ -43,7 +43,7 @@ export async function buildLbConfig(context: ServiceContext): Promise<LbConfig> 
     if (service.hostnames.length === 0) names.push('localhost')
     // loaded here, not at the top: the supervisor imports every driver when it boots, and the
     // certificate code (node-forge) is only needed once the lb starts
-    const { issueCertificate } = await import('../../tls/issue.js')
+    const { issueCertificate } = await import('../../tls/index.js')
     const certificate = await issueCertificate({ names, cacheDir: path.join(new ProjectPaths(context.project.root).dir, 'tls'), home: context.machineHome })
     if (certificate.issued) context.log(`issued a certificate for ${certificate.names.join(', ')}, valid until ${certificate.notAfter.toISOString().slice(0, 10)}`)
     config.https = { port: context.port(settings.httpsPort), certificateFile: certificate.certificateFile, privateKeyFile: certificate.privateKeyFile }

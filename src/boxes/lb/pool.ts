@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { LbStrategy } from '../../envfile/model.js'
+import type { LbStrategy } from '../../envfile/index.js'
 import type { BackendConfig } from './config.js'
 import { BackendSockets } from './relay/backend-sockets.js'
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { AttachmentInfo, MailClient } from './client.js'
 import { DevenvError } from '../../errors.js'
-import { writeFileAtomic } from '../../state/atomic.js'
+import { writeFileAtomic } from '../../state/index.js'
 
 export interface SavedAttachment extends AttachmentInfo {
   path: string

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ParsedMail } from 'mailparser'
-import { fsyncFolder, readJson, writeJsonAtomic } from '../../state/atomic.js'
+import { fsyncFolder, readJson, writeJsonAtomic } from '../../state/index.js'
 import { summarise, SUMMARY_VERSION, type Envelope, type StoredSummary } from './summary.js'
 
 /**

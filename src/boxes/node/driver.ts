@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BoxDriver, Launch, ServiceContext } from '../driver.js'
-import { processLaunch } from '../process/driver.js'
+import { processLaunch } from '../process/index.js'
 
 /** devenv's own node_modules: the node box ships with pg and friends, as an image would. */
 const BUNDLED_MODULES = fileURLToPath(new URL('../../../node_modules', import.meta.url))

@@ -1,4 +1,4 @@
-import type { EnvSpec } from '../../envfile/model.js'
+import type { EnvSpec } from '../../envfile/index.js'
 import type { Endpoint } from '../driver.js'
 import { resolveDatabase } from './references.js'
 

@@ -3,7 +3,7 @@ import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync,
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { DevenvError } from '../../errors.js'
-import { writeFileAtomic } from '../../state/atomic.js'
+import { writeFileAtomic } from '../../state/index.js'
 import { serverBinaries } from './binaries.js'
 import { asUnprivileged, type ServiceContext } from '../driver.js'
 import { clusterDir, clusterExists, markerFilePath, SUPERUSER, superuserPassword } from './layout.js'

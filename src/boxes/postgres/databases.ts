@@ -1,6 +1,6 @@
 import type pg from 'pg'
-import type { DatabaseSpec } from '../../envfile/model.js'
-import { withFileLock } from '../../state/lock.js'
+import type { DatabaseSpec } from '../../envfile/index.js'
+import { withFileLock } from '../../state/index.js'
 import { connect, quoteIdentifier, withConnection, type ServerTarget } from './connection.js'
 import { readMarker, writeMarker } from './layout.js'
 import { incomingName, spareName, templateName, templatePrefix } from './names.js'

@@ -1,6 +1,6 @@
 import type { BoxDriver, Launch, ProbeResult, ServiceContext } from '../driver.js'
 import { asUnprivileged } from '../driver.js'
-import type { PostgresSettings } from '../../envfile/model.js'
+import type { PostgresSettings } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
 import { serverBinaries, serverMajorVersion } from './binaries.js'
 import { prepareCluster } from './cluster.js'

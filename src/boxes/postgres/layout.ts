@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { readJson, writeJsonAtomic } from '../../state/atomic.js'
+import { readJson, writeJsonAtomic } from '../../state/index.js'
 
 /**
  * What the postgres box keeps in a service's data folder:

@@ -1,5 +1,5 @@
 /** Entry point of the detached process started by startMaintenance: `node maintenance-main.js DATA_DIR HOST PORT`. */
-import { crashPoint } from '../../snapshots/crash-points.js'
+import { crashPoint } from '../../util/crash-points.js'
 import { readSuperuserPassword } from './layout.js'
 import { maintain } from './maintenance.js'
 

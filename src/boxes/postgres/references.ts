@@ -1,7 +1,7 @@
-import type { DatabaseSpec, EnvSpec, PostgresSettings, ServiceSpec } from '../../envfile/model.js'
+import type { DatabaseSpec, EnvSpec, PostgresSettings, ServiceSpec } from '../../envfile/index.js'
 import { usage } from '../../errors.js'
 import type { Endpoint } from '../driver.js'
-import { readAddresses } from '../../state/addresses.js'
+import { readAddresses } from '../../state/index.js'
 
 /*
  * Which database a command means, and its connection URL: no PostgreSQL client here, so that

@@ -1,6 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto'
 import type pg from 'pg'
-import type { DatabaseSpec } from '../../envfile/model.js'
+import type { DatabaseSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
 import { quoteIdentifier, quoteLiteral, scramVerifier } from './connection.js'
 import { SUPERUSER } from './layout.js'

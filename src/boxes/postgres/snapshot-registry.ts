@@ -1,6 +1,6 @@
 import path from 'node:path'
-import { readJson, writeJsonAtomic } from '../../state/atomic.js'
-import { withFileLock } from '../../state/lock.js'
+import { readJson, writeJsonAtomic } from '../../state/index.js'
+import { withFileLock } from '../../state/index.js'
 
 /**
  * Which snapshot copies in this cluster belong to snapshots, kept in the data folder beside the

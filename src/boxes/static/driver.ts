@@ -3,9 +3,9 @@ import { statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BoxDriver, ProbeResult, ServiceContext } from '../driver.js'
-import type { StaticSettings } from '../../envfile/model.js'
+import type { StaticSettings } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
-import { writeJsonAtomic } from '../../state/atomic.js'
+import { writeJsonAtomic } from '../../state/index.js'
 import type { StaticServerConfig } from './config.js'
 
 const SERVER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url))

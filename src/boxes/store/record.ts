@@ -1,4 +1,4 @@
-import type { BoxKind, HealthCheck, ServiceSpec } from '../../envfile/model.js'
+import type { BoxKind, HealthCheck, ServiceSpec } from '../../envfile/index.js'
 import type { TreeEntry } from '../../util/tree.js'
 
 export const BOX_FORMAT = 'devenv-box/1'

@@ -1,5 +1,5 @@
-import { BaseCommand } from '../../cli/base-command.js'
-import { colors, table } from '../../cli/output.js'
+import { BaseCommand } from '../../cli/index.js'
+import { colors, table } from '../../cli/index.js'
 import { listBoxes, storeRoot, type BoxSummary } from '../../boxes/store/index.js'
 import { formatBytes, formatTime } from '../../snapshots/index.js'
 
@@ -10,9 +10,16 @@ export default class BoxList extends BaseCommand<typeof BoxList> {
   async run(): Promise<{ store: string; boxes: BoxSummary[] }> {
     const boxes = listBoxes()
     if (!this.jsonEnabled()) {
-      if (!boxes.length) this.log(colors.dim(`no committed boxes in ${storeRoot()}; make one with devenv commit SERVICE NAME[:TAG]`))
+      if (!boxes.length)
+        this.log(colors.dim(`no committed boxes in ${storeRoot()}; make one with devenv commit SERVICE NAME[:TAG]`))
       else {
-        const rows = boxes.map((box) => [`${box.name}:${box.tag}`, box.kind, `${box.baseBox} ${box.baseVersion}`, formatBytes(box.size), formatTime(box.created)])
+        const rows = boxes.map((box) => [
+          `${box.name}:${box.tag}`,
+          box.kind,
+          `${box.baseBox} ${box.baseVersion}`,
+          formatBytes(box.size),
+          formatTime(box.created),
+        ])
         this.log(table(['BOX', 'KIND', 'FROM', 'SIZE', 'CREATED'], rows))
       }
     }

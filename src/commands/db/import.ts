@@ -1,14 +1,14 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../../cli/base-command.js'
-import { colors } from '../../cli/output.js'
-import { importFile, resolveDatabase } from '../../boxes/postgres/operations.js'
+import { BaseCommand, projectFlags } from '../../cli/index.js'
+import { colors } from '../../cli/index.js'
+import { importFile, resolveDatabase } from '../../boxes/postgres/index.js'
 import { serviceEndpoint } from '../../engine/index.js'
 import { usage } from '../../errors.js'
 
 export default class DbImport extends BaseCommand<typeof DbImport> {
   static override summary = 'Load a SQL file, a gzipped SQL file or a pg_dump archive into a database.'
   static override description =
-    'The format is read from the file itself. SQL runs whole, in one transaction, as the database\'s owner: an error leaves nothing of the file behind and names its line. A custom-format archive goes through pg_restore. With --replace the database is emptied first.'
+    "The format is read from the file itself. SQL runs whole, in one transaction, as the database's owner: an error leaves nothing of the file behind and names its line. A custom-format archive goes through pg_restore. With --replace the database is emptied first."
   static override examples = [
     '<%= config.bin %> db import backup.sql',
     '<%= config.bin %> db import psql backup.sql',
@@ -28,12 +28,23 @@ export default class DbImport extends BaseCommand<typeof DbImport> {
   }
 
   async run() {
-    const [service, file] = this.args.file === undefined ? [undefined, this.args.service] : [this.args.service, this.args.file]
-    if (!file) throw usage('missing FILE, the file to import', 'devenv db import [SERVICE] FILE, e.g. devenv db import backup.sql')
+    const [service, file] =
+      this.args.file === undefined ? [undefined, this.args.service] : [this.args.service, this.args.file]
+    if (!file)
+      throw usage(
+        'missing FILE, the file to import',
+        'devenv db import [SERVICE] FILE, e.g. devenv db import backup.sql',
+      )
     const spec = this.loadSpec()
     const ref = resolveDatabase(spec, service, this.flags.db)
-    const result = await importFile(spec, ref, await serviceEndpoint(spec, ref.service.name), file, { replace: this.flags.replace, log: (line) => this.note(colors.dim(line)) })
-    if (!this.jsonEnabled()) this.log(`${colors.green('✔')} imported ${result.file} (${result.format}) into ${ref.service.name}/${result.database}`)
+    const result = await importFile(spec, ref, await serviceEndpoint(spec, ref.service.name), file, {
+      replace: this.flags.replace,
+      log: (line) => this.note(colors.dim(line)),
+    })
+    if (!this.jsonEnabled())
+      this.log(
+        `${colors.green('✔')} imported ${result.file} (${result.format}) into ${ref.service.name}/${result.database}`,
+      )
     return { service: ref.service.name, ...result }
   }
 }

@@ -1,7 +1,7 @@
-import { BaseCommand } from '../../cli/base-command.js'
-import { colors } from '../../cli/output.js'
-import { allowedFile, readAllowedHostnames } from '../../hosts/allowed.js'
-import { SPECIAL_USE_SUFFIXES } from '../../hosts/policy.js'
+import { BaseCommand } from '../../cli/index.js'
+import { colors } from '../../cli/index.js'
+import { allowedFile, readAllowedHostnames } from '../../names/index.js'
+import { SPECIAL_USE_SUFFIXES } from '../../names/index.js'
 
 export default class HostsAllowed extends BaseCommand<typeof HostsAllowed> {
   static override summary = 'List the hostnames envfiles may claim on this machine.'
@@ -12,7 +12,11 @@ export default class HostsAllowed extends BaseCommand<typeof HostsAllowed> {
     const specialUse = SPECIAL_USE_SUFFIXES.map((suffix) => `*.${suffix}`)
     if (!this.jsonEnabled()) {
       this.log(`always: ${specialUse.join(' ')}`)
-      this.log(allowed.length > 0 ? `allowed here: ${allowed.join(' ')}` : colors.dim('allowed here: none (devenv hosts allow NAME)'))
+      this.log(
+        allowed.length > 0
+          ? `allowed here: ${allowed.join(' ')}`
+          : colors.dim('allowed here: none (devenv hosts allow NAME)'),
+      )
     }
     return { specialUse, allowed, file: allowedFile() }
   }

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
-import { BaseCommand } from '../../cli/base-command.js'
-import { colors } from '../../cli/output.js'
-import { allowedFile, changeAllowedHostname } from '../../hosts/allowed.js'
+import { BaseCommand } from '../../cli/index.js'
+import { colors } from '../../cli/index.js'
+import { allowedFile, changeAllowedHostname } from '../../names/index.js'
 
 export default class HostsDisallow extends BaseCommand<typeof HostsDisallow> {
   static override summary = 'Take back the consent given with `devenv hosts allow`.'
@@ -10,7 +10,10 @@ export default class HostsDisallow extends BaseCommand<typeof HostsDisallow> {
 
   async run(): Promise<{ hostnames: string[]; changed: boolean; file: string }> {
     const result = await changeAllowedHostname(this.args.hostname, false)
-    if (!this.jsonEnabled()) this.log(`${colors.green('✔')} ${result.changed ? 'no longer allowed' : 'was not allowed'}: ${this.args.hostname.toLowerCase()}`)
+    if (!this.jsonEnabled())
+      this.log(
+        `${colors.green('✔')} ${result.changed ? 'no longer allowed' : 'was not allowed'}: ${this.args.hostname.toLowerCase()}`,
+      )
     return { ...result, file: allowedFile() }
   }
 }

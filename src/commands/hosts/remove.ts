@@ -1,6 +1,6 @@
-import { BaseCommand, projectFlags } from '../../cli/base-command.js'
-import { colors } from '../../cli/output.js'
-import { hostsWriteFlags } from '../../cli/hosts-flags.js'
+import { BaseCommand, projectFlags } from '../../cli/index.js'
+import { colors } from '../../cli/index.js'
+import { hostsWriteFlags } from '../../cli/index.js'
 import { clearHosts, type HostsResult } from '../../hosts/index.js'
 
 export default class HostsRemove extends BaseCommand<typeof HostsRemove> {

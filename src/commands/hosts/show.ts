@@ -1,6 +1,13 @@
-import { BaseCommand, projectFlags } from '../../cli/base-command.js'
-import { colors } from '../../cli/output.js'
-import { hostsEntries, hostsFilePath, ownerOf, readHostsBlock, renderBlock, type HostsEntry } from '../../hosts/index.js'
+import { BaseCommand, projectFlags } from '../../cli/index.js'
+import { colors } from '../../cli/index.js'
+import {
+  hostsEntries,
+  hostsFilePath,
+  ownerOf,
+  readHostsBlock,
+  renderBlock,
+  type HostsEntry,
+} from '../../hosts/index.js'
 import { runtimeFor } from '../../engine/index.js'
 
 interface ShowResult {
@@ -17,8 +24,13 @@ interface ShowResult {
 
 export default class HostsShow extends BaseCommand<typeof HostsShow> {
   static override summary = "Show the project's block of the hosts file, and whether it is applied."
-  static override description = 'Prints the lines devenv writes (each service\'s hostnames at its address) between markers naming the project. Changes nothing.'
-  static override examples = ['<%= config.bin %> hosts show', '<%= config.bin %> hosts show --json', 'DEVENV_HOSTS_FILE=/tmp/hosts <%= config.bin %> hosts show']
+  static override description =
+    "Prints the lines devenv writes (each service's hostnames at its address) between markers naming the project. Changes nothing."
+  static override examples = [
+    '<%= config.bin %> hosts show',
+    '<%= config.bin %> hosts show --json',
+    'DEVENV_HOSTS_FILE=/tmp/hosts <%= config.bin %> hosts show',
+  ]
   static override flags = { ...projectFlags }
 
   async run(): Promise<ShowResult> {
@@ -30,7 +42,8 @@ export default class HostsShow extends BaseCommand<typeof HostsShow> {
     const current = readHostsBlock(owner, { file })?.text ?? null
     const applied = current === block
     if (!this.jsonEnabled()) {
-      if (block === null) this.log(colors.dim(`no service of ${spec.name} has a hostname; devenv writes nothing to ${file}`))
+      if (block === null)
+        this.log(colors.dim(`no service of ${spec.name} has a hostname; devenv writes nothing to ${file}`))
       else this.log(block)
       this.log('')
       if (applied) this.log(`${colors.green('✔')} ${block === null ? 'nothing to apply' : `applied in ${file}`}`)

@@ -1,12 +1,13 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../../cli/base-command.js'
-import { colors, table } from '../../cli/output.js'
-import { MailClient, type MessageSummary } from '../../boxes/mail/client.js'
+import { BaseCommand, projectFlags } from '../../cli/index.js'
+import { colors, table } from '../../cli/index.js'
+import { MailClient, type MessageSummary } from '../../boxes/mail/index.js'
 import { serviceEndpoint } from '../../engine/index.js'
 
 export default class MailList extends BaseCommand<typeof MailList> {
   static override summary = 'List the messages the mail service caught, newest first.'
-  static override description = 'SEARCH is a Mailpit search: from:ADDR, to:ADDR, subject:WORD, is:unread, is:read, has:attachment, plain words; "quoted phrases"; -term excludes.'
+  static override description =
+    'SEARCH is a Mailpit search: from:ADDR, to:ADDR, subject:WORD, is:unread, is:read, has:attachment, plain words; "quoted phrases"; -term excludes.'
   static override examples = [
     '<%= config.bin %> mail list',
     '<%= config.bin %> mail list --to 3pg@example.test',

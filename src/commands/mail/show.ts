@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../../cli/base-command.js'
-import { colors } from '../../cli/output.js'
-import { MailClient, type ParsedMessage } from '../../boxes/mail/client.js'
+import { BaseCommand, projectFlags } from '../../cli/index.js'
+import { colors } from '../../cli/index.js'
+import { MailClient, type ParsedMessage } from '../../boxes/mail/index.js'
 import { serviceEndpoint } from '../../engine/index.js'
-import { saveAttachments, type SavedAttachment } from '../../boxes/mail/save-attachments.js'
+import { saveAttachments, type SavedAttachment } from '../../boxes/mail/index.js'
 
 export default class MailShow extends BaseCommand<typeof MailShow> {
   static override summary = 'Show one caught message: its headers, text and attachments, or the raw .eml.'
@@ -19,9 +19,19 @@ export default class MailShow extends BaseCommand<typeof MailShow> {
   }
   static override flags = {
     ...projectFlags,
-    service: Flags.string({ char: 's', description: 'mail service (default: the first mail service of the envfile)', helpValue: 'SERVICE' }),
-    raw: Flags.boolean({ description: 'print the message whole, as received (.eml)', exclusive: ['json', 'save-attachments'] }),
-    'save-attachments': Flags.string({ description: 'write each attachment into this folder (created if missing)', helpValue: 'DIR' }),
+    service: Flags.string({
+      char: 's',
+      description: 'mail service (default: the first mail service of the envfile)',
+      helpValue: 'SERVICE',
+    }),
+    raw: Flags.boolean({
+      description: 'print the message whole, as received (.eml)',
+      exclusive: ['json', 'save-attachments'],
+    }),
+    'save-attachments': Flags.string({
+      description: 'write each attachment into this folder (created if missing)',
+      helpValue: 'DIR',
+    }),
   }
 
   async run(): Promise<(ParsedMessage & { saved?: SavedAttachment[] }) | undefined> {
@@ -33,7 +43,8 @@ export default class MailShow extends BaseCommand<typeof MailShow> {
     }
     const message = await client.show(this.args.id)
     const folder = this.flags['save-attachments']
-    const saved = folder === undefined ? undefined : await saveAttachments(client, message.id, message.attachments, folder)
+    const saved =
+      folder === undefined ? undefined : await saveAttachments(client, message.id, message.attachments, folder)
     if (!this.jsonEnabled()) this.render(message, saved)
     return saved ? { ...message, saved } : message
   }
@@ -48,13 +59,18 @@ export default class MailShow extends BaseCommand<typeof MailShow> {
       ['Subject', message.subject],
       ['Date', message.date],
       ['Size', `${message.size} bytes`],
-      ...message.attachments.map((attachment): [string, string] => ['Attached', `${attachment.filename || '(unnamed)'} (${attachment.contentType}, ${attachment.size} bytes)`]),
+      ...message.attachments.map((attachment): [string, string] => [
+        'Attached',
+        `${attachment.filename || '(unnamed)'} (${attachment.contentType}, ${attachment.size} bytes)`,
+      ]),
       ...(saved ?? []).map((attachment): [string, string] => ['Saved', attachment.path]),
     ]
     // one space at least after the longest label ("Attached:")
     const width = Math.max(...fields.map(([name]) => name.length)) + 2
     for (const [name, value] of fields) this.log(`${colors.bold(`${name}:`.padEnd(width))}${value}`)
     this.log('')
-    this.log(message.text ?? colors.dim(message.html ? '(HTML only: see it on the web page, or with --raw)' : '(no text)'))
+    this.log(
+      message.text ?? colors.dim(message.html ? '(HTML only: see it on the web page, or with --raw)' : '(no text)'),
+    )
   }
 }

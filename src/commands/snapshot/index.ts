@@ -1,11 +1,12 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../../cli/base-command.js'
+import { BaseCommand, projectFlags } from '../../cli/index.js'
 import { usage } from '../../errors.js'
 import type { SnapshotInfo } from '../../snapshots/index.js'
 import { saveAndReport } from './save.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
-  static override summary = "Snapshot a service's state under a generated name (see also: snapshot save, list, restore, delete)."
+  static override summary =
+    "Snapshot a service's state under a generated name (see also: snapshot save, list, restore, delete)."
   static override description =
     'Short for `devenv snapshot save SERVICE`. Snapshots live in .devenv/snapshots/<service>/<name>/ with a manifest of checksums; restores are atomic.'
   static override examples = [
@@ -24,10 +25,17 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
 
   async run(): Promise<{ snapshots: SnapshotInfo[] }> {
     if (!this.args.service && !this.flags.all) {
-      throw usage('name the service to snapshot, or use --all', 'devenv snapshot SERVICE, or see devenv snapshot --help for save, list, restore and delete.')
+      throw usage(
+        'name the service to snapshot, or use --all',
+        'devenv snapshot SERVICE, or see devenv snapshot --help for save, list, restore and delete.',
+      )
     }
-    return saveAndReport(this.loadSpec(), { all: this.flags.all, service: this.flags.all ? undefined : this.args.service, name: undefined }, (line) => {
-      if (!this.jsonEnabled()) this.log(line)
-    })
+    return saveAndReport(
+      this.loadSpec(),
+      { all: this.flags.all, service: this.flags.all ? undefined : this.args.service, name: undefined },
+      (line) => {
+        if (!this.jsonEnabled()) this.log(line)
+      },
+    )
   }
 }

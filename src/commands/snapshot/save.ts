@@ -1,10 +1,18 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../../cli/base-command.js'
-import { colors } from '../../cli/output.js'
+import { BaseCommand, projectFlags } from '../../cli/index.js'
+import { colors } from '../../cli/index.js'
 import type { EnvSpec } from '../../envfile/index.js'
 import { usage } from '../../errors.js'
-import { ProjectPaths } from '../../state/paths.js'
-import { allSnapshotMembers, formatBytes, saveSnapshot, saveSnapshotSet, snapshotMember, type SnapshotInfo, type SnapshotManifest } from '../../snapshots/index.js'
+import { ProjectPaths } from '../../state/index.js'
+import {
+  allSnapshotMembers,
+  formatBytes,
+  saveSnapshot,
+  saveSnapshotSet,
+  snapshotMember,
+  type SnapshotInfo,
+  type SnapshotManifest,
+} from '../../snapshots/index.js'
 import { runtimeFor } from '../../engine/index.js'
 
 export default class SnapshotSave extends BaseCommand<typeof SnapshotSave> {
@@ -27,9 +35,13 @@ export default class SnapshotSave extends BaseCommand<typeof SnapshotSave> {
   }
 
   async run(): Promise<{ snapshots: SnapshotInfo[] }> {
-    return saveAndReport(this.loadSpec(), { all: this.flags.all, service: this.args.service, name: this.args.name }, (line) => {
-      if (!this.jsonEnabled()) this.log(line)
-    })
+    return saveAndReport(
+      this.loadSpec(),
+      { all: this.flags.all, service: this.args.service, name: this.args.name },
+      (line) => {
+        if (!this.jsonEnabled()) this.log(line)
+      },
+    )
   }
 }
 
@@ -43,16 +55,29 @@ export async function saveAndReport(
   const started = performance.now()
   let saved: SnapshotManifest[]
   if (all) {
-    if (name !== undefined) throw usage('with --all, give only the name of the set', 'devenv snapshot save --all [NAME]')
+    if (name !== undefined)
+      throw usage('with --all, give only the name of the set', 'devenv snapshot save --all [NAME]')
     saved = await saveSnapshotSet(paths, allSnapshotMembers(runtimeFor(spec), spec, 'save'), service)
   } else {
     if (!service) throw usage('name the service to snapshot, or use --all', 'devenv snapshot save SERVICE [NAME]')
-    saved = [await saveSnapshot({ paths, ...snapshotMember(runtimeFor(spec), spec, service, 'save'), ...(name ? { name } : {}) })]
+    saved = [
+      await saveSnapshot({
+        paths,
+        ...snapshotMember(runtimeFor(spec), spec, service, 'save'),
+        ...(name ? { name } : {}),
+      }),
+    ]
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(2)
   for (const manifest of saved) {
-    say(`${colors.green('✔')} saved snapshot ${colors.bold(manifest.name)} of ${manifest.service} (${formatBytes(manifest.size)}, ${manifest.files} files)`)
+    say(
+      `${colors.green('✔')} saved snapshot ${colors.bold(manifest.name)} of ${manifest.service} (${formatBytes(manifest.size)}, ${manifest.files} files)`,
+    )
   }
-  say(colors.dim(`  in ${seconds}s; restore with: devenv snapshot restore ${all ? '--all' : saved[0]!.service} ${saved[0]!.name}`))
+  say(
+    colors.dim(
+      `  in ${seconds}s; restore with: devenv snapshot restore ${all ? '--all' : saved[0]!.service} ${saved[0]!.name}`,
+    ),
+  )
   return { snapshots: saved.map(({ entries: _entries, format: _format, ...info }) => info) }
 }

@@ -1,7 +1,7 @@
-import { BaseCommand } from '../../cli/base-command.js'
-import { colors, table } from '../../cli/output.js'
-import { ensureCa } from '../../tls/ca.js'
-import { trustAdvice, type TrustAdvice } from '../../tls/advice.js'
+import { BaseCommand } from '../../cli/index.js'
+import { colors, table } from '../../cli/index.js'
+import { ensureCa } from '../../tls/index.js'
+import { trustAdvice, type TrustAdvice } from '../../tls/index.js'
 
 export interface CaReport {
   certificate: string
@@ -17,9 +17,13 @@ export default class TlsCa extends BaseCommand<typeof TlsCa> {
   static override summary = "Print the local certificate authority's certificate path and how to trust it."
   static override description =
     'devenv signs the HTTPS certificates of every project with one certificate authority per machine, made on first use ' +
-    'in the machine folder (DEVENV_HOME). Its private key is readable by you only. Trust it once and every project\'s ' +
+    "in the machine folder (DEVENV_HOME). Its private key is readable by you only. Trust it once and every project's " +
     'https://*.test page opens without warnings.'
-  static override examples = ['<%= config.bin %> tls ca', '<%= config.bin %> tls ca --json', 'curl --cacert "$(<%= config.bin %> tls ca --json | jq -r .certificate)" https://www.example.test/']
+  static override examples = [
+    '<%= config.bin %> tls ca',
+    '<%= config.bin %> tls ca --json',
+    'curl --cacert "$(<%= config.bin %> tls ca --json | jq -r .certificate)" https://www.example.test/',
+  ]
 
   async run(): Promise<CaReport> {
     const ca = await ensureCa()

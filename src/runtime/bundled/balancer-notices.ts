@@ -1,6 +1,6 @@
 import path from 'node:path'
-import { CONTROL_SIGNAL, readAck, writeControl } from '../../boxes/lb/control.js'
-import { ProjectPaths } from '../../state/paths.js'
+import { CONTROL_SIGNAL, readAck, writeControl } from '../../boxes/lb/index.js'
+import { ProjectPaths } from '../../state/index.js'
 import type { SupervisedService } from './service.js'
 
 /** Longest the supervisor waits for a balancer to take a notice in before it goes on regardless. */
@@ -24,7 +24,9 @@ export class BalancerNotices {
   /** Resolves once every balancer of `backend` has applied the notice (or did not within a second). */
   async announce(backend: string, ready: boolean): Promise<void> {
     this.readiness.set(backend, ready)
-    const balancers = [...this.services()].filter((service) => service.spec.lb?.backends.includes(backend) && service.ready && service.state.pid)
+    const balancers = [...this.services()].filter(
+      (service) => service.spec.lb?.backends.includes(backend) && service.ready && service.state.pid,
+    )
     await Promise.all(balancers.map((balancer) => this.tell(balancer)))
   }
 
@@ -45,6 +47,7 @@ export class BalancerNotices {
       return
     }
     const deadline = Date.now() + ACK_TIMEOUT_MS
-    while (readAck(runDir) < seq && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, ACK_POLL_MS))
+    while (readAck(runDir) < seq && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, ACK_POLL_MS))
   }
 }

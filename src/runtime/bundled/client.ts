@@ -1,16 +1,27 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, openSync } from 'node:fs'
 import net from 'node:net'
-import type { EnvSpec } from '../../envfile/model.js'
+import type { EnvSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
 import { notice } from '../../util/notices.js'
-import { writeJsonAtomic } from '../../state/atomic.js'
-import { withFileLock } from '../../state/lock.js'
-import { ProjectPaths } from '../../state/paths.js'
-import { allocateAddresses, readAddresses } from '../../state/addresses.js'
-import { readProjectState, type ProjectState, type ServiceState } from '../../state/project-state.js'
+import { writeJsonAtomic } from '../../state/index.js'
+import { withFileLock } from '../../state/index.js'
+import { ProjectPaths } from '../../state/index.js'
+import { allocateAddresses, readAddresses } from '../../state/index.js'
+import { readProjectState, type ProjectState, type ServiceState } from '../../state/index.js'
 import { checkNames } from '../../spec/index.js'
-import type { DownResult, LogQuery, Runtime, RuntimeActivity, RuntimeOptions, ServiceEvent, ServiceHandle, ServiceLogLine, UpOptions, UpResult } from '../runtime.js'
+import type {
+  DownResult,
+  LogQuery,
+  Runtime,
+  RuntimeActivity,
+  RuntimeOptions,
+  ServiceEvent,
+  ServiceHandle,
+  ServiceLogLine,
+  UpOptions,
+  UpResult,
+} from '../runtime.js'
 import { followLog, mergeByTime, readServiceLog } from './log-reader.js'
 import { stateFileUnreadable } from './state-file.js'
 import { BundledServiceHandle } from './service-handle.js'
@@ -71,7 +82,13 @@ export class BundledRuntime implements Runtime {
     const supervisor = liveSupervisor(spec.root)
     if (!stateFileUnreadable(spec.root)) return inspectProject(spec)
     const problem = `${new ProjectPaths(spec.root).state} could not be read`
-    if (!supervisor) return { ...inspectProject(spec), warnings: [`${problem}; \`devenv up\` or \`devenv down\` find the project's processes by their mark and stop them`] }
+    if (!supervisor)
+      return {
+        ...inspectProject(spec),
+        warnings: [
+          `${problem}; \`devenv up\` or \`devenv down\` find the project's processes by their mark and stop them`,
+        ],
+      }
     // The supervisor knows: ask it, and have it write the file anew.
     const live = (await this.request(supervisor.socket, { op: 'state' }, () => {})) as ProjectState
     return { ...inspectProject(spec, live), warnings: [`${problem}; asked the supervisor instead`] }
@@ -91,14 +108,21 @@ export class BundledRuntime implements Runtime {
     return mergeByTime(services.map((name) => readServiceLog(paths.serviceLog(name), name, query)))
   }
 
-  async follow(spec: EnvSpec, services: readonly string[], onLine: (line: ServiceLogLine) => void, signal: AbortSignal): Promise<void> {
+  async follow(
+    spec: EnvSpec,
+    services: readonly string[],
+    onLine: (line: ServiceLogLine) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     const paths = new ProjectPaths(spec.root)
     await Promise.all(services.map((name) => followLog(paths.serviceLog(name), name, onLine, signal)))
   }
 
   activity(root: string): RuntimeActivity {
     const supervisor = liveSupervisor(root)
-    return supervisor ? { active: true, pid: supervisor.pid, detail: `supervisor pid ${supervisor.pid}` } : { active: false }
+    return supervisor
+      ? { active: true, pid: supervisor.pid, detail: `supervisor pid ${supervisor.pid}` }
+      : { active: false }
   }
 
   /** The socket of a live supervisor, starting one (after recovering from a dead one) if needed. */
@@ -116,10 +140,18 @@ export class BundledRuntime implements Runtime {
         await waitGone(live.pid, live.pidStart)
       }
       const recovered = await recoverOrphans(spec.root)
-      if (recovered.length) notice(`the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly`)
+      if (recovered.length)
+        notice(
+          `the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly`,
+        )
       writeJsonAtomic(`${paths.dir}/spec.json`, spec, 0o600)
       const log = openSync(files.log, 'a')
-      const child = spawn(process.execPath, [supervisorMain(), spec.root, this.options.preparationModule], { detached: true, stdio: ['ignore', log, log], cwd: spec.root, env: process.env })
+      const child = spawn(process.execPath, [supervisorMain(), spec.root, this.options.preparationModule], {
+        detached: true,
+        stdio: ['ignore', log, log],
+        cwd: spec.root,
+        env: process.env,
+      })
       child.unref()
       const deadline = Date.now() + START_TIMEOUT_MS
       while (Date.now() < deadline) {
@@ -144,7 +176,13 @@ export class BundledRuntime implements Runtime {
           settled = true
           socket.end()
           if (reply.type === 'result') resolve(reply.result)
-          else reject(new DevenvError(reply.error.code as DevenvError['code'], reply.error.message, { ...(reply.error.hint ? { hint: reply.error.hint } : {}), details: reply.error.details ?? [] }))
+          else
+            reject(
+              new DevenvError(reply.error.code as DevenvError['code'], reply.error.message, {
+                ...(reply.error.hint ? { hint: reply.error.hint } : {}),
+                details: reply.error.details ?? [],
+              }),
+            )
         }
       })
       socket.on('connect', () => socket.write(encode({ ...body, id } as Request)))
@@ -153,7 +191,12 @@ export class BundledRuntime implements Runtime {
         if (!settled) reject(new DevenvError('SUPERVISOR', `lost the supervisor: ${error.message}`))
       })
       socket.on('close', () => {
-        if (!settled) reject(new DevenvError('SUPERVISOR', 'the supervisor closed the connection before answering', { hint: 'See .devenv/logs/supervisor.log.' }))
+        if (!settled)
+          reject(
+            new DevenvError('SUPERVISOR', 'the supervisor closed the connection before answering', {
+              hint: 'See .devenv/logs/supervisor.log.',
+            }),
+          )
       })
     })
   }
@@ -169,7 +212,17 @@ export function inspectProject(spec: EnvSpec, recorded?: ProjectState): ProjectS
   for (const [name, service] of Object.entries(spec.services)) {
     const known = state?.services[name]
     if (!known) {
-      services[name] = { name, box: service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name, kind: service.kind, state: 'stopped', health: 'none', address: addresses[name] ?? '', hostnames: service.hostnames, ports: [], restarts: 0 }
+      services[name] = {
+        name,
+        box: service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name,
+        kind: service.kind,
+        state: 'stopped',
+        health: 'none',
+        address: addresses[name] ?? '',
+        hostnames: service.hostnames,
+        ports: [],
+        restarts: 0,
+      }
       continue
     }
     const alive = known.pid !== undefined && isSameProcess(known.pid, known.pidStart)

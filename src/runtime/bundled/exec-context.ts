@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import type { EnvSpec } from '../../envfile/model.js'
+import type { EnvSpec } from '../../envfile/index.js'
 import { serviceEnvironment } from '../../spec/index.js'
-import { ProjectPaths } from '../../state/paths.js'
-import type { ServiceState } from '../../state/project-state.js'
+import { ProjectPaths } from '../../state/index.js'
+import type { ServiceState } from '../../state/index.js'
 import type { ExecContext } from '../runtime.js'
 
 /** The environment and folder a running service has, and the way into its mount namespace when it has one. */
@@ -15,7 +15,11 @@ export function bundledExecContext(spec: EnvSpec, name: string, state: ServiceSt
     dataDir: new ProjectPaths(spec.root).serviceData(name),
   })
   const inside = state.mounts === 'bind' && state.pid ? serviceProcessInside(state.pid) : undefined
-  return { env, cwd: service.workdir, ...(inside ? { enter: ['nsenter', `--target=${inside}`, '--mount', '--root', '--wd', '--'] } : {}) }
+  return {
+    env,
+    cwd: service.workdir,
+    ...(inside ? { enter: ['nsenter', `--target=${inside}`, '--mount', '--root', '--wd', '--'] } : {}),
+  }
 }
 
 /** The service's own process: the child that `unshare --fork` made in the new namespace. */

@@ -15,7 +15,11 @@ export class PortForwarder {
    * Listens on `from` (or, for a privileged port devenv may not bind, on its stable high twin: 81 →
    * 10081, said in `note`) and forwards every connection to `to`.
    */
-  static async open(service: string, from: { address: string; port: number }, to: { address: string; port: number }): Promise<PortForwarder> {
+  static async open(
+    service: string,
+    from: { address: string; port: number },
+    to: { address: string; port: number },
+  ): Promise<PortForwarder> {
     const forwarder = new PortForwarder(
       net.createServer({ noDelay: true }, (client) => {
         const upstream = net.connect({ host: to.address, port: to.port, noDelay: true })
@@ -43,9 +47,13 @@ export class PortForwarder {
         forwarder.note = `port ${from.port} is privileged and devenv is not root: published on ${from.address}:${port} instead`
       } else if (code === 'EADDRINUSE') {
         const holder = findPortHolder(from.port)
-        throw new DevenvError('PORT_IN_USE', `service ${service}: cannot publish ${from.address}:${from.port}: the port is already in use${holder ? ` by pid ${holder.pid} (${holder.command})` : ''}`, {
-          hint: 'Free the port, or publish on another one ("8081:8080").',
-        })
+        throw new DevenvError(
+          'PORT_IN_USE',
+          `service ${service}: cannot publish ${from.address}:${from.port}: the port is already in use${holder ? ` by pid ${holder.pid} (${holder.command})` : ''}`,
+          {
+            hint: 'Free the port, or publish on another one ("8081:8080").',
+          },
+        )
       } else throw error
     }
     return forwarder

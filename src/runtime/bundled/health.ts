@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import http from 'node:http'
 import net from 'node:net'
-import type { BoxDriver, Endpoint, ProbeResult, ServiceContext } from '../../boxes/driver.js'
-import type { HealthSpec, ServiceSpec } from '../../envfile/model.js'
+import type { BoxDriver, Endpoint, ProbeResult, ServiceContext } from '../../boxes/index.js'
+import type { HealthSpec, ServiceSpec } from '../../envfile/index.js'
 import type { Clock } from '../../util/clock.js'
 import { signalGroup } from '../../util/process-group.js'
 
@@ -10,7 +10,12 @@ import { signalGroup } from '../../util/process-group.js'
 export type Probe = (timeoutMs: number) => Promise<ProbeResult>
 
 /** The probe of a service's declared health check, at its bound ports; undefined when it declares none. */
-export function serviceProbe(spec: ServiceSpec, bound: Endpoint, driver: BoxDriver, context: ServiceContext): Probe | undefined {
+export function serviceProbe(
+  spec: ServiceSpec,
+  bound: Endpoint,
+  driver: BoxDriver,
+  context: ServiceContext,
+): Probe | undefined {
   const check = spec.health?.check
   if (!check) return undefined
   switch (check.kind) {
@@ -33,26 +38,35 @@ export function tcpProbe(address: string, port: number): Probe {
         socket.destroy()
         resolve(result)
       }
-      socket.setTimeout(timeoutMs, () => finish({ ok: false, reason: `tcp ${address}:${port}: no answer in ${timeoutMs} ms` }))
+      socket.setTimeout(timeoutMs, () =>
+        finish({ ok: false, reason: `tcp ${address}:${port}: no answer in ${timeoutMs} ms` }),
+      )
       socket.once('connect', () => finish({ ok: true }))
-      socket.once('error', (error: NodeJS.ErrnoException) => finish({ ok: false, reason: `tcp ${address}:${port}: ${error.code ?? error.message}` }))
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        finish({ ok: false, reason: `tcp ${address}:${port}: ${error.code ?? error.message}` }),
+      )
     })
 }
 
 export function httpProbe(address: string, port: number, path: string, expectedStatus?: number): Probe {
   return (timeoutMs) =>
     new Promise((resolve) => {
-      const request = http.get({ host: address, port, path, agent: false, timeout: timeoutMs, headers: { 'user-agent': 'devenv-health' } }, (response) => {
-        response.resume()
-        const status = response.statusCode ?? 0
-        const ok = expectedStatus !== undefined ? status === expectedStatus : status >= 200 && status < 400
-        resolve(ok ? { ok: true } : { ok: false, reason: `GET ${path} answered ${status}` })
-      })
+      const request = http.get(
+        { host: address, port, path, agent: false, timeout: timeoutMs, headers: { 'user-agent': 'devenv-health' } },
+        (response) => {
+          response.resume()
+          const status = response.statusCode ?? 0
+          const ok = expectedStatus !== undefined ? status === expectedStatus : status >= 200 && status < 400
+          resolve(ok ? { ok: true } : { ok: false, reason: `GET ${path} answered ${status}` })
+        },
+      )
       request.once('timeout', () => {
         request.destroy()
         resolve({ ok: false, reason: `GET ${path}: no answer in ${timeoutMs} ms` })
       })
-      request.once('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, reason: `GET http://${address}:${port}${path}: ${error.code ?? error.message}` }))
+      request.once('error', (error: NodeJS.ErrnoException) =>
+        resolve({ ok: false, reason: `GET http://${address}:${port}${path}: ${error.code ?? error.message}` }),
+      )
     })
 }
 
@@ -74,7 +88,14 @@ export function commandProbe(command: string, env: Record<string, string>, cwd: 
       })
       child.once('exit', (code) => {
         clearTimeout(timer)
-        resolve(code === 0 ? { ok: true } : { ok: false, reason: `health command exited ${code}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}` })
+        resolve(
+          code === 0
+            ? { ok: true }
+            : {
+                ok: false,
+                reason: `health command exited ${code}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`,
+              },
+        )
       })
     })
 }

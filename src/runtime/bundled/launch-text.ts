@@ -1,4 +1,4 @@
-import type { Launch } from '../../boxes/driver.js'
+import type { Launch } from '../../boxes/index.js'
 
 /**
  * A launch as the user wrote it, for the log's "started" line: a command the shell runs is shown

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ProjectPaths } from '../../state/paths.js'
+import { ProjectPaths } from '../../state/index.js'
 
 /** Unix socket paths are limited to about 107 bytes; a long project path gets one in the tmp dir. */
 const MAX_SOCKET_PATH = 100

@@ -3,7 +3,11 @@ import type { ServiceLogLine } from '../runtime.js'
 import { parseLogLine } from './logs.js'
 
 /** The lines of a service's log (rotated files first), optionally since a time and only the last `tail`. */
-export function readServiceLog(file: string, service: string, options: { since?: Date; tail?: number } = {}): ServiceLogLine[] {
+export function readServiceLog(
+  file: string,
+  service: string,
+  options: { since?: Date; tail?: number } = {},
+): ServiceLogLine[] {
   const files = [`${file}.3`, `${file}.2`, `${file}.1`, file].filter((candidate) => existsSync(candidate))
   let lines: ServiceLogLine[] = []
   for (const candidate of files) {
@@ -24,7 +28,13 @@ export function mergeByTime(groups: ServiceLogLine[][]): ServiceLogLine[] {
 }
 
 /** Follows a log file as it grows (and when it is rotated), calling `onLine` for each new line. */
-export function followLog(file: string, service: string, onLine: (line: ServiceLogLine) => void, signal: AbortSignal, pollMs = 200): Promise<void> {
+export function followLog(
+  file: string,
+  service: string,
+  onLine: (line: ServiceLogLine) => void,
+  signal: AbortSignal,
+  pollMs = 200,
+): Promise<void> {
   let offset = existsSync(file) ? statSync(file).size : 0
   let partial = ''
   return new Promise((resolve) => {
@@ -49,9 +59,13 @@ export function followLog(file: string, service: string, onLine: (line: ServiceL
         closeSync(fd)
       }
     }, pollMs)
-    signal.addEventListener('abort', () => {
-      clearInterval(timer)
-      resolve()
-    }, { once: true })
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(timer)
+        resolve()
+      },
+      { once: true },
+    )
   })
 }

@@ -87,7 +87,11 @@ export class LogWriter {
 
   private write(formatted: string): void {
     if (this.dropped > 0) {
-      const note = formatLogLine({ time: new Date().toISOString(), stream: 'devenv', text: `${this.dropped} log line${this.dropped === 1 ? ' was' : 's were'} lost: ${this.dropReason}` })
+      const note = formatLogLine({
+        time: new Date().toISOString(),
+        stream: 'devenv',
+        text: `${this.dropped} log line${this.dropped === 1 ? ' was' : 's were'} lost: ${this.dropReason}`,
+      })
       if (!this.append(note)) return this.drop()
       this.dropped = 0
     }
@@ -112,7 +116,10 @@ export class LogWriter {
       return !this.cut
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      this.dropReason = code === 'ENOSPC' || code === 'EDQUOT' ? `no space left on the file system holding ${path.dirname(this.file)}` : `cannot write ${this.file}: ${code ?? (error as Error).message}`
+      this.dropReason =
+        code === 'ENOSPC' || code === 'EDQUOT'
+          ? `no space left on the file system holding ${path.dirname(this.file)}`
+          : `cannot write ${this.file}: ${code ?? (error as Error).message}`
       return false
     }
   }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { Launch } from '../../boxes/driver.js'
-import type { MountSpec } from '../../envfile/model.js'
+import type { Launch } from '../../boxes/index.js'
+import type { MountSpec } from '../../envfile/index.js'
 
 /**
  * Real bind mounts, without a container engine: the service runs in a mount namespace of its own,
@@ -44,9 +44,13 @@ let supported: boolean | undefined
 export function mountNamespacesSupported(): boolean {
   if (supported !== undefined) return supported
   supported = false
-  if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env.DEVENV_NO_MOUNT_NAMESPACE === '1') return supported
+  if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env.DEVENV_NO_MOUNT_NAMESPACE === '1')
+    return supported
   try {
-    execFileSync('unshare', ['--mount', '--propagation', 'private', '--fork', '--', '/bin/true'], { stdio: 'ignore', timeout: 5000 })
+    execFileSync('unshare', ['--mount', '--propagation', 'private', '--fork', '--', '/bin/true'], {
+      stdio: 'ignore',
+      timeout: 5000,
+    })
     supported = true
   } catch {
     supported = false
@@ -67,7 +71,8 @@ export function mountableWithoutHostChanges(mount: MountSpec): boolean {
 export function workdirInside(workdir: string, mounts: readonly MountSpec[]): string {
   for (const mount of mounts) {
     const relative = path.relative(mount.source, workdir)
-    if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) return path.join(mount.target, relative)
+    if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative)))
+      return path.join(mount.target, relative)
   }
   return workdir
 }
@@ -81,6 +86,22 @@ export function inMountNamespace(launch: Launch, mounts: readonly MountSpec[], r
   return {
     ...launch,
     command: 'unshare',
-    args: ['--mount', '--propagation', 'private', '--fork', '--', '/bin/sh', '-c', SCRIPT, 'devenv-mounts', rootDir, ...mountArgs, '--', workdirInside(launch.cwd, mounts), launch.command, ...launch.args],
+    args: [
+      '--mount',
+      '--propagation',
+      'private',
+      '--fork',
+      '--',
+      '/bin/sh',
+      '-c',
+      SCRIPT,
+      'devenv-mounts',
+      rootDir,
+      ...mountArgs,
+      '--',
+      workdirInside(launch.cwd, mounts),
+      launch.command,
+      ...launch.args,
+    ],
   }
 }

@@ -21,13 +21,19 @@ export class MountWatchers {
 
   async start(service: SupervisedService): Promise<void> {
     await this.stop(service.spec.name)
-    const mounts = service.spec.mounts.filter((mount) => mount.watch.kind === 'restart' || mount.watch.kind === 'command')
+    const mounts = service.spec.mounts.filter(
+      (mount) => mount.watch.kind === 'restart' || mount.watch.kind === 'command',
+    )
     if (mounts.length === 0) return
     const { watchMounts } = await import('../../watch/index.js')
-    const watcher = watchMounts({ ...service.spec, mounts }, {
-      onChange: (change) => changed(service, change, (restart) => this.inTurn(change.mount.source, service.spec.name, restart)),
-      onError: (error) => service.note(`watch: ${error.message}`),
-    })
+    const watcher = watchMounts(
+      { ...service.spec, mounts },
+      {
+        onChange: (change) =>
+          changed(service, change, (restart) => this.inTurn(change.mount.source, service.spec.name, restart)),
+        onError: (error) => service.note(`watch: ${error.message}`),
+      },
+    )
     this.watchers.set(service.spec.name, watcher)
     await watcher.ready
   }
@@ -57,7 +63,10 @@ export class MountWatchers {
         throw error
       }
     })
-    const settled = turn.then(() => undefined, () => undefined)
+    const settled = turn.then(
+      () => undefined,
+      () => undefined,
+    )
     this.rolling.set(folder, settled)
     void settled.then(() => {
       if (this.rolling.get(folder) === settled) this.rolling.delete(folder)
@@ -66,16 +75,24 @@ export class MountWatchers {
   }
 }
 
-async function changed(service: SupervisedService, change: MountChange, inTurn: (restart: () => Promise<void>) => Promise<string | undefined>): Promise<void> {
+async function changed(
+  service: SupervisedService,
+  change: MountChange,
+  inTurn: (restart: () => Promise<void>) => Promise<string | undefined>,
+): Promise<void> {
   const { describeChange, runWatchCommand } = await import('../../watch/index.js')
   service.note(`change: ${describeChange(change)}`)
   if (change.action.kind === 'restart') {
     const started = Date.now()
     try {
       // Changed again while waiting for its turn: the next burst restarts it; until then it serves on.
-      const failed = await inTurn(() => (change.superseded.aborted ? Promise.resolve() : service.restartForChange(change.superseded)))
+      const failed = await inTurn(() =>
+        change.superseded.aborted ? Promise.resolve() : service.restartForChange(change.superseded),
+      )
       if (failed) {
-        service.note(`not restarted: ${failed} did not come back with this change, so this one goes on serving the code it has (fix the files and save again)`)
+        service.note(
+          `not restarted: ${failed} did not come back with this change, so this one goes on serving the code it has (fix the files and save again)`,
+        )
         return
       }
       if (change.signal.aborted) return
@@ -85,10 +102,19 @@ async function changed(service: SupervisedService, change: MountChange, inTurn: 
       }
       service.note(`restarted after the change in ${Date.now() - started} ms`)
     } catch (error) {
-      service.note(`restart after the change failed: ${error instanceof Error ? error.message : String(error)} (its log is kept; fix the file and save again)`)
+      service.note(
+        `restart after the change failed: ${error instanceof Error ? error.message : String(error)} (its log is kept; fix the file and save again)`,
+      )
     }
   } else if (change.action.kind === 'command') {
-    const result = await runWatchCommand(change.action.command, { cwd: service.spec.workdir, env: service.environment(), log: (line) => service.note(`watch: ${line}`), signal: change.signal })
-    service.note(`watch command ${result.ok ? 'done' : `failed (exit ${result.exitCode ?? result.signal})`} in ${result.durationMs} ms`)
+    const result = await runWatchCommand(change.action.command, {
+      cwd: service.spec.workdir,
+      env: service.environment(),
+      log: (line) => service.note(`watch: ${line}`),
+      signal: change.signal,
+    })
+    service.note(
+      `watch command ${result.ok ? 'done' : `failed (exit ${result.exitCode ?? result.signal})`} in ${result.durationMs} ms`,
+    )
   }
 }

@@ -114,7 +114,12 @@ export interface PortPlan {
  * a free high port when the port is privileged and we may not bind it (or the address is shared).
  * A port someone else holds is an error naming the holder.
  */
-export async function planPorts(service: string, address: string, declared: readonly number[], shared: boolean): Promise<PortPlan[]> {
+export async function planPorts(
+  service: string,
+  address: string,
+  declared: readonly number[],
+  shared: boolean,
+): Promise<PortPlan[]> {
   const plans: PortPlan[] = []
   for (const port of declared) {
     const check = await checkBind(address, port)
@@ -124,18 +129,35 @@ export async function planPorts(service: string, address: string, declared: read
     }
     if (check === 'in-use' && !shared) {
       const holder = findPortHolder(port)
-      throw new DevenvError('PORT_IN_USE', `service ${service}: port ${port} on ${address} is already in use${holder ? ` by pid ${holder.pid} (${holder.command || 'unknown'})` : ''}`, {
-        hint: holder ? `Stop that process (kill ${holder.pid}), or change the port in devenv.yaml.` : 'Stop whatever listens there, or change the port in devenv.yaml.',
-      })
+      throw new DevenvError(
+        'PORT_IN_USE',
+        `service ${service}: port ${port} on ${address} is already in use${holder ? ` by pid ${holder.pid} (${holder.command || 'unknown'})` : ''}`,
+        {
+          hint: holder
+            ? `Stop that process (kill ${holder.pid}), or change the port in devenv.yaml.`
+            : 'Stop whatever listens there, or change the port in devenv.yaml.',
+        },
+      )
     }
     if (check === 'no-address' && !shared) {
       // No port can be had there either; the caller decides whether to move the service to 127.0.0.1.
-      throw new DevenvError('RUNTIME', `service ${service}: cannot listen on ${address}: the address is not available on this machine`, {
-        hint: 'On Linux every 127.x.y.z address works; elsewhere add a loopback alias (macOS: sudo ifconfig lo0 alias ' + address + ').',
-      })
+      throw new DevenvError(
+        'RUNTIME',
+        `service ${service}: cannot listen on ${address}: the address is not available on this machine`,
+        {
+          hint:
+            'On Linux every 127.x.y.z address works; elsewhere add a loopback alias (macOS: sudo ifconfig lo0 alias ' +
+            address +
+            ').',
+        },
+      )
     }
     const bound = check === 'denied' ? await fallbackPort(address, port, declared) : await freePort(address)
-    const reason = shared ? 'services share 127.0.0.1 on this system' : check === 'denied' ? `port ${port} is privileged and devenv is not root` : `${address}:${port} cannot be bound`
+    const reason = shared
+      ? 'services share 127.0.0.1 on this system'
+      : check === 'denied'
+        ? `port ${port} is privileged and devenv is not root`
+        : `${address}:${port} cannot be bound`
     plans.push({ declared: port, bound, address, note: `${reason}: ${port} is served on ${address}:${bound}` })
   }
   return plans

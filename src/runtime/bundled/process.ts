@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import type { Launch } from '../../boxes/driver.js'
+import type { Launch } from '../../boxes/index.js'
 import type { Clock } from '../../util/clock.js'
 import { signalGroup } from '../../util/process-group.js'
 
@@ -60,7 +60,13 @@ export class ManagedProcess {
     signalGroup(this.pid, signal)
     const timedOut = Symbol('timeout')
     const abort = new AbortController()
-    const outcome = await Promise.race([this.exited, clock.sleep(timeoutMs, abort.signal).then(() => timedOut, () => timedOut)])
+    const outcome = await Promise.race([
+      this.exited,
+      clock.sleep(timeoutMs, abort.signal).then(
+        () => timedOut,
+        () => timedOut,
+      ),
+    ])
     abort.abort()
     if (outcome === timedOut) {
       signalGroup(this.pid, 'SIGKILL')
@@ -71,7 +77,6 @@ export class ManagedProcess {
     return outcome as Exit
   }
 }
-
 
 /**
  * SIGKILLs what is left of a process group whose leader has exited. Only the group is signalled,

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder'
-import type { EnvSpec } from '../../envfile/model.js'
+import type { EnvSpec } from '../../envfile/index.js'
 import type { ServiceEvent, UpOptions, UpResult } from '../runtime.js'
-import type { ProjectState, ServiceState } from '../../state/project-state.js'
+import type { ProjectState, ServiceState } from '../../state/index.js'
 
 /**
  * The control protocol between the CLI and a project's supervisor: newline-delimited JSON

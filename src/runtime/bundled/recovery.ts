@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs'
-import { readJson } from '../../state/atomic.js'
-import { readProjectState, writeProjectState, type ProjectState } from '../../state/project-state.js'
+import { readJson } from '../../state/index.js'
+import { readProjectState, writeProjectState, type ProjectState } from '../../state/index.js'
 import { signalGroup } from '../../util/process-group.js'
 import { isSameProcess, processStartTicks } from './process.js'
 import { ownedProcessGroups } from './owned-processes.js'
@@ -23,10 +23,15 @@ export function liveSupervisor(root: string): SupervisorInfo | undefined {
 export async function recoverOrphans(root: string): Promise<string[]> {
   const files = supervisorFiles(root)
   const state = readProjectState(root)
-  const named = Object.values(state?.services ?? {}).filter((service) => service.pid && isSameProcess(service.pid, service.pidStart))
+  const named = Object.values(state?.services ?? {}).filter(
+    (service) => service.pid && isSameProcess(service.pid, service.pidStart),
+  )
   const namedGroups = new Set(named.map((service) => service.pid!))
   const marked = ownedProcessGroups(root).filter((group) => !namedGroups.has(group))
-  const orphans = [...named.map((service) => ({ label: service.name, pid: service.pid!, start: service.pidStart })), ...marked.map((group) => ({ label: `pid ${group}`, pid: group, start: processStartTicks(group) }))]
+  const orphans = [
+    ...named.map((service) => ({ label: service.name, pid: service.pid!, start: service.pidStart })),
+    ...marked.map((group) => ({ label: `pid ${group}`, pid: group, start: processStartTicks(group) })),
+  ]
   for (const orphan of orphans) signalGroup(orphan.pid, 'SIGTERM')
   const deadline = Date.now() + 3000
   while (orphans.some((orphan) => isSameProcess(orphan.pid, orphan.start)) && Date.now() < deadline) {

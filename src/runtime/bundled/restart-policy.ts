@@ -1,4 +1,4 @@
-import type { RestartSpec } from '../../envfile/model.js'
+import type { RestartSpec } from '../../envfile/index.js'
 
 const CRASH_WINDOW_MS = 60_000
 const MAX_BACKOFF_MS = 10_000
@@ -42,16 +42,24 @@ export class RestartPolicy {
     if (failed && run && run.durationMs < QUICK_DEATH_MS) {
       // Timestamps and pids differ from run to run; what the run said does not.
       const signature = `${how}\n${(run.firstError ?? '').replace(/\d+/g, '#')}`
-      this.quickDeaths = this.quickDeaths.every((earlier) => earlier === signature) ? [...this.quickDeaths, signature] : [signature]
+      this.quickDeaths = this.quickDeaths.every((earlier) => earlier === signature)
+        ? [...this.quickDeaths, signature]
+        : [signature]
       if (this.quickDeaths.length >= QUICK_DEATHS_TO_FAIL) {
-        return { action: 'give-up', message: `exited with ${how} within a second of starting, ${this.quickDeaths.length} times in a row; not restarting${lastError}` }
+        return {
+          action: 'give-up',
+          message: `exited with ${how} within a second of starting, ${this.quickDeaths.length} times in a row; not restarting${lastError}`,
+        }
       }
     } else {
       this.quickDeaths = []
     }
     this.crashes = [...this.crashes.filter((time) => now - time < CRASH_WINDOW_MS), now]
     if (this.crashes.length > this.spec.maxRestarts) {
-      return { action: 'give-up', message: `crashed ${this.crashes.length} times within a minute; not restarting (restart limit ${this.spec.maxRestarts})${lastError}` }
+      return {
+        action: 'give-up',
+        message: `crashed ${this.crashes.length} times within a minute; not restarting (restart limit ${this.spec.maxRestarts})${lastError}`,
+      }
     }
     this.consecutive++
     return { action: 'restart', delayMs: Math.min(this.spec.backoffMs * 2 ** (this.consecutive - 1), MAX_BACKOFF_MS) }

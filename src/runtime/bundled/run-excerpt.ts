@@ -35,7 +35,11 @@ export class RunExcerpt {
 
   /** The first line of the service's own output that reads as an error; else its first line on stderr. */
   firstError(): string | undefined {
-    return this.errorLine ?? this.mention ?? this.lines.find((line) => line.stream === 'err' && line.text.trim())?.text.trim()
+    return (
+      this.errorLine ??
+      this.mention ??
+      this.lines.find((line) => line.stream === 'err' && line.text.trim())?.text.trim()
+    )
   }
 
   /** The last `count` lines, the first error line in front when it would be cut off. */

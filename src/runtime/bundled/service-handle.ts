@@ -1,9 +1,17 @@
-import type { Endpoint } from '../../boxes/driver.js'
-import type { EnvSpec } from '../../envfile/model.js'
+import type { Endpoint } from '../../boxes/index.js'
+import type { EnvSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
-import { ProjectPaths } from '../../state/paths.js'
-import type { ServiceState } from '../../state/project-state.js'
-import type { ExecContext, LogQuery, Runtime, ServiceEvent, ServiceHandle, ServiceLogLine, UpResult } from '../runtime.js'
+import { ProjectPaths } from '../../state/index.js'
+import type { ServiceState } from '../../state/index.js'
+import type {
+  ExecContext,
+  LogQuery,
+  Runtime,
+  ServiceEvent,
+  ServiceHandle,
+  ServiceLogLine,
+  UpResult,
+} from '../runtime.js'
 import { bundledExecContext } from './exec-context.js'
 import { followLog, readServiceLog } from './log-reader.js'
 
@@ -58,12 +66,17 @@ export class BundledServiceHandle implements ServiceHandle {
   private async running(): Promise<ServiceState> {
     const state = await this.inspect()
     if (!ACTIVE.has(state.state)) {
-      throw new DevenvError('NOT_FOUND', `service ${this.name} is not running`, { hint: `Start it with \`devenv up ${this.name}\`.` })
+      throw new DevenvError('NOT_FOUND', `service ${this.name} is not running`, {
+        hint: `Start it with \`devenv up ${this.name}\`.`,
+      })
     }
     return state
   }
 }
 
 function endpointOf(state: ServiceState): Endpoint {
-  return { address: state.address, port: (declared) => state.ports.find((entry) => entry.port === declared)?.bound ?? declared }
+  return {
+    address: state.address,
+    port: (declared) => state.ports.find((entry) => entry.port === declared)?.bound ?? declared,
+  }
 }

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/driver.js'
+import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/index.js'
 import { serviceEnvironment } from '../../spec/index.js'
-import type { EnvSpec, ServiceSpec } from '../../envfile/model.js'
+import type { EnvSpec, ServiceSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
-import { machineHome, ProjectPaths } from '../../state/paths.js'
-import type { ServiceHealth, ServiceState } from '../../state/project-state.js'
+import { machineHome, ProjectPaths } from '../../state/index.js'
+import type { ServiceHealth, ServiceState } from '../../state/index.js'
 import type { Clock } from '../../util/clock.js'
 import type { PreparationContext, ServicePreparation } from '../runtime.js'
 import { PortForwarder } from './forwarder.js'
@@ -69,7 +69,9 @@ export class SupervisedService {
     this.paths = new ProjectPaths(host.project.root)
     this.definition = JSON.stringify(spec)
     this.restartPolicy = new RestartPolicy(spec.restart)
-    this.log = new LogWriter(this.paths.serviceLog(spec.name), undefined, undefined, (stream, text) => this.excerpt.add(stream, text))
+    this.log = new LogWriter(this.paths.serviceLog(spec.name), undefined, undefined, (stream, text) =>
+      this.excerpt.add(stream, text),
+    )
     this.state = {
       name: spec.name,
       box: spec.box.tag ? `${spec.box.name}:${spec.box.tag}` : spec.box.name,
@@ -88,7 +90,10 @@ export class SupervisedService {
   }
 
   get bound(): Endpoint {
-    return { address: this.address, port: (declared) => this.ports.find((plan) => plan.declared === declared)?.bound ?? declared }
+    return {
+      address: this.address,
+      port: (declared) => this.ports.find((plan) => plan.declared === declared)?.bound ?? declared,
+    }
   }
 
   /** The last lines of the current run (its first error line in front), for failure reports. */
@@ -121,7 +126,12 @@ export class SupervisedService {
     this.wanted = true
     this.abort = new AbortController()
     this.excerpt.reset()
-    this.set({ state: 'starting', health: this.spec.health ? 'starting' : 'none', message: undefined, exitCode: undefined })
+    this.set({
+      state: 'starting',
+      health: this.spec.health ? 'starting' : 'none',
+      message: undefined,
+      exitCode: undefined,
+    })
     try {
       await this.launch(onPhase)
     } catch (error) {
@@ -148,7 +158,8 @@ export class SupervisedService {
     onPhase('preparing')
     await this.driver.prepare?.(context)
     const declared: Launch = await this.driver.launch(context)
-    if (context.runAs?.uid !== undefined && declared.uid === undefined) Object.assign(declared, { uid: context.runAs.uid, gid: context.runAs.gid })
+    if (context.runAs?.uid !== undefined && declared.uid === undefined)
+      Object.assign(declared, { uid: context.runAs.uid, gid: context.runAs.gid })
     // Mounts appear at their targets where the platform allows; elsewhere they are read at their host paths.
     const bound = inMountNamespace(declared, this.spec.mounts, path.join(this.paths.serviceDir(this.spec.name), 'root'))
     const launch = bound ?? declared
@@ -166,18 +177,31 @@ export class SupervisedService {
       startedAt: new Date().toISOString(),
       ports: this.ports.map((plan) => {
         const published = this.spec.publish.find((entry) => entry.port === plan.declared)
-        return { port: plan.declared, bound: plan.bound, address: plan.address, ...(published ? { published: { address: published.hostAddress, port: published.hostPort } } : {}) }
+        return {
+          port: plan.declared,
+          bound: plan.bound,
+          address: plan.address,
+          ...(published ? { published: { address: published.hostAddress, port: published.hostPort } } : {}),
+        }
       }),
       notes,
       mounts: this.spec.mounts.length ? (bound ? 'bind' : 'resolved') : undefined,
     })
     void child.exited.then((exit) => this.exited(child, exit))
     for (const entry of this.spec.publish) {
-      const forwarder = await PortForwarder.open(this.spec.name, { address: entry.hostAddress, port: entry.hostPort }, { address: this.address, port: this.bound.port(entry.port) })
+      const forwarder = await PortForwarder.open(
+        this.spec.name,
+        { address: entry.hostAddress, port: entry.hostPort },
+        { address: this.address, port: this.bound.port(entry.port) },
+      )
       this.forwarders.push(forwarder)
       if (forwarder.note) {
         this.note(forwarder.note)
-        const ports = this.state.ports.map((port) => (port.published?.port === entry.hostPort ? { ...port, published: { address: entry.hostAddress, port: forwarder.port } } : port))
+        const ports = this.state.ports.map((port) =>
+          port.published?.port === entry.hostPort
+            ? { ...port, published: { address: entry.hostAddress, port: forwarder.port } }
+            : port,
+        )
         this.set({ ports, notes: [...(this.state.notes ?? []), forwarder.note] })
       }
     }
@@ -240,8 +264,18 @@ export class SupervisedService {
           resolve()
           return true
         }
-        if (this.state.state === 'failed' || this.state.state === 'stopped' || (this.state.state === 'exited' && !this.wanted)) {
-          reject(new DevenvError('SERVICE_FAILED', `service ${this.spec.name} ${this.state.state === 'exited' ? `exited (code ${this.state.exitCode})` : this.state.state}${this.state.message ? `: ${this.state.message}` : ''}`, { details: this.lastLines() }))
+        if (
+          this.state.state === 'failed' ||
+          this.state.state === 'stopped' ||
+          (this.state.state === 'exited' && !this.wanted)
+        ) {
+          reject(
+            new DevenvError(
+              'SERVICE_FAILED',
+              `service ${this.spec.name} ${this.state.state === 'exited' ? `exited (code ${this.state.exitCode})` : this.state.state}${this.state.message ? `: ${this.state.message}` : ''}`,
+              { details: this.lastLines() },
+            ),
+          )
           return true
         }
         return false
@@ -250,7 +284,13 @@ export class SupervisedService {
       const timer = setTimeout(() => {
         this.readyWaiters.delete(waiter)
         const reason = this.health?.lastReason
-        reject(new DevenvError('HEALTH_TIMEOUT', `service ${this.spec.name} was not ready after ${Math.round(timeoutMs / 1000)} s${reason ? `: ${reason}` : ''}`, { details: this.lastLines() }))
+        reject(
+          new DevenvError(
+            'HEALTH_TIMEOUT',
+            `service ${this.spec.name} was not ready after ${Math.round(timeoutMs / 1000)} s${reason ? `: ${reason}` : ''}`,
+            { details: this.lastLines() },
+          ),
+        )
       }, timeoutMs)
       const waiter = (): void => {
         if (check()) {
@@ -285,16 +325,30 @@ export class SupervisedService {
       // The files just changed: starting them again would fail the same way. The next save retries.
       this.wanted = false
       void this.closeForwarders()
-      this.set({ state: 'failed', pid: undefined, pidStart: undefined, exitCode: exit.code, message: `exited with ${how} after a change to its watched files${firstError ? ` (${firstError})` : ''}; fix them and save again` })
+      this.set({
+        state: 'failed',
+        pid: undefined,
+        pidStart: undefined,
+        exitCode: exit.code,
+        message: `exited with ${how} after a change to its watched files${firstError ? ` (${firstError})` : ''}; fix them and save again`,
+      })
       return
     }
     const now = this.host.clock.now()
-    const decision = this.restartPolicy.afterExit(exit, now, { durationMs: now - this.runStartedAt, ...(firstError ? { firstError } : {}) })
+    const decision = this.restartPolicy.afterExit(exit, now, {
+      durationMs: now - this.runStartedAt,
+      ...(firstError ? { firstError } : {}),
+    })
     if (decision.action !== 'restart') {
       this.wanted = false
       void this.closeForwarders()
       if (decision.action === 'give-up') this.note(decision.message)
-      const exitMessage = decision.action === 'give-up' ? decision.message : decision.failed ? `exited with ${how}${firstError ? `: ${firstError}` : ''}` : undefined
+      const exitMessage =
+        decision.action === 'give-up'
+          ? decision.message
+          : decision.failed
+            ? `exited with ${how}${firstError ? `: ${firstError}` : ''}`
+            : undefined
       const diskFull = diskFullCause(firstError, this.paths.serviceData(this.spec.name))
       if (diskFull) this.note(diskFull.hint!)
       const message = diskFull ? `${diskFull.message}: ${firstError}` : exitMessage
@@ -304,7 +358,14 @@ export class SupervisedService {
     }
     const backoff = decision.delayMs
     this.note(`restarting in ${backoff} ms (restart ${this.state.restarts + 1})`)
-    this.set({ state: 'starting', health: this.spec.health ? 'starting' : 'none', pid: undefined, pidStart: undefined, exitCode: exit.code, restarts: this.state.restarts + 1 })
+    this.set({
+      state: 'starting',
+      health: this.spec.health ? 'starting' : 'none',
+      pid: undefined,
+      pidStart: undefined,
+      exitCode: exit.code,
+      restarts: this.state.restarts + 1,
+    })
     void this.closeForwarders()
       .then(() => this.host.clock.sleep(backoff, this.abort.signal))
       .then(
@@ -333,7 +394,10 @@ export class SupervisedService {
     try {
       await this.start()
       // Changed again, or watching stopped (the service is being stopped or replaced): stop waiting.
-      await Promise.race([this.waitReady(), new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }))])
+      await Promise.race([
+        this.waitReady(),
+        new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
+      ])
     } finally {
       this.restartingForChange = false
     }
@@ -391,7 +455,11 @@ export class SupervisedService {
   private async context(): Promise<ServiceContext> {
     const runAs = this.driver.unprivileged && process.getuid?.() === 0 ? await this.host.unprivilegedUser() : undefined
     const context: ServiceContext = {
-      project: { name: this.host.project.name, root: this.host.project.root, ...(this.host.project.domain ? { domain: this.host.project.domain } : {}) },
+      project: {
+        name: this.host.project.name,
+        root: this.host.project.root,
+        ...(this.host.project.domain ? { domain: this.host.project.domain } : {}),
+      },
       service: this.spec,
       address: this.address,
       port: this.bound.port,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { ProjectPaths } from '../../state/paths.js'
+import { ProjectPaths } from '../../state/index.js'
 
 /** state.json is there but is not JSON (a full disk, a careless edit): a state the runtime must not take for "nothing runs". */
 export function stateFileUnreadable(root: string): boolean {

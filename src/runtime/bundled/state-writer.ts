@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { ProjectPaths } from '../../state/paths.js'
-import { writeProjectState, type ProjectState } from '../../state/project-state.js'
+import { ProjectPaths } from '../../state/index.js'
+import { writeProjectState, type ProjectState } from '../../state/index.js'
 
 /** Room kept aside for state.json: many times its size, so it stays current on a full disk. */
 const RESERVE_BYTES = 256 * 1024
@@ -54,7 +54,8 @@ export class StateWriter {
 
   private failed(error: unknown): void {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    if (this.failure === undefined) this.report(`cannot write state.json: ${reason}; \`devenv status\` may show an older state until it can`)
+    if (this.failure === undefined)
+      this.report(`cannot write state.json: ${reason}; \`devenv status\` may show an older state until it can`)
     this.failure = reason
   }
 }

@@ -4,9 +4,9 @@
  * the engine's preparation (see RuntimeOptions) and then takes orders on its socket.
  */
 import { rmSync } from 'node:fs'
-import type { EnvSpec } from '../../envfile/model.js'
-import { readJson, writeJsonAtomic } from '../../state/atomic.js'
-import { ProjectPaths } from '../../state/paths.js'
+import type { EnvSpec } from '../../envfile/index.js'
+import { readJson, writeJsonAtomic } from '../../state/index.js'
+import { ProjectPaths } from '../../state/index.js'
 import type { ServicePreparation } from '../runtime.js'
 import { processStartTicks } from './process.js'
 import { supervisorBuild, supervisorFiles } from './locate.js'
@@ -32,7 +32,13 @@ const exit = (): void => {
 const { preparation } = (await import(preparationModule)) as { preparation: ServicePreparation }
 const supervisor = new Supervisor(spec, files.socket, preparation, undefined, exit)
 await supervisor.listen()
-writeJsonAtomic(files.info, { pid: process.pid, pidStart: processStartTicks(process.pid), socket: files.socket, startedAt: new Date().toISOString(), build: supervisorBuild() })
+writeJsonAtomic(files.info, {
+  pid: process.pid,
+  pidStart: processStartTicks(process.pid),
+  socket: files.socket,
+  startedAt: new Date().toISOString(),
+  build: supervisorBuild(),
+})
 process.stdout.write(`supervisor ${process.pid} listening on ${files.socket}\n`)
 
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {

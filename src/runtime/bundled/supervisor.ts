@@ -1,18 +1,18 @@
 import { existsSync, rmSync } from 'node:fs'
 import net from 'node:net'
-import type { Endpoint } from '../../boxes/driver.js'
-import { driverFor } from '../../boxes/registry.js'
+import type { Endpoint } from '../../boxes/index.js'
+import { driverFor } from '../../boxes/index.js'
 import { startLayers, stopLayers, withDependencies } from '../../spec/index.js'
-import type { EnvSpec } from '../../envfile/model.js'
+import type { EnvSpec } from '../../envfile/index.js'
 import { DevenvError, diskFullError, isDevenvError } from '../../errors.js'
-import { allocateAddresses } from '../../state/addresses.js'
-import { ProjectPaths } from '../../state/paths.js'
-import type { ProjectState, ServiceState } from '../../state/project-state.js'
+import { allocateAddresses } from '../../state/index.js'
+import { ProjectPaths } from '../../state/index.js'
+import type { ProjectState, ServiceState } from '../../state/index.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import type { ServiceEvent, ServicePreparation, UpOptions, UpResult } from '../runtime.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
 import { SupervisedService } from './service.js'
-import type { UnprivilegedUser } from '../../boxes/driver.js'
+import type { UnprivilegedUser } from '../../boxes/index.js'
 import { unprivilegedRunner } from './users.js'
 import { MountWatchers } from './mount-watchers.js'
 import { BalancerNotices } from './balancer-notices.js'
@@ -111,8 +111,14 @@ export class Supervisor {
     return next
   }
 
-  private async change(request: Exclude<Request, { op: 'ping' | 'state' | 'shutdown' }>, send: (reply: Reply) => void): Promise<void> {
-    if (this.shuttingDown) throw new DevenvError('SUPERVISOR', 'the project is being stopped (`devenv down`): nothing was started', { hint: 'Run `devenv up` again once it is down.' })
+  private async change(
+    request: Exclude<Request, { op: 'ping' | 'state' | 'shutdown' }>,
+    send: (reply: Reply) => void,
+  ): Promise<void> {
+    if (this.shuttingDown)
+      throw new DevenvError('SUPERVISOR', 'the project is being stopped (`devenv down`): nothing was started', {
+        hint: 'Run `devenv up` again once it is down.',
+      })
     const event = (serviceEvent: ServiceEvent): void => send({ id: request.id, type: 'event', event: serviceEvent })
     switch (request.op) {
       case 'up':
@@ -124,7 +130,11 @@ export class Supervisor {
         return
       case 'restart':
         await this.stop(request.services)
-        send({ id: request.id, type: 'result', result: await this.up(request.spec, { services: request.services, recreate: false }, event) })
+        send({
+          id: request.id,
+          type: 'result',
+          result: await this.up(request.spec, { services: request.services, recreate: false }, event),
+        })
         return
       case 'build':
         send({ id: request.id, type: 'result', result: await this.build(request.spec, request.services, event) })
@@ -153,7 +163,11 @@ export class Supervisor {
         return
       }
       if (serviceSpec.dependsOn.length) {
-        onEvent({ service: name, phase: 'waiting', message: `waiting for ${serviceSpec.dependsOn.map((dependency) => dependency.service).join(', ')}` })
+        onEvent({
+          service: name,
+          phase: 'waiting',
+          message: `waiting for ${serviceSpec.dependsOn.map((dependency) => dependency.service).join(', ')}`,
+        })
         for (const dependency of serviceSpec.dependsOn) {
           try {
             await readiness.get(dependency.service)
@@ -162,20 +176,42 @@ export class Supervisor {
           }
           const dependencyService = this.services.get(dependency.service)
           if (dependency.condition === 'completed' && dependencyService && !dependencyService.completed) {
-            throw new DevenvError('SERVICE_FAILED', `service ${name} not started: ${dependency.service} did not complete`)
+            throw new DevenvError(
+              'SERVICE_FAILED',
+              `service ${name} not started: ${dependency.service} did not complete`,
+            )
           }
         }
       }
-      if (this.shuttingDown) throw new DevenvError('SUPERVISOR', `service ${name} not started: the project is being stopped (\`devenv down\`)`)
+      if (this.shuttingDown)
+        throw new DevenvError(
+          'SUPERVISOR',
+          `service ${name} not started: the project is being stopped (\`devenv down\`)`,
+        )
       if (existing) {
         await this.watchers.stop(name)
         await existing.stop()
         existing.closeLog()
       }
-      const service = new SupervisedService(serviceSpec, addresses[name]!, await driverFor(serviceSpec.kind), this.host())
+      const service = new SupervisedService(
+        serviceSpec,
+        addresses[name]!,
+        await driverFor(serviceSpec.kind),
+        this.host(),
+      )
       this.services.set(name, service)
-      await service.start((message) => onEvent({ service: name, phase: message.startsWith('building') ? 'building' : message === 'preparing' ? 'preparing' : 'starting', message }))
-      onEvent({ service: name, phase: 'health', message: serviceSpec.health ? `waiting for ${describeCheck(serviceSpec)}` : 'started' })
+      await service.start((message) =>
+        onEvent({
+          service: name,
+          phase: message.startsWith('building') ? 'building' : message === 'preparing' ? 'preparing' : 'starting',
+          message,
+        }),
+      )
+      onEvent({
+        service: name,
+        phase: 'health',
+        message: serviceSpec.health ? `waiting for ${describeCheck(serviceSpec)}` : 'started',
+      })
       await service.waitReady()
       await this.watchers.start(service)
       onEvent({ service: name, phase: 'ready', message: describeReady(service) })
@@ -187,8 +223,15 @@ export class Supervisor {
           const service = this.services.get(name)
           const diskFull = diskFullError(error, new ProjectPaths(spec.root).dir)
           const reason = diskFull?.message ?? (error instanceof Error ? error.message : String(error))
-          const message = this.shuttingDown && !reason.includes('devenv down') ? `${reason}: the project is being stopped (\`devenv down\`)` : reason
-          const lastLines = diskFull ? [diskFull.hint!] : isDevenvError(error) && error.details.length ? error.details : (service?.lastLines() ?? [])
+          const message =
+            this.shuttingDown && !reason.includes('devenv down')
+              ? `${reason}: the project is being stopped (\`devenv down\`)`
+              : reason
+          const lastLines = diskFull
+            ? [diskFull.hint!]
+            : isDevenvError(error) && error.details.length
+              ? error.details
+              : (service?.lastLines() ?? [])
           failure ??= { service: name, message, lastLines }
           onEvent({ service: name, phase: 'failed', message, lastLines })
           throw error
@@ -199,7 +242,11 @@ export class Supervisor {
     }
     await Promise.allSettled(readiness.values())
     this.writeState()
-    return { ok: !failure, services: targets.map((name) => this.services.get(name)?.state).filter((state): state is ServiceState => !!state), ...(failure ? { failed: failure } : {}) }
+    return {
+      ok: !failure,
+      services: targets.map((name) => this.services.get(name)?.state).filter((state): state is ServiceState => !!state),
+      ...(failure ? { failed: failure } : {}),
+    }
   }
 
   async build(spec: EnvSpec, names: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
@@ -208,7 +255,14 @@ export class Supervisor {
     const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
     let failure: UpResult['failed']
     for (const name of targets) {
-      const service = this.services.get(name) ?? new SupervisedService(spec.services[name]!, addresses[name]!, await driverFor(spec.services[name]!.kind), this.host())
+      const service =
+        this.services.get(name) ??
+        new SupervisedService(
+          spec.services[name]!,
+          addresses[name]!,
+          await driverFor(spec.services[name]!.kind),
+          this.host(),
+        )
       try {
         await service.build(true, (message) => onEvent({ service: name, phase: 'building', message }))
         onEvent({ service: name, phase: 'ready', message: 'built' })
@@ -230,10 +284,12 @@ export class Supervisor {
     const layers = stopLayers(this.specFor(known), targets)
     for (const layer of layers) {
       // One service failing to stop cleanly must not keep the others running.
-      await Promise.allSettled(layer.map(async (name) => {
-        await this.watchers.stop(name).catch(() => undefined)
-        await this.services.get(name)!.stop()
-      }))
+      await Promise.allSettled(
+        layer.map(async (name) => {
+          await this.watchers.stop(name).catch(() => undefined)
+          await this.services.get(name)!.stop()
+        }),
+      )
     }
     this.writeState()
     return targets.map((name) => this.services.get(name)!.state)
@@ -268,9 +324,12 @@ export class Supervisor {
 
   /** The current spec restricted to services we run (a removed service still stops in order). */
   private specFor(names: string[]): EnvSpec {
-    const services = Object.fromEntries(names.map((name) => [name, this.spec.services[name] ?? this.services.get(name)!.spec]))
+    const services = Object.fromEntries(
+      names.map((name) => [name, this.spec.services[name] ?? this.services.get(name)!.spec]),
+    )
     const known = new Set(names)
-    for (const service of Object.values(services)) service.dependsOn = service.dependsOn.filter((dependency) => known.has(dependency.service))
+    for (const service of Object.values(services))
+      service.dependsOn = service.dependsOn.filter((dependency) => known.has(dependency.service))
     return { ...this.spec, services }
   }
 
@@ -296,7 +355,8 @@ export class Supervisor {
 
   private hostsMap(): Record<string, string> {
     const map: Record<string, string> = {}
-    for (const service of this.services.values()) for (const hostname of service.spec.hostnames) map[hostname] = service.address
+    for (const service of this.services.values())
+      for (const hostname of service.spec.hostnames) map[hostname] = service.address
     for (const [name, spec] of Object.entries(this.spec.services)) {
       const service = this.services.get(name)
       if (service) for (const hostname of spec.hostnames) map[hostname] = service.address
@@ -341,7 +401,10 @@ export class Supervisor {
 }
 
 /** `folder`: where the supervisor writes, named by a full disk's message when the error has no path. */
-function toProblem(error: unknown, folder: string): { code: string; message: string; hint?: string; details?: string[] } {
+function toProblem(
+  error: unknown,
+  folder: string,
+): { code: string; message: string; hint?: string; details?: string[] } {
   const known = isDevenvError(error) ? error : diskFullError(error, folder)
   return known
     ? { code: known.code, message: known.message, ...(known.hint ? { hint: known.hint } : {}), details: known.details }

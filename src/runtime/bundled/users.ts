@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import type { UnprivilegedUser } from '../../boxes/driver.js'
+import type { UnprivilegedUser } from '../../boxes/index.js'
 import { DevenvError } from '../../errors.js'
 
 export interface ServiceUser {
@@ -36,16 +36,33 @@ export function ensureServiceUser(name = SERVICE_USER): ServiceUser {
   const existing = lookupUser(name)
   if (existing) return existing
   try {
-    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--user-group', name], { stdio: 'pipe' })
+    execFileSync(
+      'useradd',
+      [
+        '--system',
+        '--no-create-home',
+        '--home-dir',
+        '/nonexistent',
+        '--shell',
+        '/usr/sbin/nologin',
+        '--user-group',
+        name,
+      ],
+      { stdio: 'pipe' },
+    )
   } catch (error) {
     // Another devenv may have created it at the same moment.
     const raced = lookupUser(name)
     if (raced) return raced
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim()
-    throw new DevenvError('RUNTIME', `could not create the system user ${name} to run services as: ${stderr || (error as Error).message}`, {
-      hint: `Create it yourself: useradd --system --user-group ${name}`,
-      cause: error,
-    })
+    throw new DevenvError(
+      'RUNTIME',
+      `could not create the system user ${name} to run services as: ${stderr || (error as Error).message}`,
+      {
+        hint: `Create it yourself: useradd --system --user-group ${name}`,
+        cause: error,
+      },
+    )
   }
   const created = lookupUser(name)
   if (!created) throw new DevenvError('RUNTIME', `useradd reported success but user ${name} is not there`)
@@ -54,7 +71,10 @@ export function ensureServiceUser(name = SERVICE_USER): ServiceUser {
 
 function lookupUser(name: string): ServiceUser | undefined {
   try {
-    const line = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const line = execFileSync('getent', ['passwd', name], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
     const fields = line.split(':')
     if (fields.length < 4) return undefined
     return { user: name, uid: Number(fields[2]), gid: Number(fields[3]) }

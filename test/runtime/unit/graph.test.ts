@@ -22,16 +22,26 @@ const sorted = (layers: string[][]): string[][] => layers.map((layer) => [...lay
 
 describe('dependency graph', () => {
   it('start layers: each depends only on earlier ones; independent services share a layer', () => {
-    expect(sorted(startLayers(spec, Object.keys(spec.services)))).toEqual([['mail', 'psql'], ['worker', 'www1', 'www2'], ['lb']])
+    expect(sorted(startLayers(spec, Object.keys(spec.services)))).toEqual([
+      ['mail', 'psql'],
+      ['worker', 'www1', 'www2'],
+      ['lb'],
+    ])
   })
 
   it('stop layers are the reverse: dependents first', () => {
-    expect(sorted(stopLayers(spec, Object.keys(spec.services)))).toEqual([['lb'], ['worker', 'www1', 'www2'], ['mail', 'psql']])
+    expect(sorted(stopLayers(spec, Object.keys(spec.services)))).toEqual([
+      ['lb'],
+      ['worker', 'www1', 'www2'],
+      ['mail', 'psql'],
+    ])
   })
 
   it('withDependencies adds what the named services need, transitively, and only that', () => {
     expect(withDependencies(spec, ['lb']).sort()).toEqual(['lb', 'psql', 'www1', 'www2'])
-    expect(withDependencies(spec, ['www1'])).toEqual(['www1', 'psql'].sort((a, b) => Object.keys(spec.services).indexOf(a) - Object.keys(spec.services).indexOf(b)))
+    expect(withDependencies(spec, ['www1'])).toEqual(
+      ['www1', 'psql'].sort((a, b) => Object.keys(spec.services).indexOf(a) - Object.keys(spec.services).indexOf(b)),
+    )
     expect(withDependencies(spec, []).length).toBe(6)
   })
 

@@ -6,10 +6,19 @@ import type { HealthSpec } from '../../../src/envfile/model.js'
 import { HealthMonitor, httpProbe, tcpProbe, type HealthStatus } from '../../../src/runtime/bundled/health.js'
 import { FakeClock, settle } from './fake-clock.js'
 
-const SPEC: HealthSpec = { check: { kind: 'tcp', port: 1 }, intervalMs: 1000, timeoutMs: 200, retries: 3, startPeriodMs: 0 }
+const SPEC: HealthSpec = {
+  check: { kind: 'tcp', port: 1 },
+  intervalMs: 1000,
+  timeoutMs: 200,
+  retries: 3,
+  startPeriodMs: 0,
+}
 
 /** A probe that answers from a script, then keeps answering its last result; records when it was asked. */
-function scripted(results: boolean[], clock: FakeClock): { probe: (timeout: number) => Promise<ProbeResult>; calls: number[] } {
+function scripted(
+  results: boolean[],
+  clock: FakeClock,
+): { probe: (timeout: number) => Promise<ProbeResult>; calls: number[] } {
   const calls: number[] = []
   let index = 0
   return {
@@ -26,7 +35,9 @@ function monitor(results: boolean[], spec: Partial<HealthSpec> = {}) {
   const clock = new FakeClock()
   const { probe, calls } = scripted(results, clock)
   const changes: Array<{ status: HealthStatus; reason: string; at: number }> = []
-  const health = new HealthMonitor(probe, { ...SPEC, ...spec }, clock, (status, reason) => changes.push({ status, reason, at: clock.now() }))
+  const health = new HealthMonitor(probe, { ...SPEC, ...spec }, clock, (status, reason) =>
+    changes.push({ status, reason, at: clock.now() }),
+  )
   return { clock, calls, changes, health }
 }
 
@@ -115,16 +126,28 @@ describe('tcp and http probes on real sockets', () => {
   it('tcp: ok on a listening port, the errno on a closed one', async () => {
     expect(await tcpProbe('127.0.0.1', port)(1000)).toEqual({ ok: true })
     const closed = await closedPort()
-    expect(await tcpProbe('127.0.0.1', closed)(1000)).toEqual({ ok: false, reason: `tcp 127.0.0.1:${closed}: ECONNREFUSED` })
+    expect(await tcpProbe('127.0.0.1', closed)(1000)).toEqual({
+      ok: false,
+      reason: `tcp 127.0.0.1:${closed}: ECONNREFUSED`,
+    })
   })
 
   it('http: 2xx/3xx is healthy, else the status is named; an expected status is matched exactly', async () => {
     expect(await httpProbe('127.0.0.1', port, '/health')(1000)).toEqual({ ok: true })
-    expect(await httpProbe('127.0.0.1', port, '/broken')(1000)).toEqual({ ok: false, reason: 'GET /broken answered 500' })
+    expect(await httpProbe('127.0.0.1', port, '/broken')(1000)).toEqual({
+      ok: false,
+      reason: 'GET /broken answered 500',
+    })
     expect(await httpProbe('127.0.0.1', port, '/teapot', 418)(1000)).toEqual({ ok: true })
-    expect(await httpProbe('127.0.0.1', port, '/health', 204)(1000)).toEqual({ ok: false, reason: 'GET /health answered 200' })
+    expect(await httpProbe('127.0.0.1', port, '/health', 204)(1000)).toEqual({
+      ok: false,
+      reason: 'GET /health answered 200',
+    })
     const closed = await closedPort()
-    expect(await httpProbe('127.0.0.1', closed, '/health')(1000)).toEqual({ ok: false, reason: expect.stringMatching(/ECONNREFUSED/) })
+    expect(await httpProbe('127.0.0.1', closed, '/health')(1000)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/ECONNREFUSED/),
+    })
   })
 
   it('http: a server that never answers times out within the probe timeout', async () => {
@@ -132,7 +155,10 @@ describe('tcp and http probes on real sockets', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
     const silentPort = (silent.address() as net.AddressInfo).port
     try {
-      expect(await httpProbe('127.0.0.1', silentPort, '/health')(150)).toEqual({ ok: false, reason: 'GET /health: no answer in 150 ms' })
+      expect(await httpProbe('127.0.0.1', silentPort, '/health')(150)).toEqual({
+        ok: false,
+        reason: 'GET /health: no answer in 150 ms',
+      })
     } finally {
       silent.close()
     }

@@ -24,8 +24,16 @@ describe('LogWriter', () => {
     writer.chunk('out', 'lo\nwor')
     writer.line('devenv', 'started pid 1')
     writer.close()
-    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((raw) => parseLogLine(raw)!)
-    expect(lines.map(({ stream, text }) => `${stream}:${text}`)).toEqual(['err:oops', 'out:hello', 'devenv:started pid 1', 'out:wor'])
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((raw) => parseLogLine(raw)!)
+    expect(lines.map(({ stream, text }) => `${stream}:${text}`)).toEqual([
+      'err:oops',
+      'out:hello',
+      'devenv:started pid 1',
+      'out:wor',
+    ])
     for (const line of lines) expect(Number.isNaN(Date.parse(line.time))).toBe(false)
     expect(statSync(file).mode & 0o777).toBe(0o600)
   })
@@ -55,7 +63,10 @@ describe('LogWriter', () => {
     internals.fd = saved
     writer.line('out', 'kept 2')
     writer.close()
-    const texts = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => parseLogLine(line)?.text)
+    const texts = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => parseLogLine(line)?.text)
     expect(texts[0]).toBe('kept 1')
     expect(texts[1]).toMatch(/^2 log lines were lost: cannot write .*EBADF/)
     expect(texts[2]).toBe('kept 2')

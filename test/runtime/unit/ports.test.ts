@@ -22,7 +22,11 @@ describe('planPorts', () => {
   })
 
   async function holdPort(address: string, port: number): Promise<ChildProcess> {
-    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '${address}', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const holder = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${port}, '${address}', () => console.log('ready'))`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     holders.push(holder)
     await new Promise<void>((resolve, reject) => {
       holder.stdout!.once('data', () => resolve())
@@ -31,7 +35,7 @@ describe('planPorts', () => {
     return holder
   }
 
-  it('binds each declared port on the service\'s own address when it is free', async () => {
+  it("binds each declared port on the service's own address when it is free", async () => {
     const port = await freePortOn(ADDRESS)
     expect(await planPorts('www1', ADDRESS, [port], false)).toEqual([{ declared: port, bound: port, address: ADDRESS }])
   })
@@ -44,7 +48,9 @@ describe('planPorts', () => {
       expect(plan.declared).toBe(declared)
       expect(plan.bound).toBeGreaterThan(1023)
       expect(plan.address).toBe('127.0.0.1')
-      expect(plan.note).toBe(`services share 127.0.0.1 on this system: ${declared} is served on 127.0.0.1:${plan.bound}`)
+      expect(plan.note).toBe(
+        `services share 127.0.0.1 on this system: ${declared} is served on 127.0.0.1:${plan.bound}`,
+      )
       expect(await checkBind('127.0.0.1', plan.bound)).toBe('free')
     }
   })
@@ -56,7 +62,9 @@ describe('planPorts', () => {
     const failure = await planPorts('www1', ADDRESS, [port], false).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(DevenvError)
     expect((failure as DevenvError).code).toBe('PORT_IN_USE')
-    expect((failure as DevenvError).message).toBe(`service www1: port ${port} on ${ADDRESS} is already in use by pid ${holder.pid} (${process.execPath} -e ${holder.spawnargs[2]})`)
+    expect((failure as DevenvError).message).toBe(
+      `service www1: port ${port} on ${ADDRESS} is already in use by pid ${holder.pid} (${process.execPath} -e ${holder.spawnargs[2]})`,
+    )
     expect((failure as DevenvError).hint).toContain(`kill ${holder.pid}`)
   })
 

@@ -1,8 +1,8 @@
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
-import { readJson, writeJsonAtomic } from '../state/atomic.js'
-import { withFileLock } from '../state/lock.js'
-import { machineHome } from '../state/paths.js'
+import { readJson, writeJsonAtomic } from '../state/index.js'
+import { withFileLock } from '../state/index.js'
+import { machineHome } from '../state/index.js'
 import { isNeverAllowed, isSpecialUse } from './policy.js'
 
 /**
@@ -22,11 +22,17 @@ export function allowedFile(home: string = machineHome()): string {
 
 export function readAllowedHostnames(home?: string): string[] {
   const stored = readJson<AllowedFile>(allowedFile(home))
-  return Array.isArray(stored?.hostnames) ? stored.hostnames.filter((name): name is string => typeof name === 'string' && NAME.test(name)) : []
+  return Array.isArray(stored?.hostnames)
+    ? stored.hostnames.filter((name): name is string => typeof name === 'string' && NAME.test(name))
+    : []
 }
 
 /** Adds (or with `allow: false` removes) a name; returns the list as it is afterwards. */
-export async function changeAllowedHostname(hostname: string, allow: boolean, home?: string): Promise<{ hostnames: string[]; changed: boolean }> {
+export async function changeAllowedHostname(
+  hostname: string,
+  allow: boolean,
+  home?: string,
+): Promise<{ hostnames: string[]; changed: boolean }> {
   const name = hostname.toLowerCase().replace(/\.$/, '')
   if (allow) checkAllowable(name)
   const file = allowedFile(home)
@@ -41,10 +47,17 @@ export async function changeAllowedHostname(hostname: string, allow: boolean, ho
 
 function checkAllowable(name: string): void {
   if (isNeverAllowed(name)) {
-    throw new DevenvError('USAGE', `${name} cannot be allowed: mapping it away from this machine's own address would break the machine`, { hint: 'Use a name under .localhost instead, e.g. app.localhost.' })
+    throw new DevenvError(
+      'USAGE',
+      `${name} cannot be allowed: mapping it away from this machine's own address would break the machine`,
+      { hint: 'Use a name under .localhost instead, e.g. app.localhost.' },
+    )
   }
   if (!NAME.test(name)) {
-    throw new DevenvError('USAGE', `"${name}" is not a hostname (or *.domain) with at least two labels`, { hint: 'For example: devenv hosts allow app.mycompany.dev, or devenv hosts allow "*.mycompany.dev".' })
+    throw new DevenvError('USAGE', `"${name}" is not a hostname (or *.domain) with at least two labels`, {
+      hint: 'For example: devenv hosts allow app.mycompany.dev, or devenv hosts allow "*.mycompany.dev".',
+    })
   }
-  if (isSpecialUse(name)) throw new DevenvError('USAGE', `${name} is a special-use name: it is always allowed, nothing to do`)
+  if (isSpecialUse(name))
+    throw new DevenvError('USAGE', `${name} is a special-use name: it is always allowed, nothing to do`)
 }

@@ -1,0 +1,13 @@
+/** The public face of cli: what other modules may use of it. */
+export { BaseCommand, longFileFlag, projectFlags } from './base-command.js'
+export { browserOpener, openInBrowser } from './browser.js'
+export { envfileView } from './envfile-view.js'
+export { failureHeadline } from './failure.js'
+export { hostsWriteFlags } from './hosts-flags.js'
+export { followUntilInterrupted, logPrinter } from './log-printer.js'
+export { colors, stateColor, table } from './output.js'
+export { checkNamedPaths } from './path-checks.js'
+export { withServiceProgress } from './progress.js'
+export { renderServices, renderStatus } from './render-status.js'
+export { commandContext } from './service-context.js'
+export { defaultWebService, serviceUrl } from './service-url.js'

@@ -56,7 +56,7 @@ function boxReadyMs(root) {
 }
 
 async function admin(root) {
-  const status = JSON.parse(devenv(root, 'status', '--json').stdout)
+  const status = JSON.parse(devenv(root, 'status', '--json').stdout).result
   const db = status.services.find((service) => service.name === 'db')
   const password = JSON.parse(
     readFileSync(path.join(root, '.devenv', 'services', 'db', 'data', 'superuser.json'), 'utf8'),
@@ -148,7 +148,7 @@ CREATE INDEX big_bucket ON big (bucket);
     const reset = devenv(big, 'db', 'reset', 'db', '--json')
     resets.push(reset.ms)
     // (A build from before the spares existed has no upkeep to wait for.)
-    if (!JSON.parse(reset.stdout).fromSpare) continue
+    if (!JSON.parse(reset.stdout).result.fromSpare) continue
     const started = performance.now()
     await upkeepDone(connect, 'bench__')
     upkeep.push(performance.now() - started)

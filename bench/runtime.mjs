@@ -117,7 +117,7 @@ function projectProcesses() {
 }
 
 function status() {
-  return JSON.parse(devenv(['status', '--json']).stdout)
+  return JSON.parse(devenv(['status', '--json']).stdout).result
 }
 
 function assertAllHealthy() {

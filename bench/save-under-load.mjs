@@ -154,7 +154,7 @@ console.log(`load averages before: ${load()}`)
 writeProject()
 up = true
 devenv('up', '--no-hosts')
-const lb = JSON.parse(devenv('status', '--json')).services.find((entry) => entry.name === 'lb')
+const lb = JSON.parse(devenv('status', '--json')).result.services.find((entry) => entry.name === 'lb')
 const client = loadClient(`http://${lb.address}:${lb.ports[0].bound ?? 8000}/`)
 await waitForBoth(client, 0)
 const firstLive = []

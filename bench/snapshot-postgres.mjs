@@ -173,7 +173,7 @@ async function bench(label, rows, noteBytes, count) {
     const [ms, out] = timed(() => devenv('snapshot', 'restore', 'db', name, '--json'))
     into.wall.push(ms)
     try {
-      const result = JSON.parse(out).restored?.[0] ?? {}
+      const result = JSON.parse(out).result?.restored?.[0] ?? {}
       if (typeof result.downtimeMs === 'number') into.down.push(result.downtimeMs)
       if (typeof result.fromSpare === 'boolean') into.fromSpare.push(result.fromSpare)
     } catch {
@@ -538,7 +538,7 @@ try {
     `node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model}), ${os.platform()} ${os.release()}, ${new Date().toISOString()}, load ${load()}`,
   )
   devenv('up')
-  host = JSON.parse(devenv('status', '--json')).services[0].address
+  host = JSON.parse(devenv('status', '--json')).result.services[0].address
   if (pg15Found) {
     try {
       await startPg15()

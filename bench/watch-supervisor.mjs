@@ -135,7 +135,7 @@ async function waitForLine(since, test) {
 }
 
 function status() {
-  return Object.fromEntries(JSON.parse(devenv('status', '--json')).services.map((entry) => [entry.name, entry]))
+  return Object.fromEntries(JSON.parse(devenv('status', '--json')).result.services.map((entry) => [entry.name, entry]))
 }
 
 async function benchSync(site) {

@@ -203,7 +203,7 @@ function psqlPhases(project) {
 async function assertHealthy(project) {
   const result = await cli(project, ['status', '--json'])
   if (result.code !== 0) throw new Error(`status failed: ${result.stderr}`)
-  const status = JSON.parse(result.stdout)
+  const status = JSON.parse(result.stdout).result
   const bad = status.services.filter((service) => service.state !== 'running' || service.health !== 'healthy')
   const names = status.services.map((service) => service.name).sort()
   if (bad.length || names.join() !== [...SERVICES].sort().join()) {

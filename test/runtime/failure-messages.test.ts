@@ -53,7 +53,7 @@ describe('failure messages name the cause', () => {
     expect(up.stderr).toContain(`port ${port}`)
     for (const plumbing of ['root=$1', 'mount -t tmpfs', 'set -e', 'unshare', 'chroot'])
       expect(up.stderr).not.toContain(plumbing)
-    const logs = JSON.parse((await project.run(['logs', 'web', '--json', '-n', '1000'])).stdout) as {
+    const logs = JSON.parse((await project.run(['logs', 'web', '--json', '-n', '1000'])).stdout).result as {
       lines: Array<{ text: string }>
     }
     const texts = logs.lines.map((line) => line.text)

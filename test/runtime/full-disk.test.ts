@@ -108,7 +108,7 @@ describe.runIf(root)('a full disk', () => {
     const { rows } = await client.query<{ count: string }>('select count(*) from fill')
     await client.end()
     expect(Number(rows[0]!.count)).toBe(acknowledged)
-    const logs = JSON.parse((await project.run(['logs', 'chatty', '--json', '-n', '100000'])).stdout) as {
+    const logs = JSON.parse((await project.run(['logs', 'chatty', '--json', '-n', '100000'])).stdout).result as {
       lines: Array<{ text: string }>
     }
     expect(logs.lines.some((line) => /^\d+ log lines? (was|were) lost: no space left/.test(line.text))).toBe(true)

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { DevenvError } from '../errors.js'
+import { DevenvError, diskFullError } from '../errors.js'
 import { fsyncFolder, writeJsonAtomic } from '../state/index.js'
 import type { ProjectPaths } from '../state/index.js'
 import { crashPoint } from '../util/crash-points.js'
@@ -12,7 +12,7 @@ import type { Quiesce } from './quiesce.js'
 import { saveCopiesSnapshot } from './copies-snapshot.js'
 import type { OpenServiceCopies } from './service-copies.js'
 import { partialSnapshotDir } from './recover.js'
-import { copyTree, exists, removeTree, summarise, syncTree } from '../util/tree.js'
+import { copyTree, exists, removeTree, summarise, syncTree, treeBytes } from '../util/tree.js'
 
 export interface SaveOptions {
   paths: ProjectPaths
@@ -112,7 +112,8 @@ export async function saveSnapshot(options: SaveOptions): Promise<SnapshotManife
     return manifest
   } catch (error) {
     await removeTree(partial)
-    throw error
+    // A full disk names the snapshot folder and what the copy needs: the data folder's size.
+    throw diskFullError(error, path.dirname(partial), await treeBytes(data)) ?? error
   } finally {
     removeJournal(paths, service)
   }

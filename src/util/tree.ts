@@ -353,3 +353,17 @@ export async function exists(target: string): Promise<boolean> {
     return false
   }
 }
+
+/** The bytes of the regular files under `root` (links not followed): what a copy of it needs. */
+export async function treeBytes(root: string): Promise<number> {
+  let total = 0
+  const visit = async (folder: string): Promise<void> => {
+    for (const entry of await fs.readdir(folder, { withFileTypes: true }).catch(() => [])) {
+      const child = path.join(folder, entry.name)
+      if (entry.isDirectory()) await visit(child)
+      else if (entry.isFile()) total += (await fs.lstat(child).catch(() => ({ size: 0 }))).size
+    }
+  }
+  await visit(root)
+  return total
+}

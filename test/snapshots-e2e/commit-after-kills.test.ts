@@ -148,7 +148,7 @@ async function bootsWithRows(tag: string): Promise<void> {
 
 /** What the issue asks after the commit: the snapshot is listed, the box exports, and a later restore works. */
 async function stillConsistent(tag: string): Promise<void> {
-  const listed = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).snapshots
+  const listed = JSON.parse(await project.ok(['snapshot', 'list', 'db', '--json'])).result.snapshots
   expect(listed.map((info: { name: string }) => info.name)).toEqual(['before'])
   await project.ok([
     'box',

@@ -408,10 +408,13 @@ async function devEdit() {
   return ms
 }
 
+/** How the cold boot's cluster came to be, and its "prepare began → every database present" figure. */
 function psqlLogSays() {
   try {
     const text = readFileSync(path.join(DEV_ROOT, '.devenv', 'logs', 'psql.log'), 'utf8')
-    return text.includes('seeded cache') ? 'seeded cache' : text.includes('initdb') ? 'initdb + seed' : '?'
+    const ready = /ready, every database present, (\d+) ms after prepare began/.exec(text)
+    const how = text.includes('from the seeded cache') ? 'seeded cache' : text.includes('(initdb)') ? 'initdb + seed' : text.includes('from the machine-wide cache') ? 'fresh-cluster cache + seed' : '?'
+    return `${how}, psql ready ${ready ? ready[1] : '?'} ms after its prepare began`
   } catch {
     return '?'
   }
@@ -481,7 +484,7 @@ const rows = [
 const show = (value, unit) => (unit === 's' ? `${(value / 1000).toFixed(2)} s` : unit === '%' ? `${value.toFixed(1)} %` : `${value.toFixed(0)} MiB`)
 console.log('')
 console.log(`vs-compose: ${PAIRS} alternating pairs, idle over ${IDLE_S} s after ${SETTLE_S} s; ${os.cpus().length} × ${os.cpus()[0]?.model}; ${new Date().toISOString()}`)
-console.log(`load average (1 min) at the end: ${os.loadavg()[0].toFixed(2)}; engine ${engine.stdout.trim()}, docker-compose ${compose.stdout.trim()}, node ${process.version}; devenv cold path: ${pairs.map((p) => p.devenv.coldPath).join(', ')} (priming run: ${priming.coldPath}, ${(priming.cold / 1000).toFixed(2)} s)`)
+console.log(`load average (1 min) at the end: ${os.loadavg()[0].toFixed(2)}; engine ${engine.stdout.trim()}, docker-compose ${compose.stdout.trim()}, node ${process.version}; devenv cold path: ${pairs.map((p) => p.devenv.coldPath).join('; ')} (priming run: ${priming.coldPath}, ${(priming.cold / 1000).toFixed(2)} s)`)
 console.log('')
 console.log('| | Compose | devenv | ratio (median of pairs) | ratios pair by pair |')
 console.log('| --- | --- | --- | --- | --- |')

@@ -164,12 +164,18 @@ async function cacheInBackground(publishing: Promise<{ published: Promise<void> 
   }
 }
 
+/**
+ * 1 MiB WAL segments instead of 16: a fresh cluster's one segment is then a fortieth of its size
+ * rather than a third, which every copy from the cache (and every snapshot of the folder) pays for.
+ */
+const WAL_SEGMENT_MIB = 1
+
 /** initdb into `building`, with no superuser password (the project's own is set at the first start). */
 async function createCluster(options: ClusterOptions, building: string): Promise<void> {
   const { runDir, runAs } = options
   options.log('postgres: creating the database cluster (initdb)')
   try {
-    const initdb = asUnprivileged(runAs, serverBinaries().initdb, ['-D', building, '-U', SUPERUSER, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'])
+    const initdb = asUnprivileged(runAs, serverBinaries().initdb, ['-D', building, '-U', SUPERUSER, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions', `--wal-segsize=${WAL_SEGMENT_MIB}`])
     await execFileAsync(initdb.command, initdb.args, { uid: runAs?.uid, gid: runAs?.gid, env: { ...process.env, LC_ALL: 'C' }, cwd: runDir })
   } catch (error) {
     rmSync(building, { recursive: true, force: true })

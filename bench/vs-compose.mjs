@@ -13,15 +13,14 @@
 // Run after a build:  node bench/vs-compose.mjs [--pairs 3] [--idle 10] [--refstack DIR] [--work DIR]
 // Needs a Docker engine (`docker info`) and docker-compose; skipped with one line without them.
 // Traffic stays on loopback: compose publishes on 127.0.0.1, devenv listens on 127.64.x.y.
-import { execFile, spawn, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
-import http from 'node:http'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
+import { descendants, httpGet, idleFigures, log, must, now, processTable, run, sleep, timedUntilReady, until, usersCount } from './vs-compose/helpers.mjs'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const BIN = path.join(REPO, 'bin', 'devenv')
@@ -39,8 +38,6 @@ const IDLE_S = Number(values.idle)
 const SETTLE_S = Number(values.settle)
 const WORK = path.resolve(values.work)
 const USERS = 5000
-const CLK_TCK = 100
-const PAGE_KIB = 4
 
 const engine = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 10_000 })
 const compose = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8', timeout: 10_000 })
@@ -56,144 +53,6 @@ if (!refstackSource) {
 if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) {
   console.error('dist/ is missing: run `npm run build` first')
   process.exit(2)
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const now = () => performance.now()
-const log = (line) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`)
-
-function run(command, args, options = {}) {
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: 300_000, maxBuffer: 64 << 20, ...options }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
-    })
-  })
-}
-async function must(command, args, options) {
-  const result = await run(command, args, options)
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`)
-  return result
-}
-
-// ---------------------------------------------------------------------------------------------
-// probes shared by both sides
-
-async function usersCount(target) {
-  const client = new pg.Client({ ...target, connectionTimeoutMillis: 1000 })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    const { rows } = await client.query('SELECT count(*)::int AS n FROM users')
-    return rows[0].n
-  } catch {
-    return undefined
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-function httpGet(host, port, timeoutMs = 1000) {
-  return new Promise((resolve) => {
-    const request = http.get({ host, port, path: '/', timeout: timeoutMs, agent: false }, (response) => {
-      let body = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk) => (body += chunk))
-      response.on('end', () => resolve(response.statusCode === 200 ? body : undefined))
-    })
-    request.on('timeout', () => request.destroy())
-    request.on('error', () => resolve(undefined))
-  })
-}
-
-/** Polls every 50 ms until `check` holds; the conditions only go from false to true while a stack starts. */
-async function until(check, what, deadlineMs = 180_000) {
-  const started = now()
-  while (!(await check())) {
-    if (now() - started > deadlineMs) throw new Error(`${what}: not true after ${deadlineMs / 1000} s`)
-    await sleep(50)
-  }
-}
-
-/**
- * Starts `command`, waits for it to exit and for every readiness condition; ms to the later of the
- * two. `pollWhileRunning` false: the command itself waits for health (devenv up), so the conditions
- * are checked once it exits, rather than spending the machine's two cores on polling it meanwhile.
- */
-async function timedUntilReady(command, args, options, conditions, pollWhileRunning = true) {
-  const started = now()
-  const exited = run(command, args, options).then((result) => {
-    if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}`)
-    return now()
-  })
-  let failure
-  exited.catch((error) => (failure = error))
-  if (!pollWhileRunning) await exited
-  for (const [what, check] of conditions) {
-    await until(async () => {
-      if (failure) throw failure
-      return check()
-    }, what)
-  }
-  const exitAt = await exited
-  return Math.max(exitAt, now()) - started
-}
-
-// ---------------------------------------------------------------------------------------------
-// /proc accounting
-
-function procStat(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // fields[0] is field 3: utime 14, stime 15, cutime 16, cstime 17 (reaped children), rss 24
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]), rssKib: Number(fields[21]) * PAGE_KIB, state: fields[0], comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) }
-  } catch {
-    return undefined
-  }
-}
-
-function processTable() {
-  const table = new Map()
-  for (const entry of readdirSync('/proc')) if (/^\d+$/.test(entry)) {
-    const info = procStat(entry)
-    if (info && info.state !== 'Z') table.set(Number(entry), info)
-  }
-  return table
-}
-
-function descendants(table, roots) {
-  const children = new Map()
-  for (const [pid, info] of table) children.set(info.ppid, [...(children.get(info.ppid) ?? []), pid])
-  const found = new Set()
-  const walk = (pid) => {
-    if (found.has(pid)) return
-    found.add(pid)
-    for (const child of children.get(pid) ?? []) walk(child)
-  }
-  for (const root of roots) walk(root)
-  return found
-}
-
-/** CPU (% of one core over the window) and summed RSS of the processes `pidsOf()` names, plus extra CPU ns (cgroups). */
-async function idleFigures(pidsOf, cgroupNs = () => 0) {
-  await sleep(SETTLE_S * 1000)
-  const before = new Map([...pidsOf(processTable())].map((pid) => [pid, procStat(pid)?.ticks ?? 0]))
-  const nsBefore = cgroupNs()
-  const started = now()
-  await sleep(IDLE_S * 1000)
-  const table = processTable()
-  const pids = pidsOf(table)
-  const seconds = (now() - started) / 1000
-  let ticks = 0
-  let rssKib = 0
-  for (const pid of pids) {
-    const info = table.get(pid)
-    if (!info) continue
-    ticks += info.ticks - (before.get(pid) ?? 0)
-    rssKib += info.rssKib
-  }
-  const cpuSeconds = ticks / CLK_TCK + (cgroupNs() - nsBefore) / 1e9
-  return { cpuPercent: (cpuSeconds / seconds) * 100, rssMiB: rssKib / 1024, processes: pids.size }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,7 +109,7 @@ async function composeIdle() {
   }, 0)
   // the containers' processes are counted by their cgroup; only their RSS comes from /proc
   const inContainers = (table) => descendants(table, containers.map(({ pid }) => pid))
-  const all = await idleFigures((table) => {
+  const all = await idleFigures({ settleS: SETTLE_S, idleS: IDLE_S }, (table) => {
     const inside = inContainers(table)
     return new Set([...pidsOf(table)].filter((pid) => !inside.has(pid)))
   }, cgroupNs)
@@ -391,7 +250,7 @@ function freePort() {
 
 async function devIdle() {
   const supervisor = JSON.parse(readFileSync(path.join(DEV_ROOT, '.devenv', 'supervisor.json'), 'utf8')).pid
-  return idleFigures((table) => descendants(table, [supervisor]))
+  return idleFigures({ settleS: SETTLE_S, idleS: IDLE_S }, (table) => descendants(table, [supervisor]))
 }
 
 async function devEdit() {
@@ -491,6 +350,7 @@ console.log('| --- | --- | --- | --- | --- |')
 for (const [label, key, unit] of rows) {
   const c = median(pairs.map((p) => p.compose[key]))
   const d = median(pairs.map((p) => p.devenv[key]))
-  const ratios = pairs.map((p) => p.compose[key] / p.devenv[key])
-  console.log(`| ${label} | ${show(c, unit)} | ${show(d, unit)} | ${median(ratios).toFixed(1)}× | ${ratios.map((ratio) => `${ratio.toFixed(1)}×`).join(' ')} |`)
+  // an idle stack can use no tick at all over a short window: no ratio then, rather than Infinity
+  const ratios = pairs.map((p) => p.compose[key] / p.devenv[key]).filter(Number.isFinite)
+  console.log(`| ${label} | ${show(c, unit)} | ${show(d, unit)} | ${ratios.length ? `${median(ratios).toFixed(1)}×` : 'n/a'} | ${ratios.map((ratio) => `${ratio.toFixed(1)}×`).join(' ')} |`)
 }

@@ -1,4 +1,5 @@
 // Runs every benchmark in this folder in turn (`npm run bench`); each prints its own medians.
+// vs-compose.mjs needs a Docker engine and says so in one line (and passes) where none answers.
 import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'

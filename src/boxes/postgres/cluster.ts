@@ -6,7 +6,12 @@ import { DevenvError } from '../../errors.js'
 import { writeFileAtomic } from '../../state/index.js'
 import { serverBinaries } from './binaries.js'
 import { asUnprivileged, type ServiceContext } from '../driver.js'
-import { clusterDir, clusterExists, markerFilePath, SUPERUSER, superuserPassword } from './layout.js'
+import type { DatabaseSpec } from '../../envfile/model.js'
+import { baseEntry, baseKey, copyCluster, findEntry, publishEntry, seededEntry, seededKey } from './cluster-cache.js'
+import { initialiseDatabases } from './databases.js'
+import { clusterDir, clusterExists, markerFilePath, SUPERUSER } from './layout.js'
+import { startScratchServer } from './scratch-server.js'
+import { markSuperuserUnset } from './superuser-reset.js'
 
 type ServiceUser = NonNullable<ServiceContext['runAs']>
 
@@ -19,6 +24,10 @@ export interface ClusterOptions {
   port: number
   settings: Record<string, string>
   runAs?: ServiceUser
+  /** DEVENV_HOME: where the machine-wide cluster cache lives (none: initdb every time). */
+  machineHome?: string
+  /** The databases to create and seed before the cluster first goes live (and to key the seeded cache by). */
+  databases?: DatabaseSpec[]
   log(line: string): void
 }
 
@@ -55,7 +64,7 @@ export async function prepareCluster(options: ClusterOptions): Promise<void> {
     chownSync(runDir, owner.uid, owner.gid!)
   }
   chmodSync(runDir, 0o700)
-  if (!clusterExists(dataDir)) await createCluster(options)
+  if (!clusterExists(dataDir)) await provisionCluster(options)
   const pgdata = clusterDir(dataDir)
   // A cluster made for another user (the system user earlier versions ran it as) becomes the runner's.
   if (owner.uid !== undefined && statSync(pgdata).uid !== owner.uid) chownTree(pgdata, { uid: owner.uid, gid: owner.gid! })
@@ -64,30 +73,116 @@ export async function prepareCluster(options: ClusterOptions): Promise<void> {
   // A server killed hard leaves its pid file; postgres itself checks whether that pid is alive.
 }
 
-async function createCluster(options: ClusterOptions): Promise<void> {
-  const { dataDir, runDir, runAs } = options
-  const pgdata = clusterDir(dataDir)
-  // Build aside and rename, so an interrupted initdb never looks like a cluster.
-  const building = `${pgdata}.init`
+/**
+ * Puts a cluster in place, built aside and renamed so an interrupted start never leaves half of
+ * one: a copy of the machine-wide cache's seeded cluster when the seeds are unchanged, else a copy
+ * of its fresh cluster (or initdb, which then fills the cache) seeded aside before it goes live.
+ */
+async function provisionCluster(options: ClusterOptions): Promise<void> {
+  const { dataDir, machineHome } = options
+  const building = `${clusterDir(dataDir)}.init`
   rmSync(building, { recursive: true, force: true })
   rmSync(markerFilePath(dataDir), { force: true })
-  const passwordFile = path.join(runDir, '.superuser-password')
-  writeFileAtomic(passwordFile, `${superuserPassword(dataDir)}\n`, 0o600)
-  const owner = ownerOf(runAs)
-  if (owner.uid !== undefined) chownSync(passwordFile, owner.uid, owner.gid!)
+  if (!machineHome) await createCluster(options, building)
+  else await provisionFromCache(options, machineHome, building)
+  markSuperuserUnset(dataDir)
+  renameSync(building, clusterDir(dataDir))
+}
+
+async function provisionFromCache(options: ClusterOptions, machineHome: string, building: string): Promise<void> {
+  const { dataDir, log } = options
+  const databases = options.databases ?? []
+  const base = baseKey(ownerOf(options.runAs))
+  let seeded: string | undefined
+  try {
+    seeded = databases.length ? seededKey(base, databases, options.settings) : undefined
+  } catch {
+    // A seed that cannot be read: the service's own seeding names it, at its first start.
+  }
+  const seededHit = seeded ? findEntry(seededEntry(machineHome, seeded)) : undefined
+  if (seededHit) {
+    await copyCluster(path.join(seededHit, 'pgdata'), building)
+    writeFileAtomic(markerFilePath(dataDir), readFileSync(path.join(seededHit, MARKER_IN_ENTRY)), 0o600)
+    log(`postgres: cluster copied from the seeded cache (${seeded!.slice(0, 12)}): no initdb, no seeds to run`)
+    return
+  }
+  const baseHit = findEntry(baseEntry(machineHome, base))
+  if (baseHit) {
+    await copyCluster(path.join(baseHit, 'pgdata'), building)
+    log('postgres: fresh cluster copied from the machine-wide cache: no initdb')
+  } else {
+    await createCluster(options, building)
+    await cacheInBackground(publishEntry(baseEntry(machineHome, base), (folder) => copyCluster(building, path.join(folder, 'pgdata'))), log, 'the fresh cluster', 'cached: the next cold up copies it instead of running initdb')
+  }
+  if (seeded) await seedAside(options, building, seededEntry(machineHome, seeded))
+}
+
+const MARKER_IN_ENTRY = 'initialised.json'
+
+/**
+ * Seeds the cluster before it goes live, on a server no one else can reach, then caches the result.
+ * Should that fail, the cluster goes live as it is and the service's own seeding runs the seeds
+ * again, failing (if it does) with the file and line, as it would have without the cache.
+ */
+async function seedAside(options: ClusterOptions, building: string, entry: string): Promise<void> {
+  const { dataDir, log } = options
+  writeConfig(building, { ...DEV_DEFAULTS, ...options.settings, ...ownSettings(options) }, options.runAs)
+  writeHba(building, options.runAs)
+  try {
+    const server = await startScratchServer(building, options.runDir, options.port, options.runAs, dataDir)
+    try {
+      const outcomes = await initialiseDatabases(server.target, dataDir, options.databases ?? [], log)
+      for (const outcome of outcomes) log(`postgres: database ${outcome.database} seeded (${outcome.seedFiles} seed file(s), ${outcome.durationMs} ms) before the first start`)
+    } finally {
+      await server.stop()
+    }
+  } catch (error) {
+    log(`postgres: seeding before the first start failed; the service seeds at its start instead (${(error as Error).message.split('\n')[0]})`)
+    return
+  }
+  await cacheInBackground(
+    publishEntry(entry, async (folder) => {
+      await copyCluster(building, path.join(folder, 'pgdata'))
+      writeFileAtomic(path.join(folder, MARKER_IN_ENTRY), readFileSync(markerFilePath(dataDir)), 0o600)
+    }),
+    log,
+    `the seeded cluster (${path.basename(entry).slice(7, 19)})`,
+    'cached: the next cold up with these seeds copies it',
+  )
+}
+
+/** A cache entry is a saving for later: failing to make one is said in the log, never fatal. */
+async function cacheInBackground(publishing: Promise<{ published: Promise<void> }>, log: (line: string) => void, what: string, done: string): Promise<void> {
+  try {
+    const { published } = await publishing
+    void published.then(
+      () => log(`postgres: ${what} ${done}`),
+      (error: Error) => log(`postgres: ${what} was not cached: ${error.message}`),
+    )
+  } catch (error) {
+    log(`postgres: ${what} was not cached: ${(error as Error).message}`)
+  }
+}
+
+/**
+ * 1 MiB WAL segments instead of 16: a fresh cluster's one segment is then a fortieth of its size
+ * rather than a third, which every copy from the cache (and every snapshot of the folder) pays for.
+ */
+const WAL_SEGMENT_MIB = 1
+
+/** initdb into `building`, with no superuser password (the project's own is set at the first start). */
+async function createCluster(options: ClusterOptions, building: string): Promise<void> {
+  const { runDir, runAs } = options
   options.log('postgres: creating the database cluster (initdb)')
   try {
-    const initdb = asUnprivileged(runAs, serverBinaries().initdb, ['-D', building, '-U', SUPERUSER, `--pwfile=${passwordFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'])
+    const initdb = asUnprivileged(runAs, serverBinaries().initdb, ['-D', building, '-U', SUPERUSER, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions', `--wal-segsize=${WAL_SEGMENT_MIB}`])
     await execFileAsync(initdb.command, initdb.args, { uid: runAs?.uid, gid: runAs?.gid, env: { ...process.env, LC_ALL: 'C' }, cwd: runDir })
   } catch (error) {
     rmSync(building, { recursive: true, force: true })
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim()
-    throw new DevenvError('BOX', `initdb failed in ${pgdata}: ${stderr || (error as Error).message}`, { cause: error })
-  } finally {
-    rmSync(passwordFile, { force: true })
+    throw new DevenvError('BOX', `initdb failed in ${clusterDir(options.dataDir)}: ${stderr || (error as Error).message}`, { cause: error })
   }
   appendFileSync(path.join(building, 'postgresql.conf'), "\n# devenv: generated settings, rewritten before every start\ninclude_if_exists = 'devenv.conf'\n")
-  renameSync(building, pgdata)
 }
 
 /**

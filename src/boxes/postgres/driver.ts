@@ -9,6 +9,7 @@ import { reopenLeftClosed } from './swap.js'
 import { initialiseDatabases } from './databases.js'
 import { clusterDir, clusterMajorVersion, superuserPassword } from './layout.js'
 import { maintain } from './maintenance.js'
+import { setSuperuserPasswordIfUnset } from './superuser-reset.js'
 
 function settingsOf(context: ServiceContext): PostgresSettings {
   const settings = context.service.postgres
@@ -38,6 +39,8 @@ async function prepare(context: ServiceContext): Promise<void> {
     port: context.port(settings.port),
     settings: settings.settings,
     runAs: context.runAs,
+    machineHome: context.machineHome,
+    databases: settings.databases,
     log: context.log,
   })
 }
@@ -78,6 +81,7 @@ async function probe(context: ServiceContext): Promise<ProbeResult> {
 /** Waits for the server to accept connections itself, so the runtime may call it right after the spawn. */
 async function initialise(context: ServiceContext): Promise<void> {
   const target = serverTarget(context)
+  await setSuperuserPasswordIfUnset(context.dataDir, context.runDir, target.port, context.signal)
   await waitForServer(target, context.signal)
   let outcomes
   try {

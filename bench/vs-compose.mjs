@@ -20,7 +20,20 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { descendants, httpGet, idleFigures, log, must, now, processTable, run, sleep, timedUntilReady, until, usersCount } from './vs-compose/helpers.mjs'
+import {
+  descendants,
+  httpGet,
+  idleFigures,
+  log,
+  must,
+  now,
+  processTable,
+  run,
+  sleep,
+  timedUntilReady,
+  until,
+  usersCount,
+} from './vs-compose/helpers.mjs'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const BIN = path.join(REPO, 'bin', 'devenv')
@@ -42,12 +55,20 @@ const USERS = 5000
 const engine = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 10_000 })
 const compose = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8', timeout: 10_000 })
 if (engine.status !== 0 || compose.status !== 0) {
-  console.log(`vs-compose: skipped: ${engine.status !== 0 ? 'no Docker engine answers `docker info`' : 'docker-compose is not installed'} (the refstack README says how to set one up)`)
+  console.log(
+    `vs-compose: skipped: ${engine.status !== 0 ? 'no Docker engine answers `docker info`' : 'docker-compose is not installed'} (the refstack README says how to set one up)`,
+  )
   process.exit(0)
 }
-const refstackSource = [values.refstack, path.join(REPO, '..', 'shared', 'refstack'), path.join(REPO, '..', '..', 'shared', 'refstack')].find((folder) => folder && existsSync(path.join(folder, 'docker-compose.yml')))
+const refstackSource = [
+  values.refstack,
+  path.join(REPO, '..', 'shared', 'refstack'),
+  path.join(REPO, '..', '..', 'shared', 'refstack'),
+].find((folder) => folder && existsSync(path.join(folder, 'docker-compose.yml')))
 if (!refstackSource) {
-  console.log('vs-compose: skipped: no reference stack found (pass --refstack DIR, the folder holding docker-compose.yml)')
+  console.log(
+    'vs-compose: skipped: no reference stack found (pass --refstack DIR, the folder holding docker-compose.yml)',
+  )
   process.exit(0)
 }
 if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) {
@@ -67,7 +88,9 @@ const refPsql = { host: '127.0.0.1', port: 15432, user: 'skel', password: 'skel'
 
 async function allContainersHealthy() {
   const result = await run('docker', ['inspect', '-f', '{{.State.Health.Status}}', ...refContainers])
-  return result.code === 0 && result.stdout.split('\n').filter((line) => line === 'healthy').length === REF_SERVICES.length
+  return (
+    result.code === 0 && result.stdout.split('\n').filter((line) => line === 'healthy').length === REF_SERVICES.length
+  )
 }
 const composeReady = [
   ['psql answers 5000 users', async () => (await usersCount(refPsql)) === USERS],
@@ -85,34 +108,50 @@ async function buildRefstack() {
     log('compose: building the base image (debootstrap, about a minute)')
     await must(path.join(REF, 'base', 'make-base.sh'), [path.join(WORK, 'debian-root')])
   }
-  if (!existsSync(path.join(REF, 'images', 'psql', 'initdb.d', '02-data.sql'))) await must(path.join(REF, 'images', 'psql', 'make-seed.sh'), [])
+  if (!existsSync(path.join(REF, 'images', 'psql', 'initdb.d', '02-data.sql')))
+    await must(path.join(REF, 'images', 'psql', 'make-seed.sh'), [])
   log('compose: docker-compose build')
   await dc(['build', '-q'])
 }
 
 async function composeIds() {
   const result = await run('docker', ['inspect', '-f', '{{.Id}} {{.State.Pid}}', ...refContainers])
-  return result.stdout.trim().split('\n').map((line) => line.split(' ')).map(([id, pid]) => ({ id, pid: Number(pid) }))
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' '))
+    .map(([id, pid]) => ({ id, pid: Number(pid) }))
 }
 
 async function composeIdle() {
   const containers = await composeIds()
-  const daemons = (table) => [...table].filter(([, info]) => ['dockerd', 'containerd', 'docker-proxy'].includes(info.comm)).map(([pid]) => pid)
+  const daemons = (table) =>
+    [...table].filter(([, info]) => ['dockerd', 'containerd', 'docker-proxy'].includes(info.comm)).map(([pid]) => pid)
   // a container's shim is its init's parent; healthchecks run as short-lived children of the shim
-  const pidsOf = (table) => descendants(table, [...daemons(table), ...containers.map(({ pid }) => table.get(pid)?.ppid ?? pid)])
-  const cgroupNs = () => containers.reduce((sum, { id }) => {
-    try {
-      return sum + Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 'utf8'))
-    } catch {
-      return sum
-    }
-  }, 0)
+  const pidsOf = (table) =>
+    descendants(table, [...daemons(table), ...containers.map(({ pid }) => table.get(pid)?.ppid ?? pid)])
+  const cgroupNs = () =>
+    containers.reduce((sum, { id }) => {
+      try {
+        return sum + Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 'utf8'))
+      } catch {
+        return sum
+      }
+    }, 0)
   // the containers' processes are counted by their cgroup; only their RSS comes from /proc
-  const inContainers = (table) => descendants(table, containers.map(({ pid }) => pid))
-  const all = await idleFigures({ settleS: SETTLE_S, idleS: IDLE_S }, (table) => {
-    const inside = inContainers(table)
-    return new Set([...pidsOf(table)].filter((pid) => !inside.has(pid)))
-  }, cgroupNs)
+  const inContainers = (table) =>
+    descendants(
+      table,
+      containers.map(({ pid }) => pid),
+    )
+  const all = await idleFigures(
+    { settleS: SETTLE_S, idleS: IDLE_S },
+    (table) => {
+      const inside = inContainers(table)
+      return new Set([...pidsOf(table)].filter((pid) => !inside.has(pid)))
+    },
+    cgroupNs,
+  )
   const table = processTable()
   const containerRss = [...inContainers(table)].reduce((sum, pid) => sum + (table.get(pid)?.rssKib ?? 0), 0) / 1024
   return { cpuPercent: all.cpuPercent, rssMiB: all.rssMiB + containerRss }
@@ -148,7 +187,11 @@ async function composeEdit() {
   try {
     writeFileSync(file, original.replace(/^const MESSAGE = .*$/m, `const MESSAGE = '${token}';`))
     await dc(['restart', 'www1'])
-    await until(async () => (await httpGet('127.0.0.1', 18081))?.includes(token), 'compose www1 serves the edit', 60_000)
+    await until(
+      async () => (await httpGet('127.0.0.1', 18081))?.includes(token),
+      'compose www1 serves the edit',
+      60_000,
+    )
     return now() - started
   } finally {
     writeFileSync(file, original)
@@ -176,14 +219,28 @@ const serviceOf = (status, name) => status?.services.find((service) => service.n
 let devPsql
 let devLb
 const devReady = [
-  ['every service healthy', async () => {
-    const status = await devStatus()
-    if (!status || status.services.length !== 6 || status.services.some((service) => service.state !== 'running' || service.health !== 'healthy')) return false
-    devPsql = { host: serviceOf(status, 'psql').address, port: 5432, user: 'skel', password: 'skel', database: 'skel' }
-    const lb = serviceOf(status, 'lb')
-    devLb = { host: lb.address, port: lb.ports.find((port) => port.port === 80).bound }
-    return true
-  }],
+  [
+    'every service healthy',
+    async () => {
+      const status = await devStatus()
+      if (
+        !status ||
+        status.services.length !== 6 ||
+        status.services.some((service) => service.state !== 'running' || service.health !== 'healthy')
+      )
+        return false
+      devPsql = {
+        host: serviceOf(status, 'psql').address,
+        port: 5432,
+        user: 'skel',
+        password: 'skel',
+        database: 'skel',
+      }
+      const lb = serviceOf(status, 'lb')
+      devLb = { host: lb.address, port: lb.ports.find((port) => port.port === 80).bound }
+      return true
+    },
+  ],
   ['psql answers 5000 users', async () => (await usersCount(devPsql)) === USERS],
   ['lb answers', async () => (await httpGet(devLb.host, devLb.port)) !== undefined],
 ]
@@ -201,7 +258,10 @@ async function freshDevProject() {
   chmodSync(WORK, 0o755)
   // Its own loopback block, one nobody listens on (other stacks of this machine hold some).
   addressBlock ??= freeAddressBlock()
-  writeFileSync(path.join(DEV_HOME, 'addresses.json'), JSON.stringify({ [DEV_ROOT]: { block: addressBlock, services: {} } }))
+  writeFileSync(
+    path.join(DEV_HOME, 'addresses.json'),
+    JSON.stringify({ [DEV_ROOT]: { block: addressBlock, services: {} } }),
+  )
   await devenv(['init', '--template', 'webapp'])
   const seed = path.join(REF, 'images', 'psql', 'initdb.d')
   rmSync(path.join(DEV_ROOT, 'db'), { recursive: true, force: true })
@@ -260,10 +320,18 @@ async function devEdit() {
   await sleep(1000)
   const started = now()
   writeFileSync(file, original.replace('<title>skel</title>', `<title>${token}</title>`))
-  await until(async () => (await httpGet('127.0.0.1', www1Port))?.includes(token), 'devenv www1 serves the edit', 60_000)
+  await until(
+    async () => (await httpGet('127.0.0.1', www1Port))?.includes(token),
+    'devenv www1 serves the edit',
+    60_000,
+  )
   const ms = now() - started
   writeFileSync(file, original)
-  await until(async () => !(await httpGet('127.0.0.1', www1Port))?.includes(token), 'devenv www1 back to the original', 60_000)
+  await until(
+    async () => !(await httpGet('127.0.0.1', www1Port))?.includes(token),
+    'devenv www1 back to the original',
+    60_000,
+  )
   return ms
 }
 
@@ -272,7 +340,13 @@ function psqlLogSays() {
   try {
     const text = readFileSync(path.join(DEV_ROOT, '.devenv', 'logs', 'psql.log'), 'utf8')
     const ready = /ready, every database present, (\d+) ms after prepare began/.exec(text)
-    const how = text.includes('from the seeded cache') ? 'seeded cache' : text.includes('(initdb)') ? 'initdb + seed' : text.includes('from the machine-wide cache') ? 'fresh-cluster cache + seed' : '?'
+    const how = text.includes('from the seeded cache')
+      ? 'seeded cache'
+      : text.includes('(initdb)')
+        ? 'initdb + seed'
+        : text.includes('from the machine-wide cache')
+          ? 'fresh-cluster cache + seed'
+          : '?'
     return `${how}, psql ready ${ready ? ready[1] : '?'} ms after its prepare began`
   } catch {
     return '?'
@@ -328,7 +402,9 @@ for (let pair = 1; pair <= PAIRS; pair++) {
   const d = await devCycle()
   pairs.push({ compose: c, devenv: d })
   const f = (ms) => `${(ms / 1000).toFixed(2)} s`
-  log(`pair ${pair} (load ${os.loadavg()[0].toFixed(1)}): cold ${f(c.cold)} / ${f(d.cold)} (${d.coldPath}), warm ${f(c.warm)} / ${f(d.warm)}, down ${f(c.down)} / ${f(d.down)}, edit ${f(c.edit)} / ${f(d.edit)}, cpu ${c.cpu.toFixed(1)} % / ${d.cpu.toFixed(1)} %, rss ${c.rss.toFixed(0)} / ${d.rss.toFixed(0)} MiB`)
+  log(
+    `pair ${pair} (load ${os.loadavg()[0].toFixed(1)}): cold ${f(c.cold)} / ${f(d.cold)} (${d.coldPath}), warm ${f(c.warm)} / ${f(d.warm)}, down ${f(c.down)} / ${f(d.down)}, edit ${f(c.edit)} / ${f(d.edit)}, cpu ${c.cpu.toFixed(1)} % / ${d.cpu.toFixed(1)} %, rss ${c.rss.toFixed(0)} / ${d.rss.toFixed(0)} MiB`,
+  )
 }
 spawnSync(BIN, ['destroy', '--force'], { cwd: DEV_ROOT, env: devEnv })
 
@@ -340,10 +416,15 @@ const rows = [
   ['idle CPU of the stack, % of one core', 'cpu', '%'],
   ['idle memory, summed RSS', 'rss', 'MiB'],
 ]
-const show = (value, unit) => (unit === 's' ? `${(value / 1000).toFixed(2)} s` : unit === '%' ? `${value.toFixed(1)} %` : `${value.toFixed(0)} MiB`)
+const show = (value, unit) =>
+  unit === 's' ? `${(value / 1000).toFixed(2)} s` : unit === '%' ? `${value.toFixed(1)} %` : `${value.toFixed(0)} MiB`
 console.log('')
-console.log(`vs-compose: ${PAIRS} alternating pairs, idle over ${IDLE_S} s after ${SETTLE_S} s; ${os.cpus().length} × ${os.cpus()[0]?.model}; ${new Date().toISOString()}`)
-console.log(`load average (1 min) at the end: ${os.loadavg()[0].toFixed(2)}; engine ${engine.stdout.trim()}, docker-compose ${compose.stdout.trim()}, node ${process.version}; devenv cold path: ${pairs.map((p) => p.devenv.coldPath).join('; ')} (priming run: ${priming.coldPath}, ${(priming.cold / 1000).toFixed(2)} s)`)
+console.log(
+  `vs-compose: ${PAIRS} alternating pairs, idle over ${IDLE_S} s after ${SETTLE_S} s; ${os.cpus().length} × ${os.cpus()[0]?.model}; ${new Date().toISOString()}`,
+)
+console.log(
+  `load average (1 min) at the end: ${os.loadavg()[0].toFixed(2)}; engine ${engine.stdout.trim()}, docker-compose ${compose.stdout.trim()}, node ${process.version}; devenv cold path: ${pairs.map((p) => p.devenv.coldPath).join('; ')} (priming run: ${priming.coldPath}, ${(priming.cold / 1000).toFixed(2)} s)`,
+)
 console.log('')
 console.log('| | Compose | devenv | ratio (median of pairs) | ratios pair by pair |')
 console.log('| --- | --- | --- | --- | --- |')
@@ -352,5 +433,7 @@ for (const [label, key, unit] of rows) {
   const d = median(pairs.map((p) => p.devenv[key]))
   // an idle stack can use no tick at all over a short window: no ratio then, rather than Infinity
   const ratios = pairs.map((p) => p.compose[key] / p.devenv[key]).filter(Number.isFinite)
-  console.log(`| ${label} | ${show(c, unit)} | ${show(d, unit)} | ${ratios.length ? `${median(ratios).toFixed(1)}×` : 'n/a'} | ${ratios.map((ratio) => `${ratio.toFixed(1)}×`).join(' ')} |`)
+  console.log(
+    `| ${label} | ${show(c, unit)} | ${show(d, unit)} | ${ratios.length ? `${median(ratios).toFixed(1)}×` : 'n/a'} | ${ratios.map((ratio) => `${ratio.toFixed(1)}×`).join(' ')} |`,
+  )
 }

@@ -21,7 +21,8 @@ export function run(command, args, options = {}) {
 }
 export async function must(command, args, options) {
   const result = await run(command, args, options)
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`)
+  if (result.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`)
   return result
 }
 
@@ -96,7 +97,13 @@ export function procStat(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     // fields[0] is field 3: utime 14, stime 15, cutime 16, cstime 17 (reaped children), rss 24
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]), rssKib: Number(fields[21]) * PAGE_KIB, state: fields[0], comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) }
+    return {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
+      rssKib: Number(fields[21]) * PAGE_KIB,
+      state: fields[0],
+      comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    }
   } catch {
     return undefined
   }
@@ -104,10 +111,11 @@ export function procStat(pid) {
 
 export function processTable() {
   const table = new Map()
-  for (const entry of readdirSync('/proc')) if (/^\d+$/.test(entry)) {
-    const info = procStat(entry)
-    if (info && info.state !== 'Z') table.set(Number(entry), info)
-  }
+  for (const entry of readdirSync('/proc'))
+    if (/^\d+$/.test(entry)) {
+      const info = procStat(entry)
+      if (info && info.state !== 'Z') table.set(Number(entry), info)
+    }
   return table
 }
 

@@ -3,7 +3,16 @@
  * running initdb, and a cold `up` with unchanged seeds copies the seeded cluster instead of seeding;
  * every project keeps its own copy and its own superuser password; a changed seed runs the seeds.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
@@ -21,7 +30,9 @@ class Project {
 
   constructor() {
     // Blocks are handed out per DEVENV_HOME, lowest first: random high ones keep clear of other homes' projects.
-    const table = JSON.parse(existsSync(path.join(home, 'addresses.json')) ? readFileSync(path.join(home, 'addresses.json'), 'utf8') : '{}') as Record<string, unknown>
+    const table = JSON.parse(
+      existsSync(path.join(home, 'addresses.json')) ? readFileSync(path.join(home, 'addresses.json'), 'utf8') : '{}',
+    ) as Record<string, unknown>
     table[this.root] = { block: 2000 + Math.floor(Math.random() * 10_000), services: {} }
     writeFileSync(path.join(home, 'addresses.json'), JSON.stringify(table))
   }
@@ -31,14 +42,23 @@ class Project {
       cwd: this.root,
       reject: false,
       timeout: 120_000,
-      env: { DEVENV_HOME: home, DEVENV_HOSTS_FILE: path.join(this.root, '.test-hosts'), NO_COLOR: '1', FORCE_COLOR: undefined },
+      env: {
+        DEVENV_HOME: home,
+        DEVENV_HOSTS_FILE: path.join(this.root, '.test-hosts'),
+        NO_COLOR: '1',
+        FORCE_COLOR: undefined,
+      },
     })
     return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
   }
 
   async endpoint(): Promise<{ host: string; port: number }> {
     const status = await this.run('status', '--json')
-    const db = (JSON.parse(status.stdout) as { services: Array<{ name: string; address: string; ports: Array<{ port: number; bound?: number }> }> }).services.find((service) => service.name === 'db')!
+    const db = (
+      JSON.parse(status.stdout) as {
+        services: Array<{ name: string; address: string; ports: Array<{ port: number; bound?: number }> }>
+      }
+    ).services.find((service) => service.name === 'db')!
     return { host: db.address, port: db.ports[0]!.bound ?? db.ports[0]!.port }
   }
 
@@ -47,7 +67,11 @@ class Project {
   }
 
   superuserPassword(): string {
-    return (JSON.parse(readFileSync(path.join(this.root, '.devenv', 'services', 'db', 'data', 'superuser.json'), 'utf8')) as { password: string }).password
+    return (
+      JSON.parse(readFileSync(path.join(this.root, '.devenv', 'services', 'db', 'data', 'superuser.json'), 'utf8')) as {
+        password: string
+      }
+    ).password
   }
 
   log(): string {
@@ -81,8 +105,10 @@ async function cached(made: Project, pattern: RegExp, count = 1): Promise<void> 
   }
 }
 
-const seedingLines = (log: string) => log.split('\n').filter((line) => line.includes('postgres: seeding shop from')).length
-const entries = (prefix: string) => (existsSync(cache) ? readdirSync(cache).filter((name) => name.startsWith(prefix)) : [])
+const seedingLines = (log: string) =>
+  log.split('\n').filter((line) => line.includes('postgres: seeding shop from')).length
+const entries = (prefix: string) =>
+  existsSync(cache) ? readdirSync(cache).filter((name) => name.startsWith(prefix)) : []
 
 describe.skipIf(!existsSync(PSQL))('postgres cluster cache: cold up copies instead of initdb and seeding', () => {
   const projects: Project[] = []
@@ -126,7 +152,9 @@ describe.skipIf(!existsSync(PSQL))('postgres cluster cache: cold up copies inste
     const after = first.superuserPassword()
     expect(after).not.toBe(before)
     expect(await first.query('SELECT current_user', 'postgres', after, 'postgres')).toBe('postgres')
-    await expect(first.query('SELECT 1', 'postgres', before, 'postgres')).rejects.toThrow(/password authentication failed/)
+    await expect(first.query('SELECT 1', 'postgres', before, 'postgres')).rejects.toThrow(
+      /password authentication failed/,
+    )
     // db reset still finds the seeded template the copy brought along
     await first.query('DELETE FROM orders')
     const reset = await first.run('db', 'reset', 'db', '--json')
@@ -141,8 +169,12 @@ describe.skipIf(!existsSync(PSQL))('postgres cluster cache: cold up copies inste
     await first.query('DELETE FROM orders WHERE id <= 10')
     expect(await second.query('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
     expect(await first.query('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT - 10))
-    await expect(second.query('SELECT 1', 'postgres', first.superuserPassword(), 'postgres')).rejects.toThrow(/password authentication failed/)
-    expect(await second.query('SELECT current_user', 'postgres', second.superuserPassword(), 'postgres')).toBe('postgres')
+    await expect(second.query('SELECT 1', 'postgres', first.superuserPassword(), 'postgres')).rejects.toThrow(
+      /password authentication failed/,
+    )
+    expect(await second.query('SELECT current_user', 'postgres', second.superuserPassword(), 'postgres')).toBe(
+      'postgres',
+    )
     await second.run('down')
   })
 
@@ -159,7 +191,8 @@ describe.skipIf(!existsSync(PSQL))('postgres cluster cache: cold up copies inste
 
   test('two projects cold-up at once with new seeds: both fine, one cache entry, nothing left half-built', async () => {
     const pair = [project(), project()]
-    for (const made of pair) appendFileSync(path.join(made.root, 'db', '01-schema.sql'), "\nCOMMENT ON TABLE orders IS 'raced';\n")
+    for (const made of pair)
+      appendFileSync(path.join(made.root, 'db', '01-schema.sql'), "\nCOMMENT ON TABLE orders IS 'raced';\n")
     const logs = await Promise.all(pair.map((made) => made.coldUp()))
     for (const [index, made] of pair.entries()) {
       expect(await made.query('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))

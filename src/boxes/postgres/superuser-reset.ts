@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { writeFileAtomic } from '../../state/atomic.js'
+import { writeFileAtomic } from '../../state/index.js'
 import { connect, scramVerifier, type ServerTarget } from './connection.js'
 import { SUPERUSER, superuserPassword } from './layout.js'
 

@@ -213,7 +213,7 @@ let www1Port = 81
 
 async function devStatus() {
   const result = await run(BIN, ['status', '--json'], { cwd: DEV_ROOT, env: devEnv })
-  return result.code === 0 ? JSON.parse(result.stdout) : undefined
+  return result.code === 0 ? JSON.parse(result.stdout).result : undefined
 }
 const serviceOf = (status, name) => status?.services.find((service) => service.name === name)
 let devPsql

@@ -55,7 +55,7 @@ class Project {
   async endpoint(): Promise<{ host: string; port: number }> {
     const status = await this.run('status', '--json')
     const db = (
-      JSON.parse(status.stdout) as {
+      JSON.parse(status.stdout).result as {
         services: Array<{ name: string; address: string; ports: Array<{ port: number; bound?: number }> }>
       }
     ).services.find((service) => service.name === 'db')!

@@ -100,15 +100,13 @@ async function provisionFromCache(options: ClusterOptions, machineHome: string, 
     // A seed that cannot be read: the service's own seeding names it, at its first start.
   }
   const seededHit = seeded ? findEntry(seededEntry(machineHome, seeded)) : undefined
-  if (seededHit) {
-    await copyCluster(path.join(seededHit, 'pgdata'), building)
+  if (seededHit && (await copiedFrom(seededHit, building, log))) {
     writeFileAtomic(markerFilePath(dataDir), readFileSync(path.join(seededHit, MARKER_IN_ENTRY)), 0o600)
     log(`postgres: cluster copied from the seeded cache (${seeded!.slice(0, 12)}): no initdb, no seeds to run`)
     return
   }
   const baseHit = findEntry(baseEntry(machineHome, base))
-  if (baseHit) {
-    await copyCluster(path.join(baseHit, 'pgdata'), building)
+  if (baseHit && (await copiedFrom(baseHit, building, log))) {
     log('postgres: fresh cluster copied from the machine-wide cache: no initdb')
   } else {
     await createCluster(options, building)
@@ -118,6 +116,18 @@ async function provisionFromCache(options: ClusterOptions, machineHome: string, 
 }
 
 const MARKER_IN_ENTRY = 'initialised.json'
+
+/** An entry removed by hand while it was being copied is no reason to fail: the caller makes the cluster instead. */
+async function copiedFrom(entry: string, building: string, log: (line: string) => void): Promise<boolean> {
+  try {
+    await copyCluster(path.join(entry, 'pgdata'), building)
+    return true
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true })
+    log(`postgres: could not copy the cached cluster ${entry} (${(error as Error).message.split('\n')[0]}); making one instead`)
+    return false
+  }
+}
 
 /**
  * Seeds the cluster before it goes live, on a server no one else can reach, then caches the result.

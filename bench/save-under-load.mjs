@@ -9,41 +9,16 @@
 //   failed requests (non-200 or no answer) over all saves: the target is zero;
 //   saved → first answer of the new version through the lb (one backend restarted);
 //   saved → every backend answers the new version (the rolling restart is over).
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { benchProject, quantile, sleep } from './support/sandbox.mjs'
 
 const { values } = parseArgs({ options: { saves: { type: 'string', default: '20' } } })
 const saves = Number(values.saves)
-const BIN = new URL('../bin/devenv', import.meta.url).pathname
-
-const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'devenv-bench-save-load-')))
-const root = path.join(base, 'project')
-const home = path.join(base, 'home')
-const env = { ...process.env, DEVENV_HOME: home, DEVENV_HOSTS_FILE: path.join(base, 'hosts'), NO_COLOR: '1' }
-const devenv = (...args) =>
-  execFileSync(BIN, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-
-let up = false
-function cleanup() {
-  if (up) {
-    try {
-      devenv('down', '--no-hosts')
-    } catch (error) {
-      console.error(`devenv down failed: ${error.stderr ?? error.message}`)
-    }
-    up = false
-  }
-  rmSync(base, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-process.on('SIGINT', () => process.exit(130))
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const quantile = (list, q) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))]
+const { root, home, devenv, markUp } = benchProject('devenv-bench-save-load-')
 const ms = (value) => `${value.toFixed(0)} ms`
 const summary = (list) =>
   `median ${ms(quantile(list, 0.5))}, p90 ${ms(quantile(list, 0.9))}, min ${ms(Math.min(...list))}, max ${ms(Math.max(...list))} (n=${list.length})`
@@ -152,7 +127,7 @@ console.log(
 )
 console.log(`load averages before: ${load()}`)
 writeProject()
-up = true
+markUp()
 devenv('up', '--no-hosts')
 const lb = JSON.parse(devenv('status', '--json')).result.services.find((entry) => entry.name === 'lb')
 const client = loadClient(`http://${lb.address}:${lb.ports[0].bound ?? 8000}/`)

@@ -10,42 +10,16 @@
 // the supervisor): saved → change noticed (debounce) → old process gone (stop) → new one spawned
 // → app listening (its first stdout line) → healthy (the "restarted after the change" line).
 // Prints medians (and p90) and the load averages before and after.
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { benchProject, median, quantile, sleep } from './support/sandbox.mjs'
 
 const { values } = parseArgs({ options: { edits: { type: 'string', default: '20' } } })
 const edits = Number(values.edits)
-const BIN = new URL('../bin/devenv', import.meta.url).pathname
-
-const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'devenv-bench-watch-sup-')))
-const root = path.join(base, 'project')
-const home = path.join(base, 'home')
-const env = { ...process.env, DEVENV_HOME: home, DEVENV_HOSTS_FILE: path.join(base, 'hosts'), NO_COLOR: '1' }
-const devenv = (...args) =>
-  execFileSync(BIN, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-
-let up = false
-function cleanup() {
-  if (up) {
-    try {
-      devenv('down', '--no-hosts')
-    } catch (error) {
-      console.error(`devenv down failed: ${error.stderr ?? error.message}`)
-    }
-    up = false
-  }
-  rmSync(base, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-process.on('SIGINT', () => process.exit(130))
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const quantile = (list, q) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(q * list.length))]
-const median = (list) => quantile(list, 0.5)
+const { root, home, devenv, markUp } = benchProject('devenv-bench-watch-sup-')
 const ms = (value) => `${value.toFixed(1)} ms`
 const summary = (list) =>
   `median ${ms(median(list))}, p90 ${ms(quantile(list, 0.9))}, min ${ms(Math.min(...list))}, max ${ms(Math.max(...list))} (n=${list.length})`
@@ -194,7 +168,7 @@ console.log(
 console.log(`load averages before: ${load()}`)
 writeProject()
 const started = performance.now()
-up = true
+markUp()
 devenv('up', '--no-hosts')
 console.log(`up (two services) in ${ms(performance.now() - started)}`)
 const services = status()

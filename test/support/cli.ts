@@ -35,7 +35,8 @@ export async function runDevenv(args: string[], options: CliOptions): Promise<Cl
     cwd: options.cwd,
     reject: false,
     timeout,
-    env: options.env ?? {},
+    // CI=true would turn colour on in oclif's own messages (supports-color reads it): tests see plain text.
+    env: { CI: undefined, ...options.env },
     stdin: options.stdin ?? 'ignore',
   })
   if (result.timedOut) throw new Error(`devenv ${args.join(' ')} did not finish within ${timeout} ms\n${result.stderr}`)

@@ -33,10 +33,12 @@ describe('devenv tls (the built CLI)', () => {
 
   it('tls ca makes the CA on first use (one, even when two run at once) and says how to trust it', async () => {
     const env = { ...process.env, DEVENV_HOME: home }
-    const [first, second] = await Promise.all([
-      run(CLI, ['tls', 'ca', '--json'], { env }),
-      run(CLI, ['tls', 'ca', '--json'], { env }),
-    ])
+    // A failure shows what the command printed, not only that it failed.
+    const tlsCa = () =>
+      run(CLI, ['tls', 'ca', '--json'], { env }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`)
+      })
+    const [first, second] = await Promise.all([tlsCa(), tlsCa()])
     const reports = [JSON.parse(first.stdout).result, JSON.parse(second.stdout).result]
     expect(reports[0].fingerprint).toBe(reports[1].fingerprint)
     expect(reports.filter((report) => report.created)).toHaveLength(1)

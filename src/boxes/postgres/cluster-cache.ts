@@ -33,7 +33,7 @@ export function cacheRoot(machineHome: string): string {
 /** What makes two fresh clusters interchangeable: the server build, initdb's options, the files' owner. */
 export function baseKey(owner: ClusterOwner): string {
   const binaries = serverBinaries()
-  return digest(['devenv-cluster-v2', serverBuild(binaries.root), realpathSync(binaries.root), String(owner.uid ?? ''), String(owner.gid ?? '')])
+  return digest(['devenv-cluster-v3', serverBuild(binaries.root), realpathSync(binaries.root), String(owner.uid ?? ''), String(owner.gid ?? '')])
 }
 
 /** What a seeded cluster depends on beyond its base: every database's name, role, password and seed files' content, and the settings it was seeded under. */

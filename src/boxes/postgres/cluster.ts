@@ -175,10 +175,11 @@ async function cacheInBackground(publishing: Promise<{ published: Promise<void> 
 }
 
 /**
- * 1 MiB WAL segments instead of 16: a fresh cluster's one segment is then a fortieth of its size
- * rather than a third, which every copy from the cache (and every snapshot of the folder) pays for.
+ * PostgreSQL's own 16 MiB WAL segments. 1 MiB ones made copies from the cache a third smaller,
+ * but a server that must create a new segment every MiB PANICs as soon as the disk fills (a
+ * preallocated 16 MiB segment keeps it serving): on a full disk it must refuse writes, not crash.
  */
-const WAL_SEGMENT_MIB = 1
+const WAL_SEGMENT_MIB = 16
 
 /** initdb into `building`, with no superuser password (the project's own is set at the first start). */
 async function createCluster(options: ClusterOptions, building: string): Promise<void> {

@@ -112,7 +112,8 @@ export class LogWriter {
       const written = writeSync(this.fd, bytes)
       this.size += written
       this.cut = written < bytes.length
-      if (this.cut) this.dropReason = `the file system holding ${path.dirname(this.file)} is full`
+      // A write cut short is the disk filling up, as an ENOSPC is: one reason, said one way.
+      if (this.cut) this.dropReason = `no space left on the file system holding ${path.dirname(this.file)}`
       return !this.cut
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code

@@ -42,6 +42,11 @@ export class RunExcerpt {
     )
   }
 
+  /** The first line of the service's own output in this run that matches `pattern`. */
+  find(pattern: RegExp): string | undefined {
+    return this.lines.find((line) => line.stream !== 'devenv' && pattern.test(line.text))?.text.trim()
+  }
+
   /** The last `count` lines, the first error line in front when it would be cut off. */
   tail(count: number): string[] {
     const tail = this.lines.slice(-count).map((line) => line.text)
@@ -51,8 +56,15 @@ export class RunExcerpt {
   }
 }
 
-/** A run that died of a full disk ("No space left on device"): the error naming `folder` and the room left. */
-export function diskFullCause(firstError: string | undefined, folder: string): DevenvError | undefined {
-  if (!firstError || !/no space left on device|ENOSPC/i.test(firstError)) return undefined
-  return diskFullError({ code: 'ENOSPC' }, folder)
+const DISK_FULL = /no space left on device|ENOSPC/i
+
+/**
+ * A run that died of a full disk: any line of it says "No space left on device" (its first error
+ * line may be another process's, such as a client turned away while the server recovered).
+ * The error names `folder` and the room left; `line` is the run's own words for it.
+ */
+export function diskFullCause(run: RunExcerpt, folder: string): { error: DevenvError; line: string } | undefined {
+  const line = run.find(DISK_FULL)
+  const error = line ? diskFullError({ code: 'ENOSPC' }, folder) : undefined
+  return error && line ? { error, line } : undefined
 }

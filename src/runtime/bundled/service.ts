@@ -349,9 +349,9 @@ export class SupervisedService {
           : decision.failed
             ? `exited with ${how}${firstError ? `: ${firstError}` : ''}`
             : undefined
-      const diskFull = diskFullCause(firstError, this.paths.serviceData(this.spec.name))
-      if (diskFull) this.note(diskFull.hint!)
-      const message = diskFull ? `${diskFull.message}: ${firstError}` : exitMessage
+      const diskFull = diskFullCause(this.excerpt, this.paths.serviceData(this.spec.name))
+      if (diskFull) this.note(diskFull.error.hint!)
+      const message = diskFull ? `${diskFull.error.message}: ${diskFull.line}` : exitMessage
       const state = decision.action === 'stay-down' && !decision.failed ? 'exited' : 'failed'
       this.set({ state, pid: undefined, pidStart: undefined, exitCode: exit.code, message })
       return

@@ -176,3 +176,31 @@ export async function eventually(probe: () => Promise<boolean>, timeoutMs: numbe
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }
+
+/** Sends raw bytes, half-closes only when asked, and collects all that comes back until the lb closes or goes quiet. */
+export function exchange(
+  address: string,
+  port: number,
+  bytes: string,
+  { quietMs = 800, end = false } = {},
+): Promise<{ text: string; closedByServer: boolean }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address, port })
+    let text = ''
+    let closedByServer = false
+    let timer = setTimeout(() => socket.destroy(), quietMs)
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1')
+      clearTimeout(timer)
+      timer = setTimeout(() => socket.destroy(), quietMs)
+    })
+    socket.on('end', () => (closedByServer = true))
+    socket.on('error', () => undefined)
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve({ text, closedByServer })
+    })
+    socket.write(bytes)
+    if (end) socket.end()
+  })
+}

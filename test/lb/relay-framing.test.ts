@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import http from 'node:http'
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LB_ADDRESS, startBalancer, stopAll, type Backend, type Balancer } from './harness.js'
+import { exchange, LB_ADDRESS, startBalancer, stopAll, type Backend, type Balancer } from './harness.js'
 
 /**
  * The fast relay's HTTP/1.1 framing against a backend that answers in every way the protocol
@@ -103,24 +103,7 @@ function request(port: number, agent: http.Agent, urlPath: string, method = 'GET
 
 /** Writes raw bytes on one connection and reads until the balancer closes it or goes quiet. */
 function rawExchange(port: number, bytes: string, quietMs = 400): Promise<{ text: string; closedByServer: boolean }> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: LB_ADDRESS, port })
-    let text = ''
-    let closedByServer = false
-    let timer = setTimeout(() => socket.destroy(), quietMs)
-    socket.on('data', (chunk) => {
-      text += chunk.toString('latin1')
-      clearTimeout(timer)
-      timer = setTimeout(() => socket.destroy(), quietMs)
-    })
-    socket.on('end', () => (closedByServer = true))
-    socket.on('error', () => undefined)
-    socket.on('close', () => {
-      clearTimeout(timer)
-      resolve({ text, closedByServer })
-    })
-    socket.write(bytes)
-  })
+  return exchange(LB_ADDRESS, port, bytes, { quietMs })
 }
 
 describe('lb relay: HTTP/1.1 framing', () => {

@@ -1,6 +1,5 @@
-import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LB_ADDRESS, startBackend, startBalancer, stopAll, type Backend, type Balancer } from './harness.js'
+import { exchange, LB_ADDRESS, startBackend, startBalancer, stopAll, type Backend, type Balancer } from './harness.js'
 
 /**
  * Requests that RFC 9112 says how to treat and that the balancer used to get wrong, through real
@@ -8,34 +7,6 @@ import { LB_ADDRESS, startBackend, startBalancer, stopAll, type Backend, type Ba
  * HTTP/1.1 request without Host, as RFC 9112 §3.2 says a server must). Each case is what nginx does
  * (docs/lb.md has the table).
  */
-
-/** Sends raw bytes, half-closes only when asked, and collects all that comes back until the lb closes or goes quiet. */
-function exchange(
-  address: string,
-  port: number,
-  bytes: string,
-  { quietMs = 800, end = false } = {},
-): Promise<{ text: string; closedByServer: boolean }> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: address, port })
-    let text = ''
-    let closedByServer = false
-    let timer = setTimeout(() => socket.destroy(), quietMs)
-    socket.on('data', (chunk) => {
-      text += chunk.toString('latin1')
-      clearTimeout(timer)
-      timer = setTimeout(() => socket.destroy(), quietMs)
-    })
-    socket.on('end', () => (closedByServer = true))
-    socket.on('error', () => undefined)
-    socket.on('close', () => {
-      clearTimeout(timer)
-      resolve({ text, closedByServer })
-    })
-    socket.write(bytes)
-    if (end) socket.end()
-  })
-}
 
 interface Reply {
   status: number

@@ -1,20 +1,10 @@
 // What `up` says when a service cannot run: the service's own error, never devenv's plumbing.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { afterEach, describe, expect, it } from 'vitest'
-import { freePort, killQuietly, RuntimeProject, service } from './helpers.js'
+import { spawn } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { freePort, projectsOfEachTest, service } from './helpers.js'
 
 describe('failure messages name the cause', () => {
-  const projects: RuntimeProject[] = []
-  const holders: ChildProcess[] = []
-  const open = (fixture: string): RuntimeProject => {
-    const project = new RuntimeProject(fixture)
-    projects.push(project)
-    return project
-  }
-  afterEach(async () => {
-    for (const holder of holders.splice(0)) killQuietly(holder.pid!)
-    for (const project of projects.splice(0)) await project.cleanup()
-  })
+  const { open, holders } = projectsOfEachTest()
 
   it('an app that dies the same way at every start fails within a few seconds, its headline the error', async () => {
     const project = open('runtime-missing-module')

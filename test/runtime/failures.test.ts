@@ -1,20 +1,10 @@
 // How `up` fails: a crash loop, a port someone else holds. Each names the culprit and exits 1.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { afterEach, describe, expect, it } from 'vitest'
-import { freePort, killQuietly, RuntimeProject, service } from './helpers.js'
+import { spawn } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { freePort, projectsOfEachTest, service } from './helpers.js'
 
 describe('up when a service cannot run', () => {
-  const projects: RuntimeProject[] = []
-  const holders: ChildProcess[] = []
-  const open = (fixture: string): RuntimeProject => {
-    const project = new RuntimeProject(fixture)
-    projects.push(project)
-    return project
-  }
-  afterEach(async () => {
-    for (const holder of holders.splice(0)) killQuietly(holder.pid!)
-    for (const project of projects.splice(0)) await project.cleanup()
-  })
+  const { open, holders } = projectsOfEachTest()
 
   it('a service crashing in a loop ends `failed` after max_restarts and `up` names it with its last log lines', async () => {
     const project = open('runtime-crash')

@@ -12,6 +12,8 @@ import {
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
+import { afterEach } from 'vitest'
 import { canBind, freePort as freePortOn, waitFor } from '../support/net.js'
 import { runDevenv } from '../support/cli.js'
 
@@ -228,4 +230,25 @@ export function listeningSockets(): Set<string> {
 export async function httpGet(address: string, port: number, urlPath = '/'): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://${address}:${port}${urlPath}`, { signal: AbortSignal.timeout(3000) })
   return { status: response.status, body: await response.text() }
+}
+
+/**
+ * Projects a test opens, and processes it starts to hold a port: all taken down after each test.
+ * Call it inside a describe block.
+ */
+export function projectsOfEachTest(): { open(fixture: string): RuntimeProject; holders: ChildProcess[] } {
+  const projects: RuntimeProject[] = []
+  const holders: ChildProcess[] = []
+  afterEach(async () => {
+    for (const holder of holders.splice(0)) killQuietly(holder.pid!)
+    for (const project of projects.splice(0)) await project.cleanup()
+  })
+  return {
+    open(fixture) {
+      const project = new RuntimeProject(fixture)
+      projects.push(project)
+      return project
+    },
+    holders,
+  }
 }

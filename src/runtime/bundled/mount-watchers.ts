@@ -11,10 +11,15 @@ export class MountWatchers {
   /**
    * Restarts for a change of one folder, one after the other: services that watch the same folder
    * (www1 and www2 behind a balancer) restart in turn, each ready before the next stops, so one
-   * of them always serves. When one fails to come back with the change, those still waiting are
-   * not restarted (as a rolling update halts): they go on serving the code they have.
+   * of them always serves. A service that serves nothing (failed with the last change) goes first:
+   * restarting it takes nothing away, and a serving one stopped before it would leave none. When
+   * one fails to come back with the change, those still waiting are not restarted (as a rolling
+   * update halts): they go on serving the code they have.
    */
-  private readonly rolling = new Map<string, Promise<void>>()
+  private readonly queues = new Map<string, Turn[]>()
+  /** The services watching each folder with `watch: restart`. */
+  private readonly members = new Map<string, Map<string, SupervisedService>>()
+  private readonly busy = new Set<string>()
   /** Per folder, the turn count when a restart last failed; turns counted across all folders. */
   private readonly failedAt = new Map<string, { turn: number; service: string }>()
   private turns = 0
@@ -30,11 +35,18 @@ export class MountWatchers {
       { ...service.spec, mounts },
       {
         onChange: (change) =>
-          changed(service, change, (restart) => this.inTurn(change.mount.source, service.spec.name, restart)),
+          changed(service, change, (restart) =>
+            this.inTurn(change.mount.source, { name: service.spec.name, serving: () => service.ready, restart }),
+          ),
         onError: (error) => service.note(`watch: ${error.message}`),
       },
     )
     this.watchers.set(service.spec.name, watcher)
+    for (const mount of mounts) {
+      if (mount.watch.kind !== 'restart') continue
+      const members = this.members.get(mount.source) ?? new Map<string, SupervisedService>()
+      this.members.set(mount.source, members.set(service.spec.name, service))
+    }
     await watcher.ready
   }
 
@@ -42,6 +54,7 @@ export class MountWatchers {
   async stop(name: string): Promise<void> {
     const watcher = this.watchers.get(name)
     this.watchers.delete(name)
+    for (const members of this.members.values()) members.delete(name)
     await watcher?.close()
   }
 
@@ -49,30 +62,70 @@ export class MountWatchers {
     await Promise.all([...this.watchers.keys()].map((name) => this.stop(name)))
   }
 
-  /** Runs `restart` once the restarts queued before it for `folder` are over; the name of the service that failed meanwhile when it did not run. */
-  private inTurn(folder: string, name: string, restart: () => Promise<void>): Promise<string | undefined> {
-    const queuedAt = ++this.turns
-    const turn = (this.rolling.get(folder) ?? Promise.resolve()).then(async () => {
-      const failure = this.failedAt.get(folder)
-      if (failure && failure.turn > queuedAt && failure.service !== name) return failure.service
-      try {
-        await restart()
-        return undefined
-      } catch (error) {
-        this.failedAt.set(folder, { turn: ++this.turns, service: name })
-        throw error
-      }
+  /** Runs the restart once its turn comes for `folder`; the name of the service that failed meanwhile when it did not run. */
+  private inTurn(folder: string, turn: Omit<Turn, 'queuedAt' | 'done'>): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const queue = this.queues.get(folder) ?? []
+      this.queues.set(folder, queue)
+      queue.push({ ...turn, queuedAt: ++this.turns, done: { resolve, reject } })
+      void this.next(folder)
     })
-    const settled = turn.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.rolling.set(folder, settled)
-    void settled.then(() => {
-      if (this.rolling.get(folder) === settled) this.rolling.delete(folder)
-    })
-    return turn
   }
+
+  /** Every queued turn serves, and a member of the folder that serves nothing has not queued yet. */
+  private awaitedMember(folder: string, queue: Turn[]): boolean {
+    if (queue.some((turn) => !turn.serving())) return false
+    const queued = new Set(queue.map((turn) => turn.name))
+    return [...(this.members.get(folder)?.values() ?? [])].some(
+      (member) => !queued.has(member.spec.name) && !member.ready,
+    )
+  }
+
+  private async next(folder: string): Promise<void> {
+    if (this.busy.has(folder)) return
+    const queue = this.queues.get(folder)
+    if (!queue?.length) {
+      this.queues.delete(folder)
+      return
+    }
+    this.busy.add(folder)
+    // Each watcher hears of the change on its own: give one that serves nothing (and so goes
+    // first) a moment to queue its turn before a serving one is stopped.
+    for (let waited = 0; waited < MEMBER_WAIT_MS && this.awaitedMember(folder, queue); waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    const notServing = queue.findIndex((turn) => !turn.serving())
+    const [turn] = queue.splice(notServing >= 0 ? notServing : 0, 1)
+    try {
+      const failure = this.failedAt.get(folder)
+      if (failure && failure.turn > turn!.queuedAt && failure.service !== turn!.name)
+        turn!.done.resolve(failure.service)
+      else {
+        try {
+          await turn!.restart()
+          turn!.done.resolve(undefined)
+        } catch (error) {
+          this.failedAt.set(folder, { turn: ++this.turns, service: turn!.name })
+          turn!.done.reject(error)
+        }
+      }
+    } finally {
+      this.busy.delete(folder)
+      void this.next(folder)
+    }
+  }
+}
+
+/** How long a serving service's restart waits for a non-serving one of its folder to queue first. */
+const MEMBER_WAIT_MS = 1000
+
+interface Turn {
+  name: string
+  /** Does the service answer now? One that does not goes first. */
+  serving: () => boolean
+  restart: () => Promise<void>
+  queuedAt: number
+  done: { resolve: (failed: string | undefined) => void; reject: (error: unknown) => void }
 }
 
 async function changed(

@@ -95,7 +95,9 @@ describe('saving under load through the balancer', () => {
     }
     // On failure, what the balancer said of its backends tells which one it took out and why.
     const balancer = client.report.failures.length
-      ? (await project.logs('lb')).map((line) => line.text).filter((text) => / is (up|down)|is down/.test(text) && !/no backend is up/.test(text))
+      ? (await project.logs('lb'))
+          .map((line) => line.text)
+          .filter((text) => / is (up|down)|is down/.test(text) && !/no backend is up/.test(text))
       : []
     expect(client.report.failures, balancer.slice(-12).join('\n')).toEqual([])
   }, 120_000)

@@ -1,10 +1,9 @@
 // What `up` says when a service cannot run: the service's own error, never devenv's plumbing.
-import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { freePort, projectsOfEachTest, service } from './helpers.js'
 
 describe('failure messages name the cause', () => {
-  const { open, holders } = projectsOfEachTest()
+  const { open, holdPort } = projectsOfEachTest()
 
   it('an app that dies the same way at every start fails within a few seconds, its headline the error', async () => {
     const project = open('runtime-missing-module')
@@ -28,16 +27,7 @@ describe('failure messages name the cause', () => {
     project.usePort(18933, port)
     expect((await project.run(['up', '--no-hosts'])).exitCode).toBe(0)
     expect((await project.run(['down', '--no-hosts'])).exitCode).toBe(0)
-    const holder = spawn(
-      process.execPath,
-      ['-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    )
-    holders.push(holder)
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout!.once('data', () => resolve())
-      holder.once('exit', (code) => reject(new Error(`the port holder exited ${code}`)))
-    })
+    await holdPort(port)
     const up = await project.run(['up', '--no-hosts'])
     expect(up.exitCode).toBe(1)
     expect(up.stderr).toContain(`port ${port}`)

@@ -1,10 +1,9 @@
 // How `up` fails: a crash loop, a port someone else holds. Each names the culprit and exits 1.
-import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { freePort, projectsOfEachTest, service } from './helpers.js'
 
 describe('up when a service cannot run', () => {
-  const { open, holders } = projectsOfEachTest()
+  const { open, holdPort } = projectsOfEachTest()
 
   it('a service crashing in a loop ends `failed` after max_restarts and `up` names it with its last log lines', async () => {
     const project = open('runtime-crash')
@@ -32,16 +31,7 @@ describe('up when a service cannot run', () => {
     const project = open('runtime-port')
     const port = await freePort()
     project.usePort(18931, port)
-    const holder = spawn(
-      process.execPath,
-      ['-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    )
-    holders.push(holder)
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout!.once('data', () => resolve())
-      holder.once('exit', (code) => reject(new Error(`the port holder exited ${code}`)))
-    })
+    const holder = await holdPort(port)
     const up = await project.run(['up', '--no-hosts'])
     expect(up.exitCode).toBe(1)
     expect(up.stderr).toMatch(/blocked/)

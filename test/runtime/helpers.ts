@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { afterEach } from 'vitest'
 import { canBind, freePort as freePortOn, waitFor } from '../support/net.js'
 import { runDevenv } from '../support/cli.js'
@@ -236,7 +236,11 @@ export async function httpGet(address: string, port: number, urlPath = '/'): Pro
  * Projects a test opens, and processes it starts to hold a port: all taken down after each test.
  * Call it inside a describe block.
  */
-export function projectsOfEachTest(): { open(fixture: string): RuntimeProject; holders: ChildProcess[] } {
+export function projectsOfEachTest(): {
+  open(fixture: string): RuntimeProject
+  /** Another process listening on `port` on every address, until the test ends. */
+  holdPort(port: number): Promise<ChildProcess>
+} {
   const projects: RuntimeProject[] = []
   const holders: ChildProcess[] = []
   afterEach(async () => {
@@ -249,6 +253,18 @@ export function projectsOfEachTest(): { open(fixture: string): RuntimeProject; h
       projects.push(project)
       return project
     },
-    holders,
+    async holdPort(port) {
+      const holder = spawn(
+        process.execPath,
+        ['-e', `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      )
+      holders.push(holder)
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.once('data', () => resolve())
+        holder.once('exit', (code) => reject(new Error(`the port holder exited ${code}`)))
+      })
+      return holder
+    },
   }
 }

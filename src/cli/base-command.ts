@@ -2,6 +2,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core'
 import { DevenvError, diskFullError, isDevenvError } from '../errors.js'
 import { resolveCommittedBox } from '../boxes/store/index.js'
 import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
+import { readRuntimeChoice } from '../state/index.js'
 import { setNoticeSink } from '../util/notices.js'
 import { colors } from './output.js'
 
@@ -66,8 +67,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The project's envfile, loaded and validated. */
   protected loadSpec(): EnvSpec {
-    const file = (this.flags as { file?: string }).file
-    return loadEnvfile({ ...(file ? { file } : {}), resolveBox: resolveCommittedBox })
+    const { file, runtime } = this.flags as { file?: string; runtime?: EnvSpec['runtime'] }
+    return loadEnvfile({
+      ...(file ? { file } : {}),
+      resolveBox: resolveCommittedBox,
+      runtime: (root) => runtime ?? readRuntimeChoice(root),
+    })
   }
 
   /** Progress and notes for people go to stderr, so stdout stays clean for --json. */

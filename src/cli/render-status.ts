@@ -53,7 +53,11 @@ function servicesTable(services: ServiceState[], hostnames: (names: string[]) =>
 }
 
 export function renderStatus(state: ProjectState, options: { wide?: boolean } = {}): string {
-  const supervisor = state.supervisor ? `supervisor pid ${state.supervisor.pid}` : colors.dim('supervisor not running')
+  const supervisor = state.engine
+    ? state.engine
+    : state.supervisor
+      ? `supervisor pid ${state.supervisor.pid}`
+      : colors.dim('supervisor not running')
   const lines = [
     `${colors.bold(state.project)} ${colors.dim(state.root)} · ${supervisor}`,
     renderServices(Object.values(state.services), options),

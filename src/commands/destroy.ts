@@ -7,7 +7,7 @@ import { DevenvError } from '../errors.js'
 import { clearHosts } from '../hosts/index.js'
 import { hostsWriteFlags } from '../cli/index.js'
 import { runtimeFor } from '../engine/index.js'
-import { releaseAddresses } from '../state/index.js'
+import { forgetRuntimeChoice, releaseAddresses } from '../state/index.js'
 import { ProjectPaths } from '../state/index.js'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
@@ -47,6 +47,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
       }
     }
     await runtimeFor(spec).down(spec)
+    forgetRuntimeChoice(spec.root)
     if (!this.flags['no-hosts']) {
       const hosts = await clearHosts(spec, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
       if (!hosts.applied && hosts.command) this.warning(hosts.message)

@@ -4,6 +4,7 @@ import { Flags } from '@oclif/core'
 import { hostsWriteFlags } from '../cli/index.js'
 import { clearHosts } from '../hosts/index.js'
 import { runtimeFor } from '../engine/index.js'
+import { forgetRuntimeChoice } from '../state/index.js'
 
 export default class Down extends BaseCommand<typeof Down> {
   static override summary = "Stop every service and the project's supervisor. Data is kept."
@@ -17,6 +18,7 @@ export default class Down extends BaseCommand<typeof Down> {
   async run(): Promise<{ project: string; stopped: true; wasRunning: boolean }> {
     const spec = this.loadSpec()
     const { wasRunning } = await runtimeFor(spec).down(spec)
+    forgetRuntimeChoice(spec.root)
     if (!this.flags['no-hosts']) {
       const hosts = await clearHosts(spec, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
       if (!hosts.applied && hosts.command) this.warning(hosts.message)

@@ -12,7 +12,7 @@ import { syncHosts } from '../hosts/index.js'
 import { assertIntegrity } from '../integrity/index.js'
 import { projectActivity, runtimeFor } from '../engine/index.js'
 import type { UpResult } from '../runtime/index.js'
-import { rememberProject } from '../state/index.js'
+import { rememberProject, writeRuntimeChoice } from '../state/index.js'
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Build and start the services (all, or the named ones and what they depend on).'
@@ -24,6 +24,7 @@ export default class Up extends BaseCommand<typeof Up> {
     '<%= config.bin %> up --json',
     '<%= config.bin %> up --recreate',
     '<%= config.bin %> up --attach',
+    '<%= config.bin %> up --runtime docker',
   ]
   static override strict = false
   static override args = { services: Args.string({ description: 'services to start (default: all)' }) }
@@ -38,6 +39,10 @@ export default class Up extends BaseCommand<typeof Up> {
     }),
     'no-hosts': Flags.boolean({ description: "do not write the services' hostnames into the hosts file" }),
     'skip-verify': Flags.boolean({ description: 'start even if files differ from devenv.lock (not recommended)' }),
+    runtime: Flags.string({
+      description: "run on this runtime instead of the envfile's `runtime:` (remembered until `devenv down`)",
+      options: ['bundled', 'docker'],
+    }),
   }
 
   async run(): Promise<UpResult> {
@@ -63,6 +68,7 @@ export default class Up extends BaseCommand<typeof Up> {
       if (!hosts.applied && hosts.command) this.warning(hosts.message)
     }
     await rememberProject({ name: spec.name, root: spec.root, envfile: spec.file })
+    if (this.flags.runtime) writeRuntimeChoice(spec.root, spec.runtime)
     const result = await withServiceProgress(targets, this.jsonEnabled(), (onEvent) =>
       runtime.up(spec, { services: names, ...(this.flags.recreate ? { recreate: true } : {}) }, onEvent),
     )

@@ -6,7 +6,7 @@ import { readAllowedHostnames } from '../names/index.js'
 import { discoverEnvfile } from './discover.js'
 import { checkHostnames } from './hostnames.js'
 import { interpolateDocument } from './interpolate.js'
-import type { EnvSpec } from './model.js'
+import type { EnvSpec, RuntimeName } from './model.js'
 import { normalise, type BoxResolver } from './normalise.js'
 import type { RawEnvfile } from './raw.js'
 import { checkRules } from './rules.js'
@@ -30,6 +30,8 @@ export interface LoadOptions {
   resolveBox?: BoxResolver
   /** Hostnames this machine allows besides the special-use ones (default: `devenv hosts allow`'s list). */
   allowedHostnames?: readonly string[]
+  /** The runtime to use instead of the envfile's `runtime:` (`up --runtime`, or the one the project was brought up on). */
+  runtime?: (root: string) => RuntimeName | undefined
 }
 
 /** Discover, parse, interpolate, validate, apply defaults, check: the one way to read an envfile. */
@@ -62,6 +64,8 @@ export function parseEnvfile(file: string, text: string, options: Omit<LoadOptio
   })
   checkRules(spec, source)
   checkHostnames(spec, source, options.allowedHostnames ?? readAllowedHostnames())
+  const runtime = options.runtime?.(root)
+  if (runtime) spec.runtime = runtime
   checkProviderSupport(spec, source)
   return spec
 }

@@ -39,9 +39,11 @@ export interface ServiceSpec {
   box: BoxRef
   /** What the box is at heart: decides the driver. A committed box keeps its base kind. */
   kind: BoxKind
-  /** An OCI image to run (refused by validate until a provider runs images). */
+  /** An OCI image to run. */
   image?: string
   build?: BuildSpec
+  /** An image the engine builds from a Dockerfile (docker runtime). */
+  imageBuild?: ImageBuildSpec
   /** Shell command line; `${HOST}`, `${PORT}` and `${DEVENV_*}` are substituted at start. */
   command?: string
   /** Working folder on the host, absolute. */
@@ -71,6 +73,15 @@ export interface BuildSpec {
   /** Globs relative to the build's workdir; their checksum decides whether to build again. */
   inputs: string[]
   workdir: string
+}
+
+export interface ImageBuildSpec {
+  /** The build context folder, absolute, inside the project folder. */
+  context: string
+  /** The Dockerfile, relative to the context. */
+  dockerfile: string
+  args: Record<string, string>
+  target?: string
 }
 
 export interface PublishSpec {

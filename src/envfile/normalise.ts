@@ -10,6 +10,7 @@ import type {
   BoxKind,
   BoxRef,
   BuildSpec,
+  ImageBuildSpec,
   DatabaseSpec,
   DependencySpec,
   EnvSpec,
@@ -88,7 +89,7 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
       )
     }
   }
-  if (description.needsCommand && !raw.command) {
+  if (description.needsCommand && !raw.command && !raw.image && !(raw.build && isImageBuild(raw.build))) {
     fail(
       context,
       at(),
@@ -111,7 +112,12 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
     box,
     kind,
     ...(raw.image ? { image: raw.image } : {}),
-    ...(raw.build ? { build: normaliseBuild(raw.build, workdir, at('build'), context) } : {}),
+    ...(raw.build && !isImageBuild(raw.build)
+      ? { build: normaliseBuild(raw.build, workdir, at('build'), context) }
+      : {}),
+    ...(raw.build && isImageBuild(raw.build)
+      ? { imageBuild: normaliseImageBuild(raw.build, at('build'), context) }
+      : {}),
     ...(raw.command
       ? { command: Array.isArray(raw.command) ? raw.command.map(shellQuote).join(' ') : raw.command }
       : {}),
@@ -152,7 +158,7 @@ function checkServiceName(name: string, context: NormaliseContext): void {
 
 function parseBoxRef(raw: RawService, name: string, context: NormaliseContext): BoxRef {
   if (!raw.box) {
-    if (raw.command || raw.image) return { name: 'process' }
+    if (raw.command || raw.image || (raw.build && isImageBuild(raw.build))) return { name: 'process' }
     fail(
       context,
       ['services', name],
@@ -253,8 +259,32 @@ function normaliseWatch(watch: RawWatch | undefined, kind: BoxKind): WatchAction
   return { kind: 'command', command: (watch as { command: string }).command }
 }
 
+type RawImageBuild = Extract<NonNullable<RawService['build']>, { context: string }>
+
+function isImageBuild(build: NonNullable<RawService['build']>): build is RawImageBuild {
+  return typeof build === 'object' && 'context' in build
+}
+
+function normaliseImageBuild(build: RawImageBuild, at: FieldPath, context: NormaliseContext): ImageBuildSpec {
+  const dockerfile = path.posix.normalize((build.dockerfile ?? 'Dockerfile').replace(/\\/g, '/'))
+  if (path.posix.isAbsolute(dockerfile) || dockerfile === '..' || dockerfile.startsWith('../')) {
+    fail(
+      context,
+      [...at, 'dockerfile'],
+      `build.dockerfile ${build.dockerfile} is outside the build context`,
+      'Name the Dockerfile relative to the context, inside it.',
+    )
+  }
+  return {
+    context: resolveProjectPath(build.context, [...at, 'context'], context),
+    dockerfile,
+    args: Object.fromEntries(Object.entries(build.args ?? {}).map(([key, value]) => [key, String(value)])),
+    ...(build.target ? { target: build.target } : {}),
+  }
+}
+
 function normaliseBuild(
-  build: NonNullable<RawService['build']>,
+  build: Exclude<NonNullable<RawService['build']>, RawImageBuild>,
   workdir: string,
   at: FieldPath,
   context: NormaliseContext,

@@ -29,7 +29,10 @@ export interface RawHealth {
 export interface RawService {
   box?: string
   image?: string
-  build?: string | { command: string; inputs?: string[]; workdir?: string }
+  build?:
+    | string
+    | { command: string; inputs?: string[]; workdir?: string }
+    | { context: string; dockerfile?: string; args?: Record<string, string | number | boolean>; target?: string }
   command?: string | string[]
   workdir?: string
   env?: RawEnv

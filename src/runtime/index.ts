@@ -1,6 +1,7 @@
 import type { EnvSpec } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
 import { BundledRuntime } from './bundled/client.js'
+import { DockerRuntime } from './docker/index.js'
 import type { Runtime, RuntimeOptions } from './runtime.js'
 
 export type * from './runtime.js'
@@ -11,7 +12,7 @@ export type * from './runtime.js'
  */
 const PROVIDERS: Record<EnvSpec['runtime'], ((options: RuntimeOptions) => Runtime) | undefined> = {
   bundled: (options) => new BundledRuntime(options),
-  docker: undefined,
+  docker: (options) => new DockerRuntime(options),
 }
 
 /** A runtime of the named provider. */

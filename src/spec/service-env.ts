@@ -3,6 +3,8 @@ import type { ServiceSpec } from '../envfile/index.js'
 export interface ServiceRuntimeInfo {
   project: string
   address: string
+  /** The address the service listens on, when not its own (0.0.0.0 in a container of its own network). */
+  listen?: string
   /** Declared port → bound port. */
   port(declared: number): number
   dataDir: string
@@ -19,7 +21,7 @@ export function serviceEnvironment(
 ): Record<string, string> {
   const firstPort = service.ports[0]
   const runtime: Record<string, string> = {
-    HOST: info.address,
+    HOST: info.listen ?? info.address,
     ...(firstPort !== undefined ? { PORT: String(info.port(firstPort)) } : {}),
     DEVENV_PROJECT: info.project,
     DEVENV_SERVICE: service.name,

@@ -12,3 +12,4 @@ export {
   type ServiceState,
 } from './project-state.js'
 export { knownProjects, rememberProject } from './projects.js'
+export { forgetRuntimeChoice, readRuntimeChoice, writeRuntimeChoice } from './runtime-choice.js'

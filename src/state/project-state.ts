@@ -49,6 +49,8 @@ export interface ProjectState {
   root: string
   envfile: string
   supervisor?: { pid: number; startedAt: string }
+  /** Where the services run when not under a supervisor of devenv's own: "docker engine 20.10.24 at unix:///var/run/docker.sock". */
+  engine?: string
   services: Record<string, ServiceState>
   updatedAt: string
   /** What the runtime could not vouch for while answering (an unreadable state file). Never written. */

@@ -106,7 +106,7 @@ export function runtimeContract(provider: ProviderUnderTest): void {
       expect(reply).toMatchObject({ name: 'api', greeting: `hello from ${endpoint.address}` })
       const exec = await api.execContext()
       const [program, ...prefix] = exec.enter ?? []
-      const command = ['sh', '-c', 'echo "$DEVENV_SERVICE $HOST:$PORT"']
+      const command = ['sh', '-c', 'echo "$DEVENV_SERVICE $DEVENV_ADDRESS:$PORT"']
       const ran = await execa(program ?? command[0]!, [...prefix, ...(program ? command : command.slice(1))], {
         env: exec.env,
         cwd: exec.cwd,

@@ -69,7 +69,7 @@ export async function prepareCluster(options: ClusterOptions): Promise<void> {
   // A cluster made for another user (the system user earlier versions ran it as) becomes the runner's.
   if (owner.uid !== undefined && statSync(pgdata).uid !== owner.uid) chownTree(pgdata, { uid: owner.uid, gid: owner.gid! })
   writeConfig(pgdata, { ...DEV_DEFAULTS, ...options.settings, ...ownSettings(options) }, runAs)
-  writeHba(pgdata, runAs)
+  writeHba(pgdata, runAs, options.address === '0.0.0.0')
   // A server killed hard leaves its pid file; postgres itself checks whether that pid is alive.
 }
 
@@ -137,7 +137,7 @@ async function copiedFrom(entry: string, building: string, log: (line: string) =
 async function seedAside(options: ClusterOptions, building: string, entry: string): Promise<void> {
   const { dataDir, log } = options
   writeConfig(building, { ...DEV_DEFAULTS, ...options.settings, ...ownSettings(options) }, options.runAs)
-  writeHba(building, options.runAs)
+  writeHba(building, options.runAs, options.address === '0.0.0.0')
   try {
     const server = await startScratchServer(building, options.runDir, options.port, options.runAs, dataDir)
     try {
@@ -221,12 +221,14 @@ function writeConfig(pgdata: string, settings: Record<string, string>, runAs?: S
   writeOwned(path.join(pgdata, 'devenv.conf'), `${lines.join('\n')}\n`, runAs)
 }
 
-function writeHba(pgdata: string, runAs?: ServiceUser): void {
+function writeHba(pgdata: string, runAs?: ServiceUser, ownNetwork = false): void {
   const hba = [
     '# Written by devenv. The unix socket lives in the service run folder (0700); TCP needs a password.',
     'local   all   all                  trust',
     'host    all   all   127.0.0.0/8    scram-sha-256',
     'host    all   all   ::1/128        scram-sha-256',
+    // In a container of its own (listening on 0.0.0.0) clients come from the project network and the engine's port proxy.
+    ...(ownNetwork ? ['host    all   all   0.0.0.0/0      scram-sha-256'] : []),
     '',
   ].join('\n')
   writeOwned(path.join(pgdata, 'pg_hba.conf'), hba, runAs)

@@ -3,7 +3,7 @@ import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProbeResult } from '../../../src/boxes/driver.js'
 import type { HealthSpec } from '../../../src/envfile/model.js'
-import { HealthMonitor, httpProbe, tcpProbe, type HealthStatus } from '../../../src/runtime/bundled/health.js'
+import { HealthMonitor, httpProbe, tcpProbe, type HealthStatus } from '../../../src/runtime/probes.js'
 import { FakeClock, settle } from './fake-clock.js'
 
 const SPEC: HealthSpec = {

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import http from 'node:http'
 import net from 'node:net'
-import type { BoxDriver, Endpoint, ProbeResult, ServiceContext } from '../../boxes/index.js'
-import type { HealthSpec, ServiceSpec } from '../../envfile/index.js'
-import type { Clock } from '../../util/clock.js'
-import { signalGroup } from '../../util/process-group.js'
+import type { BoxDriver, Endpoint, ProbeResult, ServiceContext } from '../boxes/index.js'
+import type { HealthSpec, ServiceSpec } from '../envfile/index.js'
+import type { Clock } from '../util/clock.js'
+import { signalGroup } from '../util/process-group.js'
 
 /** One readiness check. tcp and http run in-process: no process is spawned per check. */
 export type Probe = (timeoutMs: number) => Promise<ProbeResult>

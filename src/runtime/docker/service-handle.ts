@@ -1,0 +1,88 @@
+import type { Endpoint } from '../../boxes/index.js'
+import type { EnvSpec } from '../../envfile/index.js'
+import { DevenvError } from '../../errors.js'
+import type { ServiceState } from '../../state/index.js'
+import type {
+  ExecContext,
+  LogQuery,
+  Runtime,
+  ServiceEvent,
+  ServiceHandle,
+  ServiceLogLine,
+  UpResult,
+} from '../runtime.js'
+import { engineCliEnv } from './engine.js'
+import { containerName } from './labels.js'
+
+const ACTIVE = new Set(['running', 'starting'])
+
+/** A service of a project on the docker provider: its container, as the engine describes it. */
+export class DockerServiceHandle implements ServiceHandle {
+  private readonly container: string
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly spec: EnvSpec,
+    readonly name: string,
+  ) {
+    this.container = containerName(spec.name, spec.root, name)
+  }
+
+  async inspect(): Promise<ServiceState> {
+    return (await this.runtime.inspect(this.spec)).services[this.name]!
+  }
+
+  async isRunning(): Promise<boolean> {
+    return ACTIVE.has((await this.inspect()).state)
+  }
+
+  async endpoint(): Promise<Endpoint> {
+    return endpointOf(await this.running())
+  }
+
+  async endpointIfRunning(): Promise<Endpoint | undefined> {
+    const state = await this.inspect()
+    return ACTIVE.has(state.state) ? endpointOf(state) : undefined
+  }
+
+  /** `docker exec` needs a terminal for `shell` and `exec -it`: the CLI is the way in there. */
+  async execContext(): Promise<ExecContext> {
+    await this.running()
+    const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY)
+    return {
+      env: engineCliEnv(),
+      cwd: process.cwd(),
+      enter: ['docker', 'exec', '-i', ...(terminal ? ['-t'] : []), this.container],
+    }
+  }
+
+  logs(query: LogQuery = {}): Promise<ServiceLogLine[]> {
+    return this.runtime.logs(this.spec, [this.name], query)
+  }
+
+  follow(onLine: (line: ServiceLogLine) => void, signal: AbortSignal): Promise<void> {
+    return this.runtime.follow(this.spec, [this.name], onLine, signal)
+  }
+
+  start(onEvent: (event: ServiceEvent) => void = () => {}): Promise<UpResult> {
+    return this.runtime.up(this.spec, { services: [this.name] }, onEvent)
+  }
+
+  async stop(): Promise<void> {
+    await this.runtime.stop(this.spec, [this.name])
+  }
+
+  private async running(): Promise<ServiceState> {
+    const state = await this.inspect()
+    if (!ACTIVE.has(state.state)) {
+      throw new DevenvError('NOT_FOUND', `service ${this.name} is not running`, {
+        hint: `Start it with \`devenv up ${this.name}\`.`,
+      })
+    }
+    return state
+  }
+}
+
+function endpointOf(state: ServiceState): Endpoint {
+  return { address: state.address, port: (declared) => declared }
+}

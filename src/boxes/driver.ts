@@ -11,8 +11,10 @@ export interface Endpoint {
 export interface ServiceContext {
   project: Pick<EnvSpec, 'name' | 'root' | 'domain'>
   service: ServiceSpec
-  /** The service's own address (127.x.y.z on Linux). */
+  /** The address the service listens on: its own (127.x.y.z on Linux), or 0.0.0.0 in a container of its own. */
   address: string
+  /** Where clients reach it, when that is not `address` (a container's port published on the service's own address): for certificates and FTP's passive replies. */
+  publicAddress?: string
   /** Declared port → port bound on `address`. */
   port(declared: number): number
   /** Persistent state of the service (kept across down/up, deleted by destroy, snapshotted). */

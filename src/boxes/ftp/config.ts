@@ -11,6 +11,8 @@ export interface FtpServerUser {
 /** What the ftp box's server process is told, in the JSON file (mode 0600: it holds passwords) the driver writes. */
 export interface FtpServerConfig {
   address: string
+  /** The address passive replies name, when clients reach the server at another than it listens on. */
+  publicAddress?: string
   port: number
   pasvPorts: [number, number]
   users: FtpServerUser[]

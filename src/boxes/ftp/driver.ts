@@ -20,6 +20,7 @@ export const ftpDriver: BoxDriver = {
     for (const user of settings.users) mkdirSync(user.root, { recursive: true })
     const config: FtpServerConfig = {
       address: context.address,
+      ...(context.publicAddress ? { publicAddress: context.publicAddress } : {}),
       port: context.port(settings.port),
       // passive ports are opened on the service's own address, where nothing else listens
       pasvPorts: settings.pasvPorts,

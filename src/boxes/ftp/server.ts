@@ -40,7 +40,7 @@ export function createFtpServer(config: FtpServerConfig, log: Log): FtpSrv {
     url: `ftp://${config.address}:${config.port}`,
     // a function, not a string: for a string ftp-srv answers local clients with their own address,
     // while the passive port listens on the service's (its types miss the function form)
-    pasv_url: (() => config.address) as unknown as string,
+    pasv_url: (() => config.publicAddress ?? config.address) as unknown as string,
     pasv_min: config.pasvPorts[0],
     pasv_max: config.pasvPorts[1],
     anonymous: false,

@@ -39,7 +39,7 @@ export async function buildLbConfig(context: ServiceContext): Promise<LbConfig> 
     ...LB_DEFAULTS,
   }
   if (settings.httpsPort !== undefined) {
-    const names = [...service.hostnames, context.address]
+    const names = [...service.hostnames, context.publicAddress ?? context.address]
     if (service.hostnames.length === 0) names.push('localhost')
     // loaded here, not at the top: the supervisor imports every driver when it boots, and the
     // certificate code (node-forge) is only needed once the lb starts

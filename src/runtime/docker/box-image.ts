@@ -205,6 +205,7 @@ export async function ensureBoxImage(docker: Docker, onBuild: (message: string) 
   await new Promise<void>((resolve, reject) =>
     docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())),
   )
+  await removeOlderBoxImages(docker, reference)
   try {
     await docker.getImage(reference).inspect()
   } catch {
@@ -213,4 +214,16 @@ export async function ensureBoxImage(docker: Docker, onBuild: (message: string) 
     })
   }
   return reference
+}
+
+/** Box images of earlier devenv builds: each is some 200 MB. One a container still uses stays. */
+async function removeOlderBoxImages(docker: Docker, current: string): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [REPOSITORY] } })
+  for (const image of images) {
+    if ((image.RepoTags ?? []).includes(current)) continue
+    await docker
+      .getImage(image.Id)
+      .remove()
+      .catch(() => undefined)
+  }
 }

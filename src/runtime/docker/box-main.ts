@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     },
     service,
     address: '0.0.0.0',
+    ...(box.env.DEVENV_ADDRESS ? { publicAddress: box.env.DEVENV_ADDRESS } : {}),
     port: (declared) => declared,
     dataDir: CONTAINER_PATHS.data,
     runDir: CONTAINER_PATHS.run,

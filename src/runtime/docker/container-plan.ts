@@ -100,7 +100,7 @@ export function planContainer(project: EnvSpec, service: ServiceSpec, inputs: Pl
     Image: inputs.image.reference,
     Hostname: service.name,
     Labels: { [LABELS.project]: project.root, [LABELS.name]: project.name, [LABELS.service]: service.name },
-    ExposedPorts: Object.fromEntries(service.ports.map((port) => [portKey(port), {}])),
+    ExposedPorts: Object.fromEntries(Object.keys(publishedPorts(service, inputs.address)).map((key) => [key, {}])),
     StopTimeout: Math.ceil(service.stopTimeoutMs / 1000),
     HostConfig: {
       Binds: binds,

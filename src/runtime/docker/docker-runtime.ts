@@ -25,6 +25,7 @@ import { containerName, LABELS, networkName, projectFilter } from './labels.js'
 import { forgetRecord, readRecord, updateRecord } from './project-record.js'
 import { containerProbe } from './readiness.js'
 import { DockerServiceHandle } from './service-handle.js'
+import { startWatcher, stopWatcher } from './watcher.js'
 import { hostContext, startService, type StartOutcome } from './service-start.js'
 import { serviceState } from './service-state.js'
 
@@ -38,7 +39,7 @@ export class DockerRuntime implements Runtime {
   readonly name = 'docker'
   private preparation?: Promise<ServicePreparation>
 
-  constructor(private readonly options: RuntimeOptions) {}
+  constructor(private readonly options: RuntimeOptions & { watch?: boolean }) {}
 
   private loadPreparation(): Promise<ServicePreparation> {
     this.preparation ??= import(this.options.preparationModule).then(
@@ -94,6 +95,7 @@ export class DockerRuntime implements Runtime {
         break
       }
     }
+    if (!failed && this.options.watch !== false) startWatcher(spec, this.options.preparationModule)
     const state = await this.inspect(spec)
     return { ok: !failed, services: targets.map((name) => state.services[name]!), ...(failed ? { failed } : {}) }
   }
@@ -129,6 +131,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async down(spec: EnvSpec): Promise<DownResult> {
+    stopWatcher(spec.root)
     const docker = await connectEngine()
     const containers = await docker.listContainers({ all: true, filters: projectFilter(spec.root) })
     const wasRunning = containers.some((container) => container.State === 'running')

@@ -4,6 +4,7 @@ import type Docker from 'dockerode'
 import { driverFor, type ServiceContext } from '../../boxes/index.js'
 import type { EnvSpec, ServiceSpec } from '../../envfile/index.js'
 import { serviceEnvironment } from '../../spec/index.js'
+import { DevenvError } from '../../errors.js'
 import { machineHome, ProjectPaths } from '../../state/index.js'
 import type { PreparationContext, ServiceEvent, ServicePreparation } from '../runtime.js'
 import { planContainer, runsInBoxImage } from './container-plan.js'
@@ -145,7 +146,12 @@ export async function startService(context: StartContext, name: string): Promise
     if (existing && !unchanged) await docker.getContainer(plan.name).remove({ force: true })
     if (!unchanged) await docker.createContainer(plan.options)
     context.onEvent({ service: name, phase: 'starting' })
-    await docker.getContainer(plan.name).start()
+    await docker
+      .getContainer(plan.name)
+      .start()
+      .catch((error: Error) => {
+        throw engineStartError(name, error)
+      })
   }
   updateRecord(project.root, context.network, (record) => {
     record.containers[name] = plan.name
@@ -159,4 +165,18 @@ export async function startService(context: StartContext, name: string): Promise
       : { service: name, phase: 'failed', message: readiness.reason },
   )
   return { service: name, readiness, lastLines }
+}
+
+/** The engine's refusal to start a container, said in devenv's words where it is a known cause. */
+function engineStartError(service: string, error: Error): Error {
+  const taken = /listen tcp[46]? ([\d.]+):(\d+): bind: address already in use/.exec(error.message)
+  if (taken) {
+    return new DevenvError('PORT_IN_USE', `service ${service}: port ${taken[2]} on ${taken[1]} is already in use`, {
+      hint: `Stop whatever listens there (\`ss -ltnp 'sport = :${taken[2]}'\` names it), or change the port in devenv.yaml.`,
+    })
+  }
+  return new DevenvError(
+    'RUNTIME',
+    `service ${service}: the engine could not start its container: ${error.message.replace(/^\(HTTP code \d+\)[^-]*- /, '')}`,
+  )
 }

@@ -29,8 +29,17 @@ export function journalFile(paths: ProjectPaths, service: string): string {
   return path.join(paths.serviceDir(service), 'snapshot-journal.json')
 }
 
+/**
+ * Operations this process began: a runtime that starts services in the caller's own process (the
+ * docker provider) prepares a service's data while the snapshot that stopped it is still running,
+ * and must not take that operation for one left by a dead process that had the same pid.
+ */
+const begunHere = new Set<string>()
+
 export function newOperationId(): string {
-  return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`
+  const id = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`
+  begunHere.add(id)
+  return id
 }
 
 export function readJournal(paths: ProjectPaths, service: string): Journal | undefined {
@@ -40,7 +49,7 @@ export function readJournal(paths: ProjectPaths, service: string): Journal | und
 /** True while the process that wrote the journal is alive on this machine. */
 export function ownerAlive(journal: Journal): boolean {
   if (journal.host !== os.hostname()) return true
-  if (journal.pid === process.pid) return false
+  if (journal.pid === process.pid) return begunHere.has(journal.id)
   try {
     process.kill(journal.pid, 0)
     return true

@@ -11,24 +11,46 @@ function project(yaml: string): string {
   return root
 }
 
-describe('what this version cannot run is refused by validate, where the envfile asks for it', () => {
-  it('runtime: docker: exit 2 at its line, and up starts nothing', async () => {
-    const root = project(
-      'name: p\nruntime: docker\nservices:\n  web:\n    command: node -e "setInterval(()=>{},1000)"\n',
-    )
-    const validate = await devenv(['validate'], { cwd: root })
-    expect(validate.exitCode).toBe(2)
-    expect(validate.stderr).toMatch(/runtime: docker is not available/)
-    expect(validate.stderr).toMatch(/devenv\.yaml:2/)
-    const up = await devenv(['up', '--no-hosts'], { cwd: root })
-    expect(up.exitCode).toBe(2)
-  })
-
-  it('image: on a service: exit 2 naming the service and its line, not silently ignored', async () => {
+describe('what a runtime cannot run is refused by validate, where the envfile asks for it', () => {
+  it('image: on the bundled runtime: exit 2 naming the service and its line, not silently ignored', async () => {
     const root = project('name: p\nservices:\n  cache:\n    image: redis:7\n    command: redis-server\n')
     const validate = await devenv(['validate'], { cwd: root })
     expect(validate.exitCode).toBe(2)
-    expect(validate.stderr).toMatch(/service cache: image: redis:7 cannot run yet/)
+    expect(validate.stderr).toMatch(/service cache: image: redis:7 needs the docker runtime/)
     expect(validate.stderr).toMatch(/devenv\.yaml:4/)
+    expect(validate.stderr).toMatch(/runtime: docker/)
+  })
+
+  it('a Dockerfile build on the bundled runtime: exit 2 at its line; the same envfile validates with --runtime docker', async () => {
+    const root = project('name: p\nservices:\n  web:\n    build: { context: ./web }\n')
+    const validate = await devenv(['validate'], { cwd: root })
+    expect(validate.exitCode).toBe(2)
+    expect(validate.stderr).toMatch(/service web: build.context \(a Dockerfile build\) needs the docker runtime/)
+    expect(validate.stderr).toMatch(/devenv\.yaml:4/)
+  })
+
+  it('a Dockerfile outside its build context is refused at its line', async () => {
+    const root = project(
+      'name: p\nruntime: docker\nservices:\n  web:\n    build: { context: ., dockerfile: ../Dockerfile }\n',
+    )
+    const validate = await devenv(['validate'], { cwd: root })
+    expect(validate.exitCode).toBe(2)
+    expect(validate.stderr).toMatch(/outside the build context/)
+    expect(validate.stderr).toMatch(/devenv\.yaml:5/)
+  })
+
+  it('runtime: docker with no engine answering: one line says so and how to start one; nothing is left behind', async () => {
+    const root = project(
+      'name: p\nruntime: docker\nservices:\n  web:\n    command: node -e "setInterval(()=>{},1000)"\n',
+    )
+    const env = { DOCKER_HOST: `unix://${path.join(root, 'no-engine.sock')}` }
+    const up = await devenv(['up', '--no-hosts'], { cwd: root, env })
+    expect(up.exitCode).toBe(1)
+    expect(up.stderr).toMatch(/no Docker engine answers at unix:\/\/.*no-engine\.sock/)
+    expect(up.stderr).toMatch(/dockerd|systemctl start docker/)
+    expect(up.stderr).not.toMatch(/\n\s+at /)
+    const status = await devenv(['status'], { cwd: root, env })
+    expect(status.exitCode).toBe(1)
+    expect(status.stderr).toMatch(/no Docker engine answers/)
   })
 })

@@ -3,6 +3,7 @@ import { BaseCommand, projectFlags } from '../cli/index.js'
 import { colors } from '../cli/index.js'
 import { commitBox, formatRef, parseCommittedRef, type BoxSummary } from '../boxes/store/index.js'
 import { ProjectPaths } from '../state/index.js'
+import type { EnvSpec } from '../envfile/index.js'
 import {
   beginOperation,
   formatBytes,
@@ -37,7 +38,7 @@ export default class Commit extends BaseCommand<typeof Commit> {
     force: Flags.boolean({ description: 'replace a box of that name and tag' }),
   }
 
-  async run(): Promise<{ box: BoxSummary }> {
+  async run(): Promise<{ box: BoxSummary; image?: { image: string; id: string } }> {
     const ref = parseCommittedRef(this.args.box)
     const spec = this.loadSpec()
     const service = statefulService(spec, this.args.service)
@@ -60,6 +61,7 @@ export default class Commit extends BaseCommand<typeof Commit> {
     } finally {
       removeJournal(paths, service.name)
     }
+    const image = await this.commitImage(spec, service.name, formatRef(ref))
     if (!this.jsonEnabled()) {
       this.log(
         `${colors.green('✔')} committed ${service.name} as box ${colors.bold(formatRef(ref))} (${box.kind}, ${formatBytes(box.size)}, ${box.files} files)`,
@@ -70,7 +72,25 @@ export default class Commit extends BaseCommand<typeof Commit> {
         ),
       )
     }
-    return { box }
+    if (image && !this.jsonEnabled())
+      this.log(colors.dim(`  and as image ${image.image} on the engine: another project can say image: ${image.image}`))
+    return { box, ...(image ? { image } : {}) }
+  }
+
+  /** On an engine, a service run from an image is committed there too. */
+  private async commitImage(
+    spec: EnvSpec,
+    service: string,
+    reference: string,
+  ): Promise<{ image: string; id: string } | undefined> {
+    const runtime = runtimeFor(spec)
+    if (!runtime.commitImage) return undefined
+    try {
+      return await runtime.commitImage(spec, service, reference)
+    } catch (error) {
+      this.warning(`${service} was not committed as an engine image: ${(error as Error).message}`)
+      return undefined
+    }
   }
 }
 

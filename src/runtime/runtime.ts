@@ -157,4 +157,10 @@ export interface Runtime {
   ): Promise<void>
   /** Is anything of the project at `root` running on this runtime? For projects known only by folder. */
   activity(root: string): RuntimeActivity
+  /**
+   * Runtimes with an image store of their own (an engine) also commit a service run from an image
+   * as an image there, its data folder included, that another project's `image:` starts from.
+   * Undefined where the service is not run from an image (its box in the box store is the way).
+   */
+  commitImage?(spec: EnvSpec, service: string, reference: string): Promise<{ image: string; id: string } | undefined>
 }

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
@@ -25,6 +25,7 @@ describe.skipIf(unavailable)('three services on the docker provider', () => {
   const root = path.join(base, 'three')
   const env = { DEVENV_HOME: path.join(base, 'home'), DEVENV_HOSTS_FILE: path.join(base, 'hosts'), NO_COLOR: '1' }
   const unlabelled = `devenvtest-unlabelled-${process.pid}`
+  const committedImage = `devenvtest-committed-${process.pid}:1`
   const run = (args: string[], timeout = 60_000) => runDevenv(args, { cwd: root, env, timeout })
   const status = async (): Promise<Status> => JSON.parse((await run(['status', '--json'])).stdout).result as Status
   const address = async (name: string): Promise<string> =>
@@ -41,6 +42,7 @@ describe.skipIf(unavailable)('three services on the docker provider', () => {
   afterAll(async () => {
     await run(['down']).catch(() => undefined)
     await execa('docker', ['rm', '-f', unlabelled], { reject: false })
+    await execa('docker', ['rmi', '-f', committedImage], { reject: false })
     const images = await execa('docker', ['images', '-q', '--filter', `label=dev.devenv.project=${root}`], {
       reject: false,
     })
@@ -90,9 +92,9 @@ describe.skipIf(unavailable)('three services on the docker provider', () => {
         (await (await fetch(`http://${watched}:8080/`).catch(() => undefined))?.text()) === 'second version\n',
       20_000,
     )
-    const log = readFileSync(path.join(root, '.devenv', 'logs', 'docker-watcher.log'), 'utf8')
-    expect(log).toMatch(/watched: message changed/)
-    expect(log).toMatch(/watched: restarted/)
+    const log = (): string => readFileSync(path.join(root, '.devenv', 'logs', 'docker-watcher.log'), 'utf8')
+    await waitFor('the watcher to say so', () => /watched: restarted/.test(log()), 10_000)
+    expect(log()).toMatch(/watched: message changed/)
   })
 
   it("snapshots a service's data and restores it", async () => {
@@ -113,6 +115,30 @@ describe.skipIf(unavailable)('three services on the docker provider', () => {
     expect(exec.stdout).toBe('second version')
     const logs = await run(['logs', 'watched'])
     expect(logs.stdout).toMatch(/watched \| started/)
+  })
+
+  it('commit makes an engine image, data included, that another project runs with image:', async () => {
+    const data = path.join(root, '.devenv', 'services', 'checked', 'data', 'kept.txt')
+    writeFileSync(data, 'committed state\n')
+    const committed = await run(['commit', 'checked', `${committedImage}`, '--json'])
+    expect(committed.exitCode, committed.stderr).toBe(0)
+    expect(JSON.parse(committed.stdout).result.image.image).toBe(committedImage)
+    const other = path.join(base, 'other')
+    mkdirSync(other)
+    writeFileSync(
+      path.join(other, 'devenv.yaml'),
+      `name: other\nruntime: docker\nservices:\n  copy:\n    image: ${committedImage}\n`,
+    )
+    const otherRun = (args: string[]) => runDevenv(args, { cwd: other, env, timeout: 60_000 })
+    try {
+      const up = await otherRun(['up'])
+      expect(up.exitCode, up.stderr).toBe(0)
+      expect(readFileSync(path.join(other, '.devenv', 'services', 'copy', 'data', 'kept.txt'), 'utf8')).toBe(
+        'committed state\n',
+      )
+    } finally {
+      await otherRun(['down'])
+    }
   })
 
   it('down removes every object it made and nothing else: an unlabelled container survives', async () => {

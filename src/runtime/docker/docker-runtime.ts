@@ -89,7 +89,9 @@ export class DockerRuntime implements Runtime {
         const logs = await this.logs(spec, [first.service], { tail: 15 }).catch(() => [])
         failed = {
           service: first.service,
-          message: `service ${first.service} ${first.readiness.reason}`,
+          message: first.readiness.reason.startsWith(`service ${first.service}`)
+            ? first.readiness.reason
+            : `service ${first.service} ${first.readiness.reason}`,
           lastLines: [...first.lastLines, ...logs.map((line) => line.text)].slice(-15),
         }
         break
@@ -259,6 +261,26 @@ export class DockerRuntime implements Runtime {
     const docker = await connectEngine()
     await Promise.all(
       services.map((name) => followContainer(docker, containerName(spec.name, spec.root, name), name, onLine, signal)),
+    )
+  }
+
+  async commitImage(
+    spec: EnvSpec,
+    name: string,
+    reference: string,
+  ): Promise<{ image: string; id: string } | undefined> {
+    const service = spec.services[name]!
+    if (runsInBoxImage(service)) return undefined
+    const docker = await connectEngine()
+    const { commitContainerImage } = await import('./image-commit.js')
+    return commitContainerImage(
+      docker,
+      containerName(spec.name, spec.root, name),
+      `${spec.root}/.devenv/services/${name}/data`,
+      reference,
+      {
+        'dev.devenv.committed-from': `${spec.name}/${name}`,
+      },
     )
   }
 

@@ -12,6 +12,7 @@ import { LABELS } from './labels.js'
 import { updateRecord } from './project-record.js'
 import { containerProbe, waitReady, type Readiness } from './readiness.js'
 import { buildServiceImage, resolveServiceImage } from './service-image.js'
+import { seedFromImage } from './image-commit.js'
 
 const READY_TIMEOUT_MS = 120_000
 
@@ -124,6 +125,8 @@ export async function startService(context: StartContext, name: string): Promise
   const image = await serviceImage(context, service, note)
   context.onEvent({ service: name, phase: 'preparing' })
   await context.preparation.prepareData(service, preparation)
+  if (!boxed && (await seedFromImage(docker, image.reference, paths.serviceData(name))))
+    note(`first boot from image ${image.reference}: its committed data copied into the data folder`)
   mkdirSync(paths.serviceData(name), { recursive: true })
   if (boxed) mkdirSync(path.join(paths.serviceDir(name), 'run-docker'), { recursive: true })
   const plan = planContainer(project, service, { address, network: context.network, image, boxed })

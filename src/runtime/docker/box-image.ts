@@ -202,9 +202,19 @@ export async function ensureBoxImage(docker: Docker, onBuild: (message: string) 
       changes: [`LABEL ${LABELS.boxImage}=true`, 'ENV PATH=/usr/local/bin:/usr/bin:/bin', 'WORKDIR /'],
     } as unknown as Record<string, unknown>,
   )
-  await new Promise<void>((resolve, reject) =>
-    docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())),
+  const output = await new Promise<Array<{ status?: string }>>((resolve, reject) =>
+    docker.modem.followProgress(stream, (error: Error | null, events: Array<{ status?: string }>) =>
+      error ? reject(error) : resolve(events),
+    ),
   )
+  // Podman's compatible API imports without the name asked for: the id it answers with is tagged here.
+  const imported = output.map((event) => event.status ?? '').find((status) => /^(sha256:)?[0-9a-f]{64}$/.test(status))
+  if (imported) {
+    await docker
+      .getImage(imported)
+      .tag({ repo: REPOSITORY, tag: reference.split(':')[1]! })
+      .catch(() => undefined)
+  }
   await removeOlderBoxImages(docker, reference)
   try {
     await docker.getImage(reference).inspect()

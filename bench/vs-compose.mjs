@@ -10,7 +10,9 @@
 //   edit      an edit of www1's code until www1's published port serves it
 //   idle      CPU of the stack's processes over --idle seconds (compose: containers' cgroups + dockerd,
 //             containerd, shims, docker-proxy; devenv: the supervisor's tree), and their summed RSS
-// Run after a build:  node bench/vs-compose.mjs [--pairs 3] [--idle 10] [--refstack DIR] [--work DIR]
+// With --providers bundled,docker each round runs Compose, then the same template on each devenv
+// provider (the docker provider: every service a container on the same engine as Compose's).
+// Run after a build:  node bench/vs-compose.mjs [--pairs 3] [--idle 10] [--refstack DIR] [--work DIR] [--providers bundled,docker]
 // Needs a Docker engine (`docker info`) and docker-compose; skipped with one line without them.
 // Traffic stays on loopback: compose publishes on 127.0.0.1, devenv listens on 127.64.x.y.
 import { spawnSync } from 'node:child_process'
@@ -44,8 +46,10 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '3' },
     refstack: { type: 'string' },
     work: { type: 'string', default: path.join(os.tmpdir(), 'devenv-bench-vs-compose') },
+    providers: { type: 'string', default: 'bundled' },
   },
 })
+const PROVIDERS = values.providers.split(',').map((name) => name.trim())
 const PAIRS = Number(values.pairs)
 const IDLE_S = Number(values.idle)
 const SETTLE_S = Number(values.settle)
@@ -124,7 +128,11 @@ async function composeIds() {
 }
 
 async function composeIdle() {
-  const containers = await composeIds()
+  return containersIdle(await composeIds())
+}
+
+/** CPU and summed RSS of containers (their cgroups), and of the engine's daemons, shims and proxies. */
+async function containersIdle(containers) {
   const daemons = (table) =>
     [...table].filter(([, info]) => ['dockerd', 'containerd', 'docker-proxy'].includes(info.comm)).map(([pid]) => pid)
   // a container's shim is its init's parent; healthchecks run as short-lived children of the shim
@@ -308,7 +316,19 @@ function freePort() {
   })
 }
 
-async function devIdle() {
+async function devIdle(provider) {
+  if (provider === 'docker') {
+    const ids = await run('docker', ['ps', '-q', '--no-trunc', '--filter', `label=dev.devenv.project=${DEV_ROOT}`])
+    const list = ids.stdout.split('\n').filter(Boolean)
+    const pids = await run('docker', ['inspect', '-f', '{{.Id}} {{.State.Pid}}', ...list])
+    return containersIdle(
+      pids.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' '))
+        .map(([id, pid]) => ({ id, pid: Number(pid) })),
+    )
+  }
   const supervisor = JSON.parse(readFileSync(path.join(DEV_ROOT, '.devenv', 'supervisor.json'), 'utf8')).pid
   return idleFigures({ settleS: SETTLE_S, idleS: IDLE_S }, (table) => descendants(table, [supervisor]))
 }
@@ -353,14 +373,18 @@ function psqlLogSays() {
   }
 }
 
-async function devCycle() {
+async function devCycle(provider) {
   const figures = {}
   await freshDevProject()
+  if (provider === 'docker') {
+    const envfile = path.join(DEV_ROOT, 'devenv.yaml')
+    writeFileSync(envfile, readFileSync(envfile, 'utf8').replace(/^name: /m, 'runtime: docker\nname: '))
+  }
   spawnSync('sync')
   await sleep(2000)
   figures.cold = await timedUntilReady(BIN, ['up'], { cwd: DEV_ROOT, env: devEnv }, devReady, false)
-  figures.coldPath = psqlLogSays()
-  const idle = await devIdle()
+  figures.coldPath = provider === 'docker' ? 'postgres in its container' : psqlLogSays()
+  const idle = await devIdle(provider)
   figures.cpu = idle.cpuPercent
   figures.rss = idle.rssMiB
   figures.edit = await devEdit()
@@ -392,19 +416,28 @@ process.on('SIGINT', () => {
 await buildRefstack()
 log(`compose: priming run (first up after a build; not counted)`)
 await composeCycle()
-log('devenv: priming run (first up with this DEVENV_HOME; not counted)')
-const priming = await devCycle()
+const primings = {}
+for (const provider of PROVIDERS) {
+  log(`devenv (${provider}): priming run (first up with this DEVENV_HOME; not counted)`)
+  primings[provider] = await devCycle(provider)
+}
+const priming = primings[PROVIDERS[0]]
 const pairs = []
 for (let pair = 1; pair <= PAIRS; pair++) {
   log(`pair ${pair}/${PAIRS}: compose`)
   const c = await composeCycle()
-  log(`pair ${pair}/${PAIRS}: devenv`)
-  const d = await devCycle()
-  pairs.push({ compose: c, devenv: d })
-  const f = (ms) => `${(ms / 1000).toFixed(2)} s`
-  log(
-    `pair ${pair} (load ${os.loadavg()[0].toFixed(1)}): cold ${f(c.cold)} / ${f(d.cold)} (${d.coldPath}), warm ${f(c.warm)} / ${f(d.warm)}, down ${f(c.down)} / ${f(d.down)}, edit ${f(c.edit)} / ${f(d.edit)}, cpu ${c.cpu.toFixed(1)} % / ${d.cpu.toFixed(1)} %, rss ${c.rss.toFixed(0)} / ${d.rss.toFixed(0)} MiB`,
-  )
+  const round = { compose: c }
+  for (const provider of PROVIDERS) {
+    log(`pair ${pair}/${PAIRS}: devenv (${provider})`)
+    const d = await devCycle(provider)
+    round[provider] = d
+    const f = (ms) => `${(ms / 1000).toFixed(2)} s`
+    log(
+      `pair ${pair} ${provider} (load ${os.loadavg()[0].toFixed(1)}): cold ${f(c.cold)} / ${f(d.cold)} (${d.coldPath}), warm ${f(c.warm)} / ${f(d.warm)}, down ${f(c.down)} / ${f(d.down)}, edit ${f(c.edit)} / ${f(d.edit)}, cpu ${c.cpu.toFixed(1)} % / ${d.cpu.toFixed(1)} %, rss ${c.rss.toFixed(0)} / ${d.rss.toFixed(0)} MiB`,
+    )
+  }
+  round.devenv = round[PROVIDERS[0]]
+  pairs.push(round)
 }
 spawnSync(BIN, ['destroy', '--force'], { cwd: DEV_ROOT, env: devEnv })
 
@@ -426,14 +459,19 @@ console.log(
   `load average (1 min) at the end: ${os.loadavg()[0].toFixed(2)}; engine ${engine.stdout.trim()}, docker-compose ${compose.stdout.trim()}, node ${process.version}; devenv cold path: ${pairs.map((p) => p.devenv.coldPath).join('; ')} (priming run: ${priming.coldPath}, ${(priming.cold / 1000).toFixed(2)} s)`,
 )
 console.log('')
-console.log('| | Compose | devenv | ratio (median of pairs) | ratios pair by pair |')
-console.log('| --- | --- | --- | --- | --- |')
-for (const [label, key, unit] of rows) {
-  const c = median(pairs.map((p) => p.compose[key]))
-  const d = median(pairs.map((p) => p.devenv[key]))
-  // an idle stack can use no tick at all over a short window: no ratio then, rather than Infinity
-  const ratios = pairs.map((p) => p.compose[key] / p.devenv[key]).filter(Number.isFinite)
-  console.log(
-    `| ${label} | ${show(c, unit)} | ${show(d, unit)} | ${ratios.length ? `${median(ratios).toFixed(1)}×` : 'n/a'} | ${ratios.map((ratio) => `${ratio.toFixed(1)}×`).join(' ')} |`,
-  )
+for (const provider of PROVIDERS) {
+  console.log('')
+  console.log(`devenv on the ${provider} runtime:`)
+  console.log('')
+  console.log('| | Compose | devenv | ratio (median of pairs) | ratios pair by pair |')
+  console.log('| --- | --- | --- | --- | --- |')
+  for (const [label, key, unit] of rows) {
+    const c = median(pairs.map((p) => p.compose[key]))
+    const d = median(pairs.map((p) => p[provider][key]))
+    // an idle stack can use no tick at all over a short window: no ratio then, rather than Infinity
+    const ratios = pairs.map((p) => p.compose[key] / p[provider][key]).filter(Number.isFinite)
+    console.log(
+      `| ${label} | ${show(c, unit)} | ${show(d, unit)} | ${ratios.length ? `${median(ratios).toFixed(1)}×` : 'n/a'} | ${ratios.map((ratio) => `${ratio.toFixed(1)}×`).join(' ')} |`,
+    )
+  }
 }

@@ -8,6 +8,8 @@ interface ProjectSummary {
   name: string
   root: string
   supervisor: { pid: number | null; running: boolean }
+  /** What runs it: "supervisor pid 4242", "6 containers on the docker engine". */
+  runtime?: string
   services: Array<{ name: string; state: string; health: string; address: string }>
 }
 
@@ -21,16 +23,19 @@ export default class GlobalStatus extends BaseCommand<typeof GlobalStatus> {
       const activity = projectActivity(project.root)
       const supervisor = activity.active ? { pid: activity.pid ?? null } : undefined
       const state = readProjectState(project.root)
+      const recorded = Object.values(state?.services ?? {}).map((service) => ({
+        name: service.name,
+        state: supervisor ? service.state : 'stopped',
+        health: service.health,
+        address: service.address,
+      }))
+      const engine = (activity.services ?? []).map((name) => ({ name, state: 'running', health: 'none', address: '' }))
       return {
         name: project.name,
         root: project.root,
         supervisor: { pid: supervisor?.pid ?? null, running: Boolean(supervisor) },
-        services: Object.values(state?.services ?? {}).map((service) => ({
-          name: service.name,
-          state: supervisor ? service.state : 'stopped',
-          health: service.health,
-          address: service.address,
-        })),
+        ...(activity.detail ? { runtime: activity.detail } : {}),
+        services: activity.services ? engine : recorded,
       }
     })
     if (!this.jsonEnabled()) {
@@ -38,11 +43,13 @@ export default class GlobalStatus extends BaseCommand<typeof GlobalStatus> {
       else
         this.log(
           table(
-            ['PROJECT', 'FOLDER', 'SUPERVISOR', 'SERVICES'],
+            ['PROJECT', 'FOLDER', 'RUNNING', 'SERVICES'],
             projects.map((project) => [
               colors.bold(project.name),
               project.root,
-              project.supervisor.running ? colors.green(`pid ${project.supervisor.pid}`) : colors.dim('stopped'),
+              project.supervisor.running
+                ? colors.green(project.runtime ?? `pid ${project.supervisor.pid}`)
+                : colors.dim('stopped'),
               project.services.map((service) => `${service.name} ${stateColor(service.state)}`).join(', ') || '-',
             ]),
           ),

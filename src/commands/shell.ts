@@ -36,7 +36,9 @@ export default class Shell extends BaseCommand<typeof Shell> {
         this.log(box.whenMissing)
         return
       }
-      process.exitCode = await runAttached(box.command, box.args, context)
+      // The box's client connects by its URL: it runs here, whichever runtime (or container) the service is in.
+      const { enter: _inside, ...here } = context
+      process.exitCode = await runAttached(box.command, box.args, here)
       return
     }
     const shell = process.env.SHELL && hasCommand(process.env.SHELL) ? process.env.SHELL : '/bin/sh'

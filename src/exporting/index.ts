@@ -3,3 +3,11 @@ export { exportCompose, composeSchemaErrors, type ComposeResult } from './compos
 export { serviceGroups, type ServiceGroup } from './groups.js'
 export { noBoxPlanner, type BoxContainerPlan, type BoxContainerPlanner, type ContainerMount } from './plan.js'
 export { loadForExport } from './load.js'
+export {
+  exportKubernetes,
+  kubernetesProblems,
+  type KubernetesFile,
+  type KubernetesObject,
+  type KubernetesOptions,
+  type KubernetesResult,
+} from './kubernetes/index.js'

@@ -7,12 +7,26 @@ import { exportKubernetes, kubernetesProblems, type KubernetesObject } from '../
 import { devenv } from '../cli/run-cli.js'
 import { copyOf, FIXED_PLANNER, loadProject, removeFolder } from './helpers.js'
 
-type Loose = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- objects read back from YAML
+type Kind = KubernetesObject['kind']
+type Of<K extends Kind> = Extract<KubernetesObject, { kind: K }>
+
+/** The exported objects, read back from the text written (as kubectl would read it), by kind and name. */
+class Exported {
+  constructor(readonly all: Map<string, KubernetesObject>) {}
+  get<K extends Kind>(kind: K, name: string): Of<K> {
+    const object = this.all.get(`${kind}/${name}`)
+    if (!object) throw new Error(`no ${kind} ${name} among ${[...this.all.keys()].join(', ')}`)
+    return object as Of<K>
+  }
+  pod(kind: 'Deployment' | 'StatefulSet', name: string) {
+    return this.get(kind, name).spec!.template.spec!
+  }
+}
 
 const folders: string[] = []
 afterAll(() => folders.forEach(removeFolder))
 
-function exported(relative: string, edit?: (text: string) => string): Map<string, Loose> {
+function exported(relative: string, edit?: (text: string) => string): Exported {
   const folder = copyOf(relative, 'k8s')
   folders.push(folder)
   if (edit) {
@@ -20,25 +34,29 @@ function exported(relative: string, edit?: (text: string) => string): Map<string
     writeFileSync(file, edit(readFileSync(file, 'utf8')))
   }
   const result = exportKubernetes(loadProject(folder, { GATE_PORT: '18080' }), FIXED_PLANNER)
-  // Read back from the text written, as kubectl would read it.
-  return new Map(
-    result.files.map((file) => [`${file.object.kind}/${file.object.metadata!.name!}`, parse(file.text) as Loose]),
+  return new Exported(
+    new Map(
+      result.files.map((file) => [
+        `${file.object.kind}/${file.object.metadata!.name!}`,
+        parse(file.text) as KubernetesObject,
+      ]),
+    ),
   )
 }
 
 describe('export kubernetes of the webapp template (boxes planned by a fixed planner)', () => {
-  let objects: Map<string, Loose>
+  let objects: Exported
   beforeAll(() => {
     objects = exported('templates/webapp')
   })
 
   it('every object passes kubernetes-models validation and has no unknown field', () => {
-    expect(objects.size).toBeGreaterThan(10)
-    for (const [name, object] of objects) expect(kubernetesProblems(object as KubernetesObject), name).toEqual([])
+    expect(objects.all.size).toBeGreaterThan(10)
+    for (const [name, object] of objects.all) expect(kubernetesProblems(object), name).toEqual([])
   })
 
   it('Deployments for the app servers, StatefulSets for the boxes that keep state, a Service for each with ports', () => {
-    const kinds = [...objects.keys()].filter((key) => /^(Deployment|StatefulSet|Service)\//.test(key)).sort()
+    const kinds = [...objects.all.keys()].filter((key) => /^(Deployment|StatefulSet|Service)\//.test(key)).sort()
     expect(kinds).toEqual([
       'Deployment/www1',
       'Deployment/www2',
@@ -52,24 +70,24 @@ describe('export kubernetes of the webapp template (boxes planned by a fixed pla
       'StatefulSet/mail',
       'StatefulSet/psql',
     ])
-    const psql = objects.get('StatefulSet/psql')!
-    expect(psql.spec.serviceName).toBe('psql')
-    expect(psql.spec.volumeClaimTemplates[0]).toMatchObject({
+    const psql = objects.get('StatefulSet', 'psql')
+    expect(psql.spec!.serviceName).toBe('psql')
+    expect(psql.spec!.volumeClaimTemplates![0]).toMatchObject({
       metadata: { name: 'psql-data' },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
     })
-    expect(objects.get('Service/psql')!.spec.ports).toEqual([{ name: 'port-5432', port: 5432, targetPort: 5432 }])
+    expect(objects.get('Service', 'psql').spec!.ports).toEqual([{ name: 'port-5432', port: 5432, targetPort: 5432 }])
   })
 
   it('www1 waits for psql in an init container, is ready by its health check, and reaches psql by its Service name', () => {
-    const pod = objects.get('Deployment/www1')!.spec.template.spec
+    const pod = objects.pod('Deployment', 'www1')
     expect(pod.initContainers).toEqual([
       expect.objectContaining({
         name: 'wait-for-psql',
         command: ['sh', '-c', expect.stringContaining('nc -z -w 1 psql 5432')],
       }),
     ])
-    const [container] = pod.containers
+    const container = pod.containers[0]!
     expect(container.readinessProbe).toMatchObject({
       httpGet: { path: '/health', port: 8080 },
       periodSeconds: 10,
@@ -80,24 +98,22 @@ describe('export kubernetes of the webapp template (boxes planned by a fixed pla
       name: 'DATABASE_URL',
       valueFrom: { secretKeyRef: { name: 'www1-env', key: 'DATABASE_URL' } },
     })
-    expect(objects.get('Secret/www1-env')!.stringData.DATABASE_URL).toBe('postgres://skel:skel@psql:5432/skel')
+    expect(objects.get('Secret', 'www1-env').stringData!.DATABASE_URL).toBe('postgres://skel:skel@psql:5432/skel')
     expect(container.env).toContainEqual({ name: 'BOX', value: 'node' })
   })
 
   it('seeds and mounted files are ConfigMaps, passwords a Secret', () => {
-    const seeds = [...objects.values()].filter(
-      (object) => object.kind === 'ConfigMap' && object.metadata.labels['app.kubernetes.io/name'] === 'psql',
-    )
-    expect(seeds.map((seed) => Object.values(seed.data as Record<string, string>)[0])).toEqual([
+    const seeds = [...objects.all.values()].filter(
+      (object) => object.kind === 'ConfigMap' && object.metadata!.labels!['app.kubernetes.io/name'] === 'psql',
+    ) as Array<Of<'ConfigMap'>>
+    expect(seeds.map((seed) => Object.values(seed.data!)[0])).toEqual([
       readFileSync(path.join(folders[0]!, 'db', 'schema.sql'), 'utf8'),
       readFileSync(path.join(folders[0]!, 'db', 'data.sql'), 'utf8'),
     ])
-    const app = objects.get('ConfigMap/www1-files-0')!
-    expect(Object.values(app.data as Record<string, string>)).toEqual([
-      readFileSync(path.join(folders[0]!, 'app', 'server.cjs'), 'utf8'),
-    ])
-    expect(objects.get('Secret/psql-env')!.stringData).toEqual({ POSTGRES_PASSWORD: 'skel' })
-    const psqlEnv = objects.get('StatefulSet/psql')!.spec.template.spec.containers[0].env
+    const app = objects.get('ConfigMap', 'www1-files-0')
+    expect(Object.values(app.data!)).toEqual([readFileSync(path.join(folders[0]!, 'app', 'server.cjs'), 'utf8')])
+    expect(objects.get('Secret', 'psql-env').stringData).toEqual({ POSTGRES_PASSWORD: 'skel' })
+    const psqlEnv = objects.pod('StatefulSet', 'psql').containers[0]!.env
     expect(psqlEnv).toContainEqual({
       name: 'POSTGRES_PASSWORD',
       valueFrom: { secretKeyRef: { name: 'psql-env', key: 'POSTGRES_PASSWORD' } },
@@ -105,23 +121,19 @@ describe('export kubernetes of the webapp template (boxes planned by a fixed pla
   })
 
   it("the lb is a Service over both app servers' pods and an Ingress for its hostnames", () => {
-    const lb = objects.get('Service/lb')!
-    const project = lb.metadata.labels['app.kubernetes.io/part-of'] as string
-    expect(lb.spec.selector).toEqual({ 'devenv.dev/backend-of-lb': 'true', 'app.kubernetes.io/part-of': project })
+    const lb = objects.get('Service', 'lb')
+    const project = lb.metadata!.labels!['app.kubernetes.io/part-of']
+    expect(lb.spec!.selector).toEqual({ 'devenv.dev/backend-of-lb': 'true', 'app.kubernetes.io/part-of': project })
     for (const name of ['www1', 'www2'])
-      expect(objects.get(`Deployment/${name}`)!.spec.template.metadata.labels['devenv.dev/backend-of-lb']).toBe('true')
-    expect(objects.get('Deployment/www1')!.spec.selector.matchLabels).toEqual({
+      expect(objects.get('Deployment', name).spec!.template.metadata!.labels!['devenv.dev/backend-of-lb']).toBe('true')
+    expect(objects.get('Deployment', 'www1').spec!.selector.matchLabels).toEqual({
       'app.kubernetes.io/name': 'www1',
       'app.kubernetes.io/part-of': project,
     })
-    const ingress = objects.get('Ingress/lb')!
-    expect(ingress.spec.rules.map((rule: Loose) => rule.host)).toEqual([
-      'www.example.test',
-      'example.test',
-      'lb.example.test',
-    ])
-    expect(ingress.spec.rules[0].http.paths[0].backend).toEqual({ service: { name: 'lb', port: { number: 80 } } })
-    expect(ingress.spec.tls).toEqual([
+    const ingress = objects.get('Ingress', 'lb').spec!
+    expect(ingress.rules!.map((rule) => rule.host)).toEqual(['www.example.test', 'example.test', 'lb.example.test'])
+    expect(ingress.rules![0]!.http!.paths[0]!.backend).toEqual({ service: { name: 'lb', port: { number: 80 } } })
+    expect(ingress.tls).toEqual([
       { hosts: ['www.example.test', 'example.test', 'lb.example.test'], secretName: 'lb-tls' },
     ])
   })
@@ -136,43 +148,46 @@ describe('export kubernetes with replicas', () => {
         .replace(/ {4}publish: \["81:8080"\].*\n/, '')
         .replace(/ {2}www2:\n {4}<<: \*www\n {4}publish: \["82:8080"\]\n/, ''),
     )
-    const app = objects.get('Deployment/app')!
-    expect(app.spec.replicas).toBe(3)
-    expect(app.spec.template.metadata.labels['devenv.dev/backend-of-lb']).toBe('true')
-    expect([...objects.keys()].filter((key) => key.startsWith('Deployment/'))).toEqual(['Deployment/app'])
-    expect(objects.get('Service/app')!.spec.selector).toMatchObject({ 'app.kubernetes.io/name': 'app' })
-    for (const [name, object] of objects) expect(kubernetesProblems(object as KubernetesObject), name).toEqual([])
+    const app = objects.get('Deployment', 'app').spec!
+    expect(app.replicas).toBe(3)
+    expect(app.template.metadata!.labels!['devenv.dev/backend-of-lb']).toBe('true')
+    expect([...objects.all.keys()].filter((key) => key.startsWith('Deployment/'))).toEqual(['Deployment/app'])
+    expect(objects.get('Service', 'app').spec!.selector).toMatchObject({ 'app.kubernetes.io/name': 'app' })
+    for (const [name, object] of objects.all) expect(kubernetesProblems(object), name).toEqual([])
   })
 })
 
 describe('the unknown-field check', () => {
-  const deployment = (container: Loose): Loose => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'www' },
-    spec: {
-      selector: { matchLabels: { app: 'www' } },
-      template: { metadata: { labels: { app: 'www' } }, spec: { containers: [container] } },
-    },
-  })
+  // Made wrong on purpose: the types would refuse them, so they are built untyped.
+  const deployment = (container: Record<string, unknown>): KubernetesObject =>
+    ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'www' },
+      spec: {
+        selector: { matchLabels: { app: 'www' } },
+        template: { metadata: { labels: { app: 'www' } }, spec: { containers: [container] } },
+      },
+    }) as unknown as KubernetesObject
 
   it("rejects a misspelt field that kubernetes-models' validation lets through", () => {
     const misspelt = deployment({ name: 'www', image: 'www:1', readinessprobe: { tcpSocket: { port: 80 } } })
     expect(() => new Deployment(misspelt as never).validate()).not.toThrow()
-    expect(kubernetesProblems(misspelt as KubernetesObject)).toEqual([
-      '.spec.template.spec.containers[0].readinessprobe: unknown field',
-    ])
+    expect(kubernetesProblems(misspelt)).toEqual(['.spec.template.spec.containers[0].readinessprobe: unknown field'])
   })
 
   it('passes maps of any key (labels, ConfigMap data) and reports wrong types by the schema', () => {
-    expect(
-      kubernetesProblems(
-        deployment({ name: 'www', image: 'www:1', env: [{ name: 'A', value: 'b' }] }) as KubernetesObject,
-      ),
-    ).toEqual([])
-    const wrong = kubernetesProblems(
-      deployment({ name: 'www', image: 'www:1', ports: [{ containerPort: 'eighty' }] }) as KubernetesObject,
+    expect(kubernetesProblems(deployment({ name: 'www', image: 'www:1', env: [{ name: 'A', value: 'b' }] }))).toEqual(
+      [],
     )
+    const config: KubernetesObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'seeds', labels: { 'example.test/any-key': 'x' } },
+      data: { '0-schema.sql': 'select 1;', 'any.key': '' },
+    }
+    expect(kubernetesProblems(config)).toEqual([])
+    const wrong = kubernetesProblems(deployment({ name: 'www', image: 'www:1', ports: [{ containerPort: 'eighty' }] }))
     expect(wrong).toEqual([expect.stringContaining('containerPort must be integer')])
   })
 })
@@ -203,8 +218,8 @@ describe('devenv export kubernetes -o DIR', () => {
       const object = parse(readFileSync(path.join(out, file), 'utf8')) as KubernetesObject
       expect(kubernetesProblems(object), file).toEqual([])
     }
-    const web = parse(readFileSync(path.join(out, '04-deployment-web.yaml'), 'utf8')) as Loose
-    expect(web.spec.replicas).toBe(2)
+    const web = parse(readFileSync(path.join(out, '04-deployment-web.yaml'), 'utf8')) as Of<'Deployment'>
+    expect(web.spec!.replicas).toBe(2)
     expect(envelope.result.notes).toContain(
       'gate: publish 18080:8080 is not exported; reach it with kubectl port-forward service/gate 18080:8080',
     )

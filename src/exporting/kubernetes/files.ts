@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type { IConfigMap, IVolume, IVolumeMount } from 'kubernetes-models/v1'
 import type { ContainerMount } from '../plan.js'
@@ -27,6 +27,10 @@ export function mountedFiles(
   notes: string[],
 ): MountedFiles {
   const name = `${service}-files-${index}`
+  if (!existsSync(mount.source)) {
+    notes.push(`${service}: ${mount.source} (mounted at ${mount.target}) does not exist: it is an empty folder`)
+    return { volume: { name, emptyDir: {} }, mount: { name, mountPath: mount.target } }
+  }
   const single = statSync(mount.source).isFile()
   const files = single ? [path.basename(mount.source)] : listFiles(mount.source)
   const root = single ? path.dirname(mount.source) : mount.source

@@ -13,6 +13,7 @@ const LAYERS = [
   ['hosts', 'integrity', 'watch', 'templates'],
   ['runtime'],
   ['snapshots'],
+  ['exporting'],
   ['engine'],
   ['cli'],
   ['commands'],

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'TLS'
   | 'RUNTIME'
   | 'DISK_FULL'
+  | 'EXPORT'
   | 'INTERNAL'
 
 /** Codes that mean "you asked for something malformed": exit 2, as for usage errors. */

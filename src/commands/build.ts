@@ -2,7 +2,7 @@ import { Args } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/index.js'
 import { colors } from '../cli/index.js'
 import { withServiceProgress } from '../cli/index.js'
-import { checkNames } from '../spec/index.js'
+import { resolveServiceNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
 import { runtimeFor } from '../engine/index.js'
 import type { UpResult } from '../runtime/index.js'
@@ -18,8 +18,7 @@ export default class Build extends BaseCommand<typeof Build> {
   async run(): Promise<UpResult> {
     const spec = this.loadSpec()
     const { argv } = await this.parse(Build)
-    const names = argv as string[]
-    checkNames(spec, names)
+    const names = resolveServiceNames(spec, argv as string[])
     const targets = (names.length ? names : Object.keys(spec.services)).filter((name) => spec.services[name]!.build)
     if (targets.length === 0) {
       this.note('no service declares a build step')

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand, longFileFlag } from '../cli/index.js'
 import { followUntilInterrupted, logPrinter } from '../cli/index.js'
-import { checkNames } from '../spec/index.js'
+import { resolveServiceNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
 import { runtimeFor } from '../engine/index.js'
 import type { ServiceLogLine } from '../runtime/index.js'
@@ -32,8 +32,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
   async run(): Promise<{ lines: ServiceLogLine[] }> {
     const spec = this.loadSpec()
     const { argv } = await this.parse(Logs)
-    const names = (argv as string[]).length ? (argv as string[]) : Object.keys(spec.services)
-    checkNames(spec, names)
+    const names = resolveServiceNames(spec, (argv as string[]).length ? (argv as string[]) : Object.keys(spec.services))
     const since = this.flags.since ? parseSince(this.flags.since) : undefined
     const runtime = runtimeFor(spec)
     // -n 0 shows no past line (with -f: only what comes next), as tail -n 0 and docker logs -n 0

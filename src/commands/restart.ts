@@ -4,7 +4,7 @@ import { failureHeadline } from '../cli/index.js'
 import { colors } from '../cli/index.js'
 import { withServiceProgress } from '../cli/index.js'
 import { renderServices } from '../cli/index.js'
-import { checkNames } from '../spec/index.js'
+import { resolveServiceNames } from '../spec/index.js'
 import { DevenvError } from '../errors.js'
 import { runtimeFor } from '../engine/index.js'
 import type { UpResult } from '../runtime/index.js'
@@ -19,8 +19,7 @@ export default class Restart extends BaseCommand<typeof Restart> {
   async run(): Promise<UpResult> {
     const spec = this.loadSpec()
     const { argv } = await this.parse(Restart)
-    const names = (argv as string[]).length ? (argv as string[]) : Object.keys(spec.services)
-    checkNames(spec, names)
+    const names = resolveServiceNames(spec, (argv as string[]).length ? (argv as string[]) : Object.keys(spec.services))
     const runtime = runtimeFor(spec)
     const result = await withServiceProgress(names, this.jsonEnabled(), (onEvent) =>
       runtime.restart(spec, names, onEvent),

@@ -4,7 +4,7 @@ import { capabilitiesOf } from '../boxes/index.js'
 import { BaseCommand, projectFlags } from '../cli/index.js'
 import { renderStatus } from '../cli/index.js'
 import { runtimeFor } from '../engine/index.js'
-import { checkNames } from '../spec/index.js'
+import { resolveServiceNames } from '../spec/index.js'
 import type { PortState, ProjectState, ServiceState } from '../state/index.js'
 
 type PublicPort = Omit<PortState, 'published'> & { published: NonNullable<PortState['published']> | null }
@@ -55,8 +55,7 @@ export default class Status extends BaseCommand<typeof Status> {
   }> {
     const spec = this.loadSpec()
     const { argv } = await this.parse(Status)
-    const names = argv as string[]
-    checkNames(spec, names)
+    const names = resolveServiceNames(spec, argv as string[])
     const runtime = runtimeFor(spec)
     const state: ProjectState = onlyServices(await runtime.inspect(spec), names)
     const showSecrets = this.flags['show-secrets']

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
 import { BaseCommand, projectFlags } from '../cli/index.js'
 import { renderServices } from '../cli/index.js'
-import { checkNames } from '../spec/index.js'
+import { resolveServiceNames } from '../spec/index.js'
 import { runtimeFor } from '../engine/index.js'
 import type { ServiceState } from '../state/index.js'
 
@@ -20,8 +20,7 @@ export default class Stop extends BaseCommand<typeof Stop> {
   async run(): Promise<{ services: ServiceState[] }> {
     const spec = this.loadSpec()
     const { argv } = await this.parse(Stop)
-    const names = argv as string[]
-    checkNames(spec, names)
+    const names = resolveServiceNames(spec, argv as string[])
     const services = await runtimeFor(spec).stop(spec, names)
     if (!this.jsonEnabled()) this.log(renderServices(services))
     return { services }

@@ -11,6 +11,7 @@ import { normalise, type BoxResolver } from './normalise.js'
 import type { RawEnvfile } from './raw.js'
 import { checkRules } from './rules.js'
 import { checkProviderSupport } from './provider-support.js'
+import { expandReplicas } from './replicas.js'
 import { validateSchema } from './schema.js'
 import { EnvfileSource } from './source.js'
 
@@ -32,6 +33,11 @@ export interface LoadOptions {
   allowedHostnames?: readonly string[]
   /** The runtime to use instead of the envfile's `runtime:` (`up --runtime`, or the one the project was brought up on). */
   runtime?: (root: string) => RuntimeName | undefined
+  /**
+   * Refuse what the chosen runtime cannot run (default: true). `export` turns it off: a Compose file
+   * or Kubernetes objects can hold image services the local runtime does not run.
+   */
+  checkProviderSupport?: boolean
 }
 
 /** Discover, parse, interpolate, validate, apply defaults, check: the one way to read an envfile. */
@@ -66,8 +72,8 @@ export function parseEnvfile(file: string, text: string, options: Omit<LoadOptio
   checkHostnames(spec, source, options.allowedHostnames ?? readAllowedHostnames())
   const runtime = options.runtime?.(root)
   if (runtime) spec.runtime = runtime
-  checkProviderSupport(spec, source)
-  return spec
+  if (options.checkProviderSupport !== false) checkProviderSupport(spec, source)
+  return expandReplicas(spec, raw as RawEnvfile, source)
 }
 
 function readDotEnv(root: string): Record<string, string> {

@@ -66,6 +66,20 @@ export interface ServiceSpec {
   mail?: MailSettings
   ftp?: FtpSettings
   static?: StaticSettings
+  /** Set on each instance of a service written with `replicas: N` (N > 1): which one it is. */
+  replica?: ReplicaSpec
+}
+
+/**
+ * One instance of a replicated service. `replicas: 3` on `www` becomes services www-1, www-2 and
+ * www-3, each a plain service to every runtime; exporters regroup them by `of`.
+ */
+export interface ReplicaSpec {
+  /** The service name as written in the envfile (www). */
+  of: string
+  /** 1-based. */
+  index: number
+  count: number
 }
 
 export interface BuildSpec {

@@ -50,6 +50,7 @@ export interface RawService {
     | false
     | { policy?: 'no' | 'on-failure' | 'always'; max_restarts?: number; backoff?: RawDuration }
   stop_timeout?: RawDuration
+  replicas?: number
   integrity?: string[]
   version?: string | number
   port?: number

@@ -5,7 +5,7 @@ import { didYouMean } from '../util/suggest.js'
 /** The named services and everything they depend on, transitively; all services when none are named. */
 export function withDependencies(spec: EnvSpec, names: readonly string[]): string[] {
   if (names.length === 0) return Object.keys(spec.services)
-  checkNames(spec, names)
+  names = resolveServiceNames(spec, names)
   const wanted = new Set<string>()
   const add = (name: string): void => {
     if (wanted.has(name)) return
@@ -19,7 +19,7 @@ export function withDependencies(spec: EnvSpec, names: readonly string[]): strin
 /** The named services and everything that depends on them, transitively (what must stop with them). */
 export function withDependents(spec: EnvSpec, names: readonly string[]): string[] {
   if (names.length === 0) return Object.keys(spec.services)
-  checkNames(spec, names)
+  names = resolveServiceNames(spec, names)
   const wanted = new Set<string>(names)
   let grew = true
   while (grew) {
@@ -58,10 +58,37 @@ export function startLayers(spec: EnvSpec, names: readonly string[]): string[][]
 export function checkNames(spec: EnvSpec, names: readonly string[]): void {
   const known = Object.keys(spec.services)
   for (const name of names) {
-    if (!spec.services[name]) {
-      throw new DevenvError('USAGE', `no service named "${name}"${didYouMean(name, known)}`, {
-        hint: `Services in ${spec.file}: ${known.join(', ')}.`,
-      })
+    if (spec.services[name]) continue
+    const instances = replicasOf(spec, name)
+    if (instances.length > 0) {
+      throw new DevenvError(
+        'USAGE',
+        `${name} runs as ${instances.length} replicas (${instances.join(', ')}); this command takes one of them`,
+        { hint: `e.g. ${instances[0]}` },
+      )
     }
+    throw new DevenvError('USAGE', `no service named "${name}"${didYouMean(name, known)}`, {
+      hint: `Services in ${spec.file}: ${known.join(', ')}.`,
+    })
   }
+}
+
+/**
+ * The services the names mean, checked: a replicated service's name (www) stands for all its
+ * instances (www-1 … www-N), so `logs www` or `stop www` reach every one.
+ */
+export function resolveServiceNames(spec: EnvSpec, names: readonly string[]): string[] {
+  const resolved = names.flatMap((name) => (spec.services[name] ? [name] : replicasOf(spec, name)))
+  checkNames(
+    spec,
+    names.filter((name) => !spec.services[name] && replicasOf(spec, name).length === 0),
+  )
+  return [...new Set(resolved)]
+}
+
+/** The instances of a service written with replicas, in order; empty for any other name. */
+export function replicasOf(spec: EnvSpec, name: string): string[] {
+  return Object.values(spec.services)
+    .filter((service) => service.replica?.of === name)
+    .map((service) => service.name)
 }

@@ -1,3 +1,11 @@
 /** What follows from a resolved project (EnvSpec) alone: dependency order, a service's environment. */
-export { checkNames, startLayers, stopLayers, withDependencies, withDependents } from './graph.js'
+export {
+  checkNames,
+  replicasOf,
+  resolveServiceNames,
+  startLayers,
+  stopLayers,
+  withDependencies,
+  withDependents,
+} from './graph.js'
 export { fillRuntimeVariables, serviceEnvironment, type ServiceRuntimeInfo } from './service-env.js'

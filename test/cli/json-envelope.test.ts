@@ -50,6 +50,8 @@ const RUNS: Array<[id: string, args: string[]]> = [
   ['mail:list', []],
   ['mail:show', ['1']],
   ['mail:clear', []],
+  ['export:compose', []],
+  ['export:kubernetes', ['-o', 'k8s']],
   ['poweroff', []],
   ['down', ['--no-hosts']],
   ['destroy', ['--force', '--no-hosts']],

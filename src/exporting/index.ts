@@ -1,0 +1,13 @@
+/** Beyond one machine: the envfile as a Compose file or Kubernetes objects. */
+export { exportCompose, composeSchemaErrors, type ComposeResult } from './compose/index.js'
+export { serviceGroups, type ServiceGroup } from './groups.js'
+export { noBoxPlanner, type BoxContainerPlan, type BoxContainerPlanner, type ContainerMount } from './plan.js'
+export { loadForExport } from './load.js'
+export {
+  exportKubernetes,
+  kubernetesProblems,
+  type KubernetesFile,
+  type KubernetesObject,
+  type KubernetesOptions,
+  type KubernetesResult,
+} from './kubernetes/index.js'

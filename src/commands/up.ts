@@ -10,7 +10,7 @@ import { DevenvError } from '../errors.js'
 import { hostsWriteFlags } from '../cli/index.js'
 import { syncHosts } from '../hosts/index.js'
 import { assertIntegrity } from '../integrity/index.js'
-import { projectActivity, runtimeFor } from '../engine/index.js'
+import { projectActivity, runningElsewhere, runtimeFor } from '../engine/index.js'
 import type { UpResult } from '../runtime/index.js'
 import { rememberProject, writeRuntimeChoice } from '../state/index.js'
 
@@ -56,6 +56,16 @@ export default class Up extends BaseCommand<typeof Up> {
       )
     } else {
       await assertIntegrity(spec, targets)
+    }
+    const elsewhere = runningElsewhere(spec)
+    if (elsewhere) {
+      throw new DevenvError(
+        'USAGE',
+        `${spec.name} runs on the ${elsewhere.provider} runtime now (${elsewhere.detail ?? 'running'}), not on ${spec.runtime}`,
+        {
+          hint: `Stop it there first: \`devenv down\`${elsewhere.provider === 'bundled' ? '' : ' (it remembers the runtime)'}, then \`devenv up${spec.runtime === 'docker' ? ' --runtime docker' : ''}\`.`,
+        },
+      )
     }
     const runtime = runtimeFor(spec)
     if (!this.flags['no-hosts']) {

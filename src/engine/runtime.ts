@@ -26,3 +26,16 @@ export function projectActivity(root: string): RuntimeActivity {
 export function serviceEndpoint(spec: EnvSpec, service: string): Promise<Endpoint> {
   return runtimeFor(spec).service(spec, service).endpoint()
 }
+
+/**
+ * The provider other than the envfile's that runs the project now, if any: `up --runtime docker`
+ * while the bundled supervisor runs it would start every service twice on the same addresses.
+ */
+export function runningElsewhere(spec: EnvSpec): { provider: EnvSpec['runtime']; detail?: string } | undefined {
+  for (const provider of availableProviders()) {
+    if (provider === spec.runtime) continue
+    const activity = createRuntime(provider, { preparationModule: PREPARATION_MODULE }).activity(spec.root)
+    if (activity.active) return { provider, ...(activity.detail ? { detail: activity.detail } : {}) }
+  }
+  return undefined
+}

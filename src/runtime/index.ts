@@ -30,3 +30,11 @@ export function createRuntime(provider: EnvSpec['runtime'], options: RuntimeOpti
 export function availableProviders(): Array<EnvSpec['runtime']> {
   return (Object.keys(PROVIDERS) as Array<EnvSpec['runtime']>).filter((name) => PROVIDERS[name])
 }
+
+export { boxContainer, type BoxContainer } from './docker/index.js'
+
+/** Builds devenv's box image on the engine (for exports whose boxes run in it); its reference. */
+export async function buildBoxImage(onBuild: (message: string) => void = () => {}): Promise<string> {
+  const { connectEngine, ensureBoxImage } = await import('./docker/index.js')
+  return ensureBoxImage(await connectEngine(), onBuild)
+}

@@ -21,7 +21,7 @@ describe('what a runtime cannot run is refused by validate, where the envfile as
     expect(validate.stderr).toMatch(/runtime: docker/)
   })
 
-  it('a Dockerfile build on the bundled runtime: exit 2 at its line; the same envfile validates with --runtime docker', async () => {
+  it('a Dockerfile build on the bundled runtime: exit 2 at its line', async () => {
     const root = project('name: p\nservices:\n  web:\n    build: { context: ./web }\n')
     const validate = await devenv(['validate'], { cwd: root })
     expect(validate.exitCode).toBe(2)
@@ -52,5 +52,22 @@ describe('what a runtime cannot run is refused by validate, where the envfile as
     const status = await devenv(['status'], { cwd: root, env })
     expect(status.exitCode).toBe(1)
     expect(status.stderr).toMatch(/no Docker engine answers/)
+  })
+
+  it('up --runtime docker while the bundled runtime runs the project: refused, exit 2, the stack untouched', async () => {
+    const root = project('name: p\nservices:\n  web:\n    command: node -e "setInterval(()=>{},1000)"\n')
+    const up = await devenv(['up', '--no-hosts'], { cwd: root })
+    expect(up.exitCode, up.stderr).toBe(0)
+    try {
+      const other = await devenv(['up', '--no-hosts', '--runtime', 'docker'], { cwd: root })
+      expect(other.exitCode).toBe(2)
+      expect(other.stderr).toMatch(/p runs on the bundled runtime now \(supervisor pid \d+\), not on docker/)
+      const status = JSON.parse((await devenv(['status', '--json'], { cwd: root })).stdout).result as {
+        services: Array<{ state: string }>
+      }
+      expect(status.services.map((service) => service.state)).toEqual(['running'])
+    } finally {
+      await devenv(['down', '--no-hosts'], { cwd: root })
+    }
   })
 })

@@ -184,6 +184,11 @@ async function pack(files: ImageFile[]): Promise<tar.Pack> {
  * registry is needed, and remade when any of them changes. The same image serves Compose and
  * Swarm exports: it is self-contained.
  */
+/** The reference of this devenv's box image, built or not (`ensureBoxImage` builds it). */
+export function boxImageReference(): string {
+  return `${REPOSITORY}:${imageTag(imageFiles())}`
+}
+
 export async function ensureBoxImage(docker: Docker, onBuild: (message: string) => void = () => {}): Promise<string> {
   const files = imageFiles()
   const reference = `${REPOSITORY}:${imageTag(files)}`

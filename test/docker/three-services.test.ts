@@ -97,6 +97,17 @@ describe.skipIf(unavailable)('three services on the docker provider', () => {
     expect(log()).toMatch(/watched: message changed/)
   })
 
+  it('rebuilds and recreates the service built from a Dockerfile when its build context changes', async () => {
+    const built = await address('built')
+    expect(await (await fetch(`http://${built}:8080/page.txt`)).text()).toBe('page one\n')
+    writeFileSync(path.join(root, 'built', 'page.txt'), 'page two\n')
+    await waitFor(
+      'the rebuilt page',
+      async () => (await (await fetch(`http://${built}:8080/page.txt`).catch(() => undefined))?.text()) === 'page two\n',
+      60_000,
+    )
+  })
+
   it("snapshots a service's data and restores it", async () => {
     const data = path.join(root, '.devenv', 'services', 'checked', 'data', 'kept.txt')
     await waitFor('the data file', () => readFileSync(data, 'utf8') === 'kept\n', 10_000)

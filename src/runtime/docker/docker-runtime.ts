@@ -2,8 +2,14 @@ import type Docker from 'dockerode'
 import { driverFor } from '../../boxes/index.js'
 import type { EnvSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
-import { checkNames, startLayers, stopLayers, withDependencies } from '../../spec/index.js'
-import { allocateAddresses, readAddresses, type ProjectState, type ServiceState } from '../../state/index.js'
+import { checkNames, serviceEnvironment, startLayers, stopLayers, withDependencies } from '../../spec/index.js'
+import {
+  allocateAddresses,
+  ProjectPaths,
+  readAddresses,
+  type ProjectState,
+  type ServiceState,
+} from '../../state/index.js'
 import type {
   DownResult,
   LogQuery,
@@ -26,6 +32,7 @@ import { forgetRecord, readRecord, updateRecord } from './project-record.js'
 import { containerProbe } from './readiness.js'
 import { DockerServiceHandle } from './service-handle.js'
 import { startWatcher, stopWatcher } from './watcher.js'
+import { buildServiceImage } from './service-image.js'
 import { hostContext, startService, type StartOutcome } from './service-start.js'
 import { serviceState } from './service-state.js'
 
@@ -163,13 +170,11 @@ export class DockerRuntime implements Runtime {
       : Object.keys(spec.services).filter((name) => spec.services[name]!.build || spec.services[name]!.imageBuild)
     const preparation = await this.loadPreparation()
     const docker = await connectEngine()
-    const { buildServiceImage } = await import('./service-image.js')
     const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
     for (const name of names) {
       const service = spec.services[name]!
       onEvent({ service: name, phase: 'building' })
-      const { serviceEnvironment } = await import('../../spec/index.js')
-      const dataDir = `${spec.root}/.devenv/services/${name}/data`
+      const dataDir = new ProjectPaths(spec.root).serviceData(name)
       if (service.build) {
         await preparation.build(
           service,
@@ -276,7 +281,7 @@ export class DockerRuntime implements Runtime {
     return commitContainerImage(
       docker,
       containerName(spec.name, spec.root, name),
-      `${spec.root}/.devenv/services/${name}/data`,
+      new ProjectPaths(spec.root).serviceData(name),
       reference,
       {
         'dev.devenv.committed-from': `${spec.name}/${name}`,

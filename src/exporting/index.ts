@@ -11,3 +11,11 @@ export {
   type KubernetesOptions,
   type KubernetesResult,
 } from './kubernetes/index.js'
+export {
+  deploySwarm,
+  stackServices,
+  undeploySwarm,
+  type DeployResult,
+  type DockerTarget,
+  type SwarmService,
+} from './swarm/index.js'

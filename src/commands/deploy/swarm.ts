@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, colors, projectFlags, table } from '../../cli/index.js'
-import { deploySwarm, loadForExport, noBoxPlanner, type DeployResult } from '../../exporting/index.js'
+import { deploySwarm, loadForExport, boxPlanner, type DeployResult } from '../../exporting/index.js'
 
 export default class DeploySwarm extends BaseCommand<typeof DeploySwarm> {
   static override summary = 'Deploy the envfile to a Docker Swarm as a stack named as the project, replicas included.'
@@ -23,7 +23,7 @@ export default class DeploySwarm extends BaseCommand<typeof DeploySwarm> {
     const spec = loadForExport(this.flags.file)
     const result = await deploySwarm(
       spec,
-      noBoxPlanner,
+      boxPlanner,
       this.flags.context ? { context: this.flags.context } : {},
       (message) => this.note(colors.dim(message)),
     )

@@ -1,7 +1,7 @@
 import type { EnvSpec, RestartPolicy } from '../../envfile/index.js'
 import { composeService, type ComposeService } from '../compose/document.js'
 import { containerOf } from '../container.js'
-import { serviceGroups } from '../groups.js'
+import { serviceGroups } from '../../spec/index.js'
 import type { BoxContainerPlanner } from '../plan.js'
 
 type StackPort = { target: number; published: number; protocol: 'tcp'; mode: 'host' | 'ingress' }

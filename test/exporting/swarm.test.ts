@@ -43,7 +43,13 @@ describe.skipIf(unavailable)('deploy swarm on a single-node swarm, replicas: 2',
     if (joined) {
       await execa('docker', ['swarm', 'leave', '--force'], { reject: false })
       // swarm init makes the bridge its tasks reach the host through; leaving keeps it.
-      if (!bridgeBefore) await execa('docker', ['network', 'rm', 'docker_gwbridge'], { reject: false })
+      // Its ingress endpoint goes a moment after the node leaves: until then the bridge is in use.
+      for (let attempt = 0; !bridgeBefore && attempt < 20; attempt++) {
+        const removed = await execa('docker', ['network', 'rm', 'docker_gwbridge'], { reject: false })
+        const gone = await execa('docker', ['network', 'inspect', 'docker_gwbridge'], { reject: false })
+        if (removed.exitCode === 0 || gone.exitCode !== 0) break
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
     }
     await execa('docker', ['rmi', '-f', WEB_IMAGE, BASE_IMAGE], { reject: false })
     removeFolder(folder)

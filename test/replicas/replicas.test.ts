@@ -77,6 +77,17 @@ describe('replicas: 3 on the bundled runtime', () => {
       'lb',
       'client',
     ])
+
+    const up = await project.run(['up', 'www'], { timeout: 60_000 })
+    expect(up.exitCode, up.stderr).toBe(0)
+    const again = await project.status()
+    expect(again.services.filter((entry) => entry.state === 'running').map((entry) => entry.name)).toEqual([
+      'lb',
+      'www-1',
+      'www-2',
+      'www-3',
+      'client',
+    ])
   })
 })
 

@@ -1,4 +1,5 @@
 import type { EnvSpec, HealthSpec, MountSpec, ServiceSpec, WatchAction } from '../envfile/index.js'
+import { serviceGroups } from '../spec/index.js'
 
 type Plain = Record<string, unknown>
 
@@ -12,7 +13,13 @@ export function envfileView(spec: EnvSpec): Plain {
     name: spec.name,
     ...(spec.domain ? { domain: spec.domain } : {}),
     runtime: spec.runtime,
-    services: Object.fromEntries(Object.values(spec.services).map((service) => [service.name, serviceView(service)])),
+    // A replicated service is shown as written (www with replicas: 3), so the view loads back.
+    services: Object.fromEntries(
+      serviceGroups(spec).map((group) => [
+        group.name,
+        { ...serviceView(group.service), ...(group.replicas > 1 ? { replicas: group.replicas } : {}) },
+      ]),
+    ),
     ...(spec.integrity.files.length || spec.integrity.manifest
       ? {
           integrity: {

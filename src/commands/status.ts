@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import type { Endpoint } from '../boxes/index.js'
 import { capabilitiesOf } from '../boxes/index.js'
 import { BaseCommand, projectFlags } from '../cli/index.js'
-import { renderStatus } from '../cli/index.js'
+import { renderStatus, table } from '../cli/index.js'
+import { loadForExport, stackServices, type SwarmService } from '../exporting/index.js'
 import { runtimeFor } from '../engine/index.js'
 import { resolveServiceNames } from '../spec/index.js'
 import type { PortState, ProjectState, ServiceState } from '../state/index.js'
@@ -45,14 +46,24 @@ export default class Status extends BaseCommand<typeof Status> {
       char: 'w',
       description: 'every hostname, however wide the table (the default when output is not a terminal)',
     }),
+    target: Flags.string({
+      description: 'what to show: the services on this machine, or the stack `devenv deploy swarm` made',
+      options: ['local', 'swarm'],
+      default: 'local',
+    }),
+    context: Flags.string({ description: 'with --target swarm: docker context of a Swarm manager', helpValue: 'NAME' }),
   }
 
-  async run(): Promise<{
-    project: string
-    root: string
-    supervisor: { pid: number | null; running: boolean }
-    services: PublicService[]
-  }> {
+  async run(): Promise<
+    | {
+        project: string
+        root: string
+        supervisor: { pid: number | null; running: boolean }
+        services: PublicService[]
+      }
+    | { project: string; target: 'swarm'; services: SwarmService[] }
+  > {
+    if (this.flags.target === 'swarm') return this.swarm()
     const spec = this.loadSpec()
     const { argv } = await this.parse(Status)
     const names = resolveServiceNames(spec, argv as string[])
@@ -80,6 +91,28 @@ export default class Status extends BaseCommand<typeof Status> {
         ports: service.ports.map((port) => ({ ...port, published: port.published ?? null })),
       })),
     }
+  }
+
+  /** The stack as Swarm reports it: each service's running and desired replicas. */
+  private async swarm(): Promise<{ project: string; target: 'swarm'; services: SwarmService[] }> {
+    const spec = loadForExport(this.flags.file)
+    const services = await stackServices(spec, this.flags.context ? { context: this.flags.context } : {})
+    if (!this.jsonEnabled()) {
+      if (services.length === 0) this.log(`stack ${spec.name} is not deployed on the Swarm`)
+      else
+        this.log(
+          table(
+            ['SERVICE', 'REPLICAS', 'IMAGE', 'PORTS'],
+            services.map((service) => [
+              service.name,
+              `${service.running}/${service.desired}`,
+              service.image,
+              service.ports,
+            ]),
+          ),
+        )
+    }
+    return { project: spec.name, target: 'swarm', services }
   }
 }
 

@@ -1,7 +1,12 @@
 /** Beyond one machine: the envfile as a Compose file or Kubernetes objects. */
 export { exportCompose, composeSchemaErrors, type ComposeResult } from './compose/index.js'
-export { serviceGroups, type ServiceGroup } from './groups.js'
-export { noBoxPlanner, type BoxContainerPlan, type BoxContainerPlanner, type ContainerMount } from './plan.js'
+export {
+  boxPlanner,
+  noBoxPlanner,
+  type BoxContainerPlan,
+  type BoxContainerPlanner,
+  type ContainerMount,
+} from './plan.js'
 export { loadForExport } from './load.js'
 export {
   exportKubernetes,
@@ -11,3 +16,11 @@ export {
   type KubernetesOptions,
   type KubernetesResult,
 } from './kubernetes/index.js'
+export {
+  deploySwarm,
+  stackServices,
+  undeploySwarm,
+  type DeployResult,
+  type DockerTarget,
+  type SwarmService,
+} from './swarm/index.js'

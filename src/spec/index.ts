@@ -9,3 +9,4 @@ export {
   withDependents,
 } from './graph.js'
 export { fillRuntimeVariables, serviceEnvironment, type ServiceRuntimeInfo } from './service-env.js'
+export { groupName, serviceGroups, type ServiceGroup } from './replica-groups.js'

@@ -52,6 +52,8 @@ const RUNS: Array<[id: string, args: string[]]> = [
   ['mail:clear', []],
   ['export:compose', []],
   ['export:kubernetes', ['-o', 'k8s']],
+  ['deploy:swarm', []],
+  ['undeploy:swarm', []],
   ['poweroff', []],
   ['down', ['--no-hosts']],
   ['destroy', ['--force', '--no-hosts']],

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { parse } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cleanSandboxes, devenv, sandbox } from '../cli/run-cli.js'
 import { RuntimeProject, service } from '../runtime/helpers.js'
@@ -76,6 +77,43 @@ describe('replicas: 3 on the bundled runtime', () => {
       'lb',
       'client',
     ])
+
+    const up = await project.run(['up', 'www'], { timeout: 60_000 })
+    expect(up.exitCode, up.stderr).toBe(0)
+    const again = await project.status()
+    expect(again.services.filter((entry) => entry.state === 'running').map((entry) => entry.name)).toEqual([
+      'lb',
+      'www-1',
+      'www-2',
+      'www-3',
+      'client',
+    ])
+  })
+})
+
+describe('devenv config of a replicated service', () => {
+  it('shows it as written, with its replicas, and the output loads back as the same project', async () => {
+    const folder = sandbox()
+    writeFileSync(
+      path.join(folder, 'devenv.yaml'),
+      'domain: shop.test\nservices:\n  lb:\n    box: lb\n    backends: [www]\n  www:\n    command: node s.js\n    ports: [3000]\n    replicas: 2\n  client:\n    command: node c.js\n    depends_on: [www]\n',
+    )
+    const config = await devenv(['config', '--show-secrets'], { cwd: folder })
+    expect(config.exitCode, config.stderr).toBe(0)
+    const shown = parse(config.stdout) as {
+      services: Record<string, { replicas?: number; hostnames: string[]; backends?: string[]; depends_on: object }>
+    }
+    expect(Object.keys(shown.services)).toEqual(['lb', 'www', 'client'])
+    expect(shown.services.www).toMatchObject({ replicas: 2, hostnames: ['www.shop.test'] })
+    expect(shown.services.lb!.backends).toEqual(['www'])
+    expect(shown.services.client!.depends_on).toEqual({ www: { condition: 'healthy' } })
+    const resolved = path.join(folder, 'resolved.yaml')
+    writeFileSync(resolved, config.stdout)
+    const again = await devenv(['config', '--show-secrets', '-f', resolved], { cwd: folder })
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(again.stdout).toBe(config.stdout)
+    const validate = await devenv(['validate', '-f', resolved, '--json'], { cwd: folder })
+    expect(JSON.parse(validate.stdout).result.services).toEqual(['lb', 'www-1', 'www-2', 'client'])
   })
 })
 

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand, colors, projectFlags } from '../../cli/index.js'
-import { exportCompose, loadForExport, noBoxPlanner } from '../../exporting/index.js'
+import { exportCompose, loadForExport, boxPlanner } from '../../exporting/index.js'
 import { writeFileAtomic } from '../../state/index.js'
 
 export default class ExportCompose extends BaseCommand<typeof ExportCompose> {
@@ -32,7 +32,7 @@ export default class ExportCompose extends BaseCommand<typeof ExportCompose> {
   }> {
     const spec = loadForExport(this.flags.file)
     const output = this.flags.output ? path.resolve(this.flags.output) : undefined
-    const result = exportCompose(spec, noBoxPlanner, output ? path.dirname(output) : spec.root)
+    const result = exportCompose(spec, boxPlanner, output ? path.dirname(output) : spec.root)
     const report = { services: result.services, images: result.images, notes: result.notes }
     if (!output) {
       if (!this.jsonEnabled()) this.log(result.text.trimEnd())

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { Flags } from '@oclif/core'
 import { stringify } from 'yaml'
 import { BaseCommand, colors, projectFlags } from '../../cli/index.js'
-import { exportKubernetes, loadForExport, noBoxPlanner } from '../../exporting/index.js'
+import { exportKubernetes, loadForExport, boxPlanner } from '../../exporting/index.js'
 import { writeFileAtomic } from '../../state/index.js'
 
 export default class ExportKubernetes extends BaseCommand<typeof ExportKubernetes> {
@@ -43,7 +43,7 @@ export default class ExportKubernetes extends BaseCommand<typeof ExportKubernete
     notes: string[]
   }> {
     const spec = loadForExport(this.flags.file)
-    const result = exportKubernetes(spec, noBoxPlanner, {
+    const result = exportKubernetes(spec, boxPlanner, {
       storage: this.flags.storage,
       waitImage: this.flags['wait-image'],
     })

@@ -67,7 +67,12 @@ export function composeFile(spec: EnvSpec, planner: BoxContainerPlanner, folder:
   return { file, images: [...images].map(([image, buildHint]) => ({ image, buildHint })), notes }
 }
 
-function composeService(spec: EnvSpec, service: ServiceSpec, container: Container, folder: string): ComposeService {
+export function composeService(
+  spec: EnvSpec,
+  service: ServiceSpec,
+  container: Container,
+  folder: string,
+): ComposeService {
   const aliases = [...service.hostnames, ...(service.replica ? [service.replica.of] : [])]
   const entry: ComposeService = {
     image: container.image,

@@ -43,7 +43,7 @@ export function renderCompose(exported: ComposeExport, header: string[]): string
   return document.toString({ lineWidth: 0 }).replace(/^%YAML 1\.1\n---\n/, '')
 }
 
-function escapeDollars(value: unknown): unknown {
+export function escapeDollars(value: unknown): unknown {
   if (typeof value === 'string') return value.replaceAll('$', () => '$$')
   if (Array.isArray(value)) return value.map(escapeDollars)
   if (value && typeof value === 'object')

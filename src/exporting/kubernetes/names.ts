@@ -1,5 +1,5 @@
 import type { EnvSpec } from '../../envfile/index.js'
-import { groupName } from '../groups.js'
+import { groupName } from '../../spec/index.js'
 
 /**
  * Kubernetes resolves a Service by its name, never by the envfile's hostnames (psql.example.test),

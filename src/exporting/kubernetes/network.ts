@@ -1,7 +1,7 @@
 import type { IService } from 'kubernetes-models/v1'
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1'
 import type { EnvSpec } from '../../envfile/index.js'
-import type { ServiceGroup } from '../groups.js'
+import type { ServiceGroup } from '../../spec/index.js'
 import { backendLabel, labels, selector } from './objects.js'
 
 /** A Service per service with ports: its name is what the others reach it by, in the cluster. */

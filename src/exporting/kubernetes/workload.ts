@@ -10,7 +10,7 @@ import type {
 } from 'kubernetes-models/v1'
 import { describeBox, type EnvSpec, type HealthSpec, type ServiceSpec } from '../../envfile/index.js'
 import type { Container } from '../container.js'
-import type { ServiceGroup } from '../groups.js'
+import type { ServiceGroup } from '../../spec/index.js'
 import { containerEnv } from './env.js'
 import { mountedFiles } from './files.js'
 import { labels, seconds, selector, type KubernetesObject } from './objects.js'

@@ -1,0 +1,136 @@
+import { execa } from 'execa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { devenv } from '../cli/run-cli.js'
+import { copyOf, dockerUnavailable, importBusyboxBase, removeFolder } from './helpers.js'
+
+const BASE_IMAGE = 'devenvtest-export-base:1'
+const WEB_IMAGE = 'devenvtest-export-swarm-web:1'
+const STACK = 'devenvtest-export-swarm'
+const unavailable = await dockerUnavailable()
+if (unavailable) console.warn(`deploy swarm: tests skipped: ${unavailable}`)
+
+async function swarmState(): Promise<string> {
+  return (await execa('docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim()
+}
+
+async function stackLeftovers(): Promise<string> {
+  const label = `label=com.docker.stack.namespace=${STACK}`
+  const containers = await execa('docker', ['ps', '-aq', '--filter', label])
+  const networks = await execa('docker', ['network', 'ls', '-q', '--filter', label])
+  const services = await execa('docker', ['service', 'ls', '-q', '--filter', label], { reject: false })
+  return [containers.stdout, networks.stdout, services.stdout].join('').trim()
+}
+
+describe.skipIf(unavailable)('deploy swarm on a single-node swarm, replicas: 2', () => {
+  let folder: string
+  let joined = false
+  let bridgeBefore = true
+
+  beforeAll(async () => {
+    folder = copyOf('test/fixtures/export-swarm', 'swarm')
+    await importBusyboxBase(BASE_IMAGE)
+    if ((await swarmState()) === 'inactive') {
+      bridgeBefore =
+        (await execa('docker', ['network', 'inspect', 'docker_gwbridge'], { reject: false })).exitCode === 0
+      await execa('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1'])
+      joined = true
+    }
+  }, 60_000)
+
+  afterAll(async () => {
+    if (folder) await devenv(['undeploy', 'swarm'], { cwd: folder, timeout: 90_000 })
+    // Only a swarm this test made is left: another one on this engine is not ours to end.
+    if (joined) {
+      await execa('docker', ['swarm', 'leave', '--force'], { reject: false })
+      // swarm init makes the bridge its tasks reach the host through; leaving keeps it.
+      // Its ingress endpoint goes a moment after the node leaves: until then the bridge is in use.
+      for (let attempt = 0; !bridgeBefore && attempt < 20; attempt++) {
+        const removed = await execa('docker', ['network', 'rm', 'docker_gwbridge'], { reject: false })
+        const gone = await execa('docker', ['network', 'inspect', 'docker_gwbridge'], { reject: false })
+        if (removed.exitCode === 0 || gone.exitCode !== 0) break
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
+    }
+    await execa('docker', ['rmi', '-f', WEB_IMAGE, BASE_IMAGE], { reject: false })
+    removeFolder(folder)
+  }, 120_000)
+
+  it('before the swarm has the stack, status --target swarm says so', async () => {
+    const status = await devenv(['status', '--target', 'swarm', '--json'], { cwd: folder })
+    expect(status.exitCode, status.stderr).toBe(0)
+    expect(JSON.parse(status.stdout).result).toEqual({ project: STACK, target: 'swarm', services: [] })
+  })
+
+  it('deploys: builds the image, says it uses DNS round robin without IPVS, and waits for both replicas', async () => {
+    const deploy = await devenv(['deploy', 'swarm', '--json'], { cwd: folder, timeout: 150_000 })
+    expect(deploy.exitCode, deploy.stderr).toBe(0)
+    const envelope = JSON.parse(deploy.stdout) as {
+      result: { stack: string; endpointMode: string; built: string[]; services: unknown[] }
+      warnings: string[]
+    }
+    expect(envelope.result.stack).toBe(STACK)
+    expect(envelope.result.built).toEqual([WEB_IMAGE])
+    expect(envelope.result.services).toEqual([
+      expect.objectContaining({ name: 'web', running: 2, desired: 2, image: WEB_IMAGE }),
+      expect.objectContaining({ name: 'front', running: 1, desired: 1 }),
+    ])
+    // This kernel has no IPVS; where it has, Swarm's own VIPs are used and the warning is absent.
+    const ipvs = await execa('test', ['-e', '/proc/net/ip_vs'], { reject: false })
+    if (ipvs.exitCode !== 0) {
+      expect(envelope.result.endpointMode).toBe('dnsrr')
+      expect(envelope.warnings[0]).toMatch(/^this kernel has no IPVS \(\/proc\/net\/ip_vs is absent/)
+    }
+  }, 180_000)
+
+  it('the front answers from both replicas through the shared hostname', async () => {
+    const front = (
+      await execa('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_front`])
+    ).stdout
+      .trim()
+      .split('\n')[0]!
+    expect(front).not.toBe('')
+    const answers = new Set<string>()
+    for (let attempt = 0; attempt < 80 && answers.size < 2; attempt++) {
+      const result = await execa(
+        'docker',
+        ['exec', front, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/cgi-bin/front'],
+        {
+          reject: false,
+        },
+      )
+      if (result.exitCode === 0) answers.add(result.stdout.trim())
+    }
+    expect([...answers].sort()).toEqual(['web-1', 'web-2'])
+  }, 120_000)
+
+  it('status --target swarm reads the stack back', async () => {
+    const status = await devenv(['status', '--target', 'swarm'], { cwd: folder })
+    expect(status.exitCode, status.stderr).toBe(0)
+    expect(status.stdout).toMatch(/^web +2\/2 +devenvtest-export-swarm-web:1/m)
+    expect(status.stdout).toMatch(/^front +1\/1 /m)
+  })
+
+  it('undeploy leaves nothing of the stack', async () => {
+    const undeploy = await devenv(['undeploy', 'swarm', '--json'], { cwd: folder, timeout: 90_000 })
+    expect(undeploy.exitCode, undeploy.stderr).toBe(0)
+    expect(JSON.parse(undeploy.stdout).result).toEqual({ stack: STACK, removed: ['web', 'front'] })
+    expect(await stackLeftovers()).toBe('')
+    const again = await devenv(['undeploy', 'swarm'], { cwd: folder })
+    expect(again.stderr).toContain(`stack ${STACK} was not deployed`)
+  }, 120_000)
+})
+
+describe('deploy swarm, refused', () => {
+  it.skipIf(unavailable)('on an engine that is not in a swarm, it says how to make one', async () => {
+    if ((await swarmState()) !== 'inactive') return
+    const folder = copyOf('test/fixtures/export-swarm', 'swarm-none')
+    try {
+      const deploy = await devenv(['deploy', 'swarm'], { cwd: folder })
+      expect(deploy.exitCode).toBe(1)
+      expect(deploy.stderr).toContain('is not part of a Swarm (state: inactive)')
+      expect(deploy.stderr).toContain('docker swarm init --advertise-addr 127.0.0.1')
+    } finally {
+      removeFolder(folder)
+    }
+  })
+})

@@ -16,6 +16,8 @@ export interface Container {
   workdir?: string
   /** How to build the image before the export runs, when devenv builds it (built-in boxes). */
   buildHint?: string
+  /** The command that checks health inside the container, when the image carries one (devenv's box image). */
+  probe?: string[]
 }
 
 /** Inside a container the service listens on every address of its own network namespace. */
@@ -45,6 +47,7 @@ export function containerOf(
       ...(plan.user !== undefined ? { user: plan.user } : {}),
       mounts: plan.mounts,
       buildHint: plan.buildHint,
+      ...(plan.probe ? { probe: plan.probe } : {}),
     }
   }
   const container: Container = {

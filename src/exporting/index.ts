@@ -2,6 +2,7 @@
 export { exportCompose, composeSchemaErrors, type ComposeResult } from './compose/index.js'
 export {
   boxPlanner,
+  buildBoxImageIfUsed,
   noBoxPlanner,
   type BoxContainerPlan,
   type BoxContainerPlanner,

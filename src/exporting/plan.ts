@@ -1,4 +1,5 @@
 import { DevenvError } from '../errors.js'
+import { boxContainer, buildBoxImage } from '../runtime/index.js'
 import type { EnvSpec, ServiceSpec } from '../envfile/index.js'
 
 /** A mount of a container: a host path (inside the project) or, when not absolute, a named volume. */
@@ -19,6 +20,8 @@ export interface BoxContainerPlan {
   mounts: ContainerMount[]
   /** How to build `image` on the machine that runs the export (a command to copy, said to the user). */
   buildHint: string
+  /** A command in the image that runs the service's own health check from inside (exit 0: ready). */
+  probe?: string[]
 }
 
 /**
@@ -42,8 +45,15 @@ export const noBoxPlanner: BoxContainerPlanner = (_spec, service) => {
   )
 }
 
-/**
- * The planner the commands export with. The docker provider's planner (runtime/index.ts, a layer
- * below) takes the place of noBoxPlanner here when it is in: this is the one line to change.
- */
-export const boxPlanner: BoxContainerPlanner = noBoxPlanner
+/** The planner the commands export with: the docker provider's, so a box runs as it does under `runtime: docker`. */
+export const boxPlanner: BoxContainerPlanner = (spec, service) => boxContainer(spec, service)
+
+/** Builds devenv's box image on the engine when some service of the envfile runs in it (a built-in box, a command). */
+export async function buildBoxImageIfUsed(
+  spec: EnvSpec,
+  progress: (message: string) => void,
+): Promise<string | undefined> {
+  if (!Object.values(spec.services).some((service) => service.image === undefined && service.imageBuild === undefined))
+    return undefined
+  return buildBoxImage(progress)
+}

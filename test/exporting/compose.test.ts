@@ -82,13 +82,73 @@ describe('export compose of the webapp template (boxes planned by a fixed planne
     ) as ComposeFileShape
     expect((planned.services.www1!.environment as Record<string, string>).PRICE).toBe('costs $$5')
   })
+})
 
-  it('the CLI says which service it cannot export while no provider plans boxes, without a stack trace', async () => {
-    const result = await devenv(['export', 'compose'], { cwd: folder })
-    expect(result.exitCode).toBe(1)
-    expect(result.stderr).toContain('service lb (box lb) cannot be exported yet')
-    expect(result.stderr).not.toMatch(/^\s+at /m)
-  })
+describe.skipIf(unavailable)('export compose of the webapp template, then docker-compose up: the lb answers', () => {
+  let folder: string
+  const project = `devenvtest-export-webapp-${process.pid}`
+
+  beforeAll(async () => {
+    folder = copyOf('templates/webapp', 'webapp-up')
+    await importBusyboxBase('devenvtest-export-base:1')
+    const envfile = path.join(folder, 'devenv.yaml')
+    // Ports of its own: 81 and 82 may be taken on this machine.
+    const [www1, www2] = [await freePort(), await freePort()]
+    writeFileSync(
+      envfile,
+      readFileSync(envfile, 'utf8').replace('"81:8080"', `"${www1}:8080"`).replace('"82:8080"', `"${www2}:8080"`),
+    )
+  }, 60_000)
+
+  afterAll(async () => {
+    await execa('docker-compose', ['-p', project, 'down', '-v'], { cwd: folder, reject: false })
+    removeFolder(folder)
+  }, 90_000)
+
+  it("builds devenv's box image, and the file brings every built-in box up healthy under docker-compose", async () => {
+    const exported = await devenv(['export', 'compose', '--build-images', '-o', 'compose.yaml'], {
+      cwd: folder,
+      timeout: 120_000,
+    })
+    expect(exported.exitCode, exported.stderr).toBe(0)
+    const config = await execa('docker-compose', ['-p', project, 'config', '-q'], { cwd: folder, reject: false })
+    expect(config.exitCode, config.stderr).toBe(0)
+    const up = await execa('docker-compose', ['-p', project, 'up', '-d'], {
+      cwd: folder,
+      reject: false,
+      timeout: 150_000,
+    })
+    expect(up.exitCode, up.stderr).toBe(0)
+    const healthy = async (): Promise<boolean> => {
+      const ids = (await execa('docker-compose', ['-p', project, 'ps', '-q'], { cwd: folder })).stdout
+        .split('\n')
+        .filter(Boolean)
+      const states = await execa('docker', ['inspect', '-f', '{{.State.Health.Status}}', ...ids], { reject: false })
+      return ids.length === 6 && states.stdout.split('\n').every((state) => state === 'healthy')
+    }
+    for (let waited = 0; !(await healthy()); waited += 1000) {
+      if (waited > 90_000) throw new Error('the stack was not healthy after 90 s')
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    // From a container on the project's network, as the app's clients would.
+    const page = await execa(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--network',
+        `${project}_default`,
+        'devenvtest-export-base:1',
+        'sh',
+        '-c',
+        'for i in 1 2 3 4; do wget -qO- --header "Host: www.example.test" http://lb/ | head -1; done',
+      ],
+      { reject: false },
+    )
+    expect(page.exitCode, page.stderr).toBe(0)
+    expect(page.stdout).toContain('Hello from www1')
+    expect(page.stdout).toContain('Hello from www2')
+  }, 300_000)
 })
 
 describe.skipIf(unavailable)('export compose, then docker-compose up, of image services with replicas: 2', () => {

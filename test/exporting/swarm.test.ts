@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { devenv } from '../cli/run-cli.js'
@@ -118,6 +120,74 @@ describe.skipIf(unavailable)('deploy swarm on a single-node swarm, replicas: 2',
     const again = await devenv(['undeploy', 'swarm'], { cwd: folder })
     expect(again.stderr).toContain(`stack ${STACK} was not deployed`)
   }, 120_000)
+})
+
+/** The webapp template with one app server at replicas: 2 in place of www1 and www2 (a replicated service publishes no host port). */
+function webappWithReplicas(): string {
+  const root = copyOf('templates/webapp', 'swarm-webapp')
+  const envfile = path.join(root, 'devenv.yaml')
+  const text = readFileSync(envfile, 'utf8')
+    .replace('backends: [www1, www2]', 'backends: [app]')
+    .replace('  www1: &www\n', '  app:\n    replicas: 2\n')
+    .replace(/ {4}publish: \["81:8080"\].*\n/, '')
+    .replace(/ {2}www2:\n {4}<<: \*www\n {4}publish: \["82:8080"\]\n/, '')
+  writeFileSync(envfile, `name: ${WEBAPP_STACK}\n${text.replace(/^name: .*\n/m, '')}`)
+  return root
+}
+
+const WEBAPP_STACK = `devenvtest-swarm-webapp`
+
+describe.skipIf(unavailable)('deploy swarm of the webapp template, its app server at replicas: 2', () => {
+  let root: string
+  let joined = false
+
+  beforeAll(async () => {
+    root = webappWithReplicas()
+    if ((await swarmState()) === 'inactive') {
+      await execa('docker', ['swarm', 'init', '--advertise-addr', '127.0.0.1'])
+      joined = true
+    }
+  }, 60_000)
+
+  afterAll(async () => {
+    if (root) await devenv(['undeploy', 'swarm'], { cwd: root, timeout: 90_000 })
+    if (joined) await execa('docker', ['swarm', 'leave', '--force'], { reject: false })
+    removeFolder(root)
+  }, 120_000)
+
+  it("runs every built-in box in devenv's box image; the lb answers from both replicas; undeploy leaves nothing", async () => {
+    const deploy = await devenv(['deploy', 'swarm'], { cwd: root, timeout: 240_000 })
+    expect(deploy.exitCode, deploy.stderr).toBe(0)
+    expect(deploy.stdout).toMatch(/app\s+2\/2/)
+    const ask = [
+      "const http=require('http');const seen=new Set();let left=12;",
+      "const one=()=>http.get({host:'127.0.0.1',port:80,headers:{host:'www.example.test'},agent:false},(r)=>{r.resume();r.on('end',()=>{if(r.statusCode===200)seen.add(r.headers['x-devenv-backend']);if(--left)one();else console.log([...seen].sort().join(' '))})}).on('error',()=>{if(--left)one();else console.log([...seen].join(' '))});one()",
+    ].join('')
+    let backends: string[] = []
+    let last = ''
+    for (let waited = 0; backends.length < 2 && waited < 60_000; waited += 1000) {
+      // The lb's task, asked from inside (its container may be replaced while the stack settles).
+      const filter = `label=com.docker.swarm.service.name=${WEBAPP_STACK}_lb`
+      const lb = (await execa('docker', ['ps', '-q', '--filter', filter])).stdout.split('\n')[0] ?? ''
+      const answer = await execa('docker', ['exec', lb, '/usr/local/bin/node', '-e', ask], { reject: false })
+      backends = answer.stdout.split(' ').filter(Boolean)
+      last = `${answer.stdout} ${answer.stderr}`
+      if (backends.length < 2) await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    // The balancer sees both replicas behind the one DNS name (dnsrr) and takes turns between them.
+    expect(backends, last).toHaveLength(2)
+    for (const backend of backends) expect(backend).toMatch(/^app@\d+\.\d+\.\d+\.\d+$/)
+    const undeploy = await devenv(['undeploy', 'swarm'], { cwd: root, timeout: 90_000 })
+    expect(undeploy.exitCode, undeploy.stderr).toBe(0)
+    const services = await execa('docker', [
+      'service',
+      'ls',
+      '-q',
+      '--filter',
+      `label=com.docker.stack.namespace=${WEBAPP_STACK}`,
+    ])
+    expect(services.stdout.trim()).toBe('')
+  }, 360_000)
 })
 
 describe('deploy swarm, refused', () => {

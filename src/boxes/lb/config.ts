@@ -11,6 +11,8 @@ export interface BackendConfig {
   address: string
   port: number
   check: BackendCheck
+  /** The backend name it was resolved from, for one of several addresses of a DNS round-robin name. */
+  group?: string
 }
 
 /** What the lb driver writes and the lb server reads: everything resolved, nothing left to look up. */

@@ -26,6 +26,11 @@ export class HealthChecker {
     for (const backend of this.backends) this.schedule(backend, 0)
   }
 
+  /** A backend that joined the pool after the start gets its checks too. */
+  watch(backend: Backend): void {
+    this.schedule(backend, 0)
+  }
+
   stop(): void {
     this.stopped = true
     for (const timer of this.timers) clearTimeout(timer)
@@ -51,7 +56,7 @@ export class HealthChecker {
   }
 
   private schedule(backend: Backend, delay: number): void {
-    if (this.stopped) return
+    if (this.stopped || backend.retired) return
     const timer = setTimeout(() => {
       this.timers.delete(timer)
       // Every 100 ms until a backend first passes (the stack is starting), then every interval.

@@ -20,6 +20,8 @@ export class Backend {
   /** Consecutive passed or failed checks, towards rise/fall. */
   streak = 0
   lastError = ''
+  /** Taken out of the pool (its name no longer resolves to its address): its checks end. */
+  retired = false
 
   constructor(
     readonly config: BackendConfig,
@@ -43,7 +45,7 @@ export class BackendPool {
   constructor(
     configs: BackendConfig[],
     private readonly strategy: LbStrategy,
-    timeoutMs: number,
+    private readonly timeoutMs: number,
   ) {
     this.backends = configs.map((config) => new Backend(config, timeoutMs))
     for (const backend of this.backends) this.byName.set(backend.name, backend)
@@ -51,6 +53,26 @@ export class BackendPool {
 
   get(name: string): Backend | undefined {
     return this.byName.get(name)
+  }
+
+  /**
+   * Puts `configs` in the place of the backends standing for `group` (itself, or the addresses it
+   * resolved to before); those with the same name stay, with their state. The ones added are returned.
+   */
+  replace(group: string, configs: BackendConfig[]): Backend[] {
+    const wanted = new Set(configs.map((config) => config.name))
+    const standing = (backend: Backend): boolean => backend.name === group || backend.config.group === group
+    for (const backend of this.backends.filter((backend) => standing(backend) && !wanted.has(backend.name))) {
+      backend.retired = true
+      backend.agent.destroy()
+      backend.sockets.close()
+      this.byName.delete(backend.name)
+    }
+    const kept = this.backends.filter((backend) => !backend.retired)
+    const added = configs.filter((config) => !this.byName.has(config.name)).map((config) => new Backend(config, this.timeoutMs))
+    this.backends.splice(0, this.backends.length, ...kept, ...added)
+    for (const backend of added) this.byName.set(backend.name, backend)
+    return added
   }
 
   /**

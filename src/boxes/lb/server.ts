@@ -7,6 +7,7 @@ import { HealthChecker } from './health.js'
 import type { EventLog } from './log.js'
 import { applyControl } from './control.js'
 import { BackendPool } from './pool.js'
+import { followReplicas } from './replicas.js'
 import { Proxy } from './proxy.js'
 import { ClientConnection, type RelayContext } from './relay/client-connection.js'
 import { ExchangeTimeouts } from './relay/timeouts.js'
@@ -34,6 +35,7 @@ export async function startBalancer(config: LbConfig, log: EventLog): Promise<Ru
   const health = new HealthChecker(pool.backends, { intervalMs: config.healthIntervalMs, fall: config.fall, rise: config.rise, log: (line) => log.info(line) })
   const proxy = new Proxy({ pool, health, log, stickyCookie: config.stickyCookie, backendTimeoutMs: config.backendTimeoutMs, hostnames: config.hostnames ?? [] })
   const timeouts = new ExchangeTimeouts(config.backendTimeoutMs)
+  const stopFollowing = followReplicas(config.backends, pool, health, (line) => log.info(line))
 
   // Never listens: it serves the connections the relay hands over, plain or TLS alike.
   const fallback = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, proxy.handleRequest)
@@ -101,6 +103,7 @@ export async function startBalancer(config: LbConfig, log: EventLog): Promise<Ru
       await closed
       clearTimeout(deadline)
       timeouts.stop()
+      stopFollowing()
       pool.close()
     },
   }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, colors, projectFlags, table } from '../../cli/index.js'
-import { deploySwarm, loadForExport, boxPlanner, type DeployResult } from '../../exporting/index.js'
+import { buildBoxImageIfUsed, deploySwarm, loadForExport, boxPlanner, type DeployResult } from '../../exporting/index.js'
 
 export default class DeploySwarm extends BaseCommand<typeof DeploySwarm> {
   static override summary = 'Deploy the envfile to a Docker Swarm as a stack named as the project, replicas included.'
@@ -21,6 +21,8 @@ export default class DeploySwarm extends BaseCommand<typeof DeploySwarm> {
 
   async run(): Promise<DeployResult> {
     const spec = loadForExport(this.flags.file)
+    // Swarm never pulls: the image the built-in boxes run in is made on this engine first.
+    await buildBoxImageIfUsed(spec, (message) => this.note(colors.dim(message)))
     const result = await deploySwarm(
       spec,
       boxPlanner,

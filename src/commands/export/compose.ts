@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { Flags } from '@oclif/core'
 import { BaseCommand, colors, projectFlags } from '../../cli/index.js'
-import { exportCompose, loadForExport, boxPlanner } from '../../exporting/index.js'
+import { buildBoxImageIfUsed, exportCompose, loadForExport, boxPlanner } from '../../exporting/index.js'
 import { writeFileAtomic } from '../../state/index.js'
 
 export default class ExportCompose extends BaseCommand<typeof ExportCompose> {
@@ -12,6 +12,7 @@ export default class ExportCompose extends BaseCommand<typeof ExportCompose> {
   static override examples = [
     '<%= config.bin %> export compose > compose.yaml',
     '<%= config.bin %> export compose -o compose.yaml && docker compose -p myapp up -d',
+    '<%= config.bin %> export compose --build-images -o compose.yaml && docker-compose up -d',
     '<%= config.bin %> export compose -f ci/devenv.yaml -o ci/compose.yaml --json',
   ]
   static override flags = {
@@ -20,6 +21,9 @@ export default class ExportCompose extends BaseCommand<typeof ExportCompose> {
       char: 'o',
       description: 'file to write (written aside, then renamed into place); default: stdout',
       helpValue: 'FILE',
+    }),
+    'build-images': Flags.boolean({
+      description: "also build, on this machine's Docker engine, devenv's box image that the built-in boxes run in",
     }),
   }
 
@@ -31,6 +35,7 @@ export default class ExportCompose extends BaseCommand<typeof ExportCompose> {
     compose?: string
   }> {
     const spec = loadForExport(this.flags.file)
+    if (this.flags['build-images']) await buildBoxImageIfUsed(spec, (message) => this.note(colors.dim(message)))
     const output = this.flags.output ? path.resolve(this.flags.output) : undefined
     const result = exportCompose(spec, boxPlanner, output ? path.dirname(output) : spec.root)
     const report = { services: result.services, images: result.images, notes: result.notes }

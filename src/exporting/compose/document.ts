@@ -97,9 +97,9 @@ export function composeService(
   if (container.mounts.length > 0) entry.volumes = container.mounts.map((mount) => volume(mount, folder))
   const health = service.health
   const test = health ? healthCommand(health.check, service.ports) : undefined
-  if (health && test !== undefined) {
+  if (health && (test !== undefined || container.probe)) {
     entry.healthcheck = {
-      test: ['CMD-SHELL', test],
+      test: container.probe ? ['CMD', ...container.probe] : ['CMD-SHELL', test!],
       interval: goDuration(health.intervalMs),
       timeout: goDuration(health.timeoutMs),
       retries: health.retries,

@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
 import { Document } from 'yaml'
 import type { EnvSpec } from '../../envfile/index.js'
+import { machineHome } from '../../state/index.js'
 import { DevenvError } from '../../errors.js'
 import { composeSchemaErrors, escapeDollars } from '../compose/render.js'
 import type { BoxContainerPlanner } from '../plan.js'
@@ -58,6 +60,15 @@ export async function deploySwarm(
       details: problems,
       hint: 'This is a bug in devenv: please report it with the envfile.',
     })
+  // Swarm, unlike Compose, refuses a bind mount whose source is missing: the project's and devenv's own folders are made here.
+  const owned = [spec.root, machineHome()]
+  for (const service of Object.values(stack.file.services)) {
+    for (const volume of service.volumes ?? []) {
+      const source = volume.split(':')[0]!
+      if (owned.some((folder) => source === folder || source.startsWith(`${folder}${path.sep}`)))
+        mkdirSync(source, { recursive: true })
+    }
+  }
   for (const build of stack.builds) {
     progress(`building ${build.image} from ${build.context}`)
     await docker(target, ['build', '-q', '-t', build.image, build.context])

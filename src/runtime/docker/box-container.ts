@@ -1,5 +1,6 @@
 import type { EnvSpec, ServiceSpec } from '../../envfile/index.js'
-import { boxImageReference } from './box-image.js'
+import { serviceGroups } from '../../spec/index.js'
+import { boxImageReference, IMAGE_NODE, IMAGE_PACKAGE } from './box-image.js'
 import { planContainer } from './container-plan.js'
 
 /** How a built-in box (or a plain command) runs as a container, for exports to Compose, Kubernetes and Swarm. */
@@ -10,6 +11,8 @@ export interface BoxContainer {
   user?: string
   mounts: Array<{ source: string; target: string; readonly: boolean }>
   buildHint: string
+  /** The command that runs the service's health check inside its container (the image has Node, not wget or nc). */
+  probe: string[]
 }
 
 /**
@@ -19,7 +22,12 @@ export interface BoxContainer {
  */
 export function boxContainer(spec: EnvSpec, service: ServiceSpec): BoxContainer {
   const reference = boxImageReference()
-  const plan = planContainer(spec, service, {
+  // An export writes replicas as one service of N (www, not www-1 …): the box sees the project so, its peers by their group names.
+  const grouped: EnvSpec = {
+    ...spec,
+    services: Object.fromEntries(serviceGroups(spec).map((group) => [group.name, group.service])),
+  }
+  const plan = planContainer(grouped, service, {
     address: '127.0.0.1',
     network: 'default',
     image: { reference, id: '' },
@@ -38,6 +46,7 @@ export function boxContainer(spec: EnvSpec, service: ServiceSpec): BoxContainer 
     env,
     ...(plan.options.User ? { user: plan.options.User } : {}),
     mounts,
+    probe: [IMAGE_NODE, `${IMAGE_PACKAGE}/dist/runtime/docker/probe-main.js`],
     buildHint: `devenv builds ${reference} on this machine's engine: \`devenv export compose --build-images\` (or any \`devenv up --runtime docker\`)`,
   }
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
-import { driverFor, type ServiceContext } from '../../boxes/index.js'
-import { BOX_CONTEXT_VARIABLE, CONTAINER_PATHS, type BoxContainerContext } from './box-context.js'
+import { driverFor } from '../../boxes/index.js'
+import { containerServiceContext, readBoxContext } from './box-context.js'
 
 /**
  * The box runner, a built-in box's entry point in its container: the same driver as on the bundled
@@ -10,32 +10,11 @@ import { BOX_CONTEXT_VARIABLE, CONTAINER_PATHS, type BoxContainerContext } from 
  * project network. Stop signals are passed on; it exits as its program does.
  */
 async function main(): Promise<void> {
-  const box = JSON.parse(process.env[BOX_CONTEXT_VARIABLE] ?? '{}') as BoxContainerContext
-  const service = box.project.services[box.service]
-  if (!service) throw new Error(`${BOX_CONTEXT_VARIABLE} names no service of the project`)
+  const { box, service } = readBoxContext()
   const driver = await driverFor(service.kind)
   const abort = new AbortController()
   const log = (line: string): void => void process.stdout.write(`${line}\n`)
-  const context: ServiceContext = {
-    project: {
-      name: box.project.name,
-      root: box.project.root,
-      ...(box.project.domain ? { domain: box.project.domain } : {}),
-    },
-    service,
-    address: '0.0.0.0',
-    ...(box.env.DEVENV_ADDRESS ? { publicAddress: box.env.DEVENV_ADDRESS } : {}),
-    port: (declared) => declared,
-    dataDir: CONTAINER_PATHS.data,
-    runDir: CONTAINER_PATHS.run,
-    machineHome: CONTAINER_PATHS.home,
-    env: box.env,
-    log,
-    endpoint: (peer) => ({ address: peer, port: (declared) => declared }),
-    peer: (peer) => box.project.services[peer],
-    signal: abort.signal,
-    ...(box.runAs ? { runAs: box.runAs } : {}),
-  }
+  const context = containerServiceContext(box, service, log, abort.signal)
   mkdirSync(context.dataDir, { recursive: true })
   mkdirSync(context.runDir, { recursive: true })
   await driver.prepare?.(context)

@@ -1,7 +1,8 @@
-// Bundles the CLI's entry (dist/cli/main.js and what it imports, @oclif/core left outside) into
-// dist/bundle/: Node 20 has no compile cache, and loading ~170 small ES modules (yaml alone is 72)
-// took longer than `status` itself. bin/devenv runs the bundle while it is newer than the tsc
-// output, else dist/cli/main.js. Code that finds files next to itself (new URL(…, import.meta.url))
+// Bundles the CLI's entry (dist/cli/main.js and what it imports, @oclif/core left outside) and the
+// supervisor's (scripts/bundle-entries/supervisor.mjs) into dist/bundle/: Node 20 has no compile
+// cache, and loading ~170 small ES modules (yaml alone is 72) took longer than `status` itself.
+// bin/devenv and the supervisor's spawn run a bundle while it is newer than the tsc output, else
+// the tsc output itself. Code that finds files next to itself (new URL(…, import.meta.url))
 // is given the URL of its own file in dist/, so every such path stays what it is unbundled.
 import { build } from 'esbuild'
 import { readFileSync, rmSync } from 'node:fs'
@@ -30,7 +31,10 @@ const ownUrls = {
 
 rmSync(outdir, { recursive: true, force: true })
 await build({
-  entryPoints: { main: path.join(dist, 'cli', 'main.js') },
+  entryPoints: {
+    main: path.join(dist, 'cli', 'main.js'),
+    'supervisor-main': path.join(root, 'scripts', 'bundle-entries', 'supervisor.mjs'),
+  },
   outdir,
   bundle: true,
   splitting: true,

@@ -62,7 +62,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return loadProjectSpec((this.flags as { file?: string }).file)
   }
 
-  /** This command's words as the shared command bodies (status, down) take them. */
+  /** This command's words as the shared command bodies (status, down, up) take them. */
   protected output(): CommandOutput {
     return {
       json: this.jsonEnabled(),

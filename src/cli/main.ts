@@ -1,8 +1,8 @@
 /** The commands with a direct route (direct-route.ts's table; a test holds the two equal). */
-export const DIRECT_COMMANDS: ReadonlySet<string> = new Set(['status', 'ps', 'down'])
+export const DIRECT_COMMANDS: ReadonlySet<string> = new Set(['status', 'ps', 'down', 'up'])
 
 /**
- * Entry point of bin/devenv. `status` and `down` take the direct route; everything else loads
+ * Entry point of bin/devenv. `status`, `down` and `up` take the direct route; everything else loads
  * oclif, whose commands render their errors in BaseCommand.catch. Each route is imported only
  * when taken, so neither pays for loading the other.
  */

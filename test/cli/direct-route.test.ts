@@ -5,6 +5,7 @@ import { COMMANDS } from '../../src/cli/direct-route.js'
 import { DIRECT_COMMANDS } from '../../src/cli/main.js'
 import Down from '../../src/commands/down.js'
 import Status from '../../src/commands/status.js'
+import Up from '../../src/commands/up.js'
 import { cleanSandboxes, devenv, sandbox } from './run-cli.js'
 
 afterAll(cleanSandboxes)
@@ -48,7 +49,7 @@ function directFlags(id: string): Record<string, [string?, string?]> {
   )
 }
 
-describe('the direct route of status and down (no oclif)', () => {
+describe('the direct route of status, down and up (no oclif)', () => {
   it('serves exactly the commands main.ts sends it', () => {
     expect(new Set(Object.keys(COMMANDS))).toEqual(DIRECT_COMMANDS)
   })
@@ -56,11 +57,12 @@ describe('the direct route of status and down (no oclif)', () => {
   it('knows the same flags, short forms and kinds as the oclif commands', () => {
     expect(directFlags('status')).toEqual(oclifFlags(Status as unknown as { flags: FlagTable; baseFlags: FlagTable }))
     expect(directFlags('down')).toEqual(oclifFlags(Down as unknown as { flags: FlagTable; baseFlags: FlagTable }))
+    expect(directFlags('up')).toEqual(oclifFlags(Up as unknown as { flags: FlagTable; baseFlags: FlagTable }))
   })
 
-  it('status, ps and down run without loading oclif; another command loads it', async () => {
+  it('status, ps, up and down run without loading oclif; another command loads it', async () => {
     const root = project()
-    for (const args of [['status'], ['ps', '--json'], ['down', '--no-hosts']]) {
+    for (const args of [['status'], ['ps', '--json'], ['up', '--no-hosts', '--json'], ['down', '--no-hosts']]) {
       const loaded = await loadedModules(args, root)
       expect(
         loaded.filter((file) => file.includes(`${path.sep}@oclif${path.sep}`)),
@@ -88,6 +90,13 @@ describe('the direct route of status and down (no oclif)', () => {
     const down = await devenv(['down', '--no-hosts'], { cwd: root })
     expect(down.exitCode, down.stderr).toBe(0)
     expect(down.stdout).toMatch(/direct was not running/)
+    const up = await devenv(['up', '--no-hosts'], { cwd: root })
+    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.stdout).toMatch(/^web +process +(running|exited)/m)
+    expect(up.stderr).toMatch(/web/)
+    const upJson = JSON.parse((await devenv(['up', 'web', '--no-hosts', '--json'], { cwd: root })).stdout)
+    expect(upJson).toMatchObject({ ok: true, result: { services: [{ name: 'web' }] } })
+    expect((await devenv(['down', '--no-hosts'], { cwd: root })).stdout).toMatch(/direct is down/)
     const missing = await devenv(['status'], { cwd: sandbox() })
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr).toMatch(/^✖ .*devenv\.yaml/m)
@@ -99,6 +108,9 @@ describe('the direct route of status and down (no oclif)', () => {
     const help = await devenv(['status', '--help'], { cwd: root })
     expect(help.exitCode).toBe(0)
     expect(help.stdout).toMatch(/USAGE\n +\$ devenv status/)
+    const both = await devenv(['up', '--attach', '--json'], { cwd: root })
+    expect(both.exitCode).toBe(2)
+    expect(JSON.parse(both.stdout).error.message).toMatch(/cannot also be provided when using --(attach|json)/)
     const bogus = await devenv(['down', '--bogus'], { cwd: root })
     expect(bogus.exitCode).toBe(2)
     expect(bogus.stderr).toMatch(/Nonexistent flag: --bogus/)

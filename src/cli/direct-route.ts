@@ -3,10 +3,7 @@ import { setNoticeSink } from '../util/notices.js'
 import type { CommandOutput } from './command-output.js'
 import { reportFailure, type JsonEnvelope } from './error-output.js'
 import { colors } from './output.js'
-import { bringUp } from './bring-up.js'
 import { loadProjectSpec } from './project-spec.js'
-import { statusReport } from './status-report.js'
-import { takeDown } from './take-down.js'
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>
 
@@ -35,8 +32,9 @@ const status: DirectCommand = {
   id: 'status',
   options: { ...COMMON, 'show-secrets': { type: 'boolean' }, wide: { type: 'boolean', short: 'w' } },
   positionals: true,
-  run: (values, names, out) =>
-    statusReport(
+  // Each command's body is imported when it runs: `status` does not compile what `up` needs.
+  run: async (values, names, out) =>
+    (await import('./status-report.js')).statusReport(
       loadProjectSpec(fileOf(values)),
       { names, showSecrets: values['show-secrets'] === true, wide: values.wide === true },
       out,
@@ -47,8 +45,8 @@ const down: DirectCommand = {
   id: 'down',
   options: { ...COMMON, 'no-hosts': { type: 'boolean' }, 'no-sudo': { type: 'boolean' } },
   positionals: false,
-  run: (values, _names, out) =>
-    takeDown(
+  run: async (values, _names, out) =>
+    (await import('./take-down.js')).takeDown(
       loadProjectSpec(fileOf(values)),
       { keepHosts: values['no-hosts'] === true, noSudo: values['no-sudo'] === true },
       out,
@@ -68,8 +66,8 @@ export const up: DirectCommand = {
   positionals: true,
   // --attach with --json is refused by oclif (exclusive flags), which says so.
   accepts: (values) => !(values.attach === true && values.json === true),
-  run: (values, names, out) =>
-    bringUp(
+  run: async (values, names, out) =>
+    (await import('./bring-up.js')).bringUp(
       loadProjectSpec(fileOf(values)),
       {
         names,

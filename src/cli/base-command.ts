@@ -1,10 +1,12 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
-import { DevenvError, diskFullError, isDevenvError } from '../errors.js'
-import { resolveCommittedBox } from '../boxes/store/index.js'
-import { loadEnvfile, type EnvSpec } from '../envfile/index.js'
-import { readRuntimeChoice } from '../state/index.js'
+import type { EnvSpec } from '../envfile/index.js'
 import { setNoticeSink } from '../util/notices.js'
+import type { CommandOutput } from './command-output.js'
+import { reportFailure, type JsonEnvelope } from './error-output.js'
 import { colors } from './output.js'
+import { loadProjectSpec } from './project-spec.js'
+
+export type { JsonEnvelope } from './error-output.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -26,16 +28,6 @@ export const projectFlags = {
 export const longFileFlag = {
   file: Flags.string({ description: FILE_DESCRIPTION, helpValue: 'PATH', env: 'DEVENV_FILE' }),
 }
-
-/**
- * What every command prints with --json, as the Salesforce CLI's base command does: `ok` is true
- * when the command exits 0; `result` is its report (also when it reports a failure, as `up`
- * does for a service that failed); `error` when it could not do its work; `warnings` carries
- * what would have gone to stderr as a warning.
- */
-export type JsonEnvelope = { ok: boolean; warnings: string[] } & (
-  { result: unknown } | { error: ReturnType<DevenvError['toJSON']> }
-)
 
 /**
  * Every devenv command extends this: --json (one JsonEnvelope on stdout, progress on stderr),
@@ -68,11 +60,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The project's envfile, loaded and validated. */
   protected loadSpec(): EnvSpec {
     const { file, runtime } = this.flags as { file?: string; runtime?: EnvSpec['runtime'] }
-    return loadEnvfile({
-      ...(file ? { file } : {}),
-      resolveBox: resolveCommittedBox,
-      runtime: (root) => runtime ?? readRuntimeChoice(root),
-    })
+    return loadProjectSpec(file, runtime)
+  }
+
+  /** This command's words as the shared command bodies (status, down, up) take them. */
+  protected output(): CommandOutput {
+    return {
+      json: this.jsonEnabled(),
+      log: (text) => this.log(text),
+      note: (text) => this.note(text),
+      warning: (text) => this.warning(text),
+    }
   }
 
   /** Progress and notes for people go to stderr, so stdout stays clean for --json. */
@@ -95,49 +93,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const json = this.argv.includes('--json')
     // oclif's own exit() and --help/--version flows
     if (error.name === 'ExitError' || error.oclif?.exit === 0) throw error
-    const devenvError = toDevenvError(error, this.id)
-    if (json) {
-      const envelope: JsonEnvelope = { ok: false, error: devenvError.toJSON(), warnings: this.warnings }
-      process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`)
-    } else {
-      process.stderr.write(render(devenvError))
-    }
-    if (debug) process.stderr.write(`\n${colors.dim(error.stack ?? String(error))}\n`)
-    process.exitCode = devenvError.exitCode
+    reportFailure(error, { commandId: this.id, json, debug, warnings: this.warnings })
     return undefined
   }
-}
-
-function toDevenvError(error: Error & { oclif?: { exit?: number } }, commandId: string | undefined): DevenvError {
-  if (isDevenvError(error)) return error
-  // oclif's parse and validation errors: bad flags, missing or extra arguments
-  if (
-    error.oclif?.exit === 2 ||
-    /Parse|Validation|RequiredArgs|UnexpectedArgs|NonExistentFlags/.test(error.constructor?.name ?? '')
-  ) {
-    const [headline, ...rest] = error.message.split('\n')
-    // "Missing 1 required arg:" is followed by the argument's name and description on the next lines
-    const details = rest.map((line) => line.trim()).filter((line) => line && !/^See more help with/.test(line))
-    const command = commandId ? ` ${commandId.replaceAll(':', ' ')}` : ''
-    return new DevenvError(
-      'USAGE',
-      details.length && /:$/.test(headline!) ? `${headline} ${details.join('; ')}` : headline!,
-      { hint: `See devenv${command} --help.` },
-    )
-  }
-  // A write without a path (to an open file) names the folder the command works in.
-  const diskFull = diskFullError(error, process.cwd())
-  if (diskFull) return diskFull
-  return new DevenvError('INTERNAL', `unexpected error: ${error.message}`, {
-    hint: 'Run again with --debug to see where it happened, and report it if it looks like a bug.',
-    cause: error,
-  })
-}
-
-export function render(error: DevenvError): string {
-  let text = `${colors.red('✖')} ${error.message}\n`
-  if (error.where) text += `  ${colors.dim('at')} ${error.where}\n`
-  for (const detail of error.details) text += `  ${colors.dim('·')} ${detail}\n`
-  if (error.hint) text += `  ${colors.cyan('hint:')} ${error.hint}\n`
-  return text
 }

@@ -1,13 +1,19 @@
-import { flush, handle, run as runOclif } from '@oclif/core'
+/** The commands with a direct route (direct-route.ts's table; a test holds the two equal). */
+export const DIRECT_COMMANDS: ReadonlySet<string> = new Set(['status', 'ps', 'down', 'up'])
 
-/** Entry point of bin/devenv. Errors inside commands are rendered by BaseCommand.catch. */
+/**
+ * Entry point of bin/devenv. `status`, `down` and `up` take the direct route; everything else loads
+ * oclif, whose commands render their errors in BaseCommand.catch. Each route is imported only
+ * when taken, so neither pays for loading the other.
+ */
 export async function run(argv: string[], binUrl: string): Promise<void> {
-  try {
-    await runOclif(takeLeadingFile(argv), binUrl)
-    await flush()
-  } catch (error) {
-    await handle(error as Error)
+  const commandArgv = takeLeadingFile(argv)
+  if (DIRECT_COMMANDS.has(commandArgv[0] ?? '')) {
+    const { runDirect } = await import('./direct-route.js')
+    if (await runDirect(commandArgv)) return
   }
+  const { runWithOclif } = await import('./oclif-run.js')
+  await runWithOclif(commandArgv, binUrl)
 }
 
 /**

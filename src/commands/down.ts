@@ -1,10 +1,5 @@
-import { BaseCommand, projectFlags } from '../cli/index.js'
-import { colors } from '../cli/index.js'
 import { Flags } from '@oclif/core'
-import { hostsWriteFlags } from '../cli/index.js'
-import { clearHosts } from '../hosts/index.js'
-import { runtimeFor } from '../engine/index.js'
-import { forgetRuntimeChoice } from '../state/index.js'
+import { BaseCommand, hostsWriteFlags, projectFlags, takeDown, type DownReport } from '../cli/index.js'
 
 export default class Down extends BaseCommand<typeof Down> {
   static override summary = "Stop every service and the project's supervisor. Data is kept."
@@ -15,18 +10,8 @@ export default class Down extends BaseCommand<typeof Down> {
     'no-hosts': Flags.boolean({ description: 'leave the hosts file alone' }),
   }
 
-  async run(): Promise<{ project: string; stopped: true; wasRunning: boolean }> {
-    const spec = this.loadSpec()
-    const { wasRunning } = await runtimeFor(spec).down(spec)
-    forgetRuntimeChoice(spec.root)
-    if (!this.flags['no-hosts']) {
-      const hosts = await clearHosts(spec, { sudo: !this.flags['no-sudo'], note: (line) => this.note(line) })
-      if (!hosts.applied && hosts.command) this.warning(hosts.message)
-    }
-    if (!this.jsonEnabled())
-      this.log(
-        `${colors.green('✔')} ${spec.name} ${wasRunning ? 'is down' : 'was not running'} (data kept; \`devenv destroy\` deletes it)`,
-      )
-    return { project: spec.name, stopped: true, wasRunning }
+  async run(): Promise<DownReport> {
+    const options = { keepHosts: this.flags['no-hosts'], noSudo: this.flags['no-sudo'] }
+    return takeDown(this.loadSpec(), options, this.output())
   }
 }

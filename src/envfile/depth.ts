@@ -8,9 +8,10 @@ export const MAX_NESTING = 64
  * concrete syntax tree, which its parser builds without recursion, so a document nested
  * 20,000 levels deep is measured before the (recursive) composer ever sees it.
  */
-export function tooDeepAt(text: string, limit = MAX_NESTING): number | undefined {
+export function tooDeepAt(source: string | readonly CST.Token[], limit = MAX_NESTING): number | undefined {
+  const tokens = typeof source === 'string' ? new Parser().parse(source) : source
   const pending: Array<{ token: CST.Token | undefined; depth: number }> = []
-  for (const token of new Parser().parse(text)) pending.push({ token, depth: 0 })
+  for (const token of tokens) pending.push({ token, depth: 0 })
   while (pending.length > 0) {
     const { token, depth } = pending.pop()!
     if (!token) continue

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
-import lockfile from 'proper-lockfile'
 
 /** The hosts file devenv manages: DEVENV_HOSTS_FILE when set (tests, containers), else the system's. */
 export function hostsFilePath(): string {
@@ -24,6 +23,7 @@ export function platformEol(): string {
  */
 export async function withHostsLock<T>(file: string, work: () => Promise<T> | T): Promise<T> {
   const id = createHash('sha256').update(path.resolve(file)).digest('hex').slice(0, 16)
+  const { default: lockfile } = await import('proper-lockfile') // on first use, as in state/lock.ts
   const release = await lockfile.lock(file, {
     lockfilePath: path.join(os.tmpdir(), `devenv-hosts-${id}.lock`),
     realpath: false,

@@ -1,12 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import lockfile from 'proper-lockfile'
 
 /** Runs `work` holding an exclusive lock on `file` (which need not exist), across processes. */
 export async function withFileLock<T>(file: string, work: () => Promise<T> | T): Promise<T> {
   mkdirSync(path.dirname(file), { recursive: true })
   const target = `${file}.lock-target`
   writeFileSync(target, '', { flag: 'a' })
+  // Loaded on first use: proper-lockfile brings graceful-fs, which patches fs as it loads (~7 ms
+  // of every command's start), and `status` never locks.
+  const { default: lockfile } = await import('proper-lockfile')
   const release = await lockfile.lock(target, {
     retries: { retries: 200, factor: 1.2, minTimeout: 10, maxTimeout: 100 },
     stale: 10_000,

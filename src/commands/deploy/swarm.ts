@@ -1,6 +1,12 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand, colors, projectFlags, table } from '../../cli/index.js'
-import { buildBoxImageIfUsed, deploySwarm, loadForExport, boxPlanner, type DeployResult } from '../../exporting/index.js'
+import {
+  buildBoxImageIfUsed,
+  deploySwarm,
+  loadForExport,
+  boxPlanner,
+  type DeployResult,
+} from '../../exporting/index.js'
 
 export default class DeploySwarm extends BaseCommand<typeof DeploySwarm> {
   static override summary = 'Deploy the envfile to a Docker Swarm as a stack named as the project, replicas included.'

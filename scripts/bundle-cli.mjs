@@ -41,7 +41,8 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@oclif/core'],
+  // The Docker engine's client (and its native ssh parts) loads from node_modules when the docker provider first talks to an engine.
+  external: ['@oclif/core', 'dockerode', 'tar-stream'],
   // CommonJS packages inside an ES bundle call require(); and dist/ is where every chunk's own paths start.
   banner: {
     js: [

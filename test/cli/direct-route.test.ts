@@ -56,9 +56,11 @@ describe('the direct route of status, down and up (no oclif)', () => {
 
   it('knows the same flags, short forms and kinds as the oclif commands', () => {
     // status --target swarm (and its --context) talks to a Swarm: that one stays on oclif, which the route falls back to.
-    const { target: _target, context: _context, ...localStatus } = oclifFlags(
-      Status as unknown as { flags: FlagTable; baseFlags: FlagTable },
-    )
+    const {
+      target: _target,
+      context: _context,
+      ...localStatus
+    } = oclifFlags(Status as unknown as { flags: FlagTable; baseFlags: FlagTable })
     expect(directFlags('status')).toEqual(localStatus)
     expect(directFlags('down')).toEqual(oclifFlags(Down as unknown as { flags: FlagTable; baseFlags: FlagTable }))
     expect(directFlags('up')).toEqual(oclifFlags(Up as unknown as { flags: FlagTable; baseFlags: FlagTable }))

@@ -103,7 +103,8 @@ describe.skipIf(unavailable)('three services on the docker provider', () => {
     writeFileSync(path.join(root, 'built', 'page.txt'), 'page two\n')
     await waitFor(
       'the rebuilt page',
-      async () => (await (await fetch(`http://${built}:8080/page.txt`).catch(() => undefined))?.text()) === 'page two\n',
+      async () =>
+        (await (await fetch(`http://${built}:8080/page.txt`).catch(() => undefined))?.text()) === 'page two\n',
       60_000,
     )
   })

@@ -88,7 +88,7 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
       )
     }
   }
-  if (description.needsCommand && !raw.command) {
+  if (description.needsCommand && !raw.command && !raw.image) {
     fail(
       context,
       at(),

@@ -4,8 +4,8 @@ import type { EnvfileSource } from './source.js'
 
 /**
  * What this version of devenv can run, said at `validate` rather than discovered halfway through
- * `up`: the docker provider and OCI images are not built yet, so an envfile asking for them is
- * refused where it asks, instead of failing later or being silently ignored.
+ * `up`: the docker provider is not built yet, and OCI images run on the bundled runtime on Linux
+ * only, so an envfile asking for them elsewhere is refused where it asks, instead of failing later.
  */
 export function checkProviderSupport(spec: EnvSpec, source: EnvfileSource): void {
   if (spec.runtime !== 'bundled') {
@@ -14,14 +14,16 @@ export function checkProviderSupport(spec: EnvSpec, source: EnvfileSource): void
       hint: 'Remove the `runtime:` line to use the bundled runtime, which runs every built-in box.',
     })
   }
+  // The bundled runtime runs images itself on Linux (namespaces, overlayfs); elsewhere only the docker provider can.
+  if (process.platform === 'linux') return
   for (const service of Object.values(spec.services)) {
     if (service.image !== undefined) {
       throw new DevenvError(
         'ENVFILE_INVALID',
-        `service ${service.name}: image: ${service.image} cannot run yet: this version of devenv runs built-in boxes and commands, not OCI images`,
+        `service ${service.name}: image: ${service.image} needs Linux on the bundled runtime`,
         {
           location: source.locate(['services', service.name, 'image']),
-          hint: `Give ${service.name} a \`box:\` (postgres, node, static, lb, mail, ftp) or a \`command:\` instead.`,
+          hint: 'Use runtime: docker to run images on this system.',
         },
       )
     }

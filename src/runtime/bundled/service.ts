@@ -13,6 +13,7 @@ import { HealthMonitor, serviceProbe, type HealthStatus } from './health.js'
 import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
+import { imageLaunch } from './image-service.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { ownerMark } from './owned-processes.js'
 import { RestartPolicy } from './restart-policy.js'
@@ -157,11 +158,16 @@ export class SupervisedService {
     mkdirSync(context.runDir, { recursive: true })
     onPhase('preparing')
     await this.driver.prepare?.(context)
-    const declared: Launch = await this.driver.launch(context)
+    const image = this.spec.image
+      ? await imageLaunch(context, this.paths.serviceDir(this.spec.name), onPhase)
+      : undefined
+    const declared: Launch = image?.launch ?? (await this.driver.launch(context))
     if (context.runAs?.uid !== undefined && declared.uid === undefined)
       Object.assign(declared, { uid: context.runAs.uid, gid: context.runAs.gid })
     // Mounts appear at their targets where the platform allows; elsewhere they are read at their host paths.
-    const bound = inMountNamespace(declared, this.spec.mounts, path.join(this.paths.serviceDir(this.spec.name), 'root'))
+    const bound = image
+      ? undefined
+      : inMountNamespace(declared, this.spec.mounts, path.join(this.paths.serviceDir(this.spec.name), 'root'))
     const launch = bound ?? declared
     launch.env = { ...launch.env, ...ownerMark(this.host.project.root) }
     this.lastLaunchSignal = launch.stopSignal
@@ -170,7 +176,7 @@ export class SupervisedService {
     this.process = child
     this.runStartedAt = this.host.clock.now()
     // The service's own command: not the mount wrapper around it, nor the shell that execs it.
-    this.note(`started pid ${child.pid}: ${describeLaunch(declared)}`)
+    this.note(`started pid ${child.pid}: ${image?.description ?? describeLaunch(declared)}`)
     this.set({
       pid: child.pid,
       pidStart: child.startTicks,
@@ -185,7 +191,7 @@ export class SupervisedService {
         }
       }),
       notes,
-      mounts: this.spec.mounts.length ? (bound ? 'bind' : 'resolved') : undefined,
+      mounts: this.spec.mounts.length ? (bound || image ? 'bind' : 'resolved') : undefined,
     })
     void child.exited.then((exit) => this.exited(child, exit))
     for (const entry of this.spec.publish) {

@@ -1,0 +1,129 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import type { Launch, ServiceContext } from '../../boxes/index.js'
+import { DevenvError } from '../../errors.js'
+import {
+  ensureRootfs,
+  pullImage,
+  readConfig,
+  readImageRecord,
+  storedName,
+  parseImageReference,
+} from '../../images/index.js'
+import { writeFileAtomic, writeJsonAtomic } from '../../state/index.js'
+import { fillRuntimeVariables } from '../../spec/index.js'
+import { imageRootCommand, TINI } from './image-root.js'
+import { resolveImageUser, shellWords } from './image-user.js'
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+/** Variables of devenv's own a service sees inside an image (host paths such as DEVENV_DATA are not). */
+const RUNTIME_KEYS = ['HOST', 'PORT', 'DEVENV_PROJECT', 'DEVENV_SERVICE', 'DEVENV_ADDRESS', 'DEVENV_HOSTNAMES']
+
+/** What `devenv exec` and `shell` need to enter a running image service: kept in its run folder. */
+export interface ImageExecInfo {
+  env: Record<string, string>
+  uid: number
+  gid: number
+}
+
+export function imageExecFile(runDir: string): string {
+  return path.join(runDir, 'image-exec.json')
+}
+
+/** Says why an image cannot run here, before anything is pulled. */
+function checkPlatform(service: string): void {
+  if (process.platform !== 'linux')
+    throw new DevenvError('RUNTIME', `service ${service}: image: needs Linux on the bundled runtime`, {
+      hint: 'Use runtime: docker for images elsewhere.',
+    })
+  if (process.getuid?.() !== 0)
+    throw new DevenvError(
+      'RUNTIME',
+      `service ${service}: image services need root on the bundled runtime (mount and PID namespaces, overlayfs)`,
+      {
+        hint: 'Run devenv as root, or use runtime: docker. Rootless images (user namespaces with newuidmap and /etc/subuid) are not supported yet.',
+      },
+    )
+  if (!existsSync(TINI))
+    throw new DevenvError('RUNTIME', `service ${service}: ${TINI} is missing; it is the init of image services`, {
+      hint: 'apt-get install tini',
+    })
+}
+
+/**
+ * The launch of an image service: the image pulled when it is not in the store, its config's
+ * Entrypoint, Cmd (the envfile's command replaces it), Env, WorkingDir, User and StopSignal
+ * honoured, run in its own namespaces on its own root (image-root.ts).
+ */
+export async function imageLaunch(
+  context: ServiceContext,
+  serviceDir: string,
+  onPhase: (message: string) => void,
+): Promise<{ launch: Launch; description: string }> {
+  const service = context.service
+  const image = service.image!
+  checkPlatform(service.name)
+  let record = readImageRecord(storedName(parseImageReference(image)))
+  if (!record) {
+    onPhase(`pulling ${image}`)
+    record = (await pullImage(image)).image
+  }
+  const lower = await ensureRootfs(record)
+  const config = (await readConfig(record)).config ?? {}
+  const command = service.command ? shellWords(fillRuntimeVariables(service.command, context.env)) : (config.Cmd ?? [])
+  const argv = [...(config.Entrypoint ?? []), ...command]
+  if (!argv.length)
+    throw new DevenvError(
+      'RUNTIME',
+      `service ${service.name}: image ${image} has no Entrypoint or Cmd, and the envfile gives no command`,
+    )
+  const user = resolveImageUser(lower, config.User, image)
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: service.name, HOME: user.home }
+  for (const entry of config.Env ?? []) {
+    const equals = entry.indexOf('=')
+    if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1)
+  }
+  for (const key of [...RUNTIME_KEYS, ...Object.keys(service.env)])
+    if (context.env[key] !== undefined) env[key] = context.env[key]
+  const layer = path.join(serviceDir, 'image')
+  mkdirSync(context.runDir, { recursive: true })
+  const hostsFile = path.join(context.runDir, 'hosts')
+  const hosts = JSON.parse(context.env.DEVENV_HOSTS ?? '{}') as Record<string, string>
+  writeFileAtomic(
+    hostsFile,
+    [
+      `127.0.0.1\tlocalhost`,
+      `${context.address}\t${service.name}`,
+      ...Object.entries(hosts).map(([name, address]) => `${address}\t${name}`),
+      '',
+    ].join('\n'),
+  )
+  writeJsonAtomic(imageExecFile(context.runDir), { env, uid: user.uid, gid: user.gid } satisfies ImageExecInfo, 0o600)
+  const wrapped = imageRootCommand({
+    lower,
+    // The writable layer is data: snapshots and `devenv commit` take it, `down` keeps it, `destroy` removes it.
+    upper: path.join(context.dataDir, 'rootfs'),
+    work: path.join(layer, 'work'),
+    root: path.join(layer, 'root'),
+    hostname: service.name,
+    uid: user.uid,
+    gid: user.gid,
+    workdir: config.WorkingDir || '/',
+    hostsFile,
+    mounts: service.mounts,
+    argv,
+  })
+  const launch: Launch = {
+    ...wrapped,
+    env,
+    cwd: context.runDir,
+    ...(config.StopSignal ? { stopSignal: signalName(config.StopSignal) } : {}),
+  }
+  return { launch, description: `${record.name} ${argv.join(' ')}` }
+}
+
+function signalName(given: string): NodeJS.Signals {
+  const upper = given.toUpperCase()
+  const named = /^\d+$/.test(upper) ? undefined : upper.startsWith('SIG') ? upper : `SIG${upper}`
+  return (named ?? 'SIGTERM') as NodeJS.Signals
+}

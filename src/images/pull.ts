@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs'
 import { DevenvError } from '../errors.js'
+import { withFileLock } from '../state/index.js'
 import {
   isIndex,
   platformManifest,
@@ -88,12 +89,16 @@ export async function pullImage(given: string, onEvent: (event: PullEvent) => vo
   for (const [index, blob] of blobs.entries()) {
     if (hasBlob(blob.digest)) continue
     const partial = partialPath(blob.digest)
-    await client.downloadBlob(blob.digest, blob.size, partial, (received, total) =>
-      onEvent({ step: 'blob', digest: blob.digest, received, total, index, count: blobs.length }),
-    )
-    await publishBlob(partial, blob.digest)
-    fetchedCount++
-    bytesFetched += blob.size
+    // One download of a blob at a time, across processes and within one (two services of one image start together).
+    await withFileLock(partial, async () => {
+      if (hasBlob(blob.digest)) return
+      await client.downloadBlob(blob.digest, blob.size, partial, (received, total) =>
+        onEvent({ step: 'blob', digest: blob.digest, received, total, index, count: blobs.length }),
+      )
+      await publishBlob(partial, blob.digest)
+      fetchedCount++
+      bytesFetched += blob.size
+    })
   }
   const config = await readBlobJson<ImageConfig>(manifest.config.digest)
   if (config.os && config.os !== hostPlatform().os)

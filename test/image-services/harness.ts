@@ -81,3 +81,17 @@ export function mountsUnder(root: string): string[] {
     .map((line) => line.split(' ')[4] ?? '')
     .filter((point) => point.startsWith(root))
 }
+
+/** Network relays of image services still running (down must end them with their services). */
+export function relaysRunning(): number[] {
+  return readdirSafe('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/cmdline`, 'latin1').includes('netns-relay-main.js')
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}

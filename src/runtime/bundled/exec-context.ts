@@ -41,6 +41,7 @@ function imageExecContext(spec: EnvSpec, name: string, pid: number): ExecContext
             '--mount',
             '--uts',
             '--ipc',
+            '--net',
             '--pid',
             '--root',
             '--wd',

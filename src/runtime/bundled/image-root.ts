@@ -2,7 +2,7 @@ import type { MountSpec } from '../../envfile/index.js'
 
 /**
  * How an image service's process tree is made, as a shell script run by `unshare --mount --pid
- * --uts --ipc --fork --kill-child` (so PID 1 of the new PID namespace is this script, then init):
+ * --net --uts --ipc --fork --kill-child` (so PID 1 of the new PID namespace is this script, then init):
  * the image's files are the lower layer of an overlay whose upper layer is the service's own
  * (a copy of the image where overlayfs cannot be mounted), with its own /proc, a /dev of a few
  * device nodes bound from the host, /etc/hosts and /etc/hostname from devenv, the envfile's
@@ -45,6 +45,16 @@ while [ "$1" != "--" ]; do
 done
 shift
 mkdir -p "$root$wd"
+# The network: devenv puts the other end of eth0 in the service's gateway (netns.ts).
+ip link set lo up
+tries=0
+until ip link show eth0 >/dev/null 2>&1; do
+  tries=$((tries + 1)); [ $tries -lt 500 ] || { echo "devenv: the service's network was not made" >&2; exit 1; }
+  sleep 0.01
+done
+ip addr add 10.250.0.2/30 dev eth0
+ip link set eth0 up
+ip route add default via 10.250.0.1
 unshare=$(command -v unshare)
 PATH=$image_path exec "$unshare" --root="$root" --wd="$wd" --setgid="$gid" --setuid="$uid" -- /dev/init -g -- "$@"
 `
@@ -71,6 +81,7 @@ export function imageRootCommand(plan: ImageRootPlan): { command: string; args: 
     command: 'unshare',
     args: [
       '--mount',
+      '--net',
       '--pid',
       '--uts',
       '--ipc',

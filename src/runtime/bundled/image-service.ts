@@ -13,6 +13,8 @@ import {
 import { writeFileAtomic, writeJsonAtomic } from '../../state/index.js'
 import { fillRuntimeVariables } from '../../spec/index.js'
 import { imageRootCommand, TINI } from './image-root.js'
+import { insideAddress, ServiceNetwork, type Peer } from './netns.js'
+import type { EnvSpec } from '../../envfile/index.js'
 import { resolveImageUser, shellWords } from './image-user.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -59,6 +61,7 @@ export async function imageLaunch(
   context: ServiceContext,
   serviceDir: string,
   onPhase: (message: string) => void,
+  project: EnvSpec,
 ): Promise<{ launch: Launch; description: string }> {
   const service = context.service
   const image = service.image!
@@ -70,7 +73,9 @@ export async function imageLaunch(
   }
   const lower = await ensureRootfs(record)
   const config = (await readConfig(record)).config ?? {}
-  const command = service.command ? shellWords(fillRuntimeVariables(service.command, context.env)) : (config.Cmd ?? [])
+  const command = service.command
+    ? shellWords(fillRuntimeVariables(service.command, { ...context.env, HOST: '0.0.0.0' }))
+    : (config.Cmd ?? [])
   const argv = [...(config.Entrypoint ?? []), ...command]
   if (!argv.length)
     throw new DevenvError(
@@ -85,19 +90,12 @@ export async function imageLaunch(
   }
   for (const key of [...RUNTIME_KEYS, ...Object.keys(service.env)])
     if (context.env[key] !== undefined) env[key] = context.env[key]
+  // Its own network namespace: it listens on every address there, as in any container.
+  env.HOST = '0.0.0.0'
   const layer = path.join(serviceDir, 'image')
   mkdirSync(context.runDir, { recursive: true })
   const hostsFile = path.join(context.runDir, 'hosts')
-  const hosts = JSON.parse(context.env.DEVENV_HOSTS ?? '{}') as Record<string, string>
-  writeFileAtomic(
-    hostsFile,
-    [
-      `127.0.0.1\tlocalhost`,
-      `${context.address}\t${service.name}`,
-      ...Object.entries(hosts).map(([name, address]) => `${address}\t${name}`),
-      '',
-    ].join('\n'),
-  )
+  writeFileAtomic(hostsFile, hostsFileText(context, imagePeers(context, project)))
   writeJsonAtomic(imageExecFile(context.runDir), { env, uid: user.uid, gid: user.gid } satisfies ImageExecInfo, 0o600)
   const wrapped = imageRootCommand({
     lower,
@@ -126,4 +124,37 @@ function signalName(given: string): NodeJS.Signals {
   const upper = given.toUpperCase()
   const named = /^\d+$/.test(upper) ? undefined : upper.startsWith('SIG') ? upper : `SIG${upper}`
   return (named ?? 'SIGTERM') as NodeJS.Signals
+}
+
+/** The project's other services as the image service's namespace sees them (netns.ts). */
+export function imagePeers(context: ServiceContext, project: EnvSpec): Peer[] {
+  return Object.values(project.services)
+    .filter((peer) => peer.name !== context.service.name)
+    .map((peer) => {
+      const endpoint = context.endpoint(peer.name)
+      return {
+        name: peer.name,
+        hostnames: peer.hostnames,
+        hostAddress: endpoint.address,
+        ports: peer.ports.map((declared) => ({ declared, bound: endpoint.port(declared) })),
+      }
+    })
+}
+
+/** /etc/hosts of an image service: itself, and every other service by its name and hostnames at its address inside. */
+function hostsFileText(context: ServiceContext, peers: Peer[]): string {
+  const lines = ['127.0.0.1\tlocalhost', `127.0.0.1\t${[context.service.name, ...context.service.hostnames].join(' ')}`]
+  for (const peer of peers)
+    lines.push(`${insideAddress(peer.hostAddress)}\t${[peer.name, ...peer.hostnames].join(' ')}`)
+  return `${lines.join('\n')}\n`
+}
+
+/** After spawn: the service's network, reachable from the host at its address (netns.ts). */
+export function openImageNetwork(
+  context: ServiceContext,
+  project: EnvSpec,
+  pid: number,
+  ports: Array<{ declared: number; bound: number }>,
+): Promise<ServiceNetwork> {
+  return ServiceNetwork.open(pid, context.address, ports, imagePeers(context, project), (line) => context.log(line))
 }

@@ -13,7 +13,8 @@ import { HealthMonitor, serviceProbe, type HealthStatus } from './health.js'
 import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
-import { imageLaunch } from './image-service.js'
+import { imageLaunch, openImageNetwork } from './image-service.js'
+import type { ServiceNetwork } from './netns.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { ownerMark } from './owned-processes.js'
 import { RestartPolicy } from './restart-policy.js'
@@ -50,6 +51,8 @@ export class SupervisedService {
   private process?: ManagedProcess
   private health?: HealthMonitor
   private forwarders: PortForwarder[] = []
+  /** An image service's own network namespace and its relay. */
+  private network?: ServiceNetwork
   private ports: PortPlan[] = []
   private readonly log: LogWriter
   /** What the current run wrote, for failure reports. */
@@ -159,7 +162,7 @@ export class SupervisedService {
     onPhase('preparing')
     await this.driver.prepare?.(context)
     const image = this.spec.image
-      ? await imageLaunch(context, this.paths.serviceDir(this.spec.name), onPhase)
+      ? await imageLaunch(context, this.paths.serviceDir(this.spec.name), onPhase, this.host.project)
       : undefined
     const declared: Launch = image?.launch ?? (await this.driver.launch(context))
     if (context.runAs?.uid !== undefined && declared.uid === undefined)
@@ -194,6 +197,13 @@ export class SupervisedService {
       mounts: this.spec.mounts.length ? (bound || image ? 'bind' : 'resolved') : undefined,
     })
     void child.exited.then((exit) => this.exited(child, exit))
+    if (image)
+      this.network = await openImageNetwork(
+        context,
+        this.host.project,
+        child.pid!,
+        this.ports.map((plan) => ({ declared: plan.declared, bound: plan.bound })),
+      )
     for (const entry of this.spec.publish) {
       const forwarder = await PortForwarder.open(
         this.spec.name,
@@ -315,6 +325,8 @@ export class SupervisedService {
 
   private exited(child: ManagedProcess, exit: Exit): void {
     if (child !== this.process) return
+    void this.network?.close()
+    this.network = undefined
     this.health?.stop()
     this.health = undefined
     this.process = undefined
@@ -440,6 +452,8 @@ export class SupervisedService {
   private async closeForwarders(): Promise<void> {
     const forwarders = this.forwarders
     this.forwarders = []
+    await this.network?.close()
+    this.network = undefined
     await Promise.all(forwarders.map((forwarder) => forwarder.close()))
   }
 

@@ -57,6 +57,8 @@ export interface ServiceSpec {
   dependsOn: DependencySpec[]
   restart: RestartSpec
   stopTimeoutMs: number
+  /** Limits applied through cgroups (v2 or v1) on Linux. */
+  resources?: ResourceLimits
   /** Globs relative to root whose checksums must match devenv.lock before this service starts. */
   integrity: string[]
   postgres?: PostgresSettings
@@ -64,6 +66,11 @@ export interface ServiceSpec {
   mail?: MailSettings
   ftp?: FtpSettings
   static?: StaticSettings
+}
+
+export interface ResourceLimits {
+  memoryBytes?: number
+  cpus?: number
 }
 
 export interface BuildSpec {

@@ -23,6 +23,7 @@ import type {
 } from './model.js'
 import type { RawEnvfile, RawHealth, RawMount, RawPublish, RawService, RawWatch } from './raw.js'
 import type { EnvfileSource, FieldPath } from './source.js'
+import { normaliseResources } from './resources.js'
 
 /** Finds the base kind of a committed box (NAME:TAG) in the box store; undefined when unknown. */
 export type BoxResolver = (ref: BoxRef) => BoxKind | undefined
@@ -130,6 +131,7 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
     dependsOn: normaliseDependsOn(raw.depends_on),
     restart: normaliseRestart(raw.restart),
     stopTimeoutMs: raw.stop_timeout !== undefined ? parseDuration(raw.stop_timeout) : 10_000,
+    ...(raw.resources ? { resources: normaliseResources(raw.resources, at('resources'), context.source, name) } : {}),
     integrity: (raw.integrity ?? []).map((glob, index) => checkGlob(glob, at('integrity', index), context)),
   }
   const health = normaliseHealth(raw.health, ports, description.defaultHealth, at('health'), name, context)

@@ -15,6 +15,7 @@ import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
 import { imageLaunch, openImageNetwork } from './image-service.js'
 import type { ServiceNetwork } from './netns.js'
+import { inCgroups, prepareCgroups, removeCgroups, type CgroupPlan } from './cgroups.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { ownerMark } from './owned-processes.js'
 import { RestartPolicy } from './restart-policy.js'
@@ -53,6 +54,7 @@ export class SupervisedService {
   private forwarders: PortForwarder[] = []
   /** An image service's own network namespace and its relay. */
   private network?: ServiceNetwork
+  private cgroups?: CgroupPlan
   private ports: PortPlan[] = []
   private readonly log: LogWriter
   /** What the current run wrote, for failure reports. */
@@ -174,8 +176,15 @@ export class SupervisedService {
     const launch = bound ?? declared
     launch.env = { ...launch.env, ...ownerMark(this.host.project.root) }
     this.lastLaunchSignal = launch.stopSignal
+    const limits = this.spec.resources
+      ? prepareCgroups(this.host.project.root, this.host.project.name, this.spec.name, this.spec.resources)
+      : undefined
+    if (limits) notes.push(limits.description)
+    this.cgroups = limits
     onPhase('starting')
-    const child = new ManagedProcess(launch, (stream, data) => this.log.chunk(stream, data))
+    const child = new ManagedProcess(limits ? inCgroups(launch, limits) : launch, (stream, data) =>
+      this.log.chunk(stream, data),
+    )
     this.process = child
     this.runStartedAt = this.host.clock.now()
     // The service's own command: not the mount wrapper around it, nor the shell that execs it.
@@ -327,6 +336,7 @@ export class SupervisedService {
     if (child !== this.process) return
     void this.network?.close()
     this.network = undefined
+    if (this.cgroups) removeCgroups(this.cgroups)
     this.health?.stop()
     this.health = undefined
     this.process = undefined

@@ -5,3 +5,5 @@ export { pullImage, requireImage, storedName, type PullEvent, type PullResult } 
 export { formatImageReference, parseImageReference, type ImageReference } from './reference.js'
 export { ensureRootfs } from './rootfs.js'
 export { imagesRoot, readConfig, readImageRecord, rootfsPath, type ImageRecord } from './store.js'
+export { commitImage, type CommitResult } from './commit.js'
+export { exportImage, importImage, type ExportResult, type ImportResult } from './layout.js'

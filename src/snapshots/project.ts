@@ -18,7 +18,7 @@ export function statefulService(spec: EnvSpec, name: string): ServiceSpec {
     throw new DevenvError('USAGE', `no service ${name} in ${spec.file}${didYouMean(name, names)}`, {
       hint: `Services: ${names.join(', ')}.`,
     })
-  if (!describeBox(service.kind).stateful) {
+  if (!keepsState(service)) {
     throw new DevenvError('USAGE', `service ${name} (box ${service.kind}) keeps no state to snapshot`, {
       hint: `Stateful services: ${statefulNames(spec).join(', ') || 'none'}.`,
     })
@@ -26,9 +26,14 @@ export function statefulService(spec: EnvSpec, name: string): ServiceSpec {
   return service
 }
 
+/** A stateful box, or a service of an image: its writable layer is its state. */
+function keepsState(service: ServiceSpec): boolean {
+  return describeBox(service.kind).stateful || service.image !== undefined
+}
+
 export function statefulNames(spec: EnvSpec): string[] {
   return Object.values(spec.services)
-    .filter((service) => describeBox(service.kind).stateful)
+    .filter(keepsState)
     .map((service) => service.name)
 }
 

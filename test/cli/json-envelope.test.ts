@@ -41,6 +41,8 @@ const RUNS: Array<[id: string, args: string[]]> = [
   ['image:ls', []],
   ['image:rm', ['nope']],
   ['image:prune', []],
+  ['image:export', ['nope', '-o', 'nope.tar']],
+  ['image:import', ['missing.tar']],
   ['commit', ['idle', 'mine']],
   ['snapshot', []],
   ['snapshot:list', []],

@@ -109,16 +109,27 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)(
       const project = new ImageProject(home).write(`name: snaps\nservices:\n  box:\n    image: ${image}\n`)
       try {
         expect((await project.run(['up', '--no-hosts'])).exitCode).toBe(0)
-        expect((await project.run(['exec', 'box', '--', 'sh', '-c', 'echo good > /state'])).exitCode).toBe(0)
+        expect(
+          (await project.run(['exec', 'box', '--', 'sh', '-c', 'echo good > /state; rm /etc/doomed'])).exitCode,
+        ).toBe(0)
         const saved = await project.run(['snapshot', 'save', 'box', 'good'])
         expect(saved.exitCode, saved.stdout + saved.stderr).toBe(0)
         expect(
-          (await project.run(['exec', 'box', '--', 'sh', '-c', 'echo broken > /state; rm /etc/doomed'])).exitCode,
+          (await project.run(['exec', 'box', '--', 'sh', '-c', 'echo broken > /state; echo back > /etc/doomed']))
+            .exitCode,
         ).toBe(0)
         const restored = await project.run(['snapshot', 'restore', 'box', 'good'])
         expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0)
-        const seen = await project.run(['exec', 'box', '--', 'sh', '-c', 'cat /state; cat /etc/doomed'])
-        expect(seen.stdout.trim().split('\n')).toEqual(['good', 'delete me'])
+        // The deletion (a whiteout in the writable layer) is part of the saved state too.
+        const seen = await project.run([
+          'exec',
+          'box',
+          '--',
+          'sh',
+          '-c',
+          'cat /state; test -e /etc/doomed && echo back || echo deleted',
+        ])
+        expect(seen.stdout.trim().split('\n')).toEqual(['good', 'deleted'])
       } finally {
         await project.run(['down', '--no-hosts'])
       }

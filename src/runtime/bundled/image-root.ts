@@ -1,4 +1,5 @@
 import type { MountSpec } from '../../envfile/index.js'
+import { UNPACK_WHITEOUTS } from './whiteouts.js'
 
 /**
  * How an image service's process tree is made, as a shell script run by `unshare --mount --pid
@@ -17,6 +18,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 lower=$1 upper=$2 work=$3 root=$4 name=$5 init=$6 uid=$7 gid=$8 wd=$9; shift 9
 hosts=$1; shift
 mkdir -p "$upper" "$work" "$root"
+${UNPACK_WHITEOUTS}
 if ! mount -t overlay devenv-image -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$root" 2>/dev/null; then
   if [ ! -e "$upper/.devenv-copy" ]; then cp -a "$lower/." "$upper/"; : > "$upper/.devenv-copy"; fi
   mount --bind "$upper" "$root"

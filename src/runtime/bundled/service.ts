@@ -15,6 +15,7 @@ import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
 import { imageLaunch, openImageNetwork } from './image-service.js'
 import type { ServiceNetwork } from './netns.js'
+import { packWhiteouts } from './whiteouts.js'
 import { inCgroups, prepareCgroups, removeCgroups, type CgroupPlan } from './cgroups.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { ownerMark } from './owned-processes.js'
@@ -337,6 +338,8 @@ export class SupervisedService {
     void this.network?.close()
     this.network = undefined
     if (this.cgroups) removeCgroups(this.cgroups)
+    // At once, before a stop waiting on this exit returns: a snapshot copies the layer next.
+    if (this.spec.image) packWhiteouts(path.join(this.paths.serviceData(this.spec.name), 'rootfs'))
     this.health?.stop()
     this.health = undefined
     this.process = undefined

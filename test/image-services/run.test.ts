@@ -164,3 +164,48 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('an image service on the b
     expect(processesOf(project.root)).toEqual([])
   })
 })
+
+describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES || !existsSync('/usr/sbin/debootstrap'))(
+  'a Debian minbase image (debootstrap)',
+  () => {
+    let registry: LocalRegistry
+
+    beforeAll(async () => {
+      registry = await startRegistry()
+    })
+
+    afterAll(async () => {
+      await registry?.stop()
+    })
+
+    it("runs as the image's own nobody, with Debian's files, its dynamic linker and coreutils", async () => {
+      const image = publish(registry, 'debian/minbase:bookworm', {
+        base: 'minbase',
+        config: { cmd: ['sleep', 'infinity'], user: 'nobody', workdir: '/tmp' },
+      })
+      const project = new ImageProject(sandbox('devenv-image-debian-home-'))
+      project.write(`name: debian\nservices:\n  deb:\n    image: ${image}\n`)
+      try {
+        const up = await project.run(['up', '--no-hosts'], 180_000)
+        expect(up.exitCode, up.stdout + up.stderr).toBe(0)
+        const seen = await project.run([
+          'exec',
+          'deb',
+          '--',
+          'sh',
+          '-c',
+          'id -un; cat /etc/debian_version; pwd; ls -ld / | cut -c1-10',
+        ])
+        expect(seen.exitCode, seen.stderr).toBe(0)
+        const [user, version, folder, root] = seen.stdout.trim().split('\n')
+        expect(user).toBe('nobody')
+        expect(version).toMatch(/^12\./)
+        expect(folder).toBe('/tmp')
+        expect(root).toBe('drwxr-xr-x')
+      } finally {
+        await project.run(['down', '--no-hosts'])
+      }
+      expect(processesOf(project.root)).toEqual([])
+    }, 300_000)
+  },
+)

@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
@@ -8,6 +18,8 @@ import path from 'node:path'
  * skopeo. An OCI layout is made per call in a temp folder; nothing is fetched from outside.
  */
 export interface ImageRecipe {
+  /** What the first layer starts from: busybox-static (the default) or a Debian minbase. */
+  base?: 'busybox' | 'minbase'
   /** Files added to the first layer over busybox: path → content (or a symlink target with `link:` prefix). */
   files?: Record<string, string>
   /** A second layer's changes: files to add, paths to delete (a whiteout). */
@@ -73,6 +85,34 @@ function busyboxRootfs(rootfs: string): void {
   writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\napp:x:1000:\nnogroup:x:65534:\n')
 }
 
+/**
+ * A Debian bookworm minbase (debootstrap), made once and cached where the next run finds it: it
+ * takes a minute or two and fetches Debian packages.
+ */
+export const MINBASE_CACHE = process.env.DEVENV_TEST_MINBASE ?? '/var/cache/devenv-test-fixtures/minbase'
+
+export function minbaseRootfs(): string {
+  if (!existsSync(path.join(MINBASE_CACHE, 'etc/debian_version'))) {
+    const partial = `${MINBASE_CACHE}.partial`
+    rmSync(partial, { recursive: true, force: true })
+    mkdirSync(path.dirname(MINBASE_CACHE), { recursive: true })
+    execFileSync('debootstrap', ['--variant=minbase', 'bookworm', partial, 'http://deb.debian.org/debian'], {
+      stdio: 'ignore',
+    })
+    // What slim images leave out too: the downloaded packages, package lists, docs, man pages, locales.
+    for (const folder of [
+      'var/cache/apt/archives',
+      'var/lib/apt/lists',
+      'usr/share/doc',
+      'usr/share/man',
+      'usr/share/locale',
+    ])
+      execFileSync('sh', ['-c', `rm -rf "${partial}/${folder}"/*`])
+    renameSync(partial, MINBASE_CACHE)
+  }
+  return MINBASE_CACHE
+}
+
 /** Builds an image from a recipe into an OCI layout; returns the layout folder (tag "t"). */
 export function buildImage(recipe: ImageRecipe = {}): string {
   const work = mkdtempSync(path.join(tmpdir(), 'devenv-image-build-'))
@@ -82,7 +122,9 @@ export function buildImage(recipe: ImageRecipe = {}): string {
   run('umoci', ['new', '--image', `${layout}:t`])
   run('umoci', ['unpack', '--image', `${layout}:t`, bundle])
   const rootfs = path.join(bundle, 'rootfs')
-  busyboxRootfs(rootfs)
+  // cp -a: the minbase has device files in /dev, which a layer carries as such.
+  if (recipe.base === 'minbase') execFileSync('cp', ['-a', `${minbaseRootfs()}/.`, rootfs])
+  else busyboxRootfs(rootfs)
   writeFiles(rootfs, recipe.files ?? {})
   // --refresh-bundle: the next repack is a layer over this one, not over the empty image.
   run('umoci', ['repack', '--refresh-bundle', '--image', `${layout}:t`, bundle])

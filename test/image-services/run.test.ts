@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cleanSandboxes, sandbox } from '../cli/run-cli.js'
+import { execa } from 'execa'
+import { BIN, cleanSandboxes, sandbox } from '../cli/run-cli.js'
 import { waitFor } from '../support/net.js'
 import {
   CAN_RUN_IMAGES,
@@ -92,6 +93,17 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('an image service on the b
       expect(exec.exitCode, exec.stderr).toBe(0)
       // The same namespaces as the service: its environment, user, hostname, and its PID 1.
       expect(exec.stdout).toMatch(/^hello from the image 1000 report\n\/dev\/init\0-g/)
+
+      // shell: the image's own /bin/sh, in the same namespaces.
+      const shell = await execa(BIN, ['shell', 'report'], {
+        cwd: project.root,
+        env: { DEVENV_HOME: home, SHELL: '/bin/bash' },
+        input: 'echo "inside $(hostname) as $(id -u)"\n',
+        reject: false,
+        timeout: 30_000,
+      })
+      expect(shell.exitCode, shell.stderr).toBe(0)
+      expect(shell.stdout).toContain('inside report as 1000')
 
       // Writes go to the service's own writable layer (an overlay's upper folder), never to the image.
       const write = await project.run(['exec', 'report', '--', 'sh', '-c', 'echo mine > /tmp/written'])

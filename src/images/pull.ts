@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs'
 import { DevenvError } from '../errors.js'
 import { withFileLock } from '../state/index.js'
 import {
@@ -127,9 +126,4 @@ export function requireImage(given: string): ImageRecord {
       hint: `Pull it with devenv image pull ${given}.`,
     })
   return record
-}
-
-/** Partial downloads are kept for resuming; this is where a caller can drop one. */
-export async function dropPartial(digest: string): Promise<void> {
-  await fs.rm(partialPath(digest), { force: true })
 }

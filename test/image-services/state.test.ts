@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,6 +13,8 @@ import {
   startRegistry,
   type LocalRegistry,
 } from './harness.js'
+
+const DOCKER = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 }).status === 0
 
 function json<T>(stdout: string): T {
   return (JSON.parse(stdout) as { result: T }).result
@@ -82,6 +84,21 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)(
       ) as { Layers: string[] }
       expect(inspected.Layers.length).toBe(2)
       execFileSync('skopeo', ['copy', '--quiet', `oci-archive:${archive}`, `oci:${path.join(work, 'copied')}:t`])
+      if (DOCKER) {
+        // docker load reads it too (its manifest.json), and runs what it loaded.
+        const loaded = execFileSync('docker', ['load', '-i', archive], { encoding: 'utf8' })
+        expect(loaded).toContain('mine/committed:1')
+        try {
+          const ran = execFileSync(
+            'docker',
+            ['run', '--rm', '--network', 'none', 'mine/committed:1', 'cat', '/srv-made'],
+            { encoding: 'utf8' },
+          )
+          expect(ran).toBe('kept\n')
+        } finally {
+          execFileSync('docker', ['rmi', '-f', 'mine/committed:1'], { stdio: 'ignore' })
+        }
+      }
 
       const layout = buildImage({ files: { 'etc/from-skopeo': 'yes\n' }, config: { cmd: ['sleep', '1000'] } })
       const made = path.join(work, 'made.tar')

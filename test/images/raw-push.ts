@@ -42,7 +42,7 @@ export async function pushManifest(
 export type RawEntry = {
   name: string
   type?: 'file' | 'directory' | 'symlink' | 'link'
-  content?: string
+  content?: string | Buffer
   linkname?: string
   mode?: number
 }
@@ -80,13 +80,14 @@ export async function pushRawImage(
   tag: string,
   layers: RawEntry[][],
   architecture = 'amd64',
+  runConfig: object = { Cmd: ['/bin/sh'] },
 ): Promise<string> {
   const built = await Promise.all(layers.map(layerOf))
   const config = Buffer.from(
     JSON.stringify({
       architecture,
       os: 'linux',
-      config: { Cmd: ['/bin/sh'] },
+      config: runConfig,
       rootfs: { type: 'layers', diff_ids: built.map((layer) => layer.diffId) },
     }),
   )

@@ -9,12 +9,14 @@ import {
   readImageRecord,
   storedName,
   parseImageReference,
+  type ImageRunConfig,
 } from '../../images/index.js'
-import { writeFileAtomic, writeJsonAtomic } from '../../state/index.js'
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../../state/index.js'
+import { commandProbe, type Probe } from './health.js'
 import { fillRuntimeVariables } from '../../spec/index.js'
 import { imageRootCommand, TINI } from './image-root.js'
 import { insideAddress, ServiceNetwork, type Peer } from './netns.js'
-import type { EnvSpec } from '../../envfile/index.js'
+import type { EnvSpec, HealthSpec } from '../../envfile/index.js'
 import { resolveImageUser, shellWords } from './image-user.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -62,7 +64,7 @@ export async function imageLaunch(
   serviceDir: string,
   onPhase: (message: string) => void,
   project: EnvSpec,
-): Promise<{ launch: Launch; description: string }> {
+): Promise<{ launch: Launch; description: string; health?: HealthSpec }> {
   const service = context.service
   const image = service.image!
   checkPlatform(service.name)
@@ -117,7 +119,8 @@ export async function imageLaunch(
     cwd: context.runDir,
     ...(config.StopSignal ? { stopSignal: signalName(config.StopSignal) } : {}),
   }
-  return { launch, description: `${record.name} ${argv.join(' ')}` }
+  const health = imageHealth(config.Healthcheck)
+  return { launch, description: `${record.name} ${argv.join(' ')}`, ...(health ? { health } : {}) }
 }
 
 function signalName(given: string): NodeJS.Signals {
@@ -157,4 +160,36 @@ export function openImageNetwork(
   ports: Array<{ declared: number; bound: number }>,
 ): Promise<ServiceNetwork> {
   return ServiceNetwork.open(pid, context.address, ports, imagePeers(context, project), (line) => context.log(line))
+}
+
+const NANOSECONDS_PER_MS = 1_000_000
+
+/** The image config's Healthcheck as a health spec (Docker's defaults: 30 s, 30 s, 3 retries), when it has one. */
+export function imageHealth(check: ImageRunConfig['Healthcheck'] | undefined): HealthSpec | undefined {
+  const [kind, ...rest] = check?.Test ?? []
+  if (!kind || kind === 'NONE' || !rest.length) return undefined
+  const command = kind === 'CMD-SHELL' ? rest.join(' ') : rest.map(quoteWord).join(' ')
+  const ms = (value: number | undefined, fallback: number): number =>
+    value ? Math.round(value / NANOSECONDS_PER_MS) : fallback
+  return {
+    check: { kind: 'command', command },
+    intervalMs: ms(check?.Interval, 30_000),
+    timeoutMs: ms(check?.Timeout, 30_000),
+    retries: check?.Retries || 3,
+    startPeriodMs: ms(check?.StartPeriod, 0),
+  }
+}
+
+function quoteWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/**
+ * A health command of an image service runs inside it (its namespaces, its root, its user and
+ * environment), as `docker exec` would: the probe enters the namespaces of the unshare's child.
+ */
+export function imageCommandProbe(command: string, unsharePid: number, runDir: string): Probe {
+  const info = readJson<ImageExecInfo>(imageExecFile(runDir))
+  const enter = `exec nsenter --target="$(cut -d' ' -f1 /proc/${unsharePid}/task/${unsharePid}/children)" --mount --uts --ipc --net --pid --root --wd${info ? ` --setuid=${info.uid} --setgid=${info.gid}` : ''} -- /bin/sh -c ${quoteWord(command)}`
+  return commandProbe(enter, info?.env ?? {}, runDir)
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/index.js'
 import { serviceEnvironment } from '../../spec/index.js'
-import type { EnvSpec, ServiceSpec } from '../../envfile/index.js'
+import type { EnvSpec, HealthSpec, ServiceSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
 import { machineHome, ProjectPaths } from '../../state/index.js'
 import type { ServiceHealth, ServiceState } from '../../state/index.js'
@@ -13,7 +13,7 @@ import { HealthMonitor, serviceProbe, type HealthStatus } from './health.js'
 import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
-import { imageLaunch, openImageNetwork } from './image-service.js'
+import { imageCommandProbe, imageLaunch, openImageNetwork } from './image-service.js'
 import type { ServiceNetwork } from './netns.js'
 import { packWhiteouts } from './whiteouts.js'
 import { inCgroups, prepareCgroups, removeCgroups, type CgroupPlan } from './cgroups.js'
@@ -56,6 +56,8 @@ export class SupervisedService {
   /** An image service's own network namespace and its relay. */
   private network?: ServiceNetwork
   private cgroups?: CgroupPlan
+  /** The image config's Healthcheck, when the envfile declares no health. */
+  private imageHealth?: HealthSpec
   private ports: PortPlan[] = []
   private readonly log: LogWriter
   /** What the current run wrote, for failure reports. */
@@ -168,6 +170,8 @@ export class SupervisedService {
       ? await imageLaunch(context, this.paths.serviceDir(this.spec.name), onPhase, this.host.project)
       : undefined
     const declared: Launch = image?.launch ?? (await this.driver.launch(context))
+    this.imageHealth = this.spec.health ? undefined : image?.health
+    if (this.imageHealth) this.set({ health: 'starting' })
     if (context.runAs?.uid !== undefined && declared.uid === undefined)
       Object.assign(declared, { uid: context.runAs.uid, gid: context.runAs.gid })
     // Mounts appear at their targets where the platform allows; elsewhere they are read at their host paths.
@@ -239,9 +243,14 @@ export class SupervisedService {
    * before its probe can pass), then the health check decides readiness.
    */
   private watchHealth(context: ServiceContext): void {
-    const probe = serviceProbe(this.spec, this.bound, this.driver, context)
-    if (probe && this.spec.health) {
-      this.health = new HealthMonitor(probe, this.spec.health, this.host.clock, (status: HealthStatus, reason) => {
+    const health = this.spec.health ?? this.imageHealth
+    // An image service's health command runs inside it, as `docker exec` would.
+    const probe =
+      this.spec.image && health?.check.kind === 'command' && this.process?.pid
+        ? imageCommandProbe(health.check.command, this.process.pid, context.runDir)
+        : serviceProbe(this.spec, this.bound, this.driver, context)
+    if (probe && health) {
+      this.health = new HealthMonitor(probe, health, this.host.clock, (status: HealthStatus, reason) => {
         if (status === 'unhealthy') this.note(`unhealthy: ${reason}`)
         if (status === 'healthy' && this.state.health === 'unhealthy') this.note('healthy again')
         this.set({ health: status as ServiceHealth, message: status === 'unhealthy' ? reason : undefined })

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../support/net.js'
 import { cleanSandboxes, sandbox } from '../cli/run-cli.js'
 import {
   CAN_RUN_IMAGES,
@@ -97,5 +100,27 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('each image service in a n
       await stack.run(['down', '--no-hosts'])
     }
     expect(processesOf(stack.root)).toEqual([])
+  })
+
+  it('a supervisor killed with -9 leaves nothing that the next up does not clear, relays and namespaces included', async () => {
+    const stack = project()
+    stack.write(`name: orphans\nservices:\n  web:\n    image: ${image}\n    ports: [8080]\n    health: { http: / }\n`)
+    try {
+      expect((await stack.run(['up', '--no-hosts'])).exitCode).toBe(0)
+      const supervisor = (
+        JSON.parse(readFileSync(path.join(stack.root, '.devenv', 'supervisor.json'), 'utf8')) as { pid: number }
+      ).pid
+      process.kill(supervisor, 'SIGKILL')
+      // The relay goes with its supervisor (its IPC channel closes).
+      await waitFor('the relay to go', () => relaysRunning().length === 0)
+      const again = await stack.run(['up', '--no-hosts'])
+      expect(again.exitCode, again.stdout + again.stderr).toBe(0)
+      const address = stack.state().services.web!.address
+      expect(await (await fetch(`http://${address}:8080/`)).text()).toBe('I am web\n')
+    } finally {
+      await stack.run(['down', '--no-hosts'])
+    }
+    expect(processesOf(stack.root)).toEqual([])
+    expect(relaysRunning()).toEqual([])
   })
 })

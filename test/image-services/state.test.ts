@@ -31,7 +31,7 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)(
       registry = await startRegistry()
       home = sandbox('devenv-image-state-home-')
       image = publish(registry, 'tools/base:1', {
-        files: { 'etc/doomed': 'delete me\n' },
+        files: { 'etc/doomed': 'delete me\n', 'srv/old/a': 'from the image\n' },
         config: { cmd: ['sleep', '1000'] },
       })
     }, 60_000)
@@ -46,7 +46,14 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)(
       const second = new ImageProject(home).write(`name: user\nservices:\n  copy:\n    image: mine/committed:1\n`)
       try {
         expect((await first.run(['up', '--no-hosts'])).exitCode).toBe(0)
-        const change = await first.run(['exec', 'box', '--', 'sh', '-c', 'echo kept > /srv-made && rm /etc/doomed'])
+        const change = await first.run([
+          'exec',
+          'box',
+          '--',
+          'sh',
+          '-c',
+          'echo kept > /srv-made && rm /etc/doomed && rm -r /srv/old && mkdir /srv/old && echo new > /srv/old/c',
+        ])
         expect(change.exitCode, change.stderr).toBe(0)
         const committed = await first.run(['commit', 'box', 'mine/committed:1', '--json'])
         expect(committed.exitCode, committed.stdout + committed.stderr).toBe(0)
@@ -64,9 +71,9 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)(
           '--',
           'sh',
           '-c',
-          'cat /srv-made; test -e /etc/doomed && echo still there || echo deleted',
+          'cat /srv-made; test -e /etc/doomed && echo still there || echo deleted; ls /srv/old',
         ])
-        expect(seen.stdout.trim().split('\n')).toEqual(['kept', 'deleted'])
+        expect(seen.stdout.trim().split('\n')).toEqual(['kept', 'deleted', 'c'])
       } finally {
         await first.run(['down', '--no-hosts'])
         await second.run(['down', '--no-hosts'])
@@ -127,13 +134,30 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)(
       try {
         expect((await project.run(['up', '--no-hosts'])).exitCode).toBe(0)
         expect(
-          (await project.run(['exec', 'box', '--', 'sh', '-c', 'echo good > /state; rm /etc/doomed'])).exitCode,
+          (
+            await project.run([
+              'exec',
+              'box',
+              '--',
+              'sh',
+              '-c',
+              'echo good > /state; rm /etc/doomed; rm -r /srv/old; mkdir /srv/old; echo new > /srv/old/c',
+            ])
+          ).exitCode,
         ).toBe(0)
         const saved = await project.run(['snapshot', 'save', 'box', 'good'])
         expect(saved.exitCode, saved.stdout + saved.stderr).toBe(0)
         expect(
-          (await project.run(['exec', 'box', '--', 'sh', '-c', 'echo broken > /state; echo back > /etc/doomed']))
-            .exitCode,
+          (
+            await project.run([
+              'exec',
+              'box',
+              '--',
+              'sh',
+              '-c',
+              'echo broken > /state; echo back > /etc/doomed; echo extra > /srv/old/d',
+            ])
+          ).exitCode,
         ).toBe(0)
         const restored = await project.run(['snapshot', 'restore', 'box', 'good'])
         expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0)
@@ -144,9 +168,9 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)(
           '--',
           'sh',
           '-c',
-          'cat /state; test -e /etc/doomed && echo back || echo deleted',
+          'cat /state; test -e /etc/doomed && echo back || echo deleted; ls /srv/old',
         ])
-        expect(seen.stdout.trim().split('\n')).toEqual(['good', 'deleted'])
+        expect(seen.stdout.trim().split('\n')).toEqual(['good', 'deleted', 'c'])
       } finally {
         await project.run(['down', '--no-hosts'])
       }

@@ -64,6 +64,6 @@ find "$upper" -type f -name '.wh.*' ! -name '.wh..wh..opq' | while IFS= read -r 
   rm -rf "$hidden"; mknod "$hidden" c 0 0; rm -f "$marker"
 done
 find "$upper" -type f -name '.wh..wh..opq' | while IFS= read -r marker; do
-  setfattr -n trusted.overlay.opaque -v y "$(dirname "$marker")" && rm -f "$marker"
+  setfattr -n trusted.overlay.opaque -v y "$(dirname "$marker")" && rm -f "$marker" || true
 done
 `

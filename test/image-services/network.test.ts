@@ -47,6 +47,11 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('each image service in a n
       const up = await stack.run(['up', '--no-hosts'])
       expect(up.exitCode, up.stdout + up.stderr).toBe(0)
       const { left, right } = stack.state().services
+      // status names the image where other services name their box.
+      const status = await stack.run(['status'])
+      expect(status.stdout).toMatch(
+        new RegExp(`left +${image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +running +healthy`),
+      )
       expect(left!.address).not.toBe(right!.address)
       expect(await (await fetch(`http://${left!.address}:8080/`)).text()).toBe('I am left\n')
       expect(await (await fetch(`http://${right!.address}:8080/`)).text()).toBe('I am right\n')

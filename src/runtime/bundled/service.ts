@@ -83,7 +83,8 @@ export class SupervisedService {
     )
     this.state = {
       name: spec.name,
-      box: spec.box.tag ? `${spec.box.name}:${spec.box.tag}` : spec.box.name,
+      // An image service shows its image where others show their box.
+      box: spec.image ?? (spec.box.tag ? `${spec.box.name}:${spec.box.tag}` : spec.box.name),
       kind: spec.kind,
       state: 'stopped',
       health: spec.health ? 'starting' : 'none',

@@ -82,13 +82,16 @@ export function mountsUnder(root: string): string[] {
     .filter((point) => point.startsWith(root))
 }
 
-/** Network relays of image services still running (down must end them with their services). */
-export function relaysRunning(): number[] {
+/** Network relays of this project's image services still running (down must end them with their services). */
+export function relaysRunning(root: string): number[] {
   return readdirSafe('/proc')
     .filter((name) => /^\d+$/.test(name))
     .filter((name) => {
       try {
-        return readFileSync(`/proc/${name}/cmdline`, 'latin1').includes('netns-relay-main.js')
+        return (
+          readFileSync(`/proc/${name}/cmdline`, 'latin1').includes('netns-relay-main.js') &&
+          readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(`DEVENV_OWNER=${root}`)
+        )
       } catch {
         return false
       }

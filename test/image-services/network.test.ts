@@ -78,7 +78,7 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('each image service in a n
     }
     expect(processesOf(stack.root)).toEqual([])
     // The relays (and with them the gateways' namespaces) went with their services.
-    expect(relaysRunning()).toEqual([])
+    expect(relaysRunning(stack.root)).toEqual([])
   })
 
   it('reaches a host service of the project by name, and the host service reaches it', async () => {
@@ -117,7 +117,7 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('each image service in a n
       ).pid
       process.kill(supervisor, 'SIGKILL')
       // The relay goes with its supervisor (its IPC channel closes).
-      await waitFor('the relay to go', () => relaysRunning().length === 0)
+      await waitFor('the relay to go', () => relaysRunning(stack.root).length === 0)
       const again = await stack.run(['up', '--no-hosts'])
       expect(again.exitCode, again.stdout + again.stderr).toBe(0)
       const address = stack.state().services.web!.address
@@ -126,6 +126,6 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('each image service in a n
       await stack.run(['down', '--no-hosts'])
     }
     expect(processesOf(stack.root)).toEqual([])
-    expect(relaysRunning()).toEqual([])
+    expect(relaysRunning(stack.root)).toEqual([])
   })
 })

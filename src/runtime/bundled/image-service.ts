@@ -15,6 +15,7 @@ import { readJson, writeFileAtomic, writeJsonAtomic } from '../../state/index.js
 import { commandProbe, type Probe } from './health.js'
 import { fillRuntimeVariables } from '../../spec/index.js'
 import { imageRootCommand, TINI } from './image-root.js'
+import { ownerMark } from './owned-processes.js'
 import { insideAddress, ServiceNetwork, type Peer } from './netns.js'
 import type { EnvSpec, HealthSpec } from '../../envfile/index.js'
 import { resolveImageUser, shellWords } from './image-user.js'
@@ -159,7 +160,14 @@ export function openImageNetwork(
   pid: number,
   ports: Array<{ declared: number; bound: number }>,
 ): Promise<ServiceNetwork> {
-  return ServiceNetwork.open(pid, context.address, ports, imagePeers(context, project), (line) => context.log(line))
+  return ServiceNetwork.open(
+    pid,
+    context.address,
+    ports,
+    imagePeers(context, project),
+    (line) => context.log(line),
+    ownerMark(project.root),
+  )
 }
 
 const NANOSECONDS_PER_MS = 1_000_000

@@ -96,11 +96,14 @@ export class ServiceNetwork {
     ports: Array<{ declared: number; bound: number }>,
     peers: Peer[],
     log: (line: string) => void,
+    /** The project's mark (owned-processes.ts): recovery after a dead supervisor finds the relay by it. */
+    mark: Record<string, string>,
   ): Promise<ServiceNetwork> {
     await waitForOwnNamespace(servicePid)
     const main = fileURLToPath(new URL('./netns-relay-main.js', import.meta.url))
     const relay = spawn('unshare', ['--net', '--', process.execPath, main], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ...mark },
     })
     relay.stderr?.on('data', (chunk: Buffer) => log(`network relay: ${chunk.toString().trim()}`))
     const network = new ServiceNetwork(relay)

@@ -14,7 +14,7 @@ import {
   removeImageRecord,
   withStoreLock,
 } from './store.js'
-import type { ImageIndex } from './media-types.js'
+import type { ImageIndex, ImageManifest } from './media-types.js'
 
 export interface ImageSummary {
   name: string
@@ -65,7 +65,25 @@ async function sizeOf(target: string): Promise<number> {
   return total
 }
 
-/** Removes every blob, root filesystem and partial download no stored name needs. */
+/**
+ * Image root filesystems a running service has mounted (an overlay's lowerdir in its mount
+ * namespace, seen in its /proc/PID/mountinfo), whether or not a name still points at them.
+ */
+async function rootfsInUse(): Promise<Set<string>> {
+  const used = new Set<string>()
+  const marker = `lowerdir=${path.join(imagesRoot(), 'rootfs')}/`
+  for (const pid of await fs.readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue
+    const mounts = await fs.readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '')
+    for (let at = mounts.indexOf(marker); at !== -1; at = mounts.indexOf(marker, at + 1)) {
+      const hex = mounts.slice(at + marker.length, at + marker.length + 64)
+      if (/^[0-9a-f]{64}$/.test(hex)) used.add(hex)
+    }
+  }
+  return used
+}
+
+/** Removes every blob, root filesystem and partial download no stored name (nor running service) needs. */
 export async function pruneImages(): Promise<PruneResult> {
   return withStoreLock(async () => {
     await removeDeadWork()
@@ -81,6 +99,13 @@ export async function pruneImages(): Promise<PruneResult> {
           if (/^sha256:[0-9a-f]{64}$/.test(entry.digest)) keepBlobs.add(digestHex(entry.digest))
       }
       keepRootfs.add(digestHex(record.manifestDigest))
+    }
+    // A running service keeps its image's files and blobs even after `image rm`.
+    for (const hex of await rootfsInUse()) {
+      keepRootfs.add(hex)
+      keepBlobs.add(hex)
+      const manifest = await readBlobJson<ImageManifest>(`sha256:${hex}`).catch(() => undefined)
+      for (const blob of manifest ? [manifest.config, ...manifest.layers] : []) keepBlobs.add(digestHex(blob.digest))
     }
     const result: PruneResult = { blobs: 0, rootfs: 0, partial: 0, bytes: 0 }
     const sweep = async (folder: string, keep: Set<string>, count: 'blobs' | 'rootfs' | 'partial'): Promise<void> => {

@@ -170,10 +170,19 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('an image service on the b
       expect(second).not.toBe(first)
       // The killed run's tini and sleep went with it (--kill-child, then the PID namespace).
       await waitFor('the old run to be gone', () => before.every((pid) => !processesOf(project.root).includes(pid)))
+
+      // rm and prune while it runs: its files stay, since a running service has them mounted.
+      expect((await project.run(['image', 'rm', image])).exitCode).toBe(0)
+      const kept = await project.run(['image', 'prune', '--json'])
+      expect(JSON.parse(kept.stdout).result.rootfs).toBe(0)
+      const still = await project.run(['exec', 'report', '--', 'cat', '/bin/report.sh'])
+      expect(still.stdout).toContain('Writes what the service sees')
     } finally {
       await project.run(['down', '--no-hosts'])
     }
     expect(processesOf(project.root)).toEqual([])
+    const freed = await project.run(['image', 'prune', '--json'])
+    expect(JSON.parse(freed.stdout).result.rootfs).toBe(1)
   })
 })
 

@@ -159,6 +159,12 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)(
             ])
           ).exitCode,
         ).toBe(0)
+        // The layer belongs to its image: over another image, a restore is refused.
+        project.write(`name: snaps\nservices:\n  box:\n    image: other/image:1\n`)
+        const elsewhere = await project.run(['snapshot', 'restore', 'box', 'good'])
+        expect(elsewhere.exitCode).not.toBe(0)
+        expect(elsewhere.stderr).toContain(`was taken from box ${image}`)
+        project.write(`name: snaps\nservices:\n  box:\n    image: ${image}\n`)
         const restored = await project.run(['snapshot', 'restore', 'box', 'good'])
         expect(restored.exitCode, restored.stdout + restored.stderr).toBe(0)
         // The deletion (a whiteout in the writable layer) is part of the saved state too.

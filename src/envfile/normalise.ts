@@ -24,6 +24,7 @@ import type {
 import type { RawEnvfile, RawHealth, RawMount, RawPublish, RawService, RawWatch } from './raw.js'
 import type { EnvfileSource, FieldPath } from './source.js'
 import { normaliseResources } from './resources.js'
+import { parseImageReference } from '../util/image-reference.js'
 
 /** Finds the base kind of a committed box (NAME:TAG) in the box store; undefined when unknown. */
 export type BoxResolver = (ref: BoxRef) => BoxKind | undefined
@@ -107,6 +108,7 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
     if (!hostnames.includes(own)) hostnames.push(own)
   }
 
+  if (raw.image) checkImageReference(raw.image, at('image'), context)
   const service: ServiceSpec = {
     name,
     box,
@@ -138,6 +140,16 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
   if (health) service.health = health
   applyBoxSettings(service, raw, at, context)
   return service
+}
+
+/** An image name that cannot be pulled is said at its line, not when `up` gets to it. */
+function checkImageReference(image: string, where: FieldPath, context: NormaliseContext): void {
+  try {
+    parseImageReference(image)
+  } catch (error) {
+    const problem = error as DevenvError
+    fail(context, where, problem.message, problem.hint)
+  }
 }
 
 function checkServiceName(name: string, context: NormaliseContext): void {

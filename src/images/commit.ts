@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib'
 import tar from 'tar-stream'
 import { DevenvError } from '../errors.js'
 import { MEDIA, type ImageConfig, type ImageManifest } from './media-types.js'
-import { parseImageReference } from './reference.js'
+import { parseImageReference } from '../util/image-reference.js'
 import { storedName } from './pull.js'
 import { ensureRootfs } from './rootfs.js'
 import {

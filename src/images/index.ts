@@ -2,7 +2,7 @@
 export { listImages, pruneImages, removeImage, type ImageSummary, type PruneResult } from './maintenance.js'
 export { hostPlatform, type ImageConfig, type ImageRunConfig } from './media-types.js'
 export { pullImage, requireImage, storedName, type PullEvent, type PullResult } from './pull.js'
-export { formatImageReference, parseImageReference, type ImageReference } from './reference.js'
+export { formatImageReference, parseImageReference, type ImageReference } from '../util/image-reference.js'
 export { ensureRootfs } from './rootfs.js'
 export { imagesRoot, readConfig, readImageRecord, rootfsPath, type ImageRecord } from './store.js'
 export { commitImage, type CommitResult } from './commit.js'

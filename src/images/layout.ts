@@ -6,7 +6,7 @@ import tar from 'tar-stream'
 import { DevenvError } from '../errors.js'
 import { fsyncFolder } from '../state/index.js'
 import { isIndex, MEDIA, platformManifest, type ImageIndex, type ImageManifest } from './media-types.js'
-import { parseImageReference } from './reference.js'
+import { parseImageReference } from '../util/image-reference.js'
 import { requireImage, storedName } from './pull.js'
 import { ensureRootfs } from './rootfs.js'
 import {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
-import { parseImageReference } from './reference.js'
+import { parseImageReference } from '../util/image-reference.js'
 import { storedName } from './pull.js'
 import {
   blobPath,

@@ -8,7 +8,7 @@ import {
   type ImageIndex,
   type ImageManifest,
 } from './media-types.js'
-import { formatImageReference, parseImageReference, type ImageReference } from './reference.js'
+import { formatImageReference, parseImageReference, type ImageReference } from '../util/image-reference.js'
 import { RegistryClient } from './registry.js'
 import {
   ensureStore,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import { DevenvError } from '../errors.js'
 import { fetchBearerToken, parseChallenge, registryCredentials } from './registry-auth.js'
-import { isLoopbackRegistry, registryEndpointHost, type ImageReference } from './reference.js'
+import { isLoopbackRegistry, registryEndpointHost, type ImageReference } from '../util/image-reference.js'
 import { MANIFEST_ACCEPT } from './media-types.js'
 
 export interface FetchedManifest {

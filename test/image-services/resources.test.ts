@@ -68,6 +68,12 @@ describe.skipIf(!CAN_RUN_IMAGES)('resources: limits through cgroups, on any serv
     }
     expect(processesOf(project.root)).toEqual([])
     await waitFor('the groups to go', () => groupsOf('limits').length === 0, 5000)
+    // And their devenv/ parent, unless another project still has groups there.
+    for (const folder of GROUP_FOLDERS)
+      if (existsSync(folder))
+        expect(
+          readdirSync(folder, { withFileTypes: true }).filter((entry) => entry.isDirectory()).length,
+        ).toBeGreaterThan(0)
   })
 
   it('a malformed limit is refused by validate at its line', async () => {

@@ -148,11 +148,12 @@ export function inCgroups(launch: Launch, plan: CgroupPlan): Launch {
 
 /** Removes the service's cgroups once nothing runs in them (a group with processes stays). */
 export function removeCgroups(plan: CgroupPlan): void {
-  for (const folder of plan.folders) {
+  // The shared devenv/ parent goes too when this was its last group.
+  for (const folder of [...plan.folders, ...plan.folders.map((group) => path.dirname(group))]) {
     try {
       rmdirSync(folder)
     } catch {
-      // still in use, or gone
+      // still in use (another service's group, or a process), or gone
     }
   }
 }

@@ -10,7 +10,7 @@ const LAYERS = [
   ['envfile', 'tls'],
   ['spec'],
   ['boxes'],
-  ['hosts', 'integrity', 'watch', 'templates'],
+  ['hosts', 'integrity', 'watch', 'templates', 'images'],
   ['runtime'],
   ['snapshots'],
   ['exporting'],
@@ -37,7 +37,7 @@ const layerRules = LAYERS.flatMap((modules, index) =>
 
 // Modules of one layer stay apart, except where one is built on the other.
 const peerRules = [
-  { name: 'peers-features', from: { path: '^src/(hosts|integrity|watch|templates)/' }, to: { path: '^src/(hosts|integrity|watch|templates)/', pathNot: '^src/$1/' } },
+  { name: 'peers-features', from: { path: '^src/(hosts|integrity|watch|templates|images)/' }, to: { path: '^src/(hosts|integrity|watch|templates|images)/', pathNot: '^src/$1/' } },
   { name: 'peers-envfile-tls', from: { path: '^src/(envfile|tls)/' }, to: { path: '^src/(envfile|tls)/', pathNot: '^src/$1/' } },
 ].map((rule) => ({ severity: 'error', comment: 'features of one layer do not depend on each other', ...rule }))
 

@@ -18,12 +18,14 @@ import {
   type OpenServiceCopies,
 } from '../snapshots/index.js'
 import { runtimeFor } from '../engine/index.js'
+import path from 'node:path'
+import { commitImage, requireImage, type CommitResult } from '../images/index.js'
 
 export default class Commit extends BaseCommand<typeof Commit> {
   static override summary =
     "Turn a service's current state and its box recipe into a box in the machine-wide box store."
   static override description =
-    'An envfile can then say `box: NAME:TAG` and a new service boots from that state; seeds are not run again. Share it with devenv box export.'
+    'An envfile can then say `box: NAME:TAG` and a new service boots from that state; seeds are not run again. Share it with devenv box export. For a service of an image, its writable layer becomes a new image in the image store (`image: NAME:TAG`; share it with devenv image export).'
   static override examples = [
     '<%= config.bin %> commit db shop-db',
     '<%= config.bin %> commit db shop-db:2024-05',
@@ -38,9 +40,11 @@ export default class Commit extends BaseCommand<typeof Commit> {
     force: Flags.boolean({ description: 'replace a box of that name and tag' }),
   }
 
-  async run(): Promise<{ box: BoxSummary; image?: { image: string; id: string } }> {
-    const ref = parseCommittedRef(this.args.box)
+  async run(): Promise<{ box: BoxSummary; image?: { image: string; id: string } } | CommitResult> {
     const spec = this.loadSpec()
+    // On the bundled runtime an image service's writable layer becomes an image in devenv's own store.
+    if (spec.runtime === 'bundled' && spec.services[this.args.service]?.image) return this.commitStoreImage(spec)
+    const ref = parseCommittedRef(this.args.box)
     const service = statefulService(spec, this.args.service)
     const paths = new ProjectPaths(spec.root)
     const dataDir = paths.serviceData(service.name)
@@ -91,6 +95,37 @@ export default class Commit extends BaseCommand<typeof Commit> {
       this.warning(`${service} was not committed as an engine image: ${(error as Error).message}`)
       return undefined
     }
+  }
+
+  private async commitStoreImage(spec: EnvSpec): Promise<CommitResult> {
+    const result = await commitImageService(spec, this.args.service, this.args.box, this.flags.force)
+    if (!this.jsonEnabled())
+      this.log(
+        `${colors.green('✔')} committed ${this.args.service} as image ${colors.bold(result.image.name)} (a ${formatBytes(result.layerBytes)} layer over ${result.image.base}); use it with: image: ${this.args.box}`,
+      )
+    return result
+  }
+}
+
+/** An image service: its writable layer becomes a layer over its image, a new image in the image store. */
+async function commitImageService(
+  spec: EnvSpec,
+  name: string,
+  target: string,
+  replace: boolean,
+): Promise<CommitResult> {
+  const base = requireImage(spec.services[name]!.image!)
+  const resume = await quiesceService(runtimeFor(spec), spec, name, 'commit')()
+  try {
+    return await commitImage(
+      base,
+      path.join(new ProjectPaths(spec.root).serviceData(name), 'rootfs'),
+      target,
+      name,
+      replace,
+    )
+  } finally {
+    await resume()
   }
 }
 

@@ -41,7 +41,9 @@ export default class Shell extends BaseCommand<typeof Shell> {
       process.exitCode = await runAttached(box.command, box.args, here)
       return
     }
-    const shell = process.env.SHELL && hasCommand(process.env.SHELL) ? process.env.SHELL : '/bin/sh'
+    // An image has its own shell, not the host's $SHELL.
+    const fromHost = process.env.SHELL && hasCommand(process.env.SHELL) ? process.env.SHELL : '/bin/sh'
+    const shell = spec.services[this.args.service]!.image ? '/bin/sh' : fromHost
     this.note(`devenv: a shell in ${this.args.service}'s environment (HOST=${context.env.HOST}); exit to leave`)
     process.exitCode = await runAttached(shell, [], context)
   }

@@ -59,6 +59,8 @@ export interface ServiceSpec {
   dependsOn: DependencySpec[]
   restart: RestartSpec
   stopTimeoutMs: number
+  /** Limits applied through cgroups (v2 or v1) on Linux. */
+  resources?: ResourceLimits
   /** Globs relative to root whose checksums must match devenv.lock before this service starts. */
   integrity: string[]
   postgres?: PostgresSettings
@@ -80,6 +82,11 @@ export interface ReplicaSpec {
   /** 1-based. */
   index: number
   count: number
+}
+
+export interface ResourceLimits {
+  memoryBytes?: number
+  cpus?: number
 }
 
 export interface BuildSpec {

@@ -24,6 +24,8 @@ import type {
 } from './model.js'
 import type { RawEnvfile, RawHealth, RawMount, RawPublish, RawService, RawWatch } from './raw.js'
 import type { EnvfileSource, FieldPath } from './source.js'
+import { normaliseResources } from './resources.js'
+import { parseImageReference } from '../util/image-reference.js'
 
 /** Finds the base kind of a committed box (NAME:TAG) in the box store; undefined when unknown. */
 export type BoxResolver = (ref: BoxRef) => BoxKind | undefined
@@ -107,6 +109,7 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
     if (!hostnames.includes(own)) hostnames.push(own)
   }
 
+  if (raw.image) checkImageReference(raw.image, at('image'), context)
   const service: ServiceSpec = {
     name,
     box,
@@ -136,12 +139,23 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
     dependsOn: normaliseDependsOn(raw.depends_on),
     restart: normaliseRestart(raw.restart),
     stopTimeoutMs: raw.stop_timeout !== undefined ? parseDuration(raw.stop_timeout) : 10_000,
+    ...(raw.resources ? { resources: normaliseResources(raw.resources, at('resources'), context.source, name) } : {}),
     integrity: (raw.integrity ?? []).map((glob, index) => checkGlob(glob, at('integrity', index), context)),
   }
   const health = normaliseHealth(raw.health, ports, description.defaultHealth, at('health'), name, context)
   if (health) service.health = health
   applyBoxSettings(service, raw, at, context)
   return service
+}
+
+/** An image name that cannot be pulled is said at its line, not when `up` gets to it. */
+function checkImageReference(image: string, where: FieldPath, context: NormaliseContext): void {
+  try {
+    parseImageReference(image)
+  } catch (error) {
+    const problem = error as DevenvError
+    fail(context, where, problem.message, problem.hint)
+  }
 }
 
 function checkServiceName(name: string, context: NormaliseContext): void {

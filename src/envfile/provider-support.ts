@@ -3,8 +3,9 @@ import type { EnvSpec } from './model.js'
 import type { EnvfileSource } from './source.js'
 
 /**
- * What each runtime can run, said at `validate` rather than discovered halfway through `up`:
- * an envfile asking the bundled runtime for an image or a Dockerfile build is refused where it asks.
+ * What each runtime can run, said at `validate` rather than discovered halfway through `up`: a
+ * Dockerfile build needs an engine (the docker runtime), and the bundled runtime runs images itself
+ * on Linux only (namespaces, overlayfs); anything else is refused where the envfile asks for it.
  */
 export function checkProviderSupport(spec: EnvSpec, source: EnvfileSource): void {
   if (spec.runtime === 'docker') return
@@ -19,13 +20,13 @@ export function checkProviderSupport(spec: EnvSpec, source: EnvfileSource): void
         },
       )
     }
-    if (service.image !== undefined) {
+    if (service.image !== undefined && process.platform !== 'linux') {
       throw new DevenvError(
         'ENVFILE_INVALID',
-        `service ${service.name}: image: ${service.image} needs the docker runtime in this version of devenv`,
+        `service ${service.name}: image: ${service.image} needs Linux on the bundled runtime`,
         {
           location: source.locate(['services', service.name, 'image']),
-          hint: 'Add `runtime: docker` at the top of devenv.yaml (or run `devenv up --runtime docker`), or give the service a `box:` or a `command:`.',
+          hint: 'Add `runtime: docker` at the top of devenv.yaml (or run `devenv up --runtime docker`) to run images on this system.',
         },
       )
     }

@@ -1,4 +1,5 @@
 /** The envfile as written, after schema validation: shapes the schema allows, nothing resolved. */
+import type { RawResources } from './resources.js'
 
 export type RawDuration = number | string
 export type RawEnv = Record<string, string | number | boolean | null> | string[]
@@ -51,6 +52,7 @@ export interface RawService {
     | { policy?: 'no' | 'on-failure' | 'always'; max_restarts?: number; backoff?: RawDuration }
   stop_timeout?: RawDuration
   replicas?: number
+  resources?: RawResources
   integrity?: string[]
   version?: string | number
   port?: number

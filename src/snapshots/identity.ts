@@ -11,6 +11,7 @@ export interface BoxIdentity {
 
 /** The box a service's state belongs to, and the version of that state as the box tells it (1 for devenv's own formats). */
 export function serviceBoxIdentity(service: ServiceSpec, dataDir: string): BoxIdentity {
-  const box = service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name
+  // An image service's state is a layer over its image: it belongs to that image.
+  const box = service.image ?? (service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name)
   return { box, kind: service.kind, boxVersion: capabilitiesOf(service.kind).stateVersion?.(service, dataDir) ?? '1' }
 }

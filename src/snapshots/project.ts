@@ -26,7 +26,10 @@ export function statefulService(spec: EnvSpec, name: string): ServiceSpec {
   return service
 }
 
-/** A stateful box, or a service run from an image: its data folder (DEVENV_DATA, /devenv/data in its container) is its state. */
+/**
+ * A stateful box, or a service run from an image: its state is its writable layer (bundled
+ * runtime) or its data folder (DEVENV_DATA, /devenv/data in its container on the docker runtime).
+ */
 function keepsState(service: ServiceSpec): boolean {
   return describeBox(service.kind).stateful || service.image !== undefined || service.imageBuild !== undefined
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import type { EnvSpec } from '../../envfile/index.js'
 import { serviceEnvironment } from '../../spec/index.js'
-import { ProjectPaths } from '../../state/index.js'
+import { ProjectPaths, readJson } from '../../state/index.js'
+import path from 'node:path'
+import { imageExecFile, type ImageExecInfo } from './image-service.js'
 import type { ServiceState } from '../../state/index.js'
 import type { ExecContext } from '../runtime.js'
 
@@ -14,6 +16,7 @@ export function bundledExecContext(spec: EnvSpec, name: string, state: ServiceSt
     port: (declared) => state.ports.find((port) => port.port === declared)?.bound ?? declared,
     dataDir: new ProjectPaths(spec.root).serviceData(name),
   })
+  if (service.image && state.pid) return imageExecContext(spec, name, state.pid)
   const inside = state.mounts === 'bind' && state.pid ? serviceProcessInside(state.pid) : undefined
   return {
     env,
@@ -22,8 +25,36 @@ export function bundledExecContext(spec: EnvSpec, name: string, state: ServiceSt
   }
 }
 
+/** An image service is entered in all its namespaces, as the image's user, with the image's environment. */
+function imageExecContext(spec: EnvSpec, name: string, pid: number): ExecContext {
+  const paths = new ProjectPaths(spec.root)
+  const info = readJson<ImageExecInfo>(imageExecFile(path.join(paths.serviceDir(name), 'run')))
+  const inside = serviceProcessInside(pid)
+  return {
+    env: info?.env ?? {},
+    cwd: spec.root,
+    ...(inside
+      ? {
+          enter: [
+            'nsenter',
+            `--target=${inside}`,
+            '--mount',
+            '--uts',
+            '--ipc',
+            '--net',
+            '--pid',
+            '--root',
+            '--wd',
+            ...(info ? [`--setuid=${info.uid}`, `--setgid=${info.gid}`] : []),
+            '--',
+          ],
+        }
+      : {}),
+  }
+}
+
 /** The service's own process: the child that `unshare --fork` made in the new namespace. */
-function serviceProcessInside(unsharePid: number): number | undefined {
+export function serviceProcessInside(unsharePid: number): number | undefined {
   try {
     const child = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/)[0]
     return child ? Number(child) : undefined

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { BoxDriver, Endpoint, Launch, ServiceContext, UnprivilegedUser } from '../../boxes/index.js'
 import { serviceEnvironment } from '../../spec/index.js'
-import type { EnvSpec, ServiceSpec } from '../../envfile/index.js'
+import type { EnvSpec, HealthSpec, ServiceSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
 import { machineHome, ProjectPaths } from '../../state/index.js'
 import type { ServiceHealth, ServiceState } from '../../state/index.js'
@@ -13,6 +13,10 @@ import { HealthMonitor, serviceProbe, type HealthStatus } from '../probes.js'
 import { LogWriter } from './logs.js'
 import { ManagedProcess, type Exit } from './process.js'
 import { inMountNamespace } from './mount-namespace.js'
+import { imageCommandProbe, imageLaunch, openImageNetwork } from './image-service.js'
+import type { ServiceNetwork } from './netns.js'
+import { packWhiteouts } from './whiteouts.js'
+import { inCgroups, prepareCgroups, removeCgroups, type CgroupPlan } from './cgroups.js'
 import { planPorts, type PortPlan } from './ports.js'
 import { ownerMark } from './owned-processes.js'
 import { RestartPolicy } from './restart-policy.js'
@@ -49,6 +53,11 @@ export class SupervisedService {
   private process?: ManagedProcess
   private health?: HealthMonitor
   private forwarders: PortForwarder[] = []
+  /** An image service's own network namespace and its relay. */
+  private network?: ServiceNetwork
+  private cgroups?: CgroupPlan
+  /** The image config's Healthcheck, when the envfile declares no health. */
+  private imageHealth?: HealthSpec
   private ports: PortPlan[] = []
   private readonly log: LogWriter
   /** What the current run wrote, for failure reports. */
@@ -74,7 +83,8 @@ export class SupervisedService {
     )
     this.state = {
       name: spec.name,
-      box: spec.box.tag ? `${spec.box.name}:${spec.box.tag}` : spec.box.name,
+      // An image service shows its image where others show their box.
+      box: spec.image ?? (spec.box.tag ? `${spec.box.name}:${spec.box.tag}` : spec.box.name),
       kind: spec.kind,
       state: 'stopped',
       health: spec.health ? 'starting' : 'none',
@@ -157,20 +167,34 @@ export class SupervisedService {
     mkdirSync(context.runDir, { recursive: true })
     onPhase('preparing')
     await this.driver.prepare?.(context)
-    const declared: Launch = await this.driver.launch(context)
+    const image = this.spec.image
+      ? await imageLaunch(context, this.paths.serviceDir(this.spec.name), onPhase, this.host.project)
+      : undefined
+    const declared: Launch = image?.launch ?? (await this.driver.launch(context))
+    this.imageHealth = this.spec.health ? undefined : image?.health
+    if (this.imageHealth) this.set({ health: 'starting' })
     if (context.runAs?.uid !== undefined && declared.uid === undefined)
       Object.assign(declared, { uid: context.runAs.uid, gid: context.runAs.gid })
     // Mounts appear at their targets where the platform allows; elsewhere they are read at their host paths.
-    const bound = inMountNamespace(declared, this.spec.mounts, path.join(this.paths.serviceDir(this.spec.name), 'root'))
+    const bound = image
+      ? undefined
+      : inMountNamespace(declared, this.spec.mounts, path.join(this.paths.serviceDir(this.spec.name), 'root'))
     const launch = bound ?? declared
     launch.env = { ...launch.env, ...ownerMark(this.host.project.root) }
     this.lastLaunchSignal = launch.stopSignal
+    const limits = this.spec.resources
+      ? prepareCgroups(this.host.project.root, this.host.project.name, this.spec.name, this.spec.resources)
+      : undefined
+    if (limits) notes.push(limits.description)
+    this.cgroups = limits
     onPhase('starting')
-    const child = new ManagedProcess(launch, (stream, data) => this.log.chunk(stream, data))
+    const child = new ManagedProcess(limits ? inCgroups(launch, limits) : launch, (stream, data) =>
+      this.log.chunk(stream, data),
+    )
     this.process = child
     this.runStartedAt = this.host.clock.now()
     // The service's own command: not the mount wrapper around it, nor the shell that execs it.
-    this.note(`started pid ${child.pid}: ${describeLaunch(declared)}`)
+    this.note(`started pid ${child.pid}: ${image?.description ?? describeLaunch(declared)}`)
     this.set({
       pid: child.pid,
       pidStart: child.startTicks,
@@ -185,9 +209,16 @@ export class SupervisedService {
         }
       }),
       notes,
-      mounts: this.spec.mounts.length ? (bound ? 'bind' : 'resolved') : undefined,
+      mounts: this.spec.mounts.length ? (bound || image ? 'bind' : 'resolved') : undefined,
     })
     void child.exited.then((exit) => this.exited(child, exit))
+    if (image)
+      this.network = await openImageNetwork(
+        context,
+        this.host.project,
+        child.pid!,
+        this.ports.map((plan) => ({ declared: plan.declared, bound: plan.bound })),
+      )
     for (const entry of this.spec.publish) {
       const forwarder = await PortForwarder.open(
         this.spec.name,
@@ -213,9 +244,14 @@ export class SupervisedService {
    * before its probe can pass), then the health check decides readiness.
    */
   private watchHealth(context: ServiceContext): void {
-    const probe = serviceProbe(this.spec, this.bound, this.driver, context)
-    if (probe && this.spec.health) {
-      this.health = new HealthMonitor(probe, this.spec.health, this.host.clock, (status: HealthStatus, reason) => {
+    const health = this.spec.health ?? this.imageHealth
+    // An image service's health command runs inside it, as `docker exec` would.
+    const probe =
+      this.spec.image && health?.check.kind === 'command' && this.process?.pid
+        ? imageCommandProbe(health.check.command, this.process.pid, context.runDir)
+        : serviceProbe(this.spec, this.bound, this.driver, context)
+    if (probe && health) {
+      this.health = new HealthMonitor(probe, health, this.host.clock, (status: HealthStatus, reason) => {
         if (status === 'unhealthy') this.note(`unhealthy: ${reason}`)
         if (status === 'healthy' && this.state.health === 'unhealthy') this.note('healthy again')
         this.set({ health: status as ServiceHealth, message: status === 'unhealthy' ? reason : undefined })
@@ -309,6 +345,11 @@ export class SupervisedService {
 
   private exited(child: ManagedProcess, exit: Exit): void {
     if (child !== this.process) return
+    void this.network?.close()
+    this.network = undefined
+    if (this.cgroups) removeCgroups(this.cgroups)
+    // At once, before a stop waiting on this exit returns: a snapshot copies the layer next.
+    if (this.spec.image) packWhiteouts(path.join(this.paths.serviceData(this.spec.name), 'rootfs'))
     this.health?.stop()
     this.health = undefined
     this.process = undefined
@@ -434,6 +475,8 @@ export class SupervisedService {
   private async closeForwarders(): Promise<void> {
     const forwarders = this.forwarders
     this.forwarders = []
+    await this.network?.close()
+    this.network = undefined
     await Promise.all(forwarders.map((forwarder) => forwarder.close()))
   }
 

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
@@ -87,12 +97,25 @@ export function createJournal(paths: ProjectPaths, service: string, journal: Jou
   try {
     linkSync(temporary, file)
     fsyncFolder(folder)
+    removeStaleDrafts(folder, temporary)
     return true
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
     throw error
   } finally {
     rmSync(temporary, { force: true })
+  }
+}
+
+/**
+ * Drafts of journals that never became one: a process killed between writing its draft and linking
+ * it. Whoever holds the journal may remove them: another draft now can only fail to link, and its
+ * writer removes it anyway.
+ */
+function removeStaleDrafts(folder: string, own: string): void {
+  for (const name of readdirSync(folder)) {
+    const draft = path.join(folder, name)
+    if (draft !== own && /^\.snapshot-journal\..+\.tmp$/.test(name)) rmSync(draft, { force: true })
   }
 }
 

@@ -225,11 +225,24 @@ describe('devenv export kubernetes -o DIR', () => {
     )
   })
 
-  it('says which service it cannot export while no provider plans boxes', async () => {
+  it("exports the webapp template's built-in boxes in devenv's box image, and every object validates", async () => {
     const folder = copyOf('templates/webapp', 'k8s-cli-boxes')
     folders.push(folder)
-    const result = await devenv(['export', 'kubernetes'], { cwd: folder })
-    expect(result.exitCode).toBe(1)
-    expect(result.stderr).toContain('service www1 (box node) cannot be exported yet')
+    const result = await devenv(['export', 'kubernetes', '-o', 'k8s', '--json'], { cwd: folder, timeout: 60_000 })
+    expect(result.exitCode, result.stderr).toBe(0)
+    const out = path.join(folder, 'k8s')
+    const images = new Set<string>()
+    for (const file of readdirSync(out)) {
+      const object = parse(readFileSync(path.join(out, file), 'utf8')) as KubernetesObject
+      expect(kubernetesProblems(object), file).toEqual([])
+      if (object.kind === 'Deployment' || object.kind === 'StatefulSet') {
+        const workload = object as Of<'Deployment'>
+        for (const container of workload.spec!.template.spec!.containers) images.add(container.image!)
+      }
+    }
+    expect(
+      [...images].every((image) => /^devenv\/boxes:[0-9a-f]{16}$/.test(image)),
+      [...images].join(' '),
+    ).toBe(true)
   })
 })

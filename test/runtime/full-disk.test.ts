@@ -50,12 +50,14 @@ describe.runIf(root)('a full disk', () => {
     mkdirSync(home, { recursive: true })
     const up = await project.run(['up', '--no-hosts'], { timeout: 60_000 })
     if (up.exitCode !== 0) throw new Error(`up failed: ${up.stderr}`)
-    // Leave PostgreSQL a few MB, then let it write until there is no room at all.
-    fill(filler, 6 * 1024 * 1024)
     const psql = service(await project.status(), 'psql')
     const client = new pg.Client({ host: psql.address, port: 5432, user: 'app', password: 'app', database: 'app' })
+    // Connected and the table made first: a backend's start writes files of its own (the relcache
+    // init file), which a disk already full refuses with a FATAL before the test has begun.
     await client.connect()
     await client.query('create table fill (id serial primary key, body text)')
+    // Leave PostgreSQL a few MB, then let it write until there is no room at all.
+    fill(filler, 6 * 1024 * 1024)
     try {
       for (;;) {
         await client.query("insert into fill (body) select repeat('x', 1000) from generate_series(1, 500)")

@@ -1,6 +1,6 @@
 import type { Endpoint } from '../../boxes/index.js'
+import { endpointOf, isActive, requireRunning } from '../service-view.js'
 import type { EnvSpec } from '../../envfile/index.js'
-import { DevenvError } from '../../errors.js'
 import { ProjectPaths } from '../../state/index.js'
 import type { ServiceState } from '../../state/index.js'
 import type {
@@ -14,8 +14,6 @@ import type {
 } from '../runtime.js'
 import { bundledExecContext } from './exec-context.js'
 import { followLog, readServiceLog } from './log-reader.js'
-
-const ACTIVE = new Set(['running', 'starting'])
 
 /** A service of a project on the bundled runtime: what the supervisor last recorded, checked against the live processes. */
 export class BundledServiceHandle implements ServiceHandle {
@@ -31,7 +29,9 @@ export class BundledServiceHandle implements ServiceHandle {
 
   async isRunning(): Promise<boolean> {
     const project = await this.runtime.inspect(this.spec)
-    return Boolean(project.supervisor) && ACTIVE.has(project.services[this.name]?.state ?? 'stopped')
+    return (
+      Boolean(project.supervisor) && project.services[this.name] !== undefined && isActive(project.services[this.name]!)
+    )
   }
 
   async endpoint(): Promise<Endpoint> {
@@ -40,7 +40,7 @@ export class BundledServiceHandle implements ServiceHandle {
 
   async endpointIfRunning(): Promise<Endpoint | undefined> {
     const state = await this.inspect()
-    return ACTIVE.has(state.state) ? endpointOf(state) : undefined
+    return isActive(state) ? endpointOf(state) : undefined
   }
 
   async execContext(): Promise<ExecContext> {
@@ -64,19 +64,6 @@ export class BundledServiceHandle implements ServiceHandle {
   }
 
   private async running(): Promise<ServiceState> {
-    const state = await this.inspect()
-    if (!ACTIVE.has(state.state)) {
-      throw new DevenvError('NOT_FOUND', `service ${this.name} is not running`, {
-        hint: `Start it with \`devenv up ${this.name}\`.`,
-      })
-    }
-    return state
-  }
-}
-
-function endpointOf(state: ServiceState): Endpoint {
-  return {
-    address: state.address,
-    port: (declared) => state.ports.find((entry) => entry.port === declared)?.bound ?? declared,
+    return requireRunning(await this.inspect(), this.name)
   }
 }

@@ -1,6 +1,6 @@
 import type { Endpoint } from '../../boxes/index.js'
+import { endpointOf, isActive, requireRunning } from '../service-view.js'
 import type { EnvSpec } from '../../envfile/index.js'
-import { DevenvError } from '../../errors.js'
 import type { ServiceState } from '../../state/index.js'
 import type {
   ExecContext,
@@ -13,8 +13,6 @@ import type {
 } from '../runtime.js'
 import { engineCliEnv } from './engine.js'
 import { containerName } from './labels.js'
-
-const ACTIVE = new Set(['running', 'starting'])
 
 /** A service of a project on the docker provider: its container, as the engine describes it. */
 export class DockerServiceHandle implements ServiceHandle {
@@ -33,7 +31,7 @@ export class DockerServiceHandle implements ServiceHandle {
   }
 
   async isRunning(): Promise<boolean> {
-    return ACTIVE.has((await this.inspect()).state)
+    return isActive(await this.inspect())
   }
 
   async endpoint(): Promise<Endpoint> {
@@ -42,7 +40,7 @@ export class DockerServiceHandle implements ServiceHandle {
 
   async endpointIfRunning(): Promise<Endpoint | undefined> {
     const state = await this.inspect()
-    return ACTIVE.has(state.state) ? endpointOf(state) : undefined
+    return isActive(state) ? endpointOf(state) : undefined
   }
 
   /** `docker exec` needs a terminal for `shell` and `exec -it`: the CLI is the way in there. */
@@ -73,16 +71,6 @@ export class DockerServiceHandle implements ServiceHandle {
   }
 
   private async running(): Promise<ServiceState> {
-    const state = await this.inspect()
-    if (!ACTIVE.has(state.state)) {
-      throw new DevenvError('NOT_FOUND', `service ${this.name} is not running`, {
-        hint: `Start it with \`devenv up ${this.name}\`.`,
-      })
-    }
-    return state
+    return requireRunning(await this.inspect(), this.name)
   }
-}
-
-function endpointOf(state: ServiceState): Endpoint {
-  return { address: state.address, port: (declared) => declared }
 }

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { createReadStream, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs'
+import { createReadStream, mkdirSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import type Docker from 'dockerode'
 import type tar from 'tar-stream'
 import { DevenvError } from '../../errors.js'
+import { machineHome, readJson, writeJsonAtomic } from '../../state/index.js'
 import { LABELS } from './labels.js'
 import { packageRoot, runtimePackages } from './package-files.js'
 
@@ -185,18 +186,64 @@ async function pack(files: ImageFile[]): Promise<tar.Pack> {
  * Swarm exports: it is self-contained.
  */
 /** The reference of this devenv's box image, built or not (`ensureBoxImage` builds it). */
+/**
+ * Listing and stating the image's ~18 000 files (and running ldd) costs ~350 ms, on every `up`.
+ * Every build rewrites oclif.manifest.json and every install the lockfile npm keeps; with those,
+ * Node and the shell unchanged, the tag is the one computed last time.
+ */
+function quickKey(): string {
+  const root = packageRoot()
+  const probes = [path.join(root, 'oclif.manifest.json'), path.join(root, 'package.json'), process.execPath, '/bin/sh']
+  // npm's record of what it installed, in the node_modules devenv's packages were found in.
+  const installed = runtimePackages(root)[0]
+  const modules = installed?.slice(
+    0,
+    installed.lastIndexOf(`${path.sep}node_modules${path.sep}`) + '/node_modules'.length,
+  )
+  if (modules) probes.push(path.join(modules, '.package-lock.json'))
+  return probes
+    .map((file) => {
+      try {
+        const stat = statSync(file)
+        return `${file}:${stat.size}:${stat.mtimeMs}`
+      } catch {
+        return `${file}:-`
+      }
+    })
+    .join('\n')
+}
+
+let remembered: { key: string; tag: string } | undefined
+
+function cachedTag(files: () => ImageFile[]): string {
+  const key = quickKey()
+  const cacheFile = path.join(machineHome(), 'cache', 'box-image.json')
+  remembered ??= readJson<{ key: string; tag: string }>(cacheFile)
+  if (remembered?.key === key) return remembered.tag
+  remembered = { key, tag: imageTag(files()) }
+  mkdirSync(path.dirname(cacheFile), { recursive: true })
+  writeJsonAtomic(cacheFile, remembered)
+  return remembered.tag
+}
+
 export function boxImageReference(): string {
-  return `${REPOSITORY}:${imageTag(imageFiles())}`
+  return `${REPOSITORY}:${cachedTag(imageFiles)}`
 }
 
 export async function ensureBoxImage(docker: Docker, onBuild: (message: string) => void = () => {}): Promise<string> {
-  const files = imageFiles()
-  const reference = `${REPOSITORY}:${imageTag(files)}`
+  const reference = boxImageReference()
   try {
     await docker.getImage(reference).inspect()
     return reference
   } catch {
     // not built yet
+  }
+  const files = imageFiles()
+  if (`${REPOSITORY}:${imageTag(files)}` !== reference) {
+    // Changed under a key that looked the same (a file touched by hand): the listing is the truth.
+    remembered = undefined
+    rmSync(path.join(machineHome(), 'cache', 'box-image.json'), { force: true })
+    return ensureBoxImage(docker, onBuild)
   }
   onBuild(`building devenv's box image ${reference} (${files.length} files, once per devenv and Node version)`)
   const stream = await docker.importImage(

@@ -29,7 +29,7 @@ import { containerLogs, followContainer } from './container-logs.js'
 import { connectEngine, engineAddress } from './engine.js'
 import { containerName, LABELS, networkName, projectFilter } from './labels.js'
 import { forgetRecord, readRecord, updateRecord } from './project-record.js'
-import { containerProbe } from './readiness.js'
+import { containerProbe, waitReady, type Readiness } from './readiness.js'
 import { DockerServiceHandle } from './service-handle.js'
 import { startWatcher, stopWatcher } from './watcher.js'
 import { buildServiceImage } from './service-image.js'
@@ -137,6 +137,18 @@ export class DockerRuntime implements Runtime {
     const names = services.length ? services : Object.keys(spec.services)
     await this.stop(spec, names)
     return this.up(spec, { services: names }, onEvent)
+  }
+
+  /** A watched change: the container restarted where it is (nothing planned or built again), ready before this returns. */
+  async restartInPlace(spec: EnvSpec, name: string): Promise<Readiness> {
+    const docker = await connectEngine()
+    const service = spec.services[name]!
+    const container = containerName(spec.name, spec.root, name)
+    await docker.getContainer(container).restart({ t: Math.ceil(service.stopTimeoutMs / 1000) })
+    const driver =
+      runsInBoxImage(service) && service.health?.check.kind === 'box' ? await driverFor(service.kind) : undefined
+    const context = hostContext(spec, service, readAddresses(spec.root), new AbortController().signal)
+    return waitReady(docker, container, containerProbe(docker, container, service, driver, context), 120_000)
   }
 
   async down(spec: EnvSpec): Promise<DownResult> {

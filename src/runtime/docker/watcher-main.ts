@@ -43,11 +43,15 @@ async function onChange(service: ServiceSpec, change: MountChange): Promise<void
   if (stoppedOnPurpose(service.name)) return
   log(`${service.name}: ${change.paths.slice(0, 3).join(', ')}${change.paths.length > 3 ? ', …' : ''} changed`)
   if (change.action.kind === 'command') return runCommandInside(service, change.action.command)
-  const result =
-    change.mount.target === BUILD_CONTEXT
-      ? await runtime.up(spec, { services: [service.name] }, () => {})
-      : await runtime.restart(spec, [service.name], () => {})
-  log(`${service.name}: ${result.ok ? 'restarted' : `failed to restart: ${result.failed?.message ?? ''}`}`)
+  if (change.mount.target === BUILD_CONTEXT) {
+    const result = await runtime.up(spec, { services: [service.name] }, () => {})
+    log(
+      `${service.name}: ${result.ok ? 'rebuilt and restarted' : `failed to start again: ${result.failed?.message ?? ''}`}`,
+    )
+    return
+  }
+  const ready = await runtime.restartInPlace(spec, service.name)
+  log(`${service.name}: ${ready.ok ? 'restarted' : `failed to restart: ${ready.reason}`}`)
 }
 
 for (const service of Object.values(spec.services)) {

@@ -251,7 +251,11 @@ export async function ensureBoxImage(docker: Docker, onBuild: (message: string) 
     {
       repo: REPOSITORY,
       tag: reference.split(':')[1],
-      changes: [`LABEL ${LABELS.boxImage}=true`, 'ENV PATH=/usr/local/bin:/usr/bin:/bin', 'WORKDIR /'],
+      changes: [
+        `LABEL ${LABELS.boxImage}=${JSON.stringify(packageRoot())}`,
+        'ENV PATH=/usr/local/bin:/usr/bin:/bin',
+        'WORKDIR /',
+      ],
     } as unknown as Record<string, unknown>,
   )
   const output = await new Promise<Array<{ status?: string }>>((resolve, reject) =>
@@ -278,9 +282,14 @@ export async function ensureBoxImage(docker: Docker, onBuild: (message: string) 
   return reference
 }
 
-/** Box images of earlier devenv builds: each is some 200 MB. One a container still uses stays. */
+/**
+ * Box images of earlier builds of this devenv (this install's folder): each is some 200 MB. Those
+ * of another install on the machine are its own; one a container still uses stays.
+ */
 async function removeOlderBoxImages(docker: Docker, current: string): Promise<void> {
-  const images = await docker.listImages({ filters: { reference: [REPOSITORY] } })
+  const images = await docker.listImages({
+    filters: { reference: [REPOSITORY], label: [`${LABELS.boxImage}=${packageRoot()}`] },
+  })
   for (const image of images) {
     if ((image.RepoTags ?? []).includes(current)) continue
     await docker

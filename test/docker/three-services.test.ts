@@ -7,6 +7,7 @@ import { runDevenv } from '../support/cli.js'
 import { dockerUnavailable } from '../support/docker.js'
 import { ensureBusyboxImage, labelledObjects } from '../support/docker-images.js'
 import { waitFor } from '../support/net.js'
+import { reserveAddressBlock } from '../runtime/helpers.js'
 
 const FIXTURE = path.join(import.meta.dirname, '..', 'fixtures', 'docker-three')
 const unavailable = await dockerUnavailable()
@@ -33,6 +34,7 @@ describe.skipIf(unavailable)('three services on the docker provider', () => {
 
   beforeAll(async () => {
     cpSync(FIXTURE, root, { recursive: true })
+    reserveAddressBlock(env.DEVENV_HOME, root)
     await ensureBusyboxImage()
     await execa('docker', ['create', '--name', unlabelled, 'devenvtest/busybox:1', 'sleep', '1000'])
     const up = await run(['up'], 120_000)

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { loadEnvfile, type EnvSpec } from '../../src/envfile/index.js'
 import type { Runtime, RuntimeOptions, ServiceLogLine } from '../../src/runtime/index.js'
 import { waitFor } from '../support/net.js'
+import { reserveAddressBlock } from '../runtime/helpers.js'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const DIST = path.join(REPO, 'dist')
@@ -59,6 +60,7 @@ export function runtimeContract(provider: ProviderUnderTest): void {
       const root = path.join(base, 'project')
       cpSync(FIXTURE, root, { recursive: true })
       process.env.DEVENV_HOME = path.join(base, 'home')
+      reserveAddressBlock(process.env.DEVENV_HOME, root)
       spec = loadEnvfile({ file: path.join(root, 'devenv.yaml') })
       runtime = await provider.create({
         preparationModule: pathToFileURL(path.join(DIST, 'engine', 'preparation.js')).href,

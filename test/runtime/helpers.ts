@@ -123,7 +123,7 @@ export class RuntimeProject {
  * fresh home would get 127.64.1.x and collide with other suites running at the same time. A
  * random block, written where devenv keeps its allocations, keeps concurrent runs apart.
  */
-function reserveAddressBlock(home: string, root: string): void {
+export function reserveAddressBlock(home: string, root: string): void {
   const file = path.join(home, 'addresses.json')
   const table = existsSync(file)
     ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { block: number; services: Record<string, number> }>)

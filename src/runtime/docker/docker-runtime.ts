@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type Docker from 'dockerode'
 import { driverFor } from '../../boxes/index.js'
 import type { EnvSpec } from '../../envfile/index.js'
@@ -7,6 +8,7 @@ import {
   allocateAddresses,
   ProjectPaths,
   readAddresses,
+  withFileLock,
   type ProjectState,
   type ServiceState,
 } from '../../state/index.js'
@@ -55,7 +57,45 @@ export class DockerRuntime implements Runtime {
     return this.preparation
   }
 
-  async up(spec: EnvSpec, options: UpOptions, onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+  /**
+   * What changes containers runs one at a time per project, across processes (two `up`s at once,
+   * the watcher's restarts): the engine refuses a second container of one name.
+   */
+  private exclusive<T>(spec: EnvSpec, work: () => Promise<T>): Promise<T> {
+    return withFileLock(path.join(new ProjectPaths(spec.root).dir, 'docker.lock'), work, { patient: true })
+  }
+
+  up(spec: EnvSpec, options: UpOptions, onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    return this.exclusive(spec, () => this.upNow(spec, options, onEvent))
+  }
+
+  stop(spec: EnvSpec, services: string[]): Promise<ServiceState[]> {
+    return this.exclusive(spec, () => this.stopNow(spec, services))
+  }
+
+  restart(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    checkNames(spec, services)
+    const names = services.length ? services : Object.keys(spec.services)
+    return this.exclusive(spec, async () => {
+      await this.stopNow(spec, names)
+      return this.upNow(spec, { services: names }, onEvent)
+    })
+  }
+
+  /** A watched change: the container restarted where it is (nothing planned or built again), ready before this returns. */
+  restartInPlace(spec: EnvSpec, name: string): Promise<Readiness> {
+    return this.exclusive(spec, () => this.restartInPlaceNow(spec, name))
+  }
+
+  down(spec: EnvSpec): Promise<DownResult> {
+    return this.exclusive(spec, () => this.downNow(spec))
+  }
+
+  build(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    return this.exclusive(spec, () => this.buildNow(spec, services, onEvent))
+  }
+
+  private async upNow(spec: EnvSpec, options: UpOptions, onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
     const docker = await connectEngine()
     const targets = withDependencies(spec, options.services)
     const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
@@ -109,7 +149,7 @@ export class DockerRuntime implements Runtime {
     return { ok: !failed, services: targets.map((name) => state.services[name]!), ...(failed ? { failed } : {}) }
   }
 
-  async stop(spec: EnvSpec, services: string[]): Promise<ServiceState[]> {
+  private async stopNow(spec: EnvSpec, services: string[]): Promise<ServiceState[]> {
     checkNames(spec, services)
     const names = services.length ? services : Object.keys(spec.services)
     if (!readRecord(spec.root)) return Object.values((await this.inspect(spec)).services)
@@ -132,15 +172,7 @@ export class DockerRuntime implements Runtime {
     return names.map((name) => state.services[name]!)
   }
 
-  async restart(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
-    checkNames(spec, services)
-    const names = services.length ? services : Object.keys(spec.services)
-    await this.stop(spec, names)
-    return this.up(spec, { services: names }, onEvent)
-  }
-
-  /** A watched change: the container restarted where it is (nothing planned or built again), ready before this returns. */
-  async restartInPlace(spec: EnvSpec, name: string): Promise<Readiness> {
+  private async restartInPlaceNow(spec: EnvSpec, name: string): Promise<Readiness> {
     const docker = await connectEngine()
     const service = spec.services[name]!
     const container = containerName(spec.name, spec.root, name)
@@ -151,7 +183,7 @@ export class DockerRuntime implements Runtime {
     return waitReady(docker, container, containerProbe(docker, container, service, driver, context), 120_000)
   }
 
-  async down(spec: EnvSpec): Promise<DownResult> {
+  private async downNow(spec: EnvSpec): Promise<DownResult> {
     stopWatcher(spec.root)
     const docker = await connectEngine()
     const containers = await docker.listContainers({ all: true, filters: projectFilter(spec.root) })
@@ -175,7 +207,7 @@ export class DockerRuntime implements Runtime {
     return { wasRunning }
   }
 
-  async build(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+  private async buildNow(spec: EnvSpec, services: string[], onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
     checkNames(spec, services)
     const names = services.length
       ? services

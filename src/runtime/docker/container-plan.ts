@@ -84,7 +84,7 @@ function containerUser(): { user?: string; rootInside: boolean } {
 export function planContainer(project: EnvSpec, service: ServiceSpec, inputs: PlanInputs): ContainerPlan {
   const paths = new ProjectPaths(project.root)
   const dataDir = paths.serviceData(service.name)
-  const runDir = path.join(paths.serviceDir(service.name), 'run-docker')
+  const runDir = boxRunFolder(paths, service.name)
   const info = {
     project: project.name,
     address: inputs.address,
@@ -145,8 +145,7 @@ export function planContainer(project: EnvSpec, service: ServiceSpec, inputs: Pl
   return { service: service.name, name: options.name!, options, hash }
 }
 
-/** The host folders a plan binds that must exist before the engine starts it (else it makes them root's). */
-export function hostFoldersOf(project: EnvSpec, service: ServiceSpec, boxed: boolean): string[] {
-  const paths = new ProjectPaths(project.root)
-  return [paths.serviceData(service.name), ...(boxed ? [path.join(paths.serviceDir(service.name), 'run-docker')] : [])]
+/** The host folder a box container has for its run files (sockets, generated config): apart from the bundled runtime's. */
+export function boxRunFolder(paths: ProjectPaths, service: string): string {
+  return path.join(paths.serviceDir(service), 'run-docker')
 }

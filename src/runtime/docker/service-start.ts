@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs'
-import path from 'node:path'
 import type Docker from 'dockerode'
 import { driverFor, type ServiceContext } from '../../boxes/index.js'
 import type { EnvSpec, ServiceSpec } from '../../envfile/index.js'
@@ -7,7 +6,7 @@ import { serviceEnvironment } from '../../spec/index.js'
 import { DevenvError } from '../../errors.js'
 import { machineHome, ProjectPaths } from '../../state/index.js'
 import type { PreparationContext, ServiceEvent, ServicePreparation } from '../runtime.js'
-import { planContainer, runsInBoxImage } from './container-plan.js'
+import { boxRunFolder, planContainer, runsInBoxImage } from './container-plan.js'
 import { LABELS } from './labels.js'
 import { updateRecord } from './project-record.js'
 import { containerProbe, waitReady, type Readiness } from './readiness.js'
@@ -51,7 +50,7 @@ export function hostContext(
     address,
     port: (declared) => declared,
     dataDir,
-    runDir: path.join(paths.serviceDir(service.name), 'run-docker'),
+    runDir: boxRunFolder(paths, service.name),
     machineHome: machineHome(),
     env: serviceEnvironment(service, { project: project.name, address, port: (declared) => declared, dataDir }),
     log: () => {},
@@ -128,12 +127,13 @@ export async function startService(context: StartContext, name: string): Promise
   if (!boxed && (await seedFromImage(docker, image.reference, paths.serviceData(name))))
     note(`first boot from image ${image.reference}: its committed data copied into the data folder`)
   mkdirSync(paths.serviceData(name), { recursive: true })
-  if (boxed) mkdirSync(path.join(paths.serviceDir(name), 'run-docker'), { recursive: true })
+  if (boxed) mkdirSync(boxRunFolder(paths, name), { recursive: true })
   const plan = planContainer(project, service, { address, network: context.network, image, boxed })
   const existing = await existingContainer(docker, plan.name)
   const driver = boxed ? await driverFor(service.kind) : undefined
+  const onHost = hostContext(project, service, context.addresses, context.signal)
   const probe = containerProbe(docker, plan.name, service, driver, {
-    ...hostContext(project, service, context.addresses, context.signal),
+    ...onHost,
     log: note,
   })
   const unchanged = existing?.Config.Labels?.[LABELS.configHash] === plan.hash && !context.recreate
@@ -143,8 +143,7 @@ export async function startService(context: StartContext, name: string): Promise
       phase: 'unchanged',
       message: `${address}${service.ports[0] ? `:${service.ports[0]}` : ''}`,
     })
-    if (driver?.settle)
-      await driver.settle(hostContext(project, service, context.addresses, context.signal)).catch(() => {})
+    if (driver?.settle) await driver.settle(onHost).catch(() => {})
   } else {
     if (existing && !unchanged) await docker.getContainer(plan.name).remove({ force: true })
     if (!unchanged) await docker.createContainer(plan.options)

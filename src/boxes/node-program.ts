@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeJsonAtomic } from '../state/index.js'
@@ -12,7 +13,7 @@ export class NodeProgramBox {
 
   /** `main`: the program's entry, relative to the driver (new URL('./main.js', import.meta.url)). */
   constructor(main: URL, private readonly configName: string) {
-    this.main = fileURLToPath(main)
+    this.main = programEntry(main)
   }
 
   configFile(context: ServiceContext): string {
@@ -32,4 +33,21 @@ export class NodeProgramBox {
       cwd,
     }
   }
+}
+
+const DIST = fileURLToPath(new URL('../', import.meta.url))
+const BUNDLES = path.join(DIST, 'bundle')
+
+/**
+ * The file to run a program of this package from: its bundle (scripts/bundle-cli.mjs names it
+ * boxes-lb-main.js for boxes/lb/main.js) while the build made it after tsc's output, as for the
+ * supervisor. One file instead of tens or hundreds of modules: the ftp box starts in ~60 ms of
+ * CPU instead of ~200.
+ */
+export function programEntry(main: URL): string {
+  const file = fileURLToPath(main)
+  const relative = path.relative(DIST, file)
+  const bundle = path.join(BUNDLES, `${relative.replace(/\.js$/, '').split(path.sep).join('-')}.js`)
+  const modifiedAt = (candidate: string): number => statSync(candidate, { throwIfNoEntry: false })?.mtimeMs ?? 0
+  return modifiedAt(bundle) >= modifiedAt(file) && modifiedAt(bundle) > 0 ? bundle : file
 }

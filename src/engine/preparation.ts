@@ -1,5 +1,4 @@
 import path from 'node:path'
-import { seedServiceData } from '../boxes/store/index.js'
 import type { ServiceSpec } from '../envfile/index.js'
 import type { PreparationContext, ServicePreparation } from '../runtime/index.js'
 import { recoverServiceData } from '../snapshots/index.js'
@@ -37,7 +36,12 @@ export const preparation: ServicePreparation = {
         `recovered its data after an interrupted ${recovered.interrupted ?? 'operation'}: ${recovered.action}`,
       )
     const box = service.box.tag ? `${service.box.name}:${service.box.tag}` : service.box.name
-    if (service.box.tag && (await seedServiceData(service.box, context.dataDir)))
+    // The box store is imported only for a service made from a committed box: with it comes the
+    // envfile's YAML parser (one bundle chunk), which the supervisor has no other use for.
+    if (
+      service.box.tag &&
+      (await (await import('../boxes/store/index.js')).seedServiceData(service.box, context.dataDir))
+    )
       context.note(`first boot from box ${box}: state copied from the box store`)
   },
 }

@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  promises as fs,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs'
 import path from 'node:path'
 
 /**
@@ -23,6 +33,46 @@ export function writeFileAtomic(file: string, content: string | Buffer, mode = 0
     throw error
   }
   fsyncFolder(folder)
+}
+
+/**
+ * writeFileAtomic with its slow part (writing and flushing the new copy, then the folder) on
+ * libuv's threads, so that a busy process (the supervisor starting services) is not held up by
+ * the disk. The rename itself is done on the main thread, after `stillWanted()` says the copy is
+ * not outdated by a write made meanwhile: a newer state is never replaced by an older one.
+ * Returns whether the file was replaced.
+ */
+export async function writeFileAtomicAsync(
+  file: string,
+  content: string,
+  stillWanted: () => boolean,
+  mode = 0o644,
+): Promise<boolean> {
+  const folder = path.dirname(file)
+  const temporary = path.join(folder, `.${path.basename(file)}.${process.pid}.${Date.now()}.async.tmp`)
+  try {
+    const handle = await fs.open(temporary, 'w', mode)
+    try {
+      await handle.writeFile(content)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    if (!stillWanted()) {
+      rmSync(temporary, { force: true })
+      return false
+    }
+    renameSync(temporary, file)
+  } catch (error) {
+    rmSync(temporary, { force: true })
+    throw error
+  }
+  const directory = await fs.open(folder, 'r').catch(() => undefined)
+  await directory
+    ?.sync()
+    .catch(() => undefined)
+    .finally(() => directory.close())
+  return true
 }
 
 export function fsyncFolder(folder: string): void {

@@ -6,6 +6,7 @@ export { ProjectPaths, machineHome } from './paths.js'
 export {
   readProjectState,
   writeProjectState,
+  writeProjectStateAsync,
   type PortState,
   type ProjectState,
   type ServiceHealth,

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { readJson, writeJsonAtomic } from './atomic.js'
+import { readJson, writeFileAtomicAsync, writeJsonAtomic } from './atomic.js'
 import { ProjectPaths } from './paths.js'
 
 /**
@@ -82,6 +82,16 @@ export function writeProjectState(state: ProjectState): void {
   const paths = new ProjectPaths(state.root)
   makePrivate(paths.dir)
   writeJsonAtomic(paths.state, { ...state, updatedAt: new Date().toISOString() })
+}
+
+/** writeProjectState off the main thread (writeFileAtomicAsync), for a folder writeProjectState has made private already. */
+export function writeProjectStateAsync(state: ProjectState, stillWanted: () => boolean): Promise<boolean> {
+  const paths = new ProjectPaths(state.root)
+  return writeFileAtomicAsync(
+    paths.state,
+    `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 2)}\n`,
+    stillWanted,
+  )
 }
 
 /**

@@ -6,7 +6,8 @@ import { DevenvError } from '../errors.js'
 import { writeFileAtomic } from '../state/index.js'
 import { withFileLock } from '../state/index.js'
 import { generateRsaKeys, randomSerial, sha256Fingerprint } from './keys.js'
-import { nameConstraintsExtension, permittedDnsSubtrees, wantedDnsSubtrees } from './name-constraints.js'
+import { nameConstraintsExtension, permittedDnsSubtrees } from './name-constraints.js'
+import { wantedDnsSubtrees } from './name-policy.js'
 import { caPaths, type CaPaths } from './paths.js'
 
 const CA_YEARS = 10

@@ -1,7 +1,4 @@
-import { isIP } from 'node:net'
 import forge from 'node-forge'
-import { readAllowedHostnames } from '../names/index.js'
-import { SPECIAL_USE_SUFFIXES } from '../names/index.js'
 
 /**
  * X.509 name constraints (RFC 5280 §4.2.1.10) on the local CA: it can only ever sign for the
@@ -12,12 +9,6 @@ import { SPECIAL_USE_SUFFIXES } from '../names/index.js'
 export const NAME_CONSTRAINTS_OID = '2.5.29.30'
 /** 127.0.0.0/8: address and mask, as iPAddress subtrees are written. */
 const LOOPBACK_SUBTREE = '\x7f\x00\x00\x00\xff\x00\x00\x00'
-
-/** The DNS subtrees the CA is made with now: special-use suffixes, localhost, and what this machine allows. */
-export function wantedDnsSubtrees(home?: string): string[] {
-  const allowed = readAllowedHostnames(home).map((name) => name.replace(/^\*\./, ''))
-  return [...new Set([...SPECIAL_USE_SUFFIXES, 'localhost', ...allowed])].sort()
-}
 
 export function nameConstraintsExtension(dnsSubtrees: readonly string[]): {
   id: string
@@ -60,12 +51,4 @@ export function permittedDnsSubtrees(certificate: forge.pki.Certificate): string
   } catch {
     return []
   }
-}
-
-/** Whether a name (DNS or IP) falls within the CA's constraints, as a verifier checks it. */
-export function isWithin(name: string, dnsSubtrees: readonly string[]): boolean {
-  if (isIP(name) === 4) return name.startsWith('127.')
-  if (isIP(name) !== 0) return false
-  const host = name.toLowerCase().replace(/^\*\./, '')
-  return dnsSubtrees.some((subtree) => host === subtree || host.endsWith(`.${subtree}`))
 }

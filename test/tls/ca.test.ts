@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ensureCa, readCa } from '../../src/tls/ca.js'
 import { issueCertificate } from '../../src/tls/issue.js'
 import { caPaths } from '../../src/tls/paths.js'
+import { changeAllowedHostname } from '../../src/names/index.js'
 
 describe('local certificate authority', () => {
   let home: string
@@ -71,6 +72,37 @@ describe('local certificate authority', () => {
         new X509Certificate(readFileSync(caPaths(home).certificate)).publicKey,
       ),
     ).toBe(true)
+  })
+
+  it('reuses a checked certificate from its verdict, and checks again when anything it rests on changed', async () => {
+    const names = ['www.example.test', '127.0.77.1']
+    const issued = await issueCertificate({ names, cacheDir: cache, home })
+    const verdict = path.join(path.dirname(issued.certificateFile), 'verified.json')
+    expect(JSON.parse(readFileSync(verdict, 'utf8'))).toMatchObject({ permittedDns: expect.arrayContaining(['test']) })
+    const reused = await issueCertificate({ names, cacheDir: cache, home })
+    expect(reused).toMatchObject({ issued: false, certificatePem: issued.certificatePem })
+
+    // Another certificate put in its place does not ride on the old verdict: it is checked, found
+    // not signed by this CA, and replaced.
+    const stranger = await issueCertificate({
+      names,
+      cacheDir: path.join(home, 'other'),
+      home: path.join(home, 'other-home'),
+    })
+    writeFileSync(issued.certificateFile, stranger.certificatePem)
+    writeFileSync(issued.privateKeyFile, stranger.privateKeyPem)
+    const replaced = await issueCertificate({ names, cacheDir: cache, home })
+    expect(replaced.issued).toBe(true)
+    expect(
+      new X509Certificate(replaced.certificatePem).verify(
+        new X509Certificate(readFileSync(caPaths(home).certificate)).publicKey,
+      ),
+    ).toBe(true)
+
+    // A name allowed since makes the CA's constraints out of date: the CA is made again, and so is the certificate.
+    await changeAllowedHostname('dev.acme.corp', true, home)
+    const after = await issueCertificate({ names, cacheDir: cache, home })
+    expect(after.issued).toBe(true)
   })
 
   it('refuses names that are not hostnames and reports a broken CA folder', async () => {

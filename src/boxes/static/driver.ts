@@ -1,14 +1,14 @@
 import { request } from 'node:http'
 import { statSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { BoxDriver, ProbeResult, ServiceContext } from '../driver.js'
 import type { StaticSettings } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
 import { writeJsonAtomic } from '../../state/index.js'
+import { programEntry } from '../node-program.js'
 import type { StaticServerConfig } from './config.js'
 
-const SERVER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
+const SERVER_MAIN = programEntry(new URL('./main.js', import.meta.url))
 const PROBE_TIMEOUT_MS = 2000
 
 /** The `static` box: serves `static.root` over HTTP, reading from disk on every request. */

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Launch } from '../../boxes/index.js'
 import type { MountSpec } from '../../envfile/index.js'
+import { hostCapability } from './host-capabilities.js'
 
 /**
  * Real bind mounts, without a container engine: the service runs in a mount namespace of its own,
@@ -46,15 +47,17 @@ export function mountNamespacesSupported(): boolean {
   supported = false
   if (process.platform !== 'linux' || process.getuid?.() !== 0 || process.env.DEVENV_NO_MOUNT_NAMESPACE === '1')
     return supported
-  try {
-    execFileSync('unshare', ['--mount', '--propagation', 'private', '--fork', '--', '/bin/true'], {
-      stdio: 'ignore',
-      timeout: 5000,
-    })
-    supported = true
-  } catch {
-    supported = false
-  }
+  supported = hostCapability('mount-namespaces', () => {
+    try {
+      execFileSync('unshare', ['--mount', '--propagation', 'private', '--fork', '--', '/bin/true'], {
+        stdio: 'ignore',
+        timeout: 5000,
+      })
+      return true
+    } catch {
+      return false
+    }
+  })
   return supported
 }
 

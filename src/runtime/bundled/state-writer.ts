@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { ProjectPaths } from '../../state/index.js'
-import { writeProjectState, type ProjectState } from '../../state/index.js'
+import { writeProjectState, writeProjectStateAsync, type ProjectState } from '../../state/index.js'
 
 /** Room kept aside for state.json: many times its size, so it stays current on a full disk. */
 const RESERVE_BYTES = 256 * 1024
@@ -17,6 +17,10 @@ export class StateWriter {
   private reserved = false
   /** Why the last write failed, reported once; cleared when a write goes through. */
   private failure?: string
+  /** Counts writes begun: a write off the main thread lands only if none began after it. */
+  private generation = 0
+  private inFlight?: Promise<void>
+  private pending?: ProjectState
 
   constructor(
     root: string,
@@ -25,7 +29,13 @@ export class StateWriter {
     this.reserve = path.join(new ProjectPaths(root).dir, 'state.reserve')
   }
 
+  /**
+   * Written before this returns: for the states a reply depends on (an `up` done, a stop, the
+   * supervisor ending). Any write still in flight off the main thread is outdated by it.
+   */
   write(state: ProjectState): void {
+    this.generation++
+    this.pending = undefined
     try {
       writeProjectState(state)
     } catch (error) {
@@ -41,6 +51,38 @@ export class StateWriter {
     if (this.failure) this.report(`state.json is written again (it could not be: ${this.failure})`)
     this.failure = undefined
     if (!this.reserved) this.takeReserve()
+  }
+
+  /**
+   * Written soon, off the main thread: for the many changes while services start, which must
+   * not hold the supervisor up (each flush is a few ms, more on a busy disk). One write at a
+   * time; changes that come meanwhile are coalesced into the next. A write that finds the disk
+   * full is made again the synchronous way, which gives up the reserve for it.
+   */
+  writeSoon(state: ProjectState): void {
+    if (this.inFlight) {
+      this.pending = state
+      return
+    }
+    const generation = ++this.generation
+    this.inFlight = writeProjectStateAsync(state, () => this.generation === generation)
+      .then(
+        () => {
+          if (this.failure) this.report(`state.json is written again (it could not be: ${this.failure})`)
+          this.failure = undefined
+        },
+        (error: unknown) => {
+          if (this.generation !== generation) return
+          if (isDiskFull(error)) this.write(state)
+          else this.failed(error)
+        },
+      )
+      .finally(() => {
+        this.inFlight = undefined
+        const next = this.pending
+        this.pending = undefined
+        if (next) this.writeSoon(next)
+      })
   }
 
   private takeReserve(): void {

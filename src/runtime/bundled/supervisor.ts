@@ -368,7 +368,8 @@ export class Supervisor {
     if (this.stateTimer) return
     this.stateTimer = setTimeout(() => {
       this.stateTimer = undefined
-      this.writeState()
+      if (existsSync(new ProjectPaths(this.spec.root).dir)) this.stateWriter.writeSoon(this.currentState(true))
+      else this.writeState()
     }, 10)
   }
 

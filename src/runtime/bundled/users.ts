@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import type { UnprivilegedUser } from '../../boxes/index.js'
 import { DevenvError } from '../../errors.js'
+import { hostCapability } from './host-capabilities.js'
 
 export interface ServiceUser {
   uid: number
@@ -22,8 +23,13 @@ export function unprivilegedRunner(): UnprivilegedUser {
 
 function userNamespacesWork(): boolean {
   if (process.env.DEVENV_NO_USER_NAMESPACE === '1') return false
-  const probe = spawnSync(NAMESPACE_WRAP[0]!, [...NAMESPACE_WRAP.slice(1), 'true'], { stdio: 'ignore', timeout: 5000 })
-  return probe.status === 0
+  return hostCapability('user-namespaces-nobody', () => {
+    const probe = spawnSync(NAMESPACE_WRAP[0]!, [...NAMESPACE_WRAP.slice(1), 'true'], {
+      stdio: 'ignore',
+      timeout: 5000,
+    })
+    return probe.status === 0
+  })
 }
 
 export const SERVICE_USER = 'devenv'

@@ -1,0 +1,122 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import path from 'node:path'
+import forge from 'node-forge'
+import { DevenvError } from '../errors.js'
+import { writeFileAtomic } from '../state/index.js'
+import { withFileLock } from '../state/index.js'
+import { ensureCa, type LocalCa } from './ca.js'
+import type { IssuedCertificate } from './issued.js'
+import { generateRsaKeys, randomSerial } from './keys.js'
+import { isWithin } from './name-policy.js'
+import { recordVerdict, type LeafFiles } from './verdict.js'
+
+/** Browsers refuse leaf certificates valid for longer than this (Apple: 825 days). */
+const LEAF_DAYS = 825
+
+/**
+ * The full path of issueCertificate (node-forge, loaded only when it is needed): the CA made or
+ * checked, the cached certificate parsed and checked against it, or a new one signed; either way
+ * the verdict recorded for the next start.
+ */
+export async function checkOrIssue(
+  names: string[],
+  folder: string,
+  files: LeafFiles,
+  renewBeforeMs: number,
+  home?: string,
+): Promise<IssuedCertificate> {
+  const ca = await ensureCa(home)
+  const outside = names.filter((name) => !isWithin(name, ca.permittedDns ?? []))
+  if (outside.length) {
+    throw new DevenvError(
+      'TLS',
+      `the local certificate authority may not sign for ${outside.map((name) => `"${name}"`).join(', ')}`,
+      {
+        hint: 'It signs only for special-use names (.test, .example, .invalid, .localhost, .internal, .home.arpa), localhost, loopback addresses and the names allowed with `devenv hosts allow NAME`.',
+      },
+    )
+  }
+  return withFileLock(path.join(folder, 'issue'), () => {
+    const cached = readCached(files, ca, renewBeforeMs)
+    if (cached) {
+      recordVerdict(files, ca.certificatePem, cached, ca.permittedDns ?? [])
+      return { ...cached, caFile: ca.paths.certificate, names, issued: false }
+    }
+    const fresh = sign(names, ca)
+    writeFileAtomic(files.privateKey, fresh.privateKeyPem, 0o600)
+    writeFileAtomic(files.certificate, fresh.certificatePem, 0o644)
+    recordVerdict(files, ca.certificatePem, fresh, ca.permittedDns ?? [])
+    return {
+      ...fresh,
+      certificateFile: files.certificate,
+      privateKeyFile: files.privateKey,
+      caFile: ca.paths.certificate,
+      names,
+      issued: true,
+    }
+  })
+}
+
+type Cached = Pick<
+  IssuedCertificate,
+  'certificateFile' | 'privateKeyFile' | 'certificatePem' | 'privateKeyPem' | 'notAfter'
+>
+
+function readCached(files: LeafFiles, ca: LocalCa, renewBeforeMs: number): Cached | undefined {
+  if (!existsSync(files.certificate) || !existsSync(files.privateKey)) return undefined
+  try {
+    const certificatePem = readFileSync(files.certificate, 'utf8')
+    const privateKeyPem = readFileSync(files.privateKey, 'utf8')
+    const certificate = forge.pki.certificateFromPem(certificatePem)
+    const privateKey = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey
+    const publicKey = certificate.publicKey as forge.pki.rsa.PublicKey
+    const matchesKey = publicKey.n.equals(privateKey.n)
+    // A CA made again (its folder removed) no longer vouches for certificates of the old one.
+    const signedByCa = ca.certificate.verify(certificate)
+    const fresh = certificate.validity.notAfter.getTime() - Date.now() > renewBeforeMs
+    if (!matchesKey || !signedByCa || !fresh) return undefined
+    return {
+      certificateFile: files.certificate,
+      privateKeyFile: files.privateKey,
+      certificatePem,
+      privateKeyPem,
+      notAfter: certificate.validity.notAfter,
+    }
+  } catch {
+    return undefined
+  }
+}
+
+function sign(names: string[], ca: LocalCa): { certificatePem: string; privateKeyPem: string; notAfter: Date } {
+  const keys = generateRsaKeys()
+  const certificate = forge.pki.createCertificate()
+  certificate.publicKey = keys.publicKey
+  certificate.serialNumber = randomSerial()
+  const now = Date.now()
+  certificate.validity.notBefore = new Date(now - 60 * 60 * 1000)
+  certificate.validity.notAfter = new Date(now + LEAF_DAYS * 24 * 60 * 60 * 1000)
+  const commonName = names.find((name) => !isIP(name)) ?? names[0]!
+  certificate.setSubject([
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'devenv' },
+  ])
+  certificate.setIssuer(ca.certificate.subject.attributes)
+  certificate.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      altNames: names.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name })),
+    },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: ca.certificate.generateSubjectKeyIdentifier().getBytes() },
+  ])
+  certificate.sign(ca.privateKey, forge.md.sha256.create())
+  return {
+    certificatePem: forge.pki.certificateToPem(certificate),
+    privateKeyPem: forge.pki.privateKeyToPem(keys.privateKey),
+    notAfter: certificate.validity.notAfter,
+  }
+}

@@ -30,6 +30,13 @@ export const realTimers: Timers = {
 export interface BurstOptions {
   /** Quiet period that ends a burst. */
   quietMs: number
+  /**
+   * The shorter quiet period that ends a burst of nothing but changes to files that were there
+   * before it (a save written in place, as most editors and every `>` do): the long one guards
+   * saves that remove or rename the file first (vim's backup dance), which add or unlink events
+   * show. Undefined: always `quietMs`.
+   */
+  settledQuietMs?: number
   /** A burst that never goes quiet (a build writing for a minute) still fires this often. */
   maxWaitMs: number
   timers: Timers
@@ -56,6 +63,8 @@ export class Burst {
   private readonly created = new Set<string>()
   private readonly droppedBefore = new Set<string>()
   private firstAt: number | undefined
+  /** Every event of the burst so far was a `change` of a file already there. */
+  private onlyChanges = true
   private timer: unknown
   /** The schedule a deferred flush belongs to: a newer one (touch, add) cancels it. */
   private due?: object
@@ -84,6 +93,7 @@ export class Burst {
       this.paths.add(changed)
     }
     this.firstAt ??= this.options.timers.now()
+    if (event !== 'change') this.onlyChanges = false
     if (this.paths.size > 0) this.superseding?.abort()
     this.schedule()
   }
@@ -95,6 +105,7 @@ export class Burst {
   async close(): Promise<void> {
     this.closed = true
     this.cancelTimer()
+    this.onlyChanges = true
     this.paths.clear()
     this.created.clear()
     this.closing.abort()
@@ -132,7 +143,8 @@ export class Burst {
     if (this.running) return
     this.cancelTimer()
     const waited = this.options.timers.now() - (this.firstAt ?? this.options.timers.now())
-    const delay = Math.max(0, Math.min(this.options.quietMs, this.options.maxWaitMs - waited))
+    const quiet = this.onlyChanges ? (this.options.settledQuietMs ?? this.options.quietMs) : this.options.quietMs
+    const delay = Math.max(0, Math.min(quiet, this.options.maxWaitMs - waited))
     const due = {}
     this.due = due
     this.timer = this.options.timers.setTimeout(() => {
@@ -159,6 +171,7 @@ export class Burst {
     this.paths.clear()
     this.created.clear()
     this.firstAt = undefined
+    this.onlyChanges = true
     if (batch.length === 0) return
     this.running = true
     this.superseding = new AbortController()

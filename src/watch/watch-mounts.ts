@@ -54,6 +54,11 @@ export interface MountsWatcher {
  * split such a save and restart a service while its file is missing. See docs/benchmarks.md.
  */
 export const DEFAULT_DEBOUNCE_MS = 100
+/**
+ * For a burst of in-place changes only (Burst's settledQuietMs): the writes of one save come
+ * within a millisecond or two of each other; 30 ms leaves room for a loaded machine.
+ */
+export const DEFAULT_SETTLED_QUIET_MS = 30
 export const DEFAULT_MAX_WAIT_MS = 1000
 
 /** Watches every mount of `service` whose watch is not `none` and reports each burst of changes. */
@@ -84,6 +89,8 @@ function watchMount(service: string, mount: MountSpec, handlers: WatchHandlers, 
       }),
     {
       quietMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+      // A debounce asked for explicitly is kept for every kind of burst.
+      ...(options.debounceMs === undefined ? { settledQuietMs: DEFAULT_SETTLED_QUIET_MS } : {}),
       maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
       timers: options.timers ?? realTimers,
       onError: reportError,

@@ -29,7 +29,7 @@ class ManualClock implements Timers {
   }
 }
 
-function setup(quietMs = 50, maxWaitMs = 1000, existing?: Set<string>) {
+function setup(quietMs = 50, maxWaitMs = 1000, existing?: Set<string>, settledQuietMs?: number) {
   const clock = new ManualClock()
   const fired: string[][] = []
   const errors: unknown[] = []
@@ -42,6 +42,7 @@ function setup(quietMs = 50, maxWaitMs = 1000, existing?: Set<string>) {
     timers: clock,
     onError: (error) => errors.push(error),
     ...(existing ? { isGone: (path: string) => !existing.has(path) } : {}),
+    ...(settledQuietMs !== undefined ? { settledQuietMs } : {}),
   })
   return { clock, fired, errors, burst, setAction: (next: typeof action) => (action = next) }
 }
@@ -59,6 +60,34 @@ describe('Burst', () => {
     expect(fired).toEqual([])
     await clock.advance(1)
     expect(fired).toEqual([['a.js', 'b.js']])
+  })
+
+  it('ends a burst of in-place changes after the short quiet period, and any other burst after the long one', async () => {
+    const { clock, fired, burst } = setup(100, 1000, new Set(['app.js', 'app.js~']), 30)
+    burst.add('app.js', 'change')
+    await clock.advance(1)
+    burst.add('app.js', 'change')
+    await clock.advance(29)
+    expect(fired).toEqual([])
+    await clock.advance(1)
+    expect(fired).toEqual([['app.js']])
+
+    // vim's backup dance: the file is renamed away, written anew some 70 ms later, the backup deleted.
+    burst.add('app.js', 'unlink')
+    burst.add('app.js~', 'add')
+    await clock.advance(70)
+    expect(fired).toHaveLength(1)
+    burst.add('app.js', 'add')
+    burst.add('app.js', 'change')
+    await clock.advance(30)
+    expect(fired).toHaveLength(1)
+    await clock.advance(70)
+    expect(fired).toEqual([['app.js'], ['app.js', 'app.js~']])
+
+    // The next burst of changes only is short again.
+    burst.add('app.js', 'change')
+    await clock.advance(30)
+    expect(fired).toHaveLength(3)
   })
 
   it('fires at least every maxWait during a burst that never goes quiet', async () => {

@@ -72,12 +72,16 @@ export class MountWatchers {
     })
   }
 
-  /** Every queued turn serves, and a member of the folder that serves nothing has not queued yet. */
-  private awaitedMember(folder: string, queue: Turn[]): boolean {
+  /**
+   * A member of the folder whose turn is worth waiting for: one that serves nothing (it goes
+   * first) while every queued turn serves, or, for a moment, any member not queued yet, so that
+   * the order is the members' (by name: www1 before www2), not whichever watcher spoke first.
+   */
+  private awaitedMember(folder: string, queue: Turn[], waited: number): boolean {
     if (queue.some((turn) => !turn.serving())) return false
     const queued = new Set(queue.map((turn) => turn.name))
     return [...(this.members.get(folder)?.values() ?? [])].some(
-      (member) => !queued.has(member.spec.name) && !member.ready,
+      (member) => !queued.has(member.spec.name) && (!member.ready || waited < SIBLING_WAIT_MS),
     )
   }
 
@@ -91,9 +95,10 @@ export class MountWatchers {
     this.busy.add(folder)
     // Each watcher hears of the change on its own: give one that serves nothing (and so goes
     // first) a moment to queue its turn before a serving one is stopped.
-    for (let waited = 0; waited < MEMBER_WAIT_MS && this.awaitedMember(folder, queue); waited += 20) {
-      await new Promise((resolve) => setTimeout(resolve, 20))
+    for (let waited = 0; waited < MEMBER_WAIT_MS && this.awaitedMember(folder, queue, waited); waited += POLL_MS) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
     }
+    queue.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
     const notServing = queue.findIndex((turn) => !turn.serving())
     const [turn] = queue.splice(notServing >= 0 ? notServing : 0, 1)
     try {
@@ -118,6 +123,9 @@ export class MountWatchers {
 
 /** How long a serving service's restart waits for a non-serving one of its folder to queue first. */
 const MEMBER_WAIT_MS = 1000
+/** How long the first turn waits for the other members' watchers, which hear of the same change within a few ms. */
+const SIBLING_WAIT_MS = 20
+const POLL_MS = 5
 
 interface Turn {
   name: string

@@ -103,7 +103,7 @@ export function commandProbe(command: string, env: Record<string, string>, cwd: 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy'
 
 /**
- * Runs a probe for as long as a service runs: quickly until it first passes (so `up` is fast),
+ * Runs a probe for as long as a service runs: every 25 ms until it first passes (so `up` is fast),
  * then every interval; `retries` failures in a row make it unhealthy, one success healthy again.
  */
 export class HealthMonitor {
@@ -117,20 +117,28 @@ export class HealthMonitor {
     private readonly spec: HealthSpec,
     private readonly clock: Clock,
     private readonly onChange: (status: HealthStatus, reason: string) => void,
-    private readonly startupPollMs = 50,
+    private readonly startupPollMs = 25,
   ) {}
 
-  start(): void {
-    void this.loop()
+  /** `passed`: readiness is already known (the box's initialise checked what its probe checks): the first probe waits an interval. */
+  start(passed = false): void {
+    if (passed) this.record({ ok: true })
+    void this.loop(passed)
   }
 
   stop(): void {
     this.abort.abort()
   }
 
-  private async loop(): Promise<void> {
+  private async loop(passed: boolean): Promise<void> {
     const signal = this.abort.signal
-    if (this.spec.startPeriodMs > 0) {
+    if (passed) {
+      try {
+        await this.clock.sleep(this.spec.intervalMs, signal)
+      } catch {
+        return
+      }
+    } else if (this.spec.startPeriodMs > 0) {
       try {
         await this.clock.sleep(Math.min(this.spec.startPeriodMs, 200), signal)
       } catch {

@@ -261,7 +261,9 @@ export class SupervisedService {
     void this.initialise(context).then((ok) => {
       if (!ok) return
       this.set({ state: 'running' })
-      this.health?.start()
+      // A box's initialise returns once it is ready by its own measure (postgres: every database
+      // there), which is what its probe asks again: a user's own health check is still asked.
+      this.health?.start(!!this.driver.initialise && health?.check.kind === 'box')
       if (!this.health) this.note('ready')
     })
   }

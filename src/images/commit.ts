@@ -7,7 +7,7 @@ import { DevenvError } from '../errors.js'
 import { MEDIA, type ImageConfig, type ImageManifest } from './media-types.js'
 import { parseImageReference } from '../util/image-reference.js'
 import { storedName } from './pull.js'
-import { ensureRootfs } from './rootfs.js'
+import { settleStored } from './rootfs.js'
 import {
   putBlobBytes,
   readConfig,
@@ -124,7 +124,7 @@ export async function commitImage(
       pulled: created,
       base: base.name,
     }
-    await ensureRootfs(record)
+    await settleStored(record)
     writeImageRecord(record)
     return { image: record, layerBytes: gz.length }
   })

@@ -1,81 +1,165 @@
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { lstatSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { execa } from 'execa'
-import { afterAll, describe, expect, it } from 'vitest'
-import { BIN, STACK_LINE } from '../cli/run-cli.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { STACK_LINE } from '../cli/run-cli.js'
+import { SubordinateUser, unprivilegedUserNamespaces, UserProject } from './as-user.js'
+import { HAVE_IMAGE_TOOLS, processesOf, publish, relaysRunning, startRegistry, type LocalRegistry } from './harness.js'
 
 const NOBODY = 65534
-const folders: string[] = []
+const NOGROUP = 65534
+const SERVE = `#!/bin/sh
+mkdir -p /tmp/www
+echo "I am $(hostname), uid $(id -u)" > /tmp/www/index.html
+exec httpd -f -p 0.0.0.0:8080 -h /tmp/www
+`
 
-/** A project and a DEVENV_HOME that `nobody` owns, and the CLI run as nobody, as on a laptop. */
-async function upAsNobody(yaml: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const base = mkdtempSync(path.join(tmpdir(), 'devenv-image-nonroot-'))
-  folders.push(base)
-  const root = path.join(base, 'project')
-  const home = path.join(base, 'home')
-  await execa('mkdir', ['-p', root, home])
-  writeFileSync(path.join(root, 'devenv.yaml'), yaml)
-  for (const folder of [base, root, home, path.join(root, 'devenv.yaml')]) chownSync(folder, NOBODY, NOBODY)
-  const result = await execa(
-    'setpriv',
-    [
-      '--reuid',
-      String(NOBODY),
-      '--regid',
-      String(NOBODY),
-      '--clear-groups',
-      'env',
-      `HOME=${home}`,
-      `DEVENV_HOME=${home}`,
-      `PATH=${process.env.PATH}`,
-      BIN,
-      'up',
-      '--no-hosts',
-    ],
-    { cwd: root, reject: false, timeout: 60_000 },
-  )
-  await execa(
-    'setpriv',
-    [
-      '--reuid',
-      String(NOBODY),
-      '--regid',
-      String(NOBODY),
-      '--clear-groups',
-      'env',
-      `HOME=${home}`,
-      `DEVENV_HOME=${home}`,
-      BIN,
-      'down',
-      '--no-hosts',
-    ],
-    { cwd: root, reject: false },
-  )
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
+const AS_ROOT_ON_LINUX = process.platform === 'linux' && process.getuid?.() === 0
+const USERNS = AS_ROOT_ON_LINUX && unprivilegedUserNamespaces(NOBODY)
+if (AS_ROOT_ON_LINUX && !USERNS)
+  console.warn('skipped: this kernel refuses unprivileged user namespaces (rootless image services need them)')
+
+function unpackedImages(home: string): string[] {
+  try {
+    return readdirSync(path.join(home, 'images', 'rootfs'))
+  } catch {
+    return []
+  }
 }
 
-describe.skipIf(process.getuid?.() !== 0 || process.platform !== 'linux')(
-  'without root, what cannot work is refused with the reason',
-  () => {
-    afterAll(() => {
-      for (const folder of folders) rmSync(folder, { recursive: true, force: true })
-    })
+describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in user namespaces', () => {
+  let registry: LocalRegistry
+  let allRoot: string
+  let owned: string
+  const projects: UserProject[] = []
+  const project = (uid = NOBODY, gid = NOGROUP): UserProject => {
+    const made = new UserProject(uid, gid)
+    projects.push(made)
+    return made
+  }
 
-    it('an image service: it needs root on the bundled runtime, and nothing is pulled', async () => {
-      const up = await upAsNobody('name: rootless\nservices:\n  web:\n    image: 127.0.0.1:1/tools/web:1\n')
+  beforeAll(async () => {
+    registry = await startRegistry()
+    allRoot = publish(registry, 'tools/web:1', {
+      files: { 'bin/serve.sh': SERVE },
+      config: { cmd: ['/bin/serve.sh'] },
+    })
+    owned = publish(registry, 'tools/app:1', {
+      files: { 'bin/serve.sh': SERVE, 'home/app/mine': 'mine\n' },
+      owners: { 'home/app': '1000:1000', 'home/app/mine': '1000:1000' },
+      config: { cmd: ['/bin/serve.sh'], user: '1000' },
+    })
+  }, 90_000)
+
+  afterAll(async () => {
+    await registry?.stop()
+    for (const made of projects) made.remove()
+  })
+
+  it('an all-root image with no subordinate ids: runs, answers at its address, exec enters it, down leaves nothing', async () => {
+    const stack = project().write(
+      `name: rootless\nservices:\n  web:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n`,
+    )
+    try {
+      const up = await stack.run(['up', '--no-hosts'])
+      expect(up.exitCode, up.stdout + up.stderr).toBe(0)
+      const { web } = stack.state().services
+      expect(web!.health).toBe('healthy')
+      expect(await (await fetch(`http://${web!.address}:8080/`)).text()).toBe('I am web, uid 0\n')
+      const inside = await stack.run(['exec', 'web', '--', 'sh', '-c', 'id -u; hostname; cat /proc/1/cmdline'])
+      expect(inside.exitCode, inside.stderr).toBe(0)
+      const [uid, hostname, init] = inside.stdout.split('\n')
+      expect(uid).toBe('0')
+      expect(hostname).toBe('web')
+      expect(init).toContain('/dev/init')
+      // Root inside is the user outside: the service's processes are nobody's on the host.
+      expect(lstatSync(`/proc/${web!.pid}`).uid).toBe(NOBODY)
+    } finally {
+      const down = await stack.run(['down', '--no-hosts'])
+      expect(down.exitCode, down.stderr).toBe(0)
+    }
+    expect(processesOf(stack.root)).toEqual([])
+    expect(relaysRunning(stack.root)).toEqual([])
+  })
+
+  it('an image with files of another owner, without a subordinate range: refused before anything starts, saying why and the fix', async () => {
+    const stack = project().write(`name: rootowned\nservices:\n  app:\n    image: ${owned}\n    ports: [8080]\n`)
+    try {
+      const up = await stack.run(['up', '--no-hosts'])
       expect(up.exitCode).toBe(1)
-      expect(up.stderr).toContain('service web: image services need root on the bundled runtime')
+      expect(up.stderr).toContain(`service app: image ${owned} needs uid 1000 and gid 1000`)
+      expect(up.stderr).toContain('/etc/subuid and /etc/subgid')
+      expect(up.stderr).toMatch(/"nobody:100000:65536"/)
       expect(up.stderr).not.toMatch(STACK_LINE)
-      expect(up.stderr).not.toContain('cannot reach registry')
-    })
+      expect(stack.state().services.app!.state).toBe('failed')
+      expect(processesOf(stack.root)).toEqual([])
+      // Refused before it was unpacked: nothing half-made in the store.
+      expect(unpackedImages(stack.home)).toEqual([])
+    } finally {
+      await stack.run(['down', '--no-hosts'])
+    }
+  })
 
-    it('resources: it needs root to make cgroups', async () => {
-      const up = await upAsNobody(
-        'name: rootlimits\nservices:\n  web:\n    command: sleep 100\n    resources: { memory: 64m }\n',
+  it('with a subordinate range: that image runs as uid 1000, and the file it gives uid 1000 is 1000 inside', async () => {
+    const user = new SubordinateUser()
+    try {
+      const stack = project(user.uid, user.gid).write(
+        `name: subids\nservices:\n  app:\n    image: ${owned}\n    ports: [8080]\n    health: { http: / }\n`,
       )
+      try {
+        const up = await stack.run(['up', '--no-hosts'])
+        expect(up.exitCode, up.stdout + up.stderr).toBe(0)
+        const { app } = stack.state().services
+        expect(await (await fetch(`http://${app!.address}:8080/`)).text()).toBe('I am app, uid 1000\n')
+        const id = await stack.run(['exec', 'app', '--', 'id', '-u'])
+        expect(id.stdout.trim(), id.stderr).toBe('1000')
+        const owner = await stack.run(['exec', 'app', '--', 'ls', '-ln', '/home/app/mine'])
+        expect(owner.stdout.split(/\s+/).slice(2, 4), owner.stderr).toEqual(['1000', '1000'])
+        // Outside, it is the subordinate id that is 1000 inside.
+        const stored = path.join(stack.home, 'images', 'rootfs', unpackedImages(stack.home)[0]!, 'home/app/mine')
+        expect(lstatSync(stored).uid).toBe(user.start + 999)
+      } finally {
+        const down = await stack.run(['down', '--no-hosts'])
+        expect(down.exitCode, down.stderr).toBe(0)
+      }
+      expect(processesOf(stack.root)).toEqual([])
+      expect(relaysRunning(stack.root)).toEqual([])
+    } finally {
+      user.remove()
+    }
+  })
+
+  it('two services of one image on one port reach each other by hostname', async () => {
+    const stack = project().write(
+      `name: rootlesstwins\nservices:\n  left:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n  right:\n    image: ${allRoot}\n    ports: [8080]\n    hostnames: [right.twins.test]\n    health: { http: / }\n`,
+    )
+    try {
+      const up = await stack.run(['up', '--no-hosts'])
+      expect(up.exitCode, up.stdout + up.stderr).toBe(0)
+      const { left, right } = stack.state().services
+      expect(await (await fetch(`http://${left!.address}:8080/`)).text()).toBe('I am left, uid 0\n')
+      expect(await (await fetch(`http://${right!.address}:8080/`)).text()).toBe('I am right, uid 0\n')
+      const byName = await stack.run(['exec', 'left', '--', 'wget', '-qO-', 'http://right.twins.test:8080/'])
+      expect(byName.stdout.trim(), byName.stderr).toBe('I am right, uid 0')
+      const back = await stack.run(['exec', 'right', '--', 'wget', '-qO-', 'http://left:8080/'])
+      expect(back.stdout.trim(), back.stderr).toBe('I am left, uid 0')
+    } finally {
+      const down = await stack.run(['down', '--no-hosts'])
+      expect(down.exitCode, down.stderr).toBe(0)
+    }
+    expect(processesOf(stack.root)).toEqual([])
+    expect(relaysRunning(stack.root)).toEqual([])
+  })
+
+  it('resources: still needs root to make cgroups', async () => {
+    const stack = project().write(
+      'name: rootlimits\nservices:\n  web:\n    command: sleep 100\n    resources: { memory: 64m }\n',
+    )
+    try {
+      const up = await stack.run(['up', '--no-hosts'])
       expect(up.exitCode).toBe(1)
       expect(up.stderr).toContain('service web: resources: needs root to make cgroups')
-    })
-  },
-)
+    } finally {
+      await stack.run(['down', '--no-hosts'])
+    }
+  })
+})

@@ -41,7 +41,7 @@ export function imageExecFile(runDir: string): string {
 }
 
 /** Says why an image cannot run here, before anything is pulled. */
-function checkPlatform(service: string): void {
+export function checkPlatform(service: string): void {
   if (process.platform !== 'linux')
     throw new DevenvError('RUNTIME', `service ${service}: image: needs Linux on the bundled runtime`, {
       hint: 'Use runtime: docker for images elsewhere.',

@@ -15,6 +15,7 @@ import {
   withStoreLock,
 } from './store.js'
 import type { ImageIndex, ImageManifest } from './media-types.js'
+import { removeTreeAnyOwner } from '../util/user-namespace.js'
 
 export interface ImageSummary {
   name: string
@@ -113,7 +114,7 @@ export async function pruneImages(): Promise<PruneResult> {
         if (keep.has(name)) continue
         const target = path.join(folder, name)
         result.bytes += await sizeOf(target)
-        await fs.rm(target, { recursive: true, force: true })
+        removeTreeAnyOwner(target)
         result[count]++
       }
     }

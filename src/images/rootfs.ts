@@ -3,6 +3,7 @@ import path from 'node:path'
 import { fsyncFolder, readJson, writeJsonAtomic } from '../state/index.js'
 import { digestHex, imagesRoot, makeWorkDir, rootfsPath, type ImageRecord } from './store.js'
 import { layerOwners, unpackLayers } from './unpack.js'
+import { removeTreeAnyOwner } from '../util/user-namespace.js'
 
 export interface ImageOwners {
   uids: number[]
@@ -60,7 +61,7 @@ export async function ensureRootfs(record: ImageRecord, say: (message: string) =
       fsyncFolder(rootfsPath(record.manifestDigest).replace(/\/[^/]+$/, ''))
     }
   } finally {
-    await fs.rm(work, { recursive: true, force: true })
+    removeTreeAnyOwner(work)
   }
   return target
 }

@@ -17,6 +17,7 @@ import {
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { DevenvError } from '../errors.js'
+import { removeTreeAnyOwner } from './user-namespace.js'
 
 /**
  * A folder as a list of entries: what a snapshot or a committed box records, compares and copies.
@@ -342,7 +343,14 @@ export function firstDifference(expected: TreeEntry[], found: TreeEntry[]): stri
 }
 
 export async function removeTree(target: string): Promise<void> {
-  await fs.rm(target, { recursive: true, force: true, maxRetries: 3 })
+  try {
+    await fs.rm(target, { recursive: true, force: true, maxRetries: 3 })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'EACCES' && code !== 'EPERM') throw error
+    // Without root: files of a user namespace's other ids (an image service's writable layer).
+    removeTreeAnyOwner(target)
+  }
 }
 
 export async function exists(target: string): Promise<boolean> {

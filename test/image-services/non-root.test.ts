@@ -1,7 +1,8 @@
-import { lstatSync, readdirSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STACK_LINE } from '../cli/run-cli.js'
+import { waitFor } from '../support/net.js'
 import { SubordinateUser, unprivilegedUserNamespaces, UserProject } from './as-user.js'
 import { HAVE_IMAGE_TOOLS, processesOf, publish, relaysRunning, startRegistry, type LocalRegistry } from './harness.js'
 
@@ -57,7 +58,7 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
 
   it('an all-root image with no subordinate ids: runs, answers at its address, exec enters it, down leaves nothing', async () => {
     const stack = project().write(
-      `name: rootless\nservices:\n  web:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n`,
+      `name: rootless\nservices:\n  web:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n    restart: always\n`,
     )
     try {
       const up = await stack.run(['up', '--no-hosts'])
@@ -73,6 +74,25 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
       expect(init).toContain('/dev/init')
       // Root inside is the user outside: the service's processes are nobody's on the host.
       expect(lstatSync(`/proc/${web!.pid}`).uid).toBe(NOBODY)
+      // A deletion in the writable layer (an overlayfs whiteout, in user.* xattrs here) outlives a restart.
+      expect((await stack.run(['exec', 'web', '--', 'rm', '/bin/false'])).exitCode).toBe(0)
+      expect((await stack.run(['restart', 'web'])).exitCode).toBe(0)
+      const gone = await stack.run(['exec', 'web', '--', 'ls', '/bin/false'])
+      expect(gone.exitCode).not.toBe(0)
+      // kill -9 of the service: restarted by its policy, the old run's processes gone with their namespace.
+      const first = stack.state().services.web!.pid!
+      const before = processesOf(stack.root)
+      process.kill(first, 'SIGKILL')
+      await waitFor(
+        'a restart',
+        () => {
+          const now = stack.state().services.web
+          return now?.pid && now.pid !== first && now.health === 'healthy' ? true : undefined
+        },
+        20_000,
+      )
+      await waitFor('the old run to be gone', () => before.every((pid) => !processesOf(stack.root).includes(pid)))
+      expect(await (await fetch(`http://${web!.address}:8080/`)).text()).toBe('I am web, uid 0\n')
     } finally {
       const down = await stack.run(['down', '--no-hosts'])
       expect(down.exitCode, down.stderr).toBe(0)
@@ -117,12 +137,23 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
         // Outside, it is the subordinate id that is 1000 inside.
         const stored = path.join(stack.home, 'images', 'rootfs', unpackedImages(stack.home)[0]!, 'home/app/mine')
         expect(lstatSync(stored).uid).toBe(user.start + 999)
+        // The service writes as uid 1000: its writable layer holds a file of a subordinate id.
+        expect((await stack.run(['exec', 'app', '--', 'touch', '/home/app/written'])).exitCode).toBe(0)
       } finally {
         const down = await stack.run(['down', '--no-hosts'])
         expect(down.exitCode, down.stderr).toBe(0)
       }
       expect(processesOf(stack.root)).toEqual([])
       expect(relaysRunning(stack.root)).toEqual([])
+      // What the user cannot remove from outside the namespace is removed from inside it.
+      const destroy = await stack.run(['destroy', '--force', '--no-hosts'])
+      expect(destroy.exitCode, destroy.stderr).toBe(0)
+      expect(existsSync(path.join(stack.root, '.devenv'))).toBe(false)
+      expect((await stack.run(['image', 'rm', owned])).exitCode).toBe(0)
+      const prune = await stack.run(['image', 'prune', '--json'])
+      expect(prune.exitCode, prune.stderr).toBe(0)
+      expect(JSON.parse(prune.stdout).result.rootfs).toBe(1)
+      expect(unpackedImages(stack.home)).toEqual([])
     } finally {
       user.remove()
     }

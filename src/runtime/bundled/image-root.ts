@@ -81,7 +81,7 @@ export interface ImageRootPlan {
   hostsFile: string
   mounts: readonly MountSpec[]
   argv: string[]
-  /** unshare's options for the user namespace it runs in without root (image-userns.ts). */
+  /** unshare's options for the user namespace it runs in without root (util/user-namespace.ts). */
   userNamespace?: string[]
 }
 

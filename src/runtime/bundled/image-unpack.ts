@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { DevenvError, type ErrorCode } from '../../errors.js'
 import { ensureRootfs, rootfsPath, type ImageRecord } from '../../images/index.js'
-import type { UserNamespacePlan } from './image-userns.js'
+import type { UserNamespacePlan } from '../../util/user-namespace.js'
 
 /**
  * The image's files in the store. As root they are unpacked here; without root, in a user

@@ -17,6 +17,20 @@ export interface UserNamespacePlan {
   gidCount: number
   /** Why only root exists inside, when it does (for the refusal of an image that needs more). */
   limitation?: { reason: string; fix: string }
+  /** Outside id → inside id (files read from outside: a writable layer committed as a layer). */
+  insideUid(outside: number): number
+  insideGid(outside: number): number
+}
+
+const OVERFLOW_ID = 65_534
+
+function mapper(own: number, range: Range | undefined): (outside: number) => number {
+  return (outside) =>
+    outside === own
+      ? 0
+      : range && outside >= range.start && outside < range.start + range.count
+        ? outside - range.start + 1
+        : OVERFLOW_ID
 }
 
 interface Range {
@@ -68,24 +82,28 @@ export function userNamespacePlan(): UserNamespacePlan | undefined {
   const uid = process.getuid?.()
   if (uid === undefined || uid === 0) return undefined
   const name = userInfo().username
+  const gid = process.getgid?.() ?? uid
   const base = ['--map-root-user']
+  const onlyRoot = { insideUid: mapper(uid, undefined), insideGid: mapper(gid, undefined) }
   if (!onPath('newuidmap') || !onPath('newgidmap'))
     return {
       unshareArgs: base,
       uidCount: 1,
       gidCount: 1,
+      ...onlyRoot,
       limitation: {
         reason: 'newuidmap and newgidmap are missing',
         fix: `apt-get install uidmap and give ${name} a range in /etc/subuid and /etc/subgid (e.g. "${name}:100000:65536")`,
       },
     }
   const uids = subordinateRange('/etc/subuid', name, uid)
-  const gids = subordinateRange('/etc/subgid', name, process.getgid?.() ?? uid)
+  const gids = subordinateRange('/etc/subgid', name, gid)
   if (!uids || !gids)
     return {
       unshareArgs: base,
       uidCount: 1,
       gidCount: 1,
+      ...onlyRoot,
       limitation: {
         reason: `user ${name} has no range in ${uids ? '/etc/subgid' : gids ? '/etc/subuid' : '/etc/subuid and /etc/subgid'}`,
         fix: `add the line "${name}:100000:65536" to /etc/subuid and /etc/subgid (as root)`,
@@ -95,6 +113,8 @@ export function userNamespacePlan(): UserNamespacePlan | undefined {
     unshareArgs: [...base, `--map-users=${uids.start},1,${uids.count}`, `--map-groups=${gids.start},1,${gids.count}`],
     uidCount: uids.count + 1,
     gidCount: gids.count + 1,
+    insideUid: mapper(uid, uids),
+    insideGid: mapper(gid, gids),
   }
 }
 

@@ -139,6 +139,16 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
         expect(lstatSync(stored).uid).toBe(user.start + 999)
         // The service writes as uid 1000: its writable layer holds a file of a subordinate id.
         expect((await stack.run(['exec', 'app', '--', 'touch', '/home/app/written'])).exitCode).toBe(0)
+        // Committed, the layer says 1000 (the id inside), not the subordinate id outside.
+        const commit = await stack.run(['commit', 'app', 'mine/app:2'])
+        expect(commit.exitCode, commit.stdout + commit.stderr).toBe(0)
+        stack.write(
+          `name: subids\nservices:\n  app:\n    image: ${owned}\n    ports: [8080]\n    health: { http: / }\n  copy:\n    image: mine/app:2\n    ports: [8080]\n    health: { http: / }\n`,
+        )
+        const again = await stack.run(['up', '--no-hosts'])
+        expect(again.exitCode, again.stdout + again.stderr).toBe(0)
+        const copied = await stack.run(['exec', 'copy', '--', 'ls', '-ln', '/home/app/written'])
+        expect(copied.stdout.split(/\s+/).slice(2, 4), copied.stderr).toEqual(['1000', '1000'])
       } finally {
         const down = await stack.run(['down', '--no-hosts'])
         expect(down.exitCode, down.stderr).toBe(0)
@@ -149,10 +159,10 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
       const destroy = await stack.run(['destroy', '--force', '--no-hosts'])
       expect(destroy.exitCode, destroy.stderr).toBe(0)
       expect(existsSync(path.join(stack.root, '.devenv'))).toBe(false)
-      expect((await stack.run(['image', 'rm', owned])).exitCode).toBe(0)
+      for (const name of [owned, 'mine/app:2']) expect((await stack.run(['image', 'rm', name])).exitCode).toBe(0)
       const prune = await stack.run(['image', 'prune', '--json'])
       expect(prune.exitCode, prune.stderr).toBe(0)
-      expect(JSON.parse(prune.stdout).result.rootfs).toBe(1)
+      expect(JSON.parse(prune.stdout).result.rootfs).toBe(2)
       expect(unpackedImages(stack.home)).toEqual([])
     } finally {
       user.remove()

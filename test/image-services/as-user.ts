@@ -33,7 +33,8 @@ export class UserProject {
     return this
   }
 
-  async run(args: string[], timeout = 90_000): Promise<CliResult> {
+  /** `input`: what the command reads on its standard input (a shell's commands). */
+  async run(args: string[], timeout = 90_000, input = ''): Promise<CliResult> {
     const started = performance.now()
     const result = await execa(
       'setpriv',
@@ -49,7 +50,7 @@ export class UserProject {
         BIN,
         ...args,
       ],
-      { cwd: this.root, reject: false, timeout },
+      { cwd: this.root, reject: false, timeout, input },
     )
     return {
       exitCode: result.exitCode ?? -1,

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { STACK_LINE } from '../cli/run-cli.js'
@@ -72,6 +72,13 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
       expect(uid).toBe('0')
       expect(hostname).toBe('web')
       expect(init).toContain('/dev/init')
+      // shell opens the image's /bin/sh in the same namespaces.
+      const shell = await stack.run(['shell', 'web'], 30_000, 'hostname; id -u; ls /proc | grep -c "^[0-9]"\n')
+      expect(shell.exitCode, shell.stderr).toBe(0)
+      const [shellHost, shellUid, processes] = shell.stdout.trim().split('\n')
+      expect([shellHost, shellUid]).toEqual(['web', '0'])
+      // Its own PID namespace: init, httpd, the shell and grep's pipeline, not the host's hundreds.
+      expect(Number(processes)).toBeLessThan(10)
       // Root inside is the user outside: the service's processes are nobody's on the host.
       expect(lstatSync(`/proc/${web!.pid}`).uid).toBe(NOBODY)
       // A deletion in the writable layer (an overlayfs whiteout, in user.* xattrs here) outlives a restart.
@@ -171,18 +178,30 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
 
   it('two services of one image on one port reach each other by hostname', async () => {
     const stack = project().write(
-      `name: rootlesstwins\nservices:\n  left:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n  right:\n    image: ${allRoot}\n    ports: [8080]\n    hostnames: [right.twins.test]\n    health: { http: / }\n`,
+      `name: rootlesstwins\nservices:\n  left:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n  right:\n    image: ${allRoot}\n    ports: [8080]\n    hostnames: [right.twins.test]\n    health: { command: "wget -qO- http://127.0.0.1:8080/ | grep -q right" }\n`,
     )
     try {
       const up = await stack.run(['up', '--no-hosts'])
       expect(up.exitCode, up.stdout + up.stderr).toBe(0)
       const { left, right } = stack.state().services
+      // right's health command ran inside it (127.0.0.1 there is its own): it passed.
+      expect(right!.health).toBe('healthy')
       expect(await (await fetch(`http://${left!.address}:8080/`)).text()).toBe('I am left, uid 0\n')
       expect(await (await fetch(`http://${right!.address}:8080/`)).text()).toBe('I am right, uid 0\n')
       const byName = await stack.run(['exec', 'left', '--', 'wget', '-qO-', 'http://right.twins.test:8080/'])
       expect(byName.stdout.trim(), byName.stderr).toBe('I am right, uid 0')
       const back = await stack.run(['exec', 'right', '--', 'wget', '-qO-', 'http://left:8080/'])
       expect(back.stdout.trim(), back.stderr).toBe('I am left, uid 0')
+      // A supervisor killed with -9: its relays go with it, and the next up clears and restarts the rest.
+      const supervisor = (
+        JSON.parse(readFileSync(path.join(stack.root, '.devenv', 'supervisor.json'), 'utf8')) as { pid: number }
+      ).pid
+      process.kill(supervisor, 'SIGKILL')
+      await waitFor('the relays to go', () => relaysRunning(stack.root).length === 0)
+      const again = await stack.run(['up', '--no-hosts'])
+      expect(again.exitCode, again.stdout + again.stderr).toBe(0)
+      const byNameAgain = await stack.run(['exec', 'left', '--', 'wget', '-qO-', 'http://right:8080/'])
+      expect(byNameAgain.stdout.trim(), byNameAgain.stderr).toBe('I am right, uid 0')
     } finally {
       const down = await stack.run(['down', '--no-hosts'])
       expect(down.exitCode, down.stderr).toBe(0)

@@ -33,6 +33,18 @@ export class UserProject {
     return this
   }
 
+  /** A folder of the project, the user's, with these files in it. */
+  folder(relative: string, files: Record<string, string> = {}): string {
+    const folder = path.join(this.root, relative)
+    mkdirSync(folder, { recursive: true })
+    chownSync(folder, this.uid, this.gid)
+    for (const [name, content] of Object.entries(files)) {
+      writeFileSync(path.join(folder, name), content)
+      chownSync(path.join(folder, name), this.uid, this.gid)
+    }
+    return folder
+  }
+
   /** `input`: what the command reads on its standard input (a shell's commands). */
   async run(args: string[], timeout = 90_000, input = ''): Promise<CliResult> {
     const started = performance.now()

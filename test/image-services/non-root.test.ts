@@ -57,8 +57,11 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
   })
 
   it('an all-root image with no subordinate ids: runs, answers at its address, exec enters it, down leaves nothing', async () => {
-    const stack = project().write(
-      `name: rootless\nservices:\n  web:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n    restart: always\n`,
+    const stack = project()
+    stack.folder('site', { page: 'from the host\n' })
+    stack.folder('out')
+    stack.write(
+      `name: rootless\nservices:\n  web:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n    restart: always\n    mounts:\n      - ./site:/site:ro\n      - ./out:/out\n`,
     )
     try {
       const up = await stack.run(['up', '--no-hosts'])
@@ -72,6 +75,18 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
       expect(uid).toBe('0')
       expect(hostname).toBe('web')
       expect(init).toContain('/dev/init')
+      // The envfile's mounts are bound in (read-only where it says so), the user's files root's inside.
+      const mounts = await stack.run([
+        'exec',
+        'web',
+        '--',
+        'sh',
+        '-c',
+        'cat /site/page; touch /out/made; touch /site/no',
+      ])
+      expect(mounts.stdout.trim()).toBe('from the host')
+      expect(mounts.stderr).toMatch(/Read-only file system/)
+      expect(lstatSync(path.join(stack.root, 'out', 'made')).uid).toBe(NOBODY)
       // shell opens the image's /bin/sh in the same namespaces.
       const shell = await stack.run(['shell', 'web'], 30_000, 'hostname; id -u; ls /proc | grep -c "^[0-9]"\n')
       expect(shell.exitCode, shell.stderr).toBe(0)
@@ -79,6 +94,8 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
       expect([shellHost, shellUid]).toEqual(['web', '0'])
       // Its own PID namespace: init, httpd, the shell and grep's pipeline, not the host's hundreds.
       expect(Number(processes)).toBeLessThan(10)
+      const log = readFileSync(path.join(stack.root, '.devenv', 'logs', 'web.log'), 'utf8')
+      expect(log).toContain('without root: in a user namespace where only root exists (user nobody has no range in')
       // Root inside is the user outside: the service's processes are nobody's on the host.
       expect(lstatSync(`/proc/${web!.pid}`).uid).toBe(NOBODY)
       // A deletion in the writable layer (an overlayfs whiteout, in user.* xattrs here) outlives a restart.

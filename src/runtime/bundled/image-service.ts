@@ -82,6 +82,12 @@ export async function imageLaunch(
   }
   const config = (await readConfig(record)).config ?? {}
   const userNamespace = userNamespacePlan()
+  if (userNamespace)
+    context.log(
+      userNamespace.limitation
+        ? `without root: in a user namespace where only root exists (${userNamespace.limitation.reason})`
+        : `without root: in a user namespace of uids 0-${userNamespace.uidCount - 1} and gids 0-${userNamespace.gidCount - 1}`,
+    )
   // Without root, an image needing ids its user namespace lacks is refused before it is unpacked.
   if (userNamespace) checkIdsFit(service.name, image, await neededIds(record, config.User), userNamespace)
   const lower = await imageRootfs(record, userNamespace)

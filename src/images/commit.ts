@@ -9,6 +9,7 @@ import { parseImageReference } from '../util/image-reference.js'
 import { storedName } from './pull.js'
 import { settleStored } from './rootfs.js'
 import { userNamespacePlan } from '../util/user-namespace.js'
+import { unreadable } from '../util/tree.js'
 import {
   putBlobBytes,
   readConfig,
@@ -58,7 +59,10 @@ async function layerFromUpper(upper: string): Promise<Buffer> {
       } else if (stats.isSymbolicLink()) {
         pack.entry({ name: entry, type: 'symlink', linkname: await fs.readlink(file), ...owner })
       } else if (stats.isFile()) {
-        pack.entry({ name: entry, type: 'file', ...owner }, await fs.readFile(file))
+        const content = await fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
+          throw error.code === 'EACCES' && inside ? unreadable(entry, stats) : error
+        })
+        pack.entry({ name: entry, type: 'file', ...owner }, content)
       }
     }
   }

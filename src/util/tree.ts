@@ -211,7 +211,9 @@ export async function copyTree(source: string, target: string, options: CopyOpti
       path.join(target, item.relative),
       item.stats,
       options,
-    )
+    ).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EACCES' && !runningAsRoot ? unreadable(item.relative, item.stats) : error
+    })
     const entry: TreeEntry = { type: 'file', path: item.relative, mode: item.stats.mode & 0o7777, ...copied }
     if (options.expect) checkAgainst(options.expect, entry)
     entries.push(entry)
@@ -226,6 +228,17 @@ export async function copyTree(source: string, target: string, options: CopyOpti
   const sorted = sortEntries(entries)
   if (options.durable) await syncTree(target, sorted)
   return sorted
+}
+
+/** A file of another id (one an image service wrote as another user of its user namespace, without root). */
+export function unreadable(file: string, stats: Stats): DevenvError {
+  return new DevenvError(
+    'SNAPSHOT',
+    `cannot copy ${file}: only its owner (uid ${stats.uid} on this machine) may read it, and devenv is not root`,
+    {
+      hint: 'Files an image service writes as another user of its user namespace are copied only as root: run devenv as root, or have the service make them readable.',
+    },
+  )
 }
 
 function checkAgainst(expected: Map<string, TreeEntry>, found: TreeEntry & { type: 'file' }): void {

@@ -173,6 +173,14 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
         expect(again.exitCode, again.stdout + again.stderr).toBe(0)
         const copied = await stack.run(['exec', 'copy', '--', 'ls', '-ln', '/home/app/written'])
         expect(copied.stdout.split(/\s+/).slice(2, 4), copied.stderr).toEqual(['1000', '1000'])
+        // A file only uid 1000 may read cannot be copied from outside the namespace: refused, saying so, nothing saved.
+        await stack.run(['exec', 'app', '--', 'sh', '-c', 'echo s > /home/app/secret; chmod 600 /home/app/secret'])
+        const snapshot = await stack.run(['snapshot', 'save', 'app', 'one'])
+        expect(snapshot.exitCode).toBe(1)
+        expect(snapshot.stderr).toContain('cannot copy rootfs/home/app/secret: only its owner')
+        expect(snapshot.stderr).not.toMatch(STACK_LINE)
+        expect((await stack.run(['snapshot', 'list', 'app'])).stdout).toContain('no snapshots of app')
+        expect(stack.state().services.app!.state).toBe('running')
       } finally {
         const down = await stack.run(['down', '--no-hosts'])
         expect(down.exitCode, down.stderr).toBe(0)

@@ -5,9 +5,10 @@ import path from 'node:path'
 
 /**
  * How devenv works without root where ids other than the user's are needed (image services): in
- * a user namespace the user owns, where they are root. With newuidmap/newgidmap (Debian's uidmap) and a subordinate range for the user in
- * /etc/subuid and /etc/subgid, ids 1..N inside are that range, so images whose files belong to
- * several users work (as rootless Podman does); without them, only root exists inside.
+ * a user namespace the user owns, where they are root. With newuidmap/newgidmap (Debian's uidmap)
+ * and a subordinate range for the user in /etc/subuid and /etc/subgid, ids 1..N inside are that
+ * range, so images whose files belong to several users work (as rootless Podman does); without
+ * them, only root exists inside.
  */
 export interface UserNamespacePlan {
   /** unshare's options that make the namespace (util-linux ≥ 2.38 calls newuidmap itself). */
@@ -59,6 +60,15 @@ function onPath(tool: string): boolean {
   return folders.some((folder) => folder && existsSync(path.join(folder, tool)))
 }
 
+/** The user's name, for /etc/subuid; a uid without a passwd entry (a container's) goes by its number. */
+function userName(uid: number): string {
+  try {
+    return userInfo().username
+  } catch {
+    return String(uid)
+  }
+}
+
 let usable: boolean | undefined
 
 /** Can this user make a user namespace at all? (Some kernels or sysctls forbid it.) */
@@ -81,7 +91,7 @@ export function userNamespaceAllowed(): boolean {
 export function userNamespacePlan(): UserNamespacePlan | undefined {
   const uid = process.getuid?.()
   if (uid === undefined || uid === 0) return undefined
-  const name = userInfo().username
+  const name = userName(uid)
   const gid = process.getgid?.() ?? uid
   const base = ['--map-root-user']
   const onlyRoot = { insideUid: mapper(uid, undefined), insideGid: mapper(gid, undefined) }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -217,6 +218,10 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
       expect(byName.stdout.trim(), byName.stderr).toBe('I am right, uid 0')
       const back = await stack.run(['exec', 'right', '--', 'wget', '-qO-', 'http://left:8080/'])
       expect(back.stdout.trim(), back.stderr).toBe('I am left, uid 0')
+      // Every non-loopback address is in namespaces devenv made: none on the host.
+      const hostAddresses = execFileSync('ip', ['-o', 'addr', 'show'], { encoding: 'utf8' })
+      expect(hostAddresses).not.toContain('10.250.0.')
+      expect(hostAddresses).not.toContain(left!.address.replace(/^127\./, '10.'))
       // A supervisor killed with -9: its relays go with it, and the next up clears and restarts the rest.
       const supervisor = (
         JSON.parse(readFileSync(path.join(stack.root, '.devenv', 'supervisor.json'), 'utf8')) as { pid: number }

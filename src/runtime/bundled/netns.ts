@@ -127,8 +127,15 @@ export class ServiceNetwork {
     await waitForOwnNamespace(servicePid)
     if (userNamespace) await waitForIdMaps(servicePid)
     const main = fileURLToPath(new URL('./netns-relay-main.js', import.meta.url))
-    const asOwner = userNamespace ? ['nsenter', `--user=/proc/${servicePid}/ns/user`, '--preserve-credentials'] : []
-    const relayArgv = [...asOwner, 'unshare', '--net', '--', process.execPath, main]
+    const owner = userNamespace ? [`--user=/proc/${servicePid}/ns/user`, '--preserve-credentials'] : []
+    const relayArgv = [
+      ...(userNamespace ? ['nsenter', ...owner, '--'] : []),
+      'unshare',
+      '--net',
+      '--',
+      process.execPath,
+      main,
+    ]
     const relay = spawn(relayArgv[0]!, relayArgv.slice(1), {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, ...mark },
@@ -137,9 +144,7 @@ export class ServiceNetwork {
     const network = new ServiceNetwork(relay)
     try {
       await waitForOwnNamespace(relay.pid!)
-      const gateway = userNamespace
-        ? [...asOwner, `--net=/proc/${relay.pid}/ns/net`, '--']
-        : ['nsenter', `--net=/proc/${relay.pid}/ns/net`, '--']
+      const gateway = ['nsenter', ...owner, `--net=/proc/${relay.pid}/ns/net`, '--']
       if (userNamespace)
         await run(gateway[0]!, [
           ...gateway.slice(1),

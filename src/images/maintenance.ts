@@ -62,7 +62,9 @@ async function sizeOf(target: string): Promise<number> {
   if (!stat) return 0
   if (!stat.isDirectory()) return stat.size
   let total = 0
-  for (const name of await fs.readdir(target)) total += await sizeOf(path.join(target, name))
+  // Without root, a folder of another id of the user namespace may not be listed: not counted.
+  for (const name of await fs.readdir(target).catch(() => [] as string[]))
+    total += await sizeOf(path.join(target, name))
   return total
 }
 

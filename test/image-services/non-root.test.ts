@@ -202,6 +202,48 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
     }
   })
 
+  it.skipIf(!existsSync('/usr/sbin/debootstrap'))(
+    "a Debian minbase (files of root, mail, shadow…) runs as its own nobody with a subordinate range, Debian's owners intact",
+    async () => {
+      const image = publish(registry, 'debian/minbase:bookworm', {
+        base: 'minbase',
+        config: { cmd: ['sleep', 'infinity'], user: 'nobody', workdir: '/tmp' },
+      })
+      const user = new SubordinateUser()
+      try {
+        const stack = project(user.uid, user.gid).write(
+          `name: rootlessdebian\nservices:\n  deb:\n    image: ${image}\n`,
+        )
+        try {
+          const up = await stack.run(['up', '--no-hosts'], 180_000)
+          expect(up.exitCode, up.stdout + up.stderr).toBe(0)
+          const seen = await stack.run([
+            'exec',
+            'deb',
+            '--',
+            'sh',
+            '-c',
+            'id -un; cat /etc/debian_version; stat -c "%U:%G %a" /etc/shadow /var/mail /usr/bin/passwd',
+          ])
+          expect(seen.exitCode, seen.stderr).toBe(0)
+          const [name, version, shadow, mail, passwd] = seen.stdout.trim().split('\n')
+          expect(name).toBe('nobody')
+          expect(version).toMatch(/^12\./)
+          expect(shadow).toBe('root:shadow 640')
+          expect(mail).toBe('root:mail 2775')
+          // setuid kept: unpacked as root of the user namespace, not as the user.
+          expect(passwd).toBe('root:root 4755')
+        } finally {
+          await stack.run(['down', '--no-hosts'])
+        }
+        expect(processesOf(stack.root)).toEqual([])
+      } finally {
+        user.remove()
+      }
+    },
+    300_000,
+  )
+
   it('two services of one image on one port reach each other by hostname', async () => {
     const stack = project().write(
       `name: rootlesstwins\nservices:\n  left:\n    image: ${allRoot}\n    ports: [8080]\n    health: { http: / }\n  right:\n    image: ${allRoot}\n    ports: [8080]\n    hostnames: [right.twins.test]\n    health: { command: "wget -qO- http://127.0.0.1:8080/ | grep -q right" }\n`,

@@ -73,6 +73,9 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)("an image's ExposedPorts a
       expect(fromPeer.stdout.trim(), fromPeer.stderr).toBe('I am web on 8080')
       const port = await stack.run(['exec', 'web', '--', 'sh', '-c', 'echo $PORT'])
       expect(port.stdout.trim()).toBe('8080')
+      // The URL devenv gives for it is at the image's port.
+      const open = await stack.run(['open', 'web', '--print'])
+      expect(open.stdout.trim(), open.stderr).toBe(`http://${web.address}:8080/`)
       const table = await stack.run(['status'])
       expect(table.stdout).toMatch(new RegExp(`web .* ${web.address.replace(/\./g, '\\.')} +8080`))
       const log = readFileSync(path.join(stack.root, '.devenv', 'logs', 'web.log'), 'utf8')

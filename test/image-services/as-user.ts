@@ -124,6 +124,16 @@ export class SubordinateUser {
     this.start = given('/etc/subuid')!
   }
 
+  /** Gives the user another range (as an administrator might), or back its own. */
+  moveRange(start: number): void {
+    for (const file of ['/etc/subuid', '/etc/subgid']) {
+      const lines = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line && !line.startsWith(`${this.name}:`))
+      writeFileSync(file, `${[...lines, `${this.name}:${start}:65536`].join('\n')}\n`)
+    }
+  }
+
   remove(): void {
     for (const file of ['/etc/subuid', '/etc/subgid']) {
       const kept = readFileSync(file, 'utf8')

@@ -188,6 +188,16 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !USERNS)('image services without root, in u
       }
       expect(processesOf(stack.root)).toEqual([])
       expect(relaysRunning(stack.root)).toEqual([])
+      // Another range since: the stored files' owners would be wrong; refused, saying how to unpack again.
+      user.moveRange(user.start + 65_536)
+      try {
+        const moved = await stack.run(['up', '--no-hosts'])
+        expect(moved.exitCode).toBe(1)
+        expect(moved.stderr).toContain('was unpacked with other subordinate ids')
+      } finally {
+        user.moveRange(user.start)
+        await stack.run(['down', '--no-hosts'])
+      }
       // What the user cannot remove from outside the namespace is removed from inside it.
       const destroy = await stack.run(['destroy', '--force', '--no-hosts'])
       expect(destroy.exitCode, destroy.stderr).toBe(0)

@@ -9,7 +9,7 @@ import {
   readImageRecord,
   storedName,
   parseImageReference,
-  type ImageRecord,
+  type ImageOwners,
   type ImageRunConfig,
 } from '../../images/index.js'
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../state/index.js'
@@ -89,8 +89,9 @@ export async function imageLaunch(
         : `without root: in a user namespace of uids 0-${userNamespace.uidCount - 1} and gids 0-${userNamespace.gidCount - 1}`,
     )
   // Without root, an image needing ids its user namespace lacks is refused before it is unpacked.
-  if (userNamespace) checkIdsFit(service.name, image, await neededIds(record, config.User), userNamespace)
-  const lower = await imageRootfs(record, userNamespace)
+  const owners = userNamespace ? await imageOwners(record) : { uids: [], gids: [] }
+  if (userNamespace) checkIdsFit(service.name, image, neededIds(owners, config.User), userNamespace)
+  const lower = await imageRootfs(record, userNamespace, owners)
   const command = service.command
     ? shellWords(fillRuntimeVariables(service.command, { ...context.env, HOST: '0.0.0.0' }))
     : (config.Cmd ?? [])
@@ -146,8 +147,7 @@ export async function imageLaunch(
 }
 
 /** The ids an image's files belong to, and its User when it is given as numbers. */
-async function neededIds(record: ImageRecord, user: string | undefined): Promise<{ uids: number[]; gids: number[] }> {
-  const owners = await imageOwners(record)
+function neededIds(owners: ImageOwners, user: string | undefined): { uids: number[]; gids: number[] } {
   const [uid, gid] = (user ?? '').split(':')
   const numeric = (id: string | undefined): number[] => (id && /^\d+$/.test(id) ? [Number(id)] : [])
   return { uids: [...owners.uids, ...numeric(uid)], gids: [...owners.gids, ...numeric(gid ?? uid)] }

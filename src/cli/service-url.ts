@@ -23,7 +23,7 @@ export function defaultWebService(spec: EnvSpec): string {
  * hostname (else its address), and the port it is bound to unless it is the scheme's default.
  */
 export function serviceUrl(service: ServiceSpec, state: ServiceState | undefined): string {
-  const declared = webPort(service)
+  const declared = webPort(service, state)
   if (declared === undefined)
     throw usage(
       `service ${service.name} is a ${service.kind} box: it has no web page to open`,
@@ -41,7 +41,8 @@ export function serviceUrl(service: ServiceSpec, state: ServiceState | undefined
   return `${scheme}://${host}${port === defaultPort ? '' : `:${port}`}/`
 }
 
-function webPort(service: ServiceSpec): number | undefined {
+/** `state`: an image service may listen on its image's ExposedPorts, known once it runs. */
+function webPort(service: ServiceSpec, state?: ServiceState): number | undefined {
   switch (service.kind) {
     case 'lb':
       return service.lb?.httpsPort ?? service.lb?.httpPort
@@ -51,6 +52,6 @@ function webPort(service: ServiceSpec): number | undefined {
     case 'ftp':
       return undefined
     default:
-      return service.ports[0]
+      return service.ports[0] ?? (service.image ? state?.ports[0]?.port : undefined)
   }
 }

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { renameSync, rmSync, existsSync } from 'node:fs'
+import { renameSync, existsSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
 import { BaseCommand, projectFlags } from '../cli/index.js'
 import { colors } from '../cli/index.js'
@@ -9,6 +9,7 @@ import { hostsWriteFlags } from '../cli/index.js'
 import { runtimeFor } from '../engine/index.js'
 import { forgetRuntimeChoice, releaseAddresses } from '../state/index.js'
 import { ProjectPaths } from '../state/index.js'
+import { removeTreeAnyOwner } from '../util/user-namespace.js'
 
 export default class Destroy extends BaseCommand<typeof Destroy> {
   static override summary =
@@ -56,7 +57,8 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
       // Rename first, so a kill mid-delete never leaves a half-deleted .devenv that looks like state.
       const doomed = `${paths.dir}.deleting-${process.pid}`
       renameSync(paths.dir, doomed)
-      rmSync(doomed, { recursive: true, force: true })
+      // Without root, image services' writable layers hold files of their user namespaces' ids.
+      removeTreeAnyOwner(doomed)
     }
     await releaseAddresses(spec.root)
     if (!this.jsonEnabled()) this.log(`${colors.green('✔')} destroyed ${spec.name}: deleted ${paths.dir}`)

@@ -16,6 +16,7 @@ import { validateSchema } from './schema.js'
 import { EnvfileSource } from './source.js'
 
 export type * from './model.js'
+export { DEFAULT_HEALTH_TIMING } from './model.js'
 export { discoverEnvfile } from './discover.js'
 export { SCHEMA_PATH, SCHEMA_URL } from './schema.js'
 export { BUILTIN_BOXES, describeBox, isBuiltinBox, type BoxDescription } from './box-catalog.js'

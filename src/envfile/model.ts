@@ -34,6 +34,9 @@ export interface BoxRef {
   tag?: string
 }
 
+/** A health check's timing when the envfile gives none. Probed every 50 ms while starting (so up is fast), then every interval: an idle stack costs next to nothing. */
+export const DEFAULT_HEALTH_TIMING = { intervalMs: 10_000, timeoutMs: 2000, retries: 3, startPeriodMs: 0 }
+
 export interface ServiceSpec {
   name: string
   box: BoxRef
@@ -56,6 +59,8 @@ export interface ServiceSpec {
   publish: PublishSpec[]
   mounts: MountSpec[]
   health?: HealthSpec
+  /** The envfile turned health checks off (`health: none`): no default check is added later (an image's ExposedPorts). */
+  healthOff?: true
   dependsOn: DependencySpec[]
   restart: RestartSpec
   stopTimeoutMs: number

@@ -26,6 +26,7 @@ import type { RawEnvfile, RawHealth, RawMount, RawPublish, RawService, RawWatch 
 import type { EnvfileSource, FieldPath } from './source.js'
 import { normaliseResources } from './resources.js'
 import { parseImageReference } from '../util/image-reference.js'
+import { DEFAULT_HEALTH_TIMING } from './model.js'
 
 /** Finds the base kind of a committed box (NAME:TAG) in the box store; undefined when unknown. */
 export type BoxResolver = (ref: BoxRef) => BoxKind | undefined
@@ -38,8 +39,7 @@ export interface NormaliseContext {
 
 const SETTING_KEYS = new Set(BUILTIN_BOXES.flatMap((kind) => describeBox(kind).settings))
 
-// Probed every 50 ms while starting (so up is fast), then every interval: an idle stack costs next to nothing.
-const DEFAULT_HEALTH = { intervalMs: 10_000, timeoutMs: 2000, retries: 3, startPeriodMs: 0 }
+const DEFAULT_HEALTH = DEFAULT_HEALTH_TIMING
 const DEFAULT_RESTART: RestartSpec = { policy: 'on-failure', maxRestarts: 5, backoffMs: 500 }
 
 /** Applies defaults and resolves paths: the raw envfile becomes the EnvSpec everything else uses. */
@@ -144,6 +144,7 @@ function normaliseService(name: string, raw: RawService, envfile: RawEnvfile, co
   }
   const health = normaliseHealth(raw.health, ports, description.defaultHealth, at('health'), name, context)
   if (health) service.health = health
+  else if (raw.health === false || raw.health === 'none') service.healthOff = true
   applyBoxSettings(service, raw, at, context)
   return service
 }

@@ -7,7 +7,9 @@ import { DevenvError } from '../errors.js'
 import { MEDIA, type ImageConfig, type ImageManifest } from './media-types.js'
 import { parseImageReference } from '../util/image-reference.js'
 import { storedName } from './pull.js'
-import { ensureRootfs } from './rootfs.js'
+import { settleStored } from './rootfs.js'
+import { userNamespacePlan } from '../util/user-namespace.js'
+import { unreadable } from '../util/tree.js'
 import {
   putBlobBytes,
   readConfig,
@@ -25,9 +27,11 @@ const OWN_FILES = new Set(['.devenv-copy'])
 
 /**
  * A service's writable layer (an overlay's upper folder) as an OCI layer: files, folders and
- * links as they are, and overlayfs' whiteouts (character devices 0:0) as `.wh.` entries.
+ * links as they are (owners as the service saw them), and overlayfs' whiteouts (character devices 0:0) as `.wh.` entries.
  */
 async function layerFromUpper(upper: string): Promise<Buffer> {
+  // Without root the layer's files carry outside ids: the layer says what they are inside.
+  const inside = userNamespacePlan()
   const pack = tar.pack()
   const chunks: Buffer[] = []
   const done = new Promise<void>((resolve, reject) => {
@@ -41,7 +45,12 @@ async function layerFromUpper(upper: string): Promise<Buffer> {
       const file = path.join(folder, name)
       const entry = relative ? `${relative}/${name}` : name
       const stats = await fs.lstat(file)
-      const owner = { uid: stats.uid, gid: stats.gid, mtime: stats.mtime, mode: stats.mode & 0o7777 }
+      const owner = {
+        uid: inside ? inside.insideUid(stats.uid) : stats.uid,
+        gid: inside ? inside.insideGid(stats.gid) : stats.gid,
+        mtime: stats.mtime,
+        mode: stats.mode & 0o7777,
+      }
       if (stats.isCharacterDevice() && stats.rdev === 0) {
         pack.entry({ name: `${relative ? `${relative}/` : ''}.wh.${name}`, type: 'file', size: 0, mode: 0o644 }, '')
       } else if (stats.isDirectory()) {
@@ -50,7 +59,10 @@ async function layerFromUpper(upper: string): Promise<Buffer> {
       } else if (stats.isSymbolicLink()) {
         pack.entry({ name: entry, type: 'symlink', linkname: await fs.readlink(file), ...owner })
       } else if (stats.isFile()) {
-        pack.entry({ name: entry, type: 'file', ...owner }, await fs.readFile(file))
+        const content = await fs.readFile(file).catch((error: NodeJS.ErrnoException) => {
+          throw error.code === 'EACCES' && inside ? unreadable(entry, stats) : error
+        })
+        pack.entry({ name: entry, type: 'file', ...owner }, content)
       }
     }
   }
@@ -124,7 +136,7 @@ export async function commitImage(
       pulled: created,
       base: base.name,
     }
-    await ensureRootfs(record)
+    await settleStored(record)
     writeImageRecord(record)
     return { image: record, layerBytes: gz.length }
   })

@@ -3,7 +3,7 @@ export { listImages, pruneImages, removeImage, type ImageSummary, type PruneResu
 export { hostPlatform, type ImageConfig, type ImageRunConfig } from './media-types.js'
 export { pullImage, requireImage, storedName, type PullEvent, type PullResult } from './pull.js'
 export { formatImageReference, parseImageReference, type ImageReference } from '../util/image-reference.js'
-export { ensureRootfs } from './rootfs.js'
+export { ensureRootfs, imageOwners, type ImageOwners } from './rootfs.js'
 export { imagesRoot, readConfig, readImageRecord, rootfsPath, type ImageRecord } from './store.js'
 export { commitImage, type CommitResult } from './commit.js'
 export { exportImage, importImage, type ExportResult, type ImportResult } from './layout.js'

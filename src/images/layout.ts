@@ -8,7 +8,7 @@ import { fsyncFolder } from '../state/index.js'
 import { isIndex, MEDIA, platformManifest, type ImageIndex, type ImageManifest } from './media-types.js'
 import { parseImageReference } from '../util/image-reference.js'
 import { requireImage, storedName } from './pull.js'
-import { ensureRootfs } from './rootfs.js'
+import { settleStored } from './rootfs.js'
 import {
   blobPath,
   digestHex,
@@ -206,7 +206,7 @@ export async function importImage(file: string, name?: string): Promise<ImportRe
         size: manifest.config.size + manifest.layers.reduce((sum, layer) => sum + layer.size, 0),
         pulled: new Date().toISOString(),
       }
-      await ensureRootfs(record)
+      await settleStored(record)
       writeImageRecord(record)
       images.push(record.name)
     }

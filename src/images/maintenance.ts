@@ -15,6 +15,7 @@ import {
   withStoreLock,
 } from './store.js'
 import type { ImageIndex, ImageManifest } from './media-types.js'
+import { removeTreeAnyOwner } from '../util/user-namespace.js'
 
 export interface ImageSummary {
   name: string
@@ -61,7 +62,9 @@ async function sizeOf(target: string): Promise<number> {
   if (!stat) return 0
   if (!stat.isDirectory()) return stat.size
   let total = 0
-  for (const name of await fs.readdir(target)) total += await sizeOf(path.join(target, name))
+  // Without root, a folder of another id of the user namespace may not be listed: not counted.
+  for (const name of await fs.readdir(target).catch(() => [] as string[]))
+    total += await sizeOf(path.join(target, name))
   return total
 }
 
@@ -113,7 +116,7 @@ export async function pruneImages(): Promise<PruneResult> {
         if (keep.has(name)) continue
         const target = path.join(folder, name)
         result.bytes += await sizeOf(target)
-        await fs.rm(target, { recursive: true, force: true })
+        removeTreeAnyOwner(target)
         result[count]++
       }
     }

@@ -23,7 +23,7 @@ import {
   writeImageRecord,
   type ImageRecord,
 } from './store.js'
-import { ensureRootfs } from './rootfs.js'
+import { settleStored } from './rootfs.js'
 
 export type PullEvent =
   | { step: 'manifest'; message: string }
@@ -35,7 +35,8 @@ export interface PullResult {
   /** Blobs fetched now (the rest were in the store already). */
   fetched: number
   bytesFetched: number
-  rootfs: string
+  /** Unpacked as root; without root it is unpacked when a service first runs it. */
+  rootfs?: string
 }
 
 /** The name a pulled image is stored under: the reference as given, made canonical. */
@@ -112,9 +113,9 @@ export async function pullImage(given: string, onEvent: (event: PullEvent) => vo
     size: blobs.reduce((sum, blob) => sum + blob.size, 0),
     pulled: new Date().toISOString(),
   }
-  const rootfs = await ensureRootfs(record, (message) => onEvent({ step: 'unpack', message }))
+  const rootfs = await settleStored(record, (message) => onEvent({ step: 'unpack', message }))
   await withStoreLock(async () => writeImageRecord(record))
-  return { image: record, fetched: fetchedCount, bytesFetched, rootfs }
+  return { image: record, fetched: fetchedCount, bytesFetched, ...(rootfs ? { rootfs } : {}) }
 }
 
 /** The stored image of a name, or an error that says how to get it. */

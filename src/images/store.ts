@@ -4,6 +4,7 @@ import path from 'node:path'
 import { DevenvError } from '../errors.js'
 import { fsyncFolder, machineHome, readJson, withFileLock, writeJsonAtomic } from '../state/index.js'
 import type { ImageConfig, ImageManifest } from './media-types.js'
+import { removeTreeAnyOwner } from '../util/user-namespace.js'
 
 /**
  * The machine-wide, content-addressed image store, shared by every project:
@@ -168,7 +169,7 @@ export async function removeDeadWork(): Promise<void> {
   }
   for (const name of names) {
     const pid = Number(/-(\d+)-[0-9a-f]{8}$/.exec(name)?.[1])
-    if (pid && !alive(pid)) await fs.rm(path.join(folder, name), { recursive: true, force: true })
+    if (pid && !alive(pid)) removeTreeAnyOwner(path.join(folder, name))
   }
 }
 

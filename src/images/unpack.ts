@@ -163,6 +163,18 @@ function writeSmallFile(target: string, content: Buffer, meta: EntryMeta): void 
   }
 }
 
+/** The owners (uids and gids) of every entry of the layers: what ids the image needs to exist. */
+export async function layerOwners(layers: string[]): Promise<{ uids: number[]; gids: number[] }> {
+  const uids = new Set<number>()
+  const gids = new Set<number>()
+  await walkLayers(layers, async (action, meta) => {
+    if (action.kind === 'remove' || action.kind === 'clear' || action.kind === 'skip') return
+    uids.add(meta.uid)
+    gids.add(meta.gid)
+  })
+  return { uids: [...uids], gids: [...gids] }
+}
+
 export interface UnpackProgress {
   phase: 'checking' | 'unpacking'
   layer: number

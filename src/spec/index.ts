@@ -10,3 +10,4 @@ export {
 } from './graph.js'
 export { fillRuntimeVariables, serviceEnvironment, type ServiceRuntimeInfo } from './service-env.js'
 export { groupName, serviceGroups, type ServiceGroup } from './replica-groups.js'
+export { withImagePorts, type ImagePortFacts } from './image-ports.js'

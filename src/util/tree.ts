@@ -17,6 +17,7 @@ import {
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { DevenvError } from '../errors.js'
+import { removeTreeAnyOwner } from './user-namespace.js'
 
 /**
  * A folder as a list of entries: what a snapshot or a committed box records, compares and copies.
@@ -210,7 +211,9 @@ export async function copyTree(source: string, target: string, options: CopyOpti
       path.join(target, item.relative),
       item.stats,
       options,
-    )
+    ).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EACCES' && !runningAsRoot ? unreadable(item.relative, item.stats) : error
+    })
     const entry: TreeEntry = { type: 'file', path: item.relative, mode: item.stats.mode & 0o7777, ...copied }
     if (options.expect) checkAgainst(options.expect, entry)
     entries.push(entry)
@@ -225,6 +228,17 @@ export async function copyTree(source: string, target: string, options: CopyOpti
   const sorted = sortEntries(entries)
   if (options.durable) await syncTree(target, sorted)
   return sorted
+}
+
+/** A file of another id (one an image service wrote as another user of its user namespace, without root). */
+export function unreadable(file: string, stats: Stats): DevenvError {
+  return new DevenvError(
+    'SNAPSHOT',
+    `cannot copy ${file}: only its owner (uid ${stats.uid} on this machine) may read it, and devenv is not root`,
+    {
+      hint: 'Files an image service writes as another user of its user namespace are copied only as root: run devenv as root, or have the service make them readable.',
+    },
+  )
 }
 
 function checkAgainst(expected: Map<string, TreeEntry>, found: TreeEntry & { type: 'file' }): void {
@@ -342,7 +356,14 @@ export function firstDifference(expected: TreeEntry[], found: TreeEntry[]): stri
 }
 
 export async function removeTree(target: string): Promise<void> {
-  await fs.rm(target, { recursive: true, force: true, maxRetries: 3 })
+  try {
+    await fs.rm(target, { recursive: true, force: true, maxRetries: 3 })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'EACCES' && code !== 'EPERM') throw error
+    // Without root: files of a user namespace's other ids (an image service's writable layer).
+    removeTreeAnyOwner(target)
+  }
 }
 
 export async function exists(target: string): Promise<boolean> {

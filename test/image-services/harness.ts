@@ -7,7 +7,7 @@ import type { LocalRegistry } from '../images/registry.js'
 
 export { HAVE_IMAGE_TOOLS, startRegistry, type LocalRegistry } from '../images/registry.js'
 
-/** Image services need root (mount and PID namespaces, overlayfs) and Debian's static tini. */
+/** These suites run image services as root; non-root.test.ts runs them as other users, which root sets up. */
 export const CAN_RUN_IMAGES = process.platform === 'linux' && process.getuid?.() === 0
 
 /** A project of image services with its own DEVENV_HOME, run through the built CLI. */

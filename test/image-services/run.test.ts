@@ -65,11 +65,12 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('an image service on the b
     try {
       const up = await project.run(['up', '--no-hosts'])
       expect(up.exitCode, up.stdout + up.stderr).toBe(0)
-      const report = await waitFor('the report', () =>
-        existsSync(path.join(project.root, 'out/report'))
-          ? readFileSync(path.join(project.root, 'out/report'), 'utf8')
-          : undefined,
-      )
+      // Whole: the script writes it line by line, and its last line is host-home.
+      const report = await waitFor('the report', () => {
+        const file = path.join(project.root, 'out/report')
+        const text = existsSync(file) ? readFileSync(file, 'utf8') : ''
+        return text.includes('host-home=') ? text : undefined
+      })
       expect(report).toContain('uid=1000 gid=1000')
       expect(report).toContain('pwd=/srv/app')
       expect(report).toContain('greeting=hello from the image')

@@ -22,6 +22,8 @@ export interface ImageRecipe {
   base?: 'busybox' | 'minbase'
   /** Files added to the first layer over busybox: path → content (or a symlink target with `link:` prefix). */
   files?: Record<string, string>
+  /** Owners given to paths of the first layer (after `files`): path → "uid:gid". */
+  owners?: Record<string, string>
   /** A second layer's changes: files to add, paths to delete (a whiteout). */
   secondLayer?: { files?: Record<string, string>; remove?: string[] }
   config?: { entrypoint?: string[]; cmd?: string[]; env?: string[]; workdir?: string; user?: string; ports?: string[] }
@@ -126,6 +128,7 @@ export function buildImage(recipe: ImageRecipe = {}): string {
   if (recipe.base === 'minbase') execFileSync('cp', ['-a', `${minbaseRootfs()}/.`, rootfs])
   else busyboxRootfs(rootfs)
   writeFiles(rootfs, recipe.files ?? {})
+  for (const [file, owner] of Object.entries(recipe.owners ?? {})) run('chown', ['-h', owner, path.join(rootfs, file)])
   // --refresh-bundle: the next repack is a layer over this one, not over the empty image.
   run('umoci', ['repack', '--refresh-bundle', '--image', `${layout}:t`, bundle])
   if (recipe.secondLayer) {

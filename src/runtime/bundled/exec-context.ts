@@ -3,7 +3,7 @@ import type { EnvSpec } from '../../envfile/index.js'
 import { serviceEnvironment } from '../../spec/index.js'
 import { ProjectPaths, readJson } from '../../state/index.js'
 import path from 'node:path'
-import { imageExecFile, type ImageExecInfo } from './image-service.js'
+import { enterImage, imageExecFile, type ImageExecInfo } from './image-service.js'
 import type { ServiceState } from '../../state/index.js'
 import type { ExecContext } from '../runtime.js'
 
@@ -33,23 +33,7 @@ function imageExecContext(spec: EnvSpec, name: string, pid: number): ExecContext
   return {
     env: info?.env ?? {},
     cwd: spec.root,
-    ...(inside
-      ? {
-          enter: [
-            'nsenter',
-            `--target=${inside}`,
-            '--mount',
-            '--uts',
-            '--ipc',
-            '--net',
-            '--pid',
-            '--root',
-            '--wd',
-            ...(info ? [`--setuid=${info.uid}`, `--setgid=${info.gid}`] : []),
-            '--',
-          ],
-        }
-      : {}),
+    ...(inside ? { enter: enterImage(String(inside), info) } : {}),
   }
 }
 

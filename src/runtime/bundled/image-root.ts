@@ -16,10 +16,13 @@ set -e
 image_path=$PATH
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 lower=$1 upper=$2 work=$3 root=$4 name=$5 init=$6 uid=$7 gid=$8 wd=$9; shift 9
-hosts=$1; shift
+hosts=$1 overlay_options=$2; shift 2
+# In a user namespace (without root) overlayfs keeps its opaque marks in user.* xattrs, not trusted.*.
+opaque=trusted.overlay.opaque
+case "$overlay_options" in *userxattr*) opaque=user.overlay.opaque ;; esac
 mkdir -p "$upper" "$work" "$root"
 ${UNPACK_WHITEOUTS}
-if ! mount -t overlay devenv-image -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$root" 2>/dev/null; then
+if ! mount -t overlay devenv-image -o "lowerdir=$lower,upperdir=$upper,workdir=$work$overlay_options" "$root" 2>/dev/null; then
   if [ ! -e "$upper/.devenv-copy" ]; then cp -a "$lower/." "$upper/"; : > "$upper/.devenv-copy"; fi
   mount --bind "$upper" "$root"
 fi
@@ -58,7 +61,10 @@ ip addr add 10.250.0.2/30 dev eth0
 ip link set eth0 up
 ip route add default via 10.250.0.1
 unshare=$(command -v unshare)
-PATH=$image_path exec "$unshare" --root="$root" --wd="$wd" --setgid="$gid" --setuid="$uid" -- /dev/init -g -- "$@"
+# A user namespace that maps only the user (no newuidmap) forbids setgroups: there, only root exists to be.
+ids="--setgid=$gid --setuid=$uid"
+[ "$(cat /proc/self/setgroups 2>/dev/null)" = deny ] && ids=
+PATH=$image_path exec "$unshare" --root="$root" --wd="$wd" $ids -- /dev/init -g -- "$@"
 `
 
 export const TINI = '/usr/bin/tini-static'
@@ -75,6 +81,8 @@ export interface ImageRootPlan {
   hostsFile: string
   mounts: readonly MountSpec[]
   argv: string[]
+  /** unshare's options for the user namespace it runs in without root (util/user-namespace.ts). */
+  userNamespace?: string[]
 }
 
 /** The command and arguments that run `plan.argv` in the image's root, in namespaces of its own. */
@@ -82,6 +90,7 @@ export function imageRootCommand(plan: ImageRootPlan): { command: string; args: 
   return {
     command: 'unshare',
     args: [
+      ...(plan.userNamespace ?? []),
       '--mount',
       '--net',
       '--pid',
@@ -105,6 +114,7 @@ export function imageRootCommand(plan: ImageRootPlan): { command: string; args: 
       String(plan.gid),
       plan.workdir,
       plan.hostsFile,
+      plan.userNamespace ? ',userxattr' : '',
       ...plan.mounts.flatMap((mount) => [mount.source, mount.target, mount.readonly ? 'ro' : 'rw']),
       '--',
       ...plan.argv,

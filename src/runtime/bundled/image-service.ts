@@ -3,12 +3,13 @@ import path from 'node:path'
 import type { Launch, ServiceContext } from '../../boxes/index.js'
 import { DevenvError } from '../../errors.js'
 import {
-  ensureRootfs,
+  imageOwners,
   pullImage,
   readConfig,
   readImageRecord,
   storedName,
   parseImageReference,
+  type ImageOwners,
   type ImageRunConfig,
 } from '../../images/index.js'
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../../state/index.js'
@@ -19,6 +20,9 @@ import { ownerMark } from './owned-processes.js'
 import { insideAddress, ServiceNetwork, type Peer } from './netns.js'
 import type { EnvSpec, HealthSpec } from '../../envfile/index.js'
 import { resolveImageUser, shellWords } from './image-user.js'
+import { checkIdsFit } from './image-userns.js'
+import { userNamespaceAllowed, userNamespacePlan } from '../../util/user-namespace.js'
+import { imageRootfs } from './image-unpack.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 /** Variables of devenv's own a service sees inside an image (host paths such as DEVENV_DATA are not). */
@@ -29,6 +33,8 @@ export interface ImageExecInfo {
   env: Record<string, string>
   uid: number
   gid: number
+  /** It runs in a user namespace of the user's (without root): exec enters that too. */
+  userNamespace?: boolean
 }
 
 export function imageExecFile(runDir: string): string {
@@ -36,17 +42,17 @@ export function imageExecFile(runDir: string): string {
 }
 
 /** Says why an image cannot run here, before anything is pulled. */
-function checkPlatform(service: string): void {
+export function checkPlatform(service: string): void {
   if (process.platform !== 'linux')
     throw new DevenvError('RUNTIME', `service ${service}: image: needs Linux on the bundled runtime`, {
       hint: 'Use runtime: docker for images elsewhere.',
     })
-  if (process.getuid?.() !== 0)
+  if (process.getuid?.() !== 0 && !userNamespaceAllowed())
     throw new DevenvError(
       'RUNTIME',
-      `service ${service}: image services need root on the bundled runtime (mount and PID namespaces, overlayfs)`,
+      `service ${service}: without root, an image service runs in a user namespace, and this kernel refuses to make one for user ${process.getuid?.()}`,
       {
-        hint: 'Run devenv as root, or use runtime: docker. Rootless images (user namespaces with newuidmap and /etc/subuid) are not supported yet.',
+        hint: 'Allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0, or the AppArmor restriction lifted), run devenv as root, or use runtime: docker.',
       },
     )
   if (!existsSync(TINI))
@@ -74,8 +80,18 @@ export async function imageLaunch(
     onPhase(`pulling ${image}`)
     record = (await pullImage(image)).image
   }
-  const lower = await ensureRootfs(record)
   const config = (await readConfig(record)).config ?? {}
+  const userNamespace = userNamespacePlan()
+  if (userNamespace)
+    context.log(
+      userNamespace.limitation
+        ? `without root: in a user namespace where only root exists (${userNamespace.limitation.reason})`
+        : `without root: in a user namespace of uids 0-${userNamespace.uidCount - 1} and gids 0-${userNamespace.gidCount - 1}`,
+    )
+  // Without root, an image needing ids its user namespace lacks is refused before it is unpacked.
+  const owners = userNamespace ? await imageOwners(record) : { uids: [], gids: [] }
+  if (userNamespace) checkIdsFit(service.name, image, neededIds(owners, config.User), userNamespace)
+  const lower = await imageRootfs(record, userNamespace, owners)
   const command = service.command
     ? shellWords(fillRuntimeVariables(service.command, { ...context.env, HOST: '0.0.0.0' }))
     : (config.Cmd ?? [])
@@ -86,6 +102,7 @@ export async function imageLaunch(
       `service ${service.name}: image ${image} has no Entrypoint or Cmd, and the envfile gives no command`,
     )
   const user = resolveImageUser(lower, config.User, image)
+  if (userNamespace) checkIdsFit(service.name, image, { uids: [user.uid], gids: [user.gid] }, userNamespace)
   const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: service.name, HOME: user.home }
   for (const entry of config.Env ?? []) {
     const equals = entry.indexOf('=')
@@ -99,7 +116,11 @@ export async function imageLaunch(
   mkdirSync(context.runDir, { recursive: true })
   const hostsFile = path.join(context.runDir, 'hosts')
   writeFileAtomic(hostsFile, hostsFileText(context, imagePeers(context, project)))
-  writeJsonAtomic(imageExecFile(context.runDir), { env, uid: user.uid, gid: user.gid } satisfies ImageExecInfo, 0o600)
+  writeJsonAtomic(
+    imageExecFile(context.runDir),
+    { env, uid: user.uid, gid: user.gid, ...(userNamespace ? { userNamespace: true } : {}) } satisfies ImageExecInfo,
+    0o600,
+  )
   const wrapped = imageRootCommand({
     lower,
     // The writable layer is data: snapshots and `devenv commit` take it, `down` keeps it, `destroy` removes it.
@@ -113,6 +134,7 @@ export async function imageLaunch(
     hostsFile,
     mounts: service.mounts,
     argv,
+    ...(userNamespace ? { userNamespace: userNamespace.unshareArgs } : {}),
   })
   const launch: Launch = {
     ...wrapped,
@@ -122,6 +144,13 @@ export async function imageLaunch(
   }
   const health = imageHealth(config.Healthcheck)
   return { launch, description: `${record.name} ${argv.join(' ')}`, ...(health ? { health } : {}) }
+}
+
+/** The ids an image's files belong to, and its User when it is given as numbers. */
+function neededIds(owners: ImageOwners, user: string | undefined): { uids: number[]; gids: number[] } {
+  const [uid, gid] = (user ?? '').split(':')
+  const numeric = (id: string | undefined): number[] => (id && /^\d+$/.test(id) ? [Number(id)] : [])
+  return { uids: [...owners.uids, ...numeric(uid)], gids: [...owners.gids, ...numeric(gid ?? uid)] }
 }
 
 function signalName(given: string): NodeJS.Signals {
@@ -167,6 +196,7 @@ export function openImageNetwork(
     imagePeers(context, project),
     (line) => context.log(line),
     ownerMark(project.root),
+    userNamespacePlan() !== undefined,
   )
 }
 
@@ -198,6 +228,30 @@ function quoteWord(word: string): string {
  */
 export function imageCommandProbe(command: string, unsharePid: number, runDir: string): Probe {
   const info = readJson<ImageExecInfo>(imageExecFile(runDir))
-  const enter = `exec nsenter --target="$(cut -d' ' -f1 /proc/${unsharePid}/task/${unsharePid}/children)" --mount --uts --ipc --net --pid --root --wd${info ? ` --setuid=${info.uid} --setgid=${info.gid}` : ''} -- /bin/sh -c ${quoteWord(command)}`
+  const target = `"$(cut -d' ' -f1 /proc/${unsharePid}/task/${unsharePid}/children)"`
+  const enter = `exec ${enterImage(target, info).join(' ')} /bin/sh -c ${quoteWord(command)}`
   return commandProbe(enter, info?.env ?? {}, runDir)
+}
+
+/**
+ * nsenter into every namespace of a running image service (its user namespace too, without
+ * root: the user owns it, so may enter it), on its root, as the image's user. Where only root
+ * exists inside (a user namespace without subordinate ids), setgroups is forbidden: the ids stay 0.
+ */
+export function enterImage(target: string, info: ImageExecInfo | undefined): string[] {
+  const ids = info && !(info.userNamespace && info.uid === 0 && info.gid === 0)
+  return [
+    'nsenter',
+    `--target=${target}`,
+    ...(info?.userNamespace ? ['--user', '--preserve-credentials'] : []),
+    '--mount',
+    '--uts',
+    '--ipc',
+    '--net',
+    '--pid',
+    '--root',
+    '--wd',
+    ...(ids ? [`--setuid=${info.uid}`, `--setgid=${info.gid}`] : []),
+    '--',
+  ]
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { readlinkSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import net from 'node:net'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
@@ -53,6 +53,26 @@ async function waitForOwnNamespace(pid: number, timeoutMs = 5000): Promise<void>
   throw new DevenvError('SERVICE_FAILED', `the service's network namespace did not appear within ${timeoutMs} ms`)
 }
 
+/**
+ * unshare has newuidmap write the ids of a new user namespace after it is made: until then no one
+ * is anyone in it, and what enters it may do nothing.
+ */
+async function waitForIdMaps(pid: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  const mapped = (file: string): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, 'utf8').trim() !== ''
+    } catch {
+      throw new DevenvError('SERVICE_FAILED', 'the service exited before its network was made')
+    }
+  }
+  while (!(mapped('uid_map') && mapped('gid_map'))) {
+    if (Date.now() > deadline)
+      throw new DevenvError('SERVICE_FAILED', `the service's user namespace got no ids within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 function pipeBoth(a: net.Socket, b: net.Socket, sockets: Set<net.Socket>): void {
   for (const socket of [a, b]) {
     sockets.add(socket)
@@ -98,10 +118,25 @@ export class ServiceNetwork {
     log: (line: string) => void,
     /** The project's mark (owned-processes.ts): recovery after a dead supervisor finds the relay by it. */
     mark: Record<string, string>,
+    /**
+     * Without root the service's namespaces belong to a user namespace of the user's: the
+     * gateway's is made in it too, and the pair is made from inside it, where the user may.
+     */
+    userNamespace = false,
   ): Promise<ServiceNetwork> {
     await waitForOwnNamespace(servicePid)
+    if (userNamespace) await waitForIdMaps(servicePid)
     const main = fileURLToPath(new URL('./netns-relay-main.js', import.meta.url))
-    const relay = spawn('unshare', ['--net', '--', process.execPath, main], {
+    const owner = userNamespace ? [`--user=/proc/${servicePid}/ns/user`, '--preserve-credentials'] : []
+    const relayArgv = [
+      ...(userNamespace ? ['nsenter', ...owner, '--'] : []),
+      'unshare',
+      '--net',
+      '--',
+      process.execPath,
+      main,
+    ]
+    const relay = spawn(relayArgv[0]!, relayArgv.slice(1), {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, ...mark },
     })
@@ -109,21 +144,18 @@ export class ServiceNetwork {
     const network = new ServiceNetwork(relay)
     try {
       await waitForOwnNamespace(relay.pid!)
-      const gateway = ['nsenter', `--net=/proc/${relay.pid}/ns/net`, '--']
-      await run('ip', [
-        'link',
-        'add',
-        'eth0',
-        'netns',
-        String(servicePid),
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'gw0',
-        'netns',
-        String(relay.pid),
-      ])
+      const gateway = ['nsenter', ...owner, `--net=/proc/${relay.pid}/ns/net`, '--']
+      if (userNamespace)
+        await run(gateway[0]!, [
+          ...gateway.slice(1),
+          'ip',
+          ...['link', 'add', 'gw0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(servicePid)],
+        ])
+      else
+        await run('ip', [
+          ...['link', 'add', 'eth0', 'netns', String(servicePid), 'type', 'veth'],
+          ...['peer', 'name', 'gw0', 'netns', String(relay.pid)],
+        ])
       const inGateway = async (...args: string[]): Promise<unknown> =>
         run(gateway[0]!, [...gateway.slice(1), 'ip', ...args])
       await inGateway('link', 'set', 'lo', 'up')

@@ -351,7 +351,11 @@ export class SupervisedService {
     this.network = undefined
     if (this.cgroups) removeCgroups(this.cgroups)
     // At once, before a stop waiting on this exit returns: a snapshot copies the layer next.
-    if (this.spec.image) packWhiteouts(path.join(this.paths.serviceData(this.spec.name), 'rootfs'))
+    if (this.spec.image)
+      packWhiteouts(
+        path.join(this.paths.serviceData(this.spec.name), 'rootfs'),
+        process.getuid?.() === 0 ? 'trusted.overlay.opaque' : 'user.overlay.opaque',
+      )
     this.health?.stop()
     this.health = undefined
     this.process = undefined

@@ -3,6 +3,7 @@ import net from 'node:net'
 import type { Endpoint } from '../../boxes/index.js'
 import { driverFor } from '../../boxes/index.js'
 import { startLayers, stopLayers, withDependencies } from '../../spec/index.js'
+import { withImagesPorts } from './image-ports.js'
 import type { EnvSpec } from '../../envfile/index.js'
 import { DevenvError, diskFullError, isDevenvError } from '../../errors.js'
 import { allocateAddresses } from '../../state/index.js'
@@ -143,7 +144,12 @@ export class Supervisor {
   }
 
   /** Brings the named services (and their dependencies) up; independent ones in parallel. */
-  async up(spec: EnvSpec, options: UpOptions, onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+  async up(written: EnvSpec, options: UpOptions, onEvent: (event: ServiceEvent) => void): Promise<UpResult> {
+    const { spec, notes: imageNotes } = await withImagesPorts(
+      written,
+      withDependencies(written, options.services),
+      (service, message) => onEvent({ service, phase: 'starting', message }),
+    )
     this.spec = spec
     const targets = withDependencies(spec, options.services)
     if (options.services.length === 0) await this.removeOrphans(spec)
@@ -200,6 +206,7 @@ export class Supervisor {
         this.host(),
       )
       this.services.set(name, service)
+      for (const note of imageNotes.get(name) ?? []) service.note(note)
       await service.start((message) =>
         onEvent({
           service: name,

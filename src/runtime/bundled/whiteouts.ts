@@ -9,7 +9,7 @@ import path from 'node:path'
  * files), so snapshots, copies and commits deal in plain files; the start script turns them back
  * before it mounts the overlay (image-root.ts). Opaque folders need getfattr/setfattr (attr).
  */
-export function packWhiteouts(upper: string): number {
+export function packWhiteouts(upper: string, opaque: OpaqueXattr = 'trusted.overlay.opaque'): number {
   let packed = 0
   const visit = (folder: string): void => {
     let names: string[]
@@ -24,22 +24,28 @@ export function packWhiteouts(upper: string): number {
       if (!stats) continue
       if (stats.isDirectory()) visit(file)
       else if (stats.isCharacterDevice() && stats.rdev === 0) {
-        unlinkSync(file)
-        writeFileSync(path.join(folder, `.wh.${name}`), '', { mode: 0o600 })
-        packed++
+        try {
+          unlinkSync(file)
+          writeFileSync(path.join(folder, `.wh.${name}`), '', { mode: 0o600 })
+          packed++
+        } catch {
+          // Without root, a folder owned by another id of the service's user namespace is not
+          // writable from outside it: the device stays, and the next start mounts it as it is.
+        }
       }
     }
   }
   visit(upper)
-  return packed + packOpaqueFolders(upper)
+  return packed + packOpaqueFolders(upper, opaque)
 }
 
-const OPAQUE = 'trusted.overlay.opaque'
+/** trusted.* as root; in a user namespace overlayfs is mounted with userxattr and uses user.*. */
+export type OpaqueXattr = 'trusted.overlay.opaque' | 'user.overlay.opaque'
 
-function packOpaqueFolders(upper: string): number {
+function packOpaqueFolders(upper: string, opaque: OpaqueXattr): number {
   let listing: string
   try {
-    listing = execFileSync('getfattr', ['-R', '--absolute-names', '-n', OPAQUE, upper], {
+    listing = execFileSync('getfattr', ['-R', '--absolute-names', '-n', opaque, upper], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     })
@@ -48,11 +54,16 @@ function packOpaqueFolders(upper: string): number {
     listing = (error as { stdout?: string }).stdout ?? ''
   }
   let packed = 0
-  for (const match of listing.matchAll(/^# file: (.+)\ntrusted\.overlay\.opaque="y"$/gm)) {
+  for (const match of listing.matchAll(/^# file: (.+)\n(\S+)="y"$/gm)) {
     const folder = match[1]!
-    writeFileSync(path.join(folder, '.wh..wh..opq'), '', { mode: 0o600 })
-    execFileSync('setfattr', ['-x', OPAQUE, folder], { stdio: 'ignore' })
-    packed++
+    if (match[2] !== opaque) continue
+    try {
+      writeFileSync(path.join(folder, '.wh..wh..opq'), '', { mode: 0o600 })
+      execFileSync('setfattr', ['-x', opaque, folder], { stdio: 'ignore' })
+      packed++
+    } catch {
+      // As above: a folder of another id, left as overlayfs marked it.
+    }
   }
   return packed
 }
@@ -64,6 +75,6 @@ find "$upper" -type f -name '.wh.*' ! -name '.wh..wh..opq' | while IFS= read -r 
   rm -rf "$hidden"; mknod "$hidden" c 0 0; rm -f "$marker"
 done
 find "$upper" -type f -name '.wh..wh..opq' | while IFS= read -r marker; do
-  setfattr -n trusted.overlay.opaque -v y "$(dirname "$marker")" && rm -f "$marker" || true
+  setfattr -n "$opaque" -v y "$(dirname "$marker")" && rm -f "$marker" || true
 done
 `

@@ -31,6 +31,7 @@ import { containerLogs, followContainer } from './container-logs.js'
 import { connectEngine, engineAddress } from './engine.js'
 import { containerName, LABELS, networkName, projectFilter } from './labels.js'
 import { forgetRecord, readRecord, updateRecord } from './project-record.js'
+import { withEnginePorts } from './image-ports.js'
 import { containerProbe, waitReady, type Readiness } from './readiness.js'
 import { DockerServiceHandle } from './service-handle.js'
 import { startWatcher, stopWatcher } from './watcher.js'
@@ -174,8 +175,11 @@ export class DockerRuntime implements Runtime {
 
   private async restartInPlaceNow(spec: EnvSpec, name: string): Promise<Readiness> {
     const docker = await connectEngine()
-    const service = spec.services[name]!
     const container = containerName(spec.name, spec.root, name)
+    const service = withEnginePorts(
+      spec.services[name]!,
+      (await docker.getContainer(container).inspect()).Config,
+    ).service
     await docker.getContainer(container).restart({ t: Math.ceil(service.stopTimeoutMs / 1000) })
     const driver =
       runsInBoxImage(service) && service.health?.check.kind === 'box' ? await driverFor(service.kind) : undefined
@@ -255,17 +259,19 @@ export class DockerRuntime implements Runtime {
     const addresses = readAddresses(spec.root)
     const abort = new AbortController()
     const services = await Promise.all(
-      Object.values(spec.services).map(async (service) => {
-        const id = byService.get(service.name)
+      Object.values(spec.services).map(async (written) => {
+        const id = byService.get(written.name)
         const info = id
           ? await docker
               .getContainer(id)
               .inspect()
               .catch(() => undefined)
           : undefined
-        const address = addresses[service.name] ?? ''
+        const address = addresses[written.name] ?? ''
         const driver =
-          runsInBoxImage(service) && service.health?.check.kind === 'box' ? await driverFor(service.kind) : undefined
+          runsInBoxImage(written) && written.health?.check.kind === 'box' ? await driverFor(written.kind) : undefined
+        // As it was started: an image service without ports in the envfile has its image's.
+        const service = written.image ? withEnginePorts(written, info?.Config).service : written
         const probe = info?.State.Running
           ? containerProbe(docker, info.Id, service, driver, hostContext(spec, service, addresses, abort.signal))
           : undefined

@@ -7,6 +7,7 @@ import { DevenvError } from '../../errors.js'
 import { machineHome, ProjectPaths } from '../../state/index.js'
 import type { PreparationContext, ServiceEvent, ServicePreparation } from '../runtime.js'
 import { boxRunFolder, planContainer, runsInBoxImage } from './container-plan.js'
+import { withEnginePorts } from './image-ports.js'
 import { LABELS } from './labels.js'
 import { updateRecord } from './project-record.js'
 import { containerProbe, waitReady, type Readiness } from './readiness.js'
@@ -93,7 +94,7 @@ async function existingContainer(docker: Docker, name: string): Promise<Docker.C
  */
 export async function startService(context: StartContext, name: string): Promise<StartOutcome> {
   const { docker, project } = context
-  const service = project.services[name]!
+  const written = project.services[name]!
   const lastLines: string[] = []
   const note = (line: string): void => {
     lastLines.push(line)
@@ -103,7 +104,7 @@ export async function startService(context: StartContext, name: string): Promise
   const paths = new ProjectPaths(project.root)
   const preparation: PreparationContext = {
     project,
-    env: serviceEnvironment(service, {
+    env: serviceEnvironment(written, {
       project: project.name,
       address,
       port: (declared) => declared,
@@ -114,14 +115,19 @@ export async function startService(context: StartContext, name: string): Promise
     output: (_stream, data) => data.toString().split('\n').filter(Boolean).forEach(note),
     signal: context.signal,
   }
-  if (service.build) {
+  if (written.build) {
     context.onEvent({ service: name, phase: 'building' })
-    await context.preparation.build(service, preparation, false, (message) =>
+    await context.preparation.build(written, preparation, false, (message) =>
       context.onEvent({ service: name, phase: 'building', message }),
     )
   }
-  const boxed = runsInBoxImage(service)
-  const image = await serviceImage(context, service, note)
+  const boxed = runsInBoxImage(written)
+  const image = await serviceImage(context, written, note)
+  const ported = written.image
+    ? withEnginePorts(written, (await docker.getImage(image.id).inspect()).Config)
+    : { service: written, notes: [] }
+  ported.notes.forEach(note)
+  const service = ported.service
   context.onEvent({ service: name, phase: 'preparing' })
   await context.preparation.prepareData(service, preparation)
   if (!boxed && (await seedFromImage(docker, image.reference, paths.serviceData(name))))

@@ -124,6 +124,26 @@ describe('the resolved envfile kept in .devenv/ (direct route)', () => {
     expect(escaped.stderr).toMatch(/leads outside the project folder/)
   })
 
+  it('sees `hosts allow` and `hosts disallow` of a hostname the envfile claims', async () => {
+    const root = project()
+    // The allowed names live in the machine home: this test gets a home of its own.
+    const home = sandbox('devenv-resolved-home-')
+    const env = { DEVENV_HOME: home }
+    writeFileSync(
+      path.join(root, 'devenv.yaml'),
+      ENVFILE.replace('    mounts:', '    hostnames: [app.resolved-cache.dev]\n    mounts:'),
+    )
+    const status = (): Promise<{ exitCode: number; stderr: string }> => devenv(['status'], { cwd: root, env })
+    expect((await status()).stderr).toMatch(/app\.resolved-cache\.dev/)
+    expect((await devenv(['hosts', 'allow', 'app.resolved-cache.dev'], { env })).exitCode).toBe(0)
+    expect((await status()).exitCode).toBe(0)
+    expect((await status()).exitCode).toBe(0)
+    expect((await devenv(['hosts', 'disallow', 'app.resolved-cache.dev'], { env })).exitCode).toBe(0)
+    const refused = await status()
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toMatch(/app\.resolved-cache\.dev/)
+  })
+
   it('is used while its key matches; a damaged one or another key is a miss, silently', async () => {
     const root = project()
     expect(await projectName(root)).toBe('from-dotenv')

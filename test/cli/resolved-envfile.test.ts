@@ -155,5 +155,10 @@ describe('the resolved envfile kept in .devenv/ (direct route)', () => {
     expect(await projectName(root)).toBe('from-dotenv')
     writeFileSync(cacheOf(root), '{"key": 1')
     expect(await projectName(root)).toBe('from-dotenv')
+    // The runtime remembered by `up --runtime` is in the key: the same spec, another runtime, a miss.
+    writeFileSync(cacheOf(root), JSON.stringify(entry))
+    expect(await projectName(root)).toBe('forged')
+    writeFileSync(path.join(root, '.devenv', 'runtime.json'), JSON.stringify({ runtime: 'bundled' }))
+    expect(await projectName(root)).toBe('from-dotenv')
   })
 })

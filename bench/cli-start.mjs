@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // What a command costs before and around its work, on the webapp template (six services, running):
 // `status`, `status --json`, `up` when already up, `--version` (oclif's floor), and `node -e 0` (any
-// node process's floor), then warm `up` and `down` of the whole stack. `--against OTHER/bin/devenv`
-// runs another build (e.g. `git archive` of an older commit, built) interleaved with this one, run
-// for run, so both see the same machine load; with it each line gives both and their ratio.
+// node process's floor), then warm `up` and `down` of the whole stack. `status` runs with the
+// resolved envfile cached, as after any first command, and once more without it (as after an
+// edit). `--against OTHER/bin/devenv` runs another build (e.g. `git archive` of an older commit,
+// built) interleaved with this one, run for run, so both see the same machine load; with it each
+// line gives both and their ratio.
 // Run after a build:  node bench/cli-start.mjs [--runs 20] [--cycles 5] [--against OTHER/bin/devenv]
 // Wall time and CPU (user+sys of the command's process tree, from the shell's `times`).
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -35,6 +38,24 @@ writeFileSync(
 )
 mkdirSync(root, { recursive: true })
 devenv('init', '--template', 'webapp')
+// The template publishes www1/www2 on 127.0.0.1:81 and :82, which another stack on the machine may
+// hold: free ports instead, so the bench runs beside others.
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+const envfile = path.join(root, 'devenv.yaml')
+writeFileSync(
+  envfile,
+  readFileSync(envfile, 'utf8')
+    .replace('"81:8080"', `"127.0.0.1:${await freePort()}:8080"`)
+    .replace('"82:8080"', `"127.0.0.1:${await freePort()}:8080"`),
+)
+// The resolved envfile the direct route keeps (a build without it has none to remove).
+const resolvedCache = path.join(root, '.devenv', 'resolved-envfile.json')
 
 function timed(args) {
   const started = process.hrtime.bigint()
@@ -76,6 +97,9 @@ markUp()
 for (let run = 0; run < RUNS; run++) {
   for (const [build, bin] of Object.entries(builds)) {
     // The stack was started by the last build: status and a no-op up read it, whichever build asks.
+    // First without the cache (as after an edit), which writes it again for the two after it.
+    rmSync(resolvedCache, { force: true })
+    record('status, envfile changed (no cache)', build, timed([bin, 'status']))
     record('status', build, timed([bin, 'status']))
     record('status --json', build, timed([bin, 'status', '--json']))
     record('--version', build, timed([bin, '--version']))

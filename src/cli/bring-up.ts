@@ -1,7 +1,6 @@
 import { projectActivity, runningElsewhere, runtimeFor } from '../engine/index.js'
 import type { EnvSpec } from '../envfile/index.js'
 import { DevenvError } from '../errors.js'
-import { syncHosts } from '../hosts/index.js'
 import { assertIntegrity } from '../integrity/index.js'
 import type { UpResult } from '../runtime/index.js'
 import { withDependencies } from '../spec/index.js'
@@ -46,6 +45,7 @@ export async function bringUp(spec: EnvSpec, options: UpOptions, out: CommandOut
   }
   const runtime = runtimeFor(spec)
   if (!options.keepHosts) {
+    const { syncHosts } = await import('../hosts/index.js')
     const addresses = await runtime.addresses(spec, Object.keys(spec.services))
     const hosts = await syncHosts(spec, addresses, {
       sudo: !options.noSudo,

@@ -3,7 +3,7 @@ import { setNoticeSink } from '../util/notices.js'
 import type { CommandOutput } from './command-output.js'
 import { reportFailure, type JsonEnvelope } from './error-output.js'
 import { colors } from './output.js'
-import { loadProjectSpec } from './project-spec.js'
+import { loadCachedProjectSpec } from './cached-project-spec.js'
 import type { EnvSpec } from '../envfile/index.js'
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>
@@ -36,7 +36,7 @@ const status: DirectCommand = {
   // Each command's body is imported when it runs: `status` does not compile what `up` needs.
   run: async (values, names, out) =>
     (await import('./status-report.js')).statusReport(
-      loadProjectSpec(fileOf(values)),
+      await loadCachedProjectSpec(fileOf(values)),
       { names, showSecrets: values['show-secrets'] === true, wide: values.wide === true },
       out,
     ),
@@ -48,7 +48,7 @@ const down: DirectCommand = {
   positionals: false,
   run: async (values, _names, out) =>
     (await import('./take-down.js')).takeDown(
-      loadProjectSpec(fileOf(values)),
+      await loadCachedProjectSpec(fileOf(values)),
       { keepHosts: values['no-hosts'] === true, noSudo: values['no-sudo'] === true },
       out,
     ),
@@ -72,7 +72,7 @@ export const up: DirectCommand = {
     (values.runtime === undefined || values.runtime === 'bundled' || values.runtime === 'docker'),
   run: async (values, names, out) =>
     (await import('./bring-up.js')).bringUp(
-      loadProjectSpec(fileOf(values), values.runtime as EnvSpec['runtime'] | undefined),
+      await loadCachedProjectSpec(fileOf(values), values.runtime as EnvSpec['runtime'] | undefined),
       {
         ...(values.runtime ? { runtime: values.runtime as EnvSpec['runtime'] } : {}),
         names,

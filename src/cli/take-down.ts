@@ -1,6 +1,5 @@
 import { runtimeFor } from '../engine/index.js'
 import type { EnvSpec } from '../envfile/index.js'
-import { clearHosts } from '../hosts/index.js'
 import { forgetRuntimeChoice } from '../state/index.js'
 import type { CommandOutput } from './command-output.js'
 import { colors } from './output.js'
@@ -23,6 +22,8 @@ export async function takeDown(spec: EnvSpec, options: DownOptions, out: Command
   const { wasRunning } = await runtimeFor(spec).down(spec)
   forgetRuntimeChoice(spec.root)
   if (!options.keepHosts) {
+    // Imported only when used: `down --no-hosts` (scripts, benches) does not load the hosts module.
+    const { clearHosts } = await import('../hosts/index.js')
     const hosts = await clearHosts(spec, { sudo: !options.noSudo, note: (line) => out.note(line) })
     if (!hosts.applied && hosts.command) out.warning(hosts.message)
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { parse } from 'yaml'
+import type { parse as parseYaml } from 'yaml'
 import type { BoxKind, HealthCheck } from './model.js'
 
 /**
@@ -56,12 +57,23 @@ function parsedAtBuild(): Partial<Record<BoxKind, { text: string; box: BoxFile }
   }
 }
 
+/** The box definition files the package ships, one per built-in box. */
+export function boxDefinitionFile(kind: BoxKind): string {
+  return fileURLToPath(new URL(`${kind}/box.yaml`, BOXES_DIR))
+}
+
+/** yaml is loaded only for a box.yaml edited since the build: a start that parses no envfile saves its ~20 ms. */
+function parseYamlNow(text: string): unknown {
+  const { parse } = createRequire(import.meta.url)('yaml') as { parse: typeof parseYaml }
+  return parse(text)
+}
+
 function load(): Record<BoxKind, BoxDescription> {
   const built = parsedAtBuild()
   const entries = BUILTIN_BOXES.map((kind): [BoxKind, BoxDescription] => {
-    const file = fileURLToPath(new URL(`${kind}/box.yaml`, BOXES_DIR))
+    const file = boxDefinitionFile(kind)
     const text = readFileSync(file, 'utf8')
-    const box = built[kind]?.text === text ? built[kind].box : (parse(text) as BoxFile)
+    const box = built[kind]?.text === text ? built[kind].box : (parseYamlNow(text) as BoxFile)
     if (box.name !== kind) throw new Error(`${file}: name ${box.name} does not match its folder ${kind}`)
     return [
       kind,

@@ -6,6 +6,7 @@ import { readAllowedHostnames } from '../names/index.js'
 import { discoverEnvfile } from './discover.js'
 import { checkHostnames } from './hostnames.js'
 import { interpolateDocument } from './interpolate.js'
+import { recordingLookups, type LoadRecord } from './load-record.js'
 import type { EnvSpec, RuntimeName } from './model.js'
 import { normalise, type BoxResolver } from './normalise.js'
 import type { RawEnvfile } from './raw.js'
@@ -21,6 +22,7 @@ export { discoverEnvfile } from './discover.js'
 export { SCHEMA_PATH, SCHEMA_URL } from './schema.js'
 export { BUILTIN_BOXES, describeBox, isBuiltinBox, type BoxDescription } from './box-catalog.js'
 export type { BoxResolver } from './normalise.js'
+export { newLoadRecord, type LoadRecord } from './load-record.js'
 
 export interface LoadOptions {
   /** Folder to search from (default: the current folder). */
@@ -39,6 +41,8 @@ export interface LoadOptions {
    * or Kubernetes objects can hold image services the local runtime does not run.
    */
   checkProviderSupport?: boolean
+  /** Filled with what this load read (files, variables, paths, choices), for a cache of its result. */
+  record?: LoadRecord
 }
 
 /** Discover, parse, interpolate, validate, apply defaults, check: the one way to read an envfile. */
@@ -50,13 +54,17 @@ export function loadEnvfile(options: LoadOptions = {}): EnvSpec {
   } catch (error) {
     throw new DevenvError('ENVFILE_NOT_FOUND', `cannot read ${file}: ${(error as Error).message}`)
   }
+  options.record?.files.set(file, text)
   return parseEnvfile(file, text, options)
 }
 
 export function parseEnvfile(file: string, text: string, options: Omit<LoadOptions, 'cwd' | 'file'> = {}): EnvSpec {
   const root = path.dirname(file)
+  const { record } = options
   const source = EnvfileSource.parse(file, text)
-  interpolateDocument(source, { ...readDotEnv(root), ...(options.variables ?? process.env) })
+  const shell = options.variables ?? process.env
+  const variables = { ...readDotEnv(root, record), ...shell }
+  interpolateDocument(source, record ? recordingLookups(variables, shell, record) : variables)
   const raw = source.toJS()
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new DevenvError('ENVFILE_SCHEMA', 'the envfile must be a mapping with a services key', {
@@ -64,22 +72,35 @@ export function parseEnvfile(file: string, text: string, options: Omit<LoadOptio
     })
   }
   validateSchema(source, raw)
+  const { resolveBox } = options
   const spec = normalise(raw as RawEnvfile, {
     source,
     root,
-    ...(options.resolveBox ? { resolveBox: options.resolveBox } : {}),
+    ...(resolveBox ? { resolveBox: record ? countedResolver(resolveBox, record) : resolveBox } : {}),
+    ...(record ? { record } : {}),
   })
   checkRules(spec, source)
-  checkHostnames(spec, source, options.allowedHostnames ?? readAllowedHostnames())
+  const allowedHostnames = options.allowedHostnames ?? readAllowedHostnames()
+  if (record) record.allowedHostnames = allowedHostnames
+  checkHostnames(spec, source, allowedHostnames)
   const runtime = options.runtime?.(root)
   if (runtime) spec.runtime = runtime
+  if (record && runtime) record.runtime = runtime
   if (options.checkProviderSupport !== false) checkProviderSupport(spec, source)
   return expandReplicas(spec, raw as RawEnvfile, source)
 }
 
-function readDotEnv(root: string): Record<string, string> {
+function countedResolver(resolveBox: BoxResolver, record: LoadRecord): BoxResolver {
+  return (ref) => {
+    record.committedBoxes++
+    return resolveBox(ref)
+  }
+}
+
+function readDotEnv(root: string, record: LoadRecord | undefined): Record<string, string> {
   const file = path.join(root, '.env')
-  if (!existsSync(file)) return {}
-  return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : undefined
+  record?.files.set(file, text)
+  return text === undefined ? {} : (parseEnv(text) as Record<string, string>)
 }
 export { EnvfileSource, type FieldPath } from './source.js'

@@ -24,6 +24,7 @@ import type {
 } from './model.js'
 import type { RawEnvfile, RawHealth, RawMount, RawPublish, RawService, RawWatch } from './raw.js'
 import type { EnvfileSource, FieldPath } from './source.js'
+import type { LoadRecord } from './load-record.js'
 import { normaliseResources } from './resources.js'
 import { parseImageReference } from '../util/image-reference.js'
 import { DEFAULT_HEALTH_TIMING } from './model.js'
@@ -35,6 +36,8 @@ export interface NormaliseContext {
   source: EnvfileSource
   root: string
   resolveBox?: BoxResolver
+  /** Where the paths resolved and the env_file files read are noted, when the load is recorded. */
+  record?: Pick<LoadRecord, 'paths' | 'files'>
 }
 
 const SETTING_KEYS = new Set(BUILTIN_BOXES.flatMap((kind) => describeBox(kind).settings))
@@ -236,6 +239,7 @@ function resolveProjectPath(given: string, at: FieldPath, context: NormaliseCont
       'Paths in the envfile must stay inside the folder that holds devenv.yaml.',
     )
   }
+  context.record?.paths.add(resolved)
   return resolved
 }
 
@@ -351,6 +355,7 @@ function loadEnvFiles(files: RawService['env_file'], at: FieldPath, context: Nor
     } catch {
       fail(context, where, `env_file "${file}" cannot be read (${resolved})`)
     }
+    context.record?.files.set(resolved, text)
     Object.assign(env, parseEnv(text))
   })
   return env

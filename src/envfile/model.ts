@@ -34,8 +34,7 @@ export interface BoxRef {
   tag?: string
 }
 
-/** A health check's timing when the envfile gives none. Probed every 50 ms while starting (so up is fast), then every interval: an idle stack costs next to nothing. */
-export const DEFAULT_HEALTH_TIMING = { intervalMs: 10_000, timeoutMs: 2000, retries: 3, startPeriodMs: 0 }
+export { DEFAULT_HEALTH_TIMING } from '../util/health-timing.js'
 
 export interface ServiceSpec {
   name: string

@@ -1,4 +1,5 @@
-import { DEFAULT_HEALTH_TIMING, type ServiceSpec } from '../envfile/index.js'
+import type { ServiceSpec } from '../envfile/index.js'
+import { DEFAULT_HEALTH_TIMING } from '../util/health-timing.js'
 
 /** What the image config says about ports and health, as far as a service's ports follow from it. */
 export interface ImagePortFacts {

@@ -94,31 +94,27 @@ export function userNamespacePlan(): UserNamespacePlan | undefined {
   const name = userName(uid)
   const gid = process.getgid?.() ?? uid
   const base = ['--map-root-user']
-  const onlyRoot = { insideUid: mapper(uid, undefined), insideGid: mapper(gid, undefined) }
+  // Only the user, as root inside: what works without newuidmap or a subordinate range, and why not more.
+  const onlyRoot = (reason: string, fix: string) => ({
+    unshareArgs: base,
+    uidCount: 1,
+    gidCount: 1,
+    insideUid: mapper(uid, undefined),
+    insideGid: mapper(gid, undefined),
+    limitation: { reason, fix },
+  })
   if (!onPath('newuidmap') || !onPath('newgidmap'))
-    return {
-      unshareArgs: base,
-      uidCount: 1,
-      gidCount: 1,
-      ...onlyRoot,
-      limitation: {
-        reason: 'newuidmap and newgidmap are missing',
-        fix: `apt-get install uidmap and give ${name} a range in /etc/subuid and /etc/subgid (e.g. "${name}:100000:65536")`,
-      },
-    }
+    return onlyRoot(
+      'newuidmap and newgidmap are missing',
+      `apt-get install uidmap and give ${name} a range in /etc/subuid and /etc/subgid (e.g. "${name}:100000:65536")`,
+    )
   const uids = subordinateRange('/etc/subuid', name, uid)
   const gids = subordinateRange('/etc/subgid', name, gid)
   if (!uids || !gids)
-    return {
-      unshareArgs: base,
-      uidCount: 1,
-      gidCount: 1,
-      ...onlyRoot,
-      limitation: {
-        reason: `user ${name} has no range in ${uids ? '/etc/subgid' : gids ? '/etc/subuid' : '/etc/subuid and /etc/subgid'}`,
-        fix: `add the line "${name}:100000:65536" to /etc/subuid and /etc/subgid (as root)`,
-      },
-    }
+    return onlyRoot(
+      `user ${name} has no range in ${uids ? '/etc/subgid' : gids ? '/etc/subuid' : '/etc/subuid and /etc/subgid'}`,
+      `add the line "${name}:100000:65536" to /etc/subuid and /etc/subgid (as root)`,
+    )
   return {
     unshareArgs: [...base, `--map-users=${uids.start},1,${uids.count}`, `--map-groups=${gids.start},1,${gids.count}`],
     uidCount: uids.count + 1,

@@ -3,7 +3,7 @@ import type { EnvSpec } from '../../envfile/index.js'
 import { serviceEnvironment } from '../../spec/index.js'
 import { ProjectPaths, readJson } from '../../state/index.js'
 import path from 'node:path'
-import { enterImage, imageExecFile, type ImageExecInfo } from './image-service.js'
+import { enterImage, imageExecFile, type ImageExecInfo } from './image-exec.js'
 import type { ServiceState } from '../../state/index.js'
 import type { ExecContext } from '../runtime.js'
 

@@ -23,23 +23,11 @@ import { resolveImageUser, shellWords } from './image-user.js'
 import { checkIdsFit } from './image-userns.js'
 import { userNamespaceAllowed, userNamespacePlan } from '../../util/user-namespace.js'
 import { imageRootfs } from './image-unpack.js'
+import { enterImage, imageExecFile, type ImageExecInfo } from './image-exec.js'
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 /** Variables of devenv's own a service sees inside an image (host paths such as DEVENV_DATA are not). */
 const RUNTIME_KEYS = ['HOST', 'PORT', 'DEVENV_PROJECT', 'DEVENV_SERVICE', 'DEVENV_ADDRESS', 'DEVENV_HOSTNAMES']
-
-/** What `devenv exec` and `shell` need to enter a running image service: kept in its run folder. */
-export interface ImageExecInfo {
-  env: Record<string, string>
-  uid: number
-  gid: number
-  /** It runs in a user namespace of the user's (without root): exec enters that too. */
-  userNamespace?: boolean
-}
-
-export function imageExecFile(runDir: string): string {
-  return path.join(runDir, 'image-exec.json')
-}
 
 /** Says why an image cannot run here, before anything is pulled. */
 export function checkPlatform(service: string): void {
@@ -231,27 +219,4 @@ export function imageCommandProbe(command: string, unsharePid: number, runDir: s
   const target = `"$(cut -d' ' -f1 /proc/${unsharePid}/task/${unsharePid}/children)"`
   const enter = `exec ${enterImage(target, info).join(' ')} /bin/sh -c ${quoteWord(command)}`
   return commandProbe(enter, info?.env ?? {}, runDir)
-}
-
-/**
- * nsenter into every namespace of a running image service (its user namespace too, without
- * root: the user owns it, so may enter it), on its root, as the image's user. Where only root
- * exists inside (a user namespace without subordinate ids), setgroups is forbidden: the ids stay 0.
- */
-export function enterImage(target: string, info: ImageExecInfo | undefined): string[] {
-  const ids = info && !(info.userNamespace && info.uid === 0 && info.gid === 0)
-  return [
-    'nsenter',
-    `--target=${target}`,
-    ...(info?.userNamespace ? ['--user', '--preserve-credentials'] : []),
-    '--mount',
-    '--uts',
-    '--ipc',
-    '--net',
-    '--pid',
-    '--root',
-    '--wd',
-    ...(ids ? [`--setuid=${info.uid}`, `--setgid=${info.gid}`] : []),
-    '--',
-  ]
 }

@@ -12,7 +12,7 @@ import { hostCapability } from './host-capabilities.js'
  */
 const SCRIPT = `
 set -e
-root=$1; shift
+root=$1; froot=$2; mounts=$3; shift 3
 mount -t tmpfs -o mode=755 devenv-root "$root"
 links=; dirs=; files=
 cd /
@@ -22,19 +22,23 @@ for entry in * .[!.]*; do
   elif [ -e "$entry" ]; then files="$files $entry"
   fi
 done
-# One process for all links and one for all folders: every process spawned here delays the service.
-# Names are relative to / (top-level names have no spaces; $root may).
+# One process for all links, one for all folders and one mount for every bind: each process spawned
+# here delays the service (a mount per top-level folder cost ~40 ms; all of them from one fstab,
+# ~15 ms). Top-level names have no spaces; $root and the mounts may, so devenv writes those fields
+# already escaped for fstab ($froot, and the lines of the mounts).
 [ -z "$links" ] || cp -P $links "$root/"
 (cd "$root" && mkdir $dirs)
-for entry in $dirs; do mount --rbind "/$entry" "$root/$entry"; done
-for entry in $files; do : > "$root/$entry"; mount --bind "/$entry" "$root/$entry"; done
-while [ "$1" != "--" ]; do
-  source=$1; target=$2; mode=$3; shift 3
-  mkdir -p "$root$target"
-  mount --bind "$source" "$root$target"
-  if [ "$mode" = ro ]; then mount -o remount,bind,ro "$root$target"; fi
-done
+for entry in $files; do : > "$root/$entry"; done
+while [ "$1" != "--" ]; do mkdir -p "$root$1"; shift; done
 shift
+fstab="$root/.devenv-fstab"
+{
+  for entry in $dirs; do printf '/%s %s/%s none rbind 0 0\n' "$entry" "$froot" "$entry"; done
+  for entry in $files; do printf '/%s %s/%s none bind 0 0\n' "$entry" "$froot" "$entry"; done
+  printf '%s' "$mounts"
+} > "$fstab"
+mount --all --fstab "$fstab"
+rm "$fstab"
 workdir=$1; shift
 exec chroot "$root" /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$workdir" "$@"
 `
@@ -85,7 +89,12 @@ export function inMountNamespace(launch: Launch, mounts: readonly MountSpec[], r
   if (mounts.length === 0 || launch.uid !== undefined || !mountNamespacesSupported()) return undefined
   if (!mounts.every(mountableWithoutHostChanges)) return undefined
   mkdirSync(rootDir, { recursive: true })
-  const mountArgs = mounts.flatMap((mount) => [mount.source, mount.target, mount.readonly ? 'ro' : 'rw'])
+  const fstabLines = mounts
+    .map(
+      (mount) =>
+        `${fstabField(mount.source)} ${fstabField(rootDir + mount.target)} none ${mount.readonly ? 'bind,ro' : 'bind'} 0 0\n`,
+    )
+    .join('')
   return {
     ...launch,
     command: 'unshare',
@@ -100,11 +109,18 @@ export function inMountNamespace(launch: Launch, mounts: readonly MountSpec[], r
       SCRIPT,
       'devenv-mounts',
       rootDir,
-      ...mountArgs,
+      fstabField(rootDir),
+      fstabLines,
+      ...mounts.map((mount) => mount.target),
       '--',
       workdirInside(launch.cwd, mounts),
       launch.command,
       ...launch.args,
     ],
   }
+}
+
+/** A path as an fstab field: util-linux reads back these octal escapes (and nothing else) of what would split or end it. */
+function fstabField(value: string): string {
+  return value.replace(/[\\ \t\n]/g, (character) => `\\${character.charCodeAt(0).toString(8).padStart(3, '0')}`)
 }

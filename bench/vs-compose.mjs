@@ -13,7 +13,8 @@
 //             after the cold up and again after the warm up
 // With --providers bundled,docker each round runs Compose, then the same template on each devenv
 // provider (the docker provider: every service a container on the same engine as Compose's).
-// Run after a build:  node bench/vs-compose.mjs [--pairs 3] [--idle 10] [--refstack DIR] [--work DIR] [--providers bundled,docker]
+// Run after a build:  node bench/vs-compose.mjs [--pairs 3] [--idle 10] [--settle 3] [--steady-settle 15]
+//                     [--refstack DIR] [--work DIR] [--providers bundled,docker]
 // Needs a Docker engine (`docker info`) and docker-compose; skipped with one line without them.
 // Traffic stays on loopback: compose publishes on 127.0.0.1, devenv listens on 127.64.x.y.
 import { spawnSync } from 'node:child_process'

@@ -2,7 +2,7 @@
 // message naming the folder, no command hanging, the supervisor never throwing, `status` telling
 // the truth, and everything back (nothing acknowledged lost) once space is freed. Needs root (mount).
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -74,6 +74,7 @@ describe.runIf(root)('a full disk', () => {
   afterAll(async () => {
     rmSync(filler, { force: true })
     rmSync(`${filler}-rest`, { force: true })
+    rmSync(`${filler}-again`, { force: true })
     await project?.cleanup()
     execFileSync('umount', ['-l', disk])
     rmSync(disk, { recursive: true, force: true })
@@ -99,6 +100,21 @@ describe.runIf(root)('a full disk', () => {
   })
 
   it('once space is freed, everything works, nothing acknowledged is lost, and the lost log lines are counted', async () => {
+    // The earlier steps free a few pages (PostgreSQL's stop removes its pid and stats files), and
+    // tmpfs fills a file's last page before refusing: fill again and wait until chatty's log stops
+    // growing, so lines are surely being lost before the space comes back.
+    fill(`${filler}-again`, 0)
+    const chattyLog = path.join(project.root, '.devenv', 'logs', 'chatty.log')
+    let size = statSync(chattyLog).size
+    let unchangedSince = Date.now()
+    const deadline = Date.now() + 20_000
+    while (Date.now() - unchangedSince < 500 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const now = statSync(chattyLog).size
+      if (now !== size) [size, unchangedSince] = [now, Date.now()]
+    }
+    expect(Date.now() - unchangedSince, 'chatty.log kept growing on a full disk').toBeGreaterThanOrEqual(500)
+    rmSync(`${filler}-again`, { force: true })
     rmSync(filler, { force: true })
     rmSync(`${filler}-rest`, { force: true })
     rmSync(path.join(disk, 'other-files'))

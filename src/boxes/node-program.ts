@@ -2,6 +2,7 @@ import { statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { writeJsonAtomic } from '../state/index.js'
+import { withoutExtraCaCerts } from '../util/node-start-env.js'
 import type { Launch, ServiceContext } from './driver.js'
 
 /**
@@ -29,7 +30,8 @@ export class NodeProgramBox {
     return {
       command: process.execPath,
       args: [this.main],
-      env: { ...context.env, DEVENV_BOX_CONFIG: this.configFile(context) },
+      // A box program makes no TLS connections out: it starts ~50 ms sooner without the user's extra CA bundle.
+      env: { ...withoutExtraCaCerts(context.env), DEVENV_BOX_CONFIG: this.configFile(context) },
       cwd,
     }
   }

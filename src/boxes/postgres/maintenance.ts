@@ -3,6 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
 import { withFileLock } from '../../state/index.js'
+import { withoutExtraCaCerts } from '../../util/node-start-env.js'
 import { quoteIdentifier, withConnection, type ServerTarget } from './connection.js'
 import { readMarker } from './layout.js'
 import { discardPrefix, preparingName, preparingPrefix, snapshotCopyPrefix, spareName, sparePrefix } from './names.js'
@@ -139,7 +140,12 @@ const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'maintenanc
  * The process finds the superuser password in the data folder itself (never in its arguments).
  */
 export function startMaintenance(target: ServerTarget, dataDir: string): void {
-  const child = spawn(process.execPath, [MAIN, dataDir, target.host, String(target.port)], { cwd: dataDir, detached: true, stdio: 'ignore' })
+  const child = spawn(process.execPath, [MAIN, dataDir, target.host, String(target.port)], {
+    cwd: dataDir,
+    detached: true,
+    stdio: 'ignore',
+    env: withoutExtraCaCerts(process.env),
+  })
   child.on('error', () => {})
   child.unref()
 }

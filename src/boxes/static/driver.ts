@@ -5,6 +5,7 @@ import type { BoxDriver, ProbeResult, ServiceContext } from '../driver.js'
 import type { StaticSettings } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
 import { writeJsonAtomic } from '../../state/index.js'
+import { withoutExtraCaCerts } from '../../util/node-start-env.js'
 import { programEntry } from '../node-program.js'
 import type { StaticServerConfig } from './config.js'
 
@@ -36,7 +37,7 @@ export const staticDriver: BoxDriver = {
     return {
       command: process.execPath,
       args: [SERVER_MAIN],
-      env: { ...context.env, DEVENV_BOX_CONFIG: configFile(context) },
+      env: { ...withoutExtraCaCerts(context.env), DEVENV_BOX_CONFIG: configFile(context) },
       cwd: staticSettings(context).root,
     }
   },

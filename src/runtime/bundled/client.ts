@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, openSync } from 'node:fs'
 import net from 'node:net'
 import type { EnvSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
+import { carryingExtraCaCerts } from '../../util/node-start-env.js'
 import { notice } from '../../util/notices.js'
 import { writeJsonAtomic } from '../../state/index.js'
 import { withFileLock } from '../../state/index.js'
@@ -26,11 +27,17 @@ import { followLog, mergeByTime, readServiceLog } from './log-reader.js'
 import { stateFileUnreadable } from './state-file.js'
 import { BundledServiceHandle } from './service-handle.js'
 import { supervisorBuild, supervisorFiles, supervisorMain } from './locate.js'
+import { commandStandby, dropStandbySupervisor, takeStandbySupervisor } from './standby.js'
 import { isSameProcess } from './process.js'
 import { encode, MessageReader, type Reply, type Request } from './protocol.js'
 import { liveSupervisor, recoverOrphans } from './recovery.js'
 
 const START_TIMEOUT_MS = 10_000
+
+/** Does the supervisor of `spec` pull images (from a registry, over TLS unless on loopback)? */
+function needsPulls(spec: EnvSpec): boolean {
+  return Object.values(spec.services).some((service) => service.image !== undefined)
+}
 
 type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never
 
@@ -132,10 +139,19 @@ export class BundledRuntime implements Runtime {
     const files = supervisorFiles(spec.root)
     return withFileLock(files.lock, async () => {
       const live = liveSupervisor(spec.root)
+      const pulls = needsPulls(spec)
       if (live && (await canConnect(live.socket))) {
-        if (live.build === supervisorBuild()) return live.socket
+        const lacksCaCerts = pulls && live.withoutExtraCaCerts === true
+        if (live.build === supervisorBuild() && !lacksCaCerts) {
+          dropStandbySupervisor()
+          return live.socket
+        }
         // devenv was rebuilt or upgraded while the stack ran: the old supervisor hands over cleanly.
-        notice('the running supervisor belongs to another build of devenv; restarting the stack with this one')
+        notice(
+          lacksCaCerts
+            ? 'the running supervisor started without NODE_EXTRA_CA_CERTS, which pulling images may need; restarting the stack with one that has them'
+            : 'the running supervisor belongs to another build of devenv; restarting the stack with this one',
+        )
         await this.request(live.socket, { op: 'shutdown' }, () => {})
         await waitGone(live.pid, live.pidStart)
       }
@@ -145,14 +161,24 @@ export class BundledRuntime implements Runtime {
           `the supervisor had died; stopped the services it left running (${recovered.join(', ')}) to start them cleanly`,
         )
       writeJsonAtomic(`${paths.dir}/spec.json`, spec, 0o600)
-      const log = openSync(files.log, 'a')
-      const child = spawn(process.execPath, [supervisorMain(), spec.root, this.options.preparationModule], {
-        detached: true,
-        stdio: ['ignore', log, log],
-        cwd: spec.root,
-        env: process.env,
-      })
-      child.unref()
+      // Only image pulls make TLS connections out of the machine: without images, no start pays for NODE_EXTRA_CA_CERTS.
+      const env = pulls ? process.env : carryingExtraCaCerts(process.env)
+      const standby = pulls ? dropStandbySupervisor() : takeStandbySupervisor(supervisorMain())
+      let child: ChildProcess
+      if (standby) {
+        child = standby
+        const orders = { root: spec.root, preparationModule: this.options.preparationModule, log: files.log }
+        commandStandby(child, { ...orders, env: env as Record<string, string> })
+      } else {
+        const log = openSync(files.log, 'a')
+        child = spawn(process.execPath, [supervisorMain(), spec.root, this.options.preparationModule], {
+          detached: true,
+          stdio: ['ignore', log, log],
+          cwd: spec.root,
+          env,
+        })
+        child.unref()
+      }
       const deadline = Date.now() + START_TIMEOUT_MS
       while (Date.now() < deadline) {
         const started = liveSupervisor(spec.root)

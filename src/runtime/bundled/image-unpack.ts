@@ -6,6 +6,7 @@ import { DevenvError, type ErrorCode } from '../../errors.js'
 import { ensureRootfs, imagesRoot, rootfsPath, type ImageOwners, type ImageRecord } from '../../images/index.js'
 import { writeFileAtomic } from '../../state/index.js'
 import type { UserNamespacePlan } from '../../util/user-namespace.js'
+import { withoutExtraCaCerts } from '../../util/node-start-env.js'
 
 /**
  * The image's files in the store. As root they are unpacked here; without root, in a user
@@ -71,7 +72,7 @@ function unpackInside(record: ImageRecord, plan: UserNamespacePlan): Promise<str
     execFile(
       'unshare',
       [...plan.unshareArgs, '--', process.execPath, main, JSON.stringify(record)],
-      { maxBuffer: 1 << 20 },
+      { maxBuffer: 1 << 20, env: withoutExtraCaCerts(process.env) },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout.trim())
         let problem: { code?: string; message?: string; hint?: string } = {}

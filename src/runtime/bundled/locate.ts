@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ProjectPaths } from '../../state/index.js'
+import { supervisorFile } from './standby.js'
 
 /** Unix socket paths are limited to about 107 bytes; a long project path gets one in the tmp dir. */
 const MAX_SOCKET_PATH = 100
@@ -15,18 +16,17 @@ export interface SupervisorInfo {
   startedAt: string
   /** Which build of devenv runs it: a supervisor of another build is replaced, not talked to. */
   build?: string
+  /**
+   * It started without the NODE_EXTRA_CA_CERTS its user set (util/node-start-env.ts): it cannot
+   * pull images through a TLS proxy that needs them, so a spec with images gets a new supervisor.
+   */
+  withoutExtraCaCerts?: boolean
 }
 
 const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.js', import.meta.url))
 
-/** The same supervisor bundled with its preparation (scripts/bundle-cli.mjs): it starts ~2× sooner. */
-const SUPERVISOR_BUNDLE = fileURLToPath(new URL('../../bundle/supervisor-main.js', import.meta.url))
-
-/** The file to run the supervisor from: the bundle while a build made it after the tsc output. */
-export function supervisorMain(): string {
-  const modifiedAt = (file: string): number => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0
-  return modifiedAt(SUPERVISOR_BUNDLE) >= modifiedAt(SUPERVISOR_MAIN) ? SUPERVISOR_BUNDLE : SUPERVISOR_MAIN
-}
+/** The file to run the supervisor from (standby.ts, which bin/devenv loads on its own). */
+export const supervisorMain = supervisorFile
 
 /** This build of the supervisor: its file's modification time (changes with every build or upgrade). */
 export function supervisorBuild(): string {

@@ -4,6 +4,7 @@ import net from 'node:net'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { DevenvError } from '../../errors.js'
+import { withoutExtraCaCerts } from '../../util/node-start-env.js'
 
 const run = promisify(execFile)
 
@@ -138,7 +139,7 @@ export class ServiceNetwork {
     ]
     const relay = spawn(relayArgv[0]!, relayArgv.slice(1), {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, ...mark },
+      env: { ...withoutExtraCaCerts(process.env), ...mark },
     })
     relay.stderr?.on('data', (chunk: Buffer) => log(`network relay: ${chunk.toString().trim()}`))
     const network = new ServiceNetwork(relay)

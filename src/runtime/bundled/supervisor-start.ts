@@ -3,6 +3,7 @@ import type { EnvSpec } from '../../envfile/index.js'
 import { readJson, writeJsonAtomic } from '../../state/index.js'
 import { ProjectPaths } from '../../state/index.js'
 import type { ServicePreparation } from '../runtime.js'
+import { restoreExtraCaCerts } from '../../util/node-start-env.js'
 import { processStartTicks } from './process.js'
 import { supervisorBuild, supervisorFiles } from './locate.js'
 import { Supervisor } from './supervisor.js'
@@ -13,6 +14,7 @@ import { Supervisor } from './supervisor.js'
  * supervisor-main.ts and, in the bundle, scripts/bundle-entries/supervisor.mjs.
  */
 export async function runSupervisor(root: string, preparation: ServicePreparation): Promise<void> {
+  const withoutExtraCaCerts = restoreExtraCaCerts()
   const paths = new ProjectPaths(root)
   const spec = readJson<EnvSpec>(`${paths.dir}/spec.json`)
   if (!spec) {
@@ -33,6 +35,7 @@ export async function runSupervisor(root: string, preparation: ServicePreparatio
     socket: files.socket,
     startedAt: new Date().toISOString(),
     build: supervisorBuild(),
+    ...(withoutExtraCaCerts ? { withoutExtraCaCerts } : {}),
   })
   process.stdout.write(`supervisor ${process.pid} listening on ${files.socket}\n`)
 

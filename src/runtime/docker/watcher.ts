@@ -3,6 +3,7 @@ import { mkdirSync, openSync, readFileSync, rmSync } from 'node:fs'
 import type { EnvSpec } from '../../envfile/index.js'
 import { ProjectPaths, writeJsonAtomic } from '../../state/index.js'
 import { fileURLToPath } from 'node:url'
+import { withoutExtraCaCerts } from '../../util/node-start-env.js'
 
 /** The project's watcher process on the docker provider: its pid file and the spec it watches. */
 function watcherFiles(root: string): { pid: string; spec: string; log: string } {
@@ -64,6 +65,7 @@ export function startWatcher(spec: EnvSpec, preparationModule: string): void {
       detached: true,
       stdio: ['ignore', log, log],
       cwd: spec.root,
+      env: withoutExtraCaCerts(process.env),
     },
   )
   child.unref()

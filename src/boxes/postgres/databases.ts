@@ -29,28 +29,31 @@ type Log = (line: string) => void
  * made. On a warm start this is one connection and two catalog reads.
  */
 export async function initialiseDatabases(target: ServerTarget, dataDir: string, databases: DatabaseSpec[], log: Log): Promise<DatabaseOutcome[]> {
+  return withConnection(target, MAINTENANCE_DB, (admin) => initialiseDatabasesWith(admin, target, dataDir, databases, log))
+}
+
+/** initialiseDatabases on a connection to the maintenance database already open (the one that found the server up). */
+export async function initialiseDatabasesWith(admin: pg.Client, target: ServerTarget, dataDir: string, databases: DatabaseSpec[], log: Log): Promise<DatabaseOutcome[]> {
   const marker = readMarker(dataDir)
-  return withConnection(target, MAINTENANCE_DB, async (admin) => {
-    await ensureRoles(admin, databases)
-    const names = databases.map((database) => database.name)
-    await reopenLeftClosed(admin, names, log)
-    const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names])
-    const present = new Set(rows.map((row) => row.datname))
-    const outcomes: DatabaseOutcome[] = []
-    for (const database of databases) {
-      const started = Date.now()
-      if (marker.databases[database.name] && present.has(database.name)) {
-        // Seeded once already: never reseed behind the user's back, even when the seeds changed.
-        outcomes.push({ database: database.name, action: 'kept', seedFiles: 0, template: marker.databases[database.name]!.template, durationMs: 0 })
-        continue
-      }
-      const outcome = await restoreSeededState(admin, target, database, log, false)
-      marker.databases[database.name] = { seedHash: outcome.hash, template: outcome.template, seededAt: new Date().toISOString() }
-      writeMarker(dataDir, marker)
-      outcomes.push({ database: database.name, action: outcome.seeded ? 'seeded' : 'cloned', seedFiles: outcome.seedFiles, template: outcome.template, durationMs: Date.now() - started })
+  await ensureRoles(admin, databases)
+  const names = databases.map((database) => database.name)
+  await reopenLeftClosed(admin, names, log)
+  const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names])
+  const present = new Set(rows.map((row) => row.datname))
+  const outcomes: DatabaseOutcome[] = []
+  for (const database of databases) {
+    const started = Date.now()
+    if (marker.databases[database.name] && present.has(database.name)) {
+      // Seeded once already: never reseed behind the user's back, even when the seeds changed.
+      outcomes.push({ database: database.name, action: 'kept', seedFiles: 0, template: marker.databases[database.name]!.template, durationMs: 0 })
+      continue
     }
-    return outcomes
-  })
+    const outcome = await restoreSeededState(admin, target, database, log, false)
+    marker.databases[database.name] = { seedHash: outcome.hash, template: outcome.template, seededAt: new Date().toISOString() }
+    writeMarker(dataDir, marker)
+    outcomes.push({ database: database.name, action: outcome.seeded ? 'seeded' : 'cloned', seedFiles: outcome.seedFiles, template: outcome.template, durationMs: Date.now() - started })
+  }
+  return outcomes
 }
 
 /**

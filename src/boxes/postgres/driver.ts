@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import type { BoxDriver, Launch, ProbeResult, ServiceContext } from '../driver.js'
 import { asUnprivileged } from '../driver.js'
 import type { PostgresSettings } from '../../envfile/index.js'
@@ -6,7 +7,7 @@ import { serverBinaries, serverMajorVersion } from './binaries.js'
 import { prepareCluster } from './cluster.js'
 import { connect, withConnection, type ServerTarget } from './connection.js'
 import { reopenLeftClosed } from './swap.js'
-import { initialiseDatabases } from './databases.js'
+import { initialiseDatabasesWith } from './databases.js'
 import { clusterDir, clusterMajorVersion, superuserPassword } from './layout.js'
 import { maintain } from './maintenance.js'
 import { setSuperuserPasswordIfUnset } from './superuser-reset.js'
@@ -82,11 +83,13 @@ async function probe(context: ServiceContext): Promise<ProbeResult> {
 async function initialise(context: ServiceContext): Promise<void> {
   const target = serverTarget(context)
   await setSuperuserPasswordIfUnset(context.dataDir, context.runDir, target.port, context.signal)
-  await waitForServer(target, context.signal)
+  // The connection that finds the server up does the checks: one SCRAM login and backend fewer on every start.
+  const admin = await connectWhenUp(target, context.signal)
   let outcomes
   try {
-    outcomes = await initialiseDatabases(target, context.dataDir, settingsOf(context).databases, context.log)
+    outcomes = await initialiseDatabasesWith(admin, target, context.dataDir, settingsOf(context).databases, context.log)
   } finally {
+    await admin.end().catch(() => {})
     // Leftovers of resets (copies to drop) and the spares for the next ones, after `up` has returned.
     void maintain(target, context.dataDir).then(
       (report) => {
@@ -102,15 +105,14 @@ async function initialise(context: ServiceContext): Promise<void> {
   if (began !== undefined) context.log(`postgres: ready, every database present, ${Math.round(performance.now() - began)} ms after prepare began`)
 }
 
-export async function waitForServer(target: ServerTarget, signal?: AbortSignal, timeoutMs = 60_000): Promise<void> {
+/** A connection to the maintenance database, as soon as the server accepts one. */
+async function connectWhenUp(target: ServerTarget, signal?: AbortSignal, timeoutMs = 60_000): Promise<pg.Client> {
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   while (Date.now() < deadline) {
     if (signal?.aborted) throw new DevenvError('SERVICE_FAILED', 'postgres: stopped while waiting for the server to start')
     try {
-      const client = await connect(target, 'postgres', 2000)
-      await client.end()
-      return
+      return await connect(target, 'postgres', 2000)
     } catch (error) {
       lastError = error
       // A warm server accepts connections some 20-50 ms after its spawn: poll finely.

@@ -1,4 +1,5 @@
 import type { MountChange, MountsWatcher } from '../../watch/index.js'
+import type { MountSpec, ServiceSpec } from '../../envfile/index.js'
 import type { SupervisedService } from './service.js'
 
 /**
@@ -24,13 +25,19 @@ export class MountWatchers {
   private readonly failedAt = new Map<string, { turn: number; service: string }>()
   private turns = 0
 
+  /**
+   * Starts loading the watcher while the services start, when one of them will need it: a service
+   * is ready only once its watcher is (start), and loading it then took ~15 ms of the last one's.
+   */
+  preload(services: readonly ServiceSpec[]): void {
+    if (services.some((service) => watchedMounts(service).length > 0)) void loadWatcher().catch(() => undefined)
+  }
+
   async start(service: SupervisedService): Promise<void> {
     await this.stop(service.spec.name)
-    const mounts = service.spec.mounts.filter(
-      (mount) => mount.watch.kind === 'restart' || mount.watch.kind === 'command',
-    )
+    const mounts = watchedMounts(service.spec)
     if (mounts.length === 0) return
-    const { watchMounts } = await import('../../watch/index.js')
+    const { watchMounts } = await loadWatcher()
     const watcher = watchMounts(
       { ...service.spec, mounts },
       {
@@ -179,3 +186,10 @@ async function changed(
     )
   }
 }
+
+/** The mounts a watcher acts on (`watch: sync` needs none: a bind mount is live already). */
+function watchedMounts(service: ServiceSpec): MountSpec[] {
+  return service.mounts.filter((mount) => mount.watch.kind === 'restart' || mount.watch.kind === 'command')
+}
+
+const loadWatcher = () => import('../../watch/index.js')

@@ -152,6 +152,7 @@ export class Supervisor {
     )
     this.spec = spec
     const targets = withDependencies(spec, options.services)
+    this.watchers.preload(targets.map((name) => spec.services[name]!))
     if (options.services.length === 0) await this.removeOrphans(spec)
     const addresses = await allocateAddresses(spec.root, Object.keys(spec.services))
     this.addresses = addresses

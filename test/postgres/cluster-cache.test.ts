@@ -47,6 +47,8 @@ class Project {
         DEVENV_HOSTS_FILE: path.join(this.root, '.test-hosts'),
         NO_COLOR: '1',
         FORCE_COLOR: undefined,
+        // Each cold up's entry gets its ready copy at once (cluster-spare.ts), not 10 s later.
+        DEVENV_CLUSTER_SPARE_AFTER_MS: '0',
       },
     })
     return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr }
@@ -101,6 +103,14 @@ async function cached(made: Project, pattern: RegExp, count = 1): Promise<void> 
   const deadline = Date.now() + 60_000
   while ((made.log().match(new RegExp(pattern, 'g')) ?? []).length < count) {
     if (Date.now() > deadline) throw new Error(`never logged ${pattern}:\n${made.log()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`never saw ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
@@ -176,6 +186,26 @@ describe.skipIf(!existsSync(PSQL))('postgres cluster cache: cold up copies inste
       'postgres',
     )
     await second.run('down')
+  })
+
+  test('a cold up leaves a ready copy of its entry, which the next cold up takes with one rename: its own data and password', async () => {
+    const spare = path.join(cache, `.spare-${entries('seeded-')[0]}`)
+    await until(() => existsSync(path.join(spare, 'PG_VERSION')), `a ready copy at ${spare}`)
+    const third = project()
+    const log = await third.coldUp()
+    expect(log).toContain("took the cache entry's ready copy")
+    expect(log).not.toContain(INITDB)
+    expect(seedingLines(log)).toBe(0)
+    expect(await third.query('SELECT count(*) FROM orders')).toBe(String(ORDER_COUNT))
+    expect(await third.query('SELECT current_user', 'postgres', third.superuserPassword(), 'postgres')).toBe('postgres')
+    await expect(third.query('SELECT 1', 'postgres', first.superuserPassword(), 'postgres')).rejects.toThrow(
+      /password authentication failed/,
+    )
+    // The entry is what it was, and the next copy is made again in the background.
+    expect(existsSync(path.join(cache, entries('seeded-')[0]!, 'pgdata', 'PG_VERSION'))).toBe(true)
+    await until(() => existsSync(path.join(spare, 'PG_VERSION')), `a new ready copy at ${spare}`)
+    expect(entries('.spare-building-')).toHaveLength(0)
+    await third.run('down')
   })
 
   test('a changed seed file runs the seeds (from a copied fresh cluster, no initdb) and caches a second entry', async () => {

@@ -112,7 +112,7 @@ export async function copyCluster(from: string, to: string): Promise<void> {
 /** Builds whose process is gone (killed mid-way) are removed; a live one is another project's, left alone. */
 function removeAbandonedBuilds(root: string): void {
   for (const name of readdirSync(root)) {
-    const match = /^\.building-(\d+)-/.exec(name)
+    const match = /^\.(?:spare-)?building-(\d+)/.exec(name)
     if (!match) continue
     const pid = Number(match[1])
     if (pid !== process.pid && isAlive(pid)) continue

@@ -10,6 +10,7 @@ import type { DatabaseSpec } from '../../envfile/index.js'
 import { baseEntry, baseKey, copyCluster, findEntry, publishEntry, seededEntry, seededKey } from './cluster-cache.js'
 import { initialiseDatabases } from './databases.js'
 import { clusterDir, clusterExists, markerFilePath, SUPERUSER } from './layout.js'
+import { replenishSpare, takeSpare } from './cluster-spare.js'
 import { startScratchServer } from './scratch-server.js'
 import { markSuperuserUnset } from './superuser-reset.js'
 
@@ -119,6 +120,12 @@ const MARKER_IN_ENTRY = 'initialised.json'
 
 /** An entry removed by hand while it was being copied is no reason to fail: the caller makes the cluster instead. */
 async function copiedFrom(entry: string, building: string, log: (line: string) => void): Promise<boolean> {
+  // The next cold up with this entry takes a spare too (cluster-spare.ts).
+  replenishSpare(entry)
+  if (takeSpare(entry, building)) {
+    log('postgres: took the cache entry\'s ready copy (one rename; the next one is made in the background)')
+    return true
+  }
   try {
     await copyCluster(path.join(entry, 'pgdata'), building)
     return true

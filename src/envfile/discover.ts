@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
+import { findUpward } from '../util/find-upward.js'
 
 export const ENVFILE_NAMES = ['devenv.yaml', 'devenv.yml'] as const
 
@@ -16,16 +17,8 @@ export function discoverEnvfile(from: string, explicit?: string): string {
     }
     return file
   }
-  let folder = path.resolve(from)
-  for (;;) {
-    for (const name of ENVFILE_NAMES) {
-      const candidate = path.join(folder, name)
-      if (existsSync(candidate)) return candidate
-    }
-    const parent = path.dirname(folder)
-    if (parent === folder) break
-    folder = parent
-  }
+  const found = findUpward(from, ENVFILE_NAMES)
+  if (found) return found
   throw new DevenvError('ENVFILE_NOT_FOUND', `no devenv.yaml in ${path.resolve(from)} or any parent folder`, {
     hint: 'Create one with `devenv init` (or `devenv init --template webapp`), or point at one with -f.',
   })

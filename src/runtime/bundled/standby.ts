@@ -9,9 +9,10 @@
  * Nothing but node: modules and a leaf of util here: bin/devenv imports this file before anything else.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { findUpward } from '../../util/find-upward.js'
 import { carryingExtraCaCerts } from '../../util/node-start-env.js'
 
 /** What the CLI tells a standby supervisor (one JSON line on its stdin). */
@@ -48,7 +49,8 @@ const SUPERVISOR_BUNDLE = fileURLToPath(new URL('../../bundle/supervisor-main.js
 export function startStandbySupervisor(args: readonly string[], cwd: string, env = process.env): void {
   if (process.platform !== 'linux' || env.DEVENV_NO_STANDBY === '1' || env.DEVENV_FILE || env.DEVENV_RUNTIME) return
   if (args.some((arg) => /^(-f|--file|--runtime|-h|--help|--attach|-a)(=|$)/.test(arg))) return
-  const envfile = findEnvfile(cwd)
+  // envfile/discover.ts's names: that module's imports are more than bin/devenv should load here.
+  const envfile = findUpward(cwd, ENVFILE_NAMES)
   if (!envfile) return
   let text: string
   try {
@@ -111,19 +113,6 @@ export function dropStandbySupervisor(): undefined {
 /** Gives a standby supervisor its orders; it is then the project's supervisor, as if just spawned. */
 export function commandStandby(child: ChildProcess, orders: StandbyOrders): void {
   child.stdin!.end(`${JSON.stringify(orders)}\n`)
-}
-
-function findEnvfile(from: string): string | undefined {
-  let folder = path.resolve(from)
-  for (;;) {
-    for (const name of ENVFILE_NAMES) {
-      const candidate = path.join(folder, name)
-      if (existsSync(candidate)) return candidate
-    }
-    const parent = path.dirname(folder)
-    if (parent === folder) return undefined
-    folder = parent
-  }
 }
 
 /** A supervisor's info file names a process that is alive: the CLI will talk to it (or replace it) instead. */

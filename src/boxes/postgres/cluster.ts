@@ -101,14 +101,16 @@ async function provisionFromCache(options: ClusterOptions, machineHome: string, 
     // A seed that cannot be read: the service's own seeding names it, at its first start.
   }
   const seededHit = seeded ? findEntry(seededEntry(machineHome, seeded)) : undefined
-  if (seededHit && (await copiedFrom(seededHit, building, log))) {
-    writeFileAtomic(markerFilePath(dataDir), readFileSync(path.join(seededHit, MARKER_IN_ENTRY)), 0o600)
-    log(`postgres: cluster copied from the seeded cache (${seeded!.slice(0, 12)}): no initdb, no seeds to run`)
+  const seededWay = seededHit ? await copiedFrom(seededHit, building, log) : undefined
+  if (seededWay) {
+    writeFileAtomic(markerFilePath(dataDir), readFileSync(path.join(seededHit!, MARKER_IN_ENTRY)), 0o600)
+    log(`postgres: cluster ${seededWay} from the seeded cache (${seeded!.slice(0, 12)}): no initdb, no seeds to run`)
     return
   }
   const baseHit = findEntry(baseEntry(machineHome, base))
-  if (baseHit && (await copiedFrom(baseHit, building, log))) {
-    log('postgres: fresh cluster copied from the machine-wide cache: no initdb')
+  const baseWay = baseHit ? await copiedFrom(baseHit, building, log) : undefined
+  if (baseWay) {
+    log(`postgres: fresh cluster ${baseWay} from the machine-wide cache: no initdb`)
   } else {
     await createCluster(options, building)
     await cacheInBackground(publishEntry(baseEntry(machineHome, base), (folder) => copyCluster(building, path.join(folder, 'pgdata'))), log, 'the fresh cluster', 'cached: the next cold up copies it instead of running initdb')
@@ -118,21 +120,21 @@ async function provisionFromCache(options: ClusterOptions, machineHome: string, 
 
 const MARKER_IN_ENTRY = 'initialised.json'
 
-/** An entry removed by hand while it was being copied is no reason to fail: the caller makes the cluster instead. */
-async function copiedFrom(entry: string, building: string, log: (line: string) => void): Promise<boolean> {
-  // The next cold up with this entry takes a spare too (cluster-spare.ts).
+/**
+ * The entry's cluster into `building`, and how it got there (for the log); undefined when that failed. An entry
+ * removed by hand while it was being copied is no reason to fail: the caller makes the cluster instead.
+ */
+async function copiedFrom(entry: string, building: string, log: (line: string) => void): Promise<string | undefined> {
+  // The next cold up with this entry takes a ready copy too (cluster-spare.ts).
   replenishSpare(entry)
-  if (takeSpare(entry, building)) {
-    log('postgres: took the cache entry\'s ready copy (one rename; the next one is made in the background)')
-    return true
-  }
+  if (takeSpare(entry, building)) return 'moved in (one rename of its ready copy; the next one is made in the background)'
   try {
     await copyCluster(path.join(entry, 'pgdata'), building)
-    return true
+    return 'copied'
   } catch (error) {
     rmSync(building, { recursive: true, force: true })
     log(`postgres: could not copy the cached cluster ${entry} (${(error as Error).message.split('\n')[0]}); making one instead`)
-    return false
+    return undefined
   }
 }
 

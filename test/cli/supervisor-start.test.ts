@@ -68,7 +68,16 @@ async function status(
   return JSON.parse(run.stdout).result
 }
 
-const settle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+/** The standbys in `root` once they are `expected`, waiting up to 10 s (a loaded machine loads a standby slowly, and only then does it read its stdin). */
+async function standbysSettleTo(root: string, expected: number[]): Promise<number[]> {
+  const deadline = Date.now() + 10_000
+  let found = standbysIn(root)
+  while (JSON.stringify(found) !== JSON.stringify(expected) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    found = standbysIn(root)
+  }
+  return found
+}
 
 describe.runIf(linux && existsSync(CA_BUNDLE))('starting the supervisor', () => {
   it('up hands the project to the supervisor bin/devenv started in standby, which logs where the CLI said', async () => {
@@ -100,22 +109,19 @@ describe.runIf(linux && existsSync(CA_BUNDLE))('starting the supervisor', () => 
     // An up while it runs talks to it: the standby it started goes, and nothing else is left.
     const again = await devenv(['up', '--no-hosts'], { cwd: root })
     expect(again.exitCode, again.stderr).toBe(0)
-    await settle(300)
-    expect(standbysIn(root)).toEqual([supervisor.pid])
+    expect(await standbysSettleTo(root, [supervisor.pid!])).toEqual([supervisor.pid])
     expect((await status(root)).supervisor.pid).toBe(supervisor.pid)
 
     const down = await devenv(['down', '--no-hosts'], { cwd: root })
     expect(down.exitCode, down.stderr).toBe(0)
-    await settle(300)
-    expect(standbysIn(root)).toEqual([])
+    expect(await standbysSettleTo(root, [])).toEqual([])
   })
 
   it('a standby the CLI does not use (a bad envfile) exits with the CLI, and nothing is started', async () => {
     const root = project(`${ENVFILE}  broken:\n    command: [1, 2\n`)
     const up = await devenv(['up', '--no-hosts'], { cwd: root })
     expect(up.exitCode).toBe(2)
-    await settle(300)
-    expect(standbysIn(root)).toEqual([])
+    expect(await standbysSettleTo(root, [])).toEqual([])
     expect(existsSync(path.join(root, '.devenv', 'supervisor.json'))).toBe(false)
   })
 

@@ -131,11 +131,12 @@ describe.skipIf(!HAVE_IMAGE_TOOLS || !CAN_RUN_IMAGES)('an image service on the b
     )
     try {
       expect((await project.run(['up', '--no-hosts'])).exitCode).toBe(0)
-      const report = await waitFor('the report', () =>
-        existsSync(path.join(project.root, 'out/report'))
-          ? readFileSync(path.join(project.root, 'out/report'), 'utf8')
-          : undefined,
-      )
+      // Whole, as in the first test: the script writes it line by line, and its last line is host-home.
+      const report = await waitFor('the report', () => {
+        const file = path.join(project.root, 'out/report')
+        const text = existsSync(file) ? readFileSync(file, 'utf8') : ''
+        return text.includes('host-home=') ? text : undefined
+      })
       expect(report).toContain('args=first second word')
       const started = Date.now()
       const stop = await project.run(['stop', 'report'])

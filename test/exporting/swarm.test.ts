@@ -120,6 +120,23 @@ describe.skipIf(unavailable)('deploy swarm on a single-node swarm, replicas: 2',
     const again = await devenv(['undeploy', 'swarm'], { cwd: folder })
     expect(again.stderr).toContain(`stack ${STACK} was not deployed`)
   }, 120_000)
+
+  // What `docker stack rm` leaves when a task is still stopping: the stack's network, "in use by task".
+  it("after docker stack rm gave up on a network, waits for the stack's last task to go, then removes it", async () => {
+    const label = `com.docker.stack.namespace=${STACK}`
+    const network = `${STACK}_leftover`
+    await execa('docker', ['network', 'create', '--label', label, network])
+    const task = ['--name', `${STACK}_stopping`, '--label', label, '--network', network]
+    await execa('docker', ['run', '-d', '--rm', ...task, BASE_IMAGE, 'sleep', '3'])
+    try {
+      const undeploy = await devenv(['undeploy', 'swarm'], { cwd: folder, timeout: 90_000 })
+      expect(undeploy.exitCode, undeploy.stderr).toBe(0)
+      expect(await stackLeftovers()).toBe('')
+    } finally {
+      await execa('docker', ['rm', '-f', `${STACK}_stopping`], { reject: false })
+      await execa('docker', ['network', 'rm', network], { reject: false })
+    }
+  }, 120_000)
 })
 
 /** The webapp template with one app server at replicas: 2 in place of www1 and www2 (a replicated service publishes no host port). */

@@ -144,27 +144,37 @@ export async function stackServices(spec: EnvSpec, target: DockerTarget): Promis
     .sort((a, b) => order(spec, a.name) - order(spec, b.name))
 }
 
-/** `devenv undeploy swarm`: removes the stack and waits until none of its containers or networks is left. */
+/**
+ * `devenv undeploy swarm`: removes the stack and waits until none of its containers or networks is left.
+ * `docker stack rm` removes the services, then the networks at once, and gives up on a network whose
+ * tasks are still stopping ("in use by task"); such networks are removed here once their tasks are gone.
+ */
 export async function undeploySwarm(
   spec: EnvSpec,
   target: DockerTarget,
 ): Promise<{ stack: string; removed: string[] }> {
+  await checkSwarmManager(target)
   const services = await stackServices(spec, target)
-  if (services.length > 0) await docker(target, ['stack', 'rm', spec.name])
+  if (services.length > 0)
+    await docker(target, ['stack', 'rm', spec.name]).catch((error: Error) => {
+      if (!NETWORK_STILL_IN_USE.test(error.message)) throw error
+    })
   const label = `label=com.docker.stack.namespace=${spec.name}`
   await waitUntil(
     60_000,
     async () => {
-      const left = [
-        await docker(target, ['ps', '-aq', '--filter', label]),
-        await docker(target, ['network', 'ls', '-q', '--filter', label]),
-      ].join('')
-      return left.trim() === '' ? true : undefined
+      const containers = (await docker(target, ['ps', '-aq', '--filter', label])).trim()
+      const networks = (await docker(target, ['network', 'ls', '-q', '--filter', label])).trim()
+      if (containers === '' && networks !== '')
+        await docker(target, ['network', 'rm', ...networks.split('\n')]).catch(() => undefined)
+      return containers === '' && networks === '' ? true : undefined
     },
     async () => new DevenvError('RUNTIME', `stack ${spec.name}'s containers or networks were still there after 60 s`),
   )
   return { stack: spec.name, removed: services.map((service) => service.name) }
 }
+
+const NETWORK_STILL_IN_USE = /is in use by task|failed to remove some resources/
 
 async function failedTasks(spec: EnvSpec, target: DockerTarget): Promise<string[]> {
   const output = await docker(target, [

@@ -56,12 +56,12 @@ export function httpGet(host, port, timeoutMs = 1000) {
   })
 }
 
-/** Polls every 50 ms until `check` holds; the conditions only go from false to true while a stack starts. */
-export async function until(check, what, deadlineMs = 180_000) {
+/** Polls every `everyMs` until `check` holds; the conditions only go from false to true while a stack starts. */
+export async function until(check, what, deadlineMs = 180_000, everyMs = 50) {
   const started = now()
   while (!(await check())) {
     if (now() - started > deadlineMs) throw new Error(`${what}: not true after ${deadlineMs / 1000} s`)
-    await sleep(50)
+    await sleep(everyMs)
   }
 }
 
@@ -69,11 +69,14 @@ export async function until(check, what, deadlineMs = 180_000) {
  * Starts `command`, waits for it to exit and for every readiness condition; ms to the later of the
  * two. `pollWhileRunning` false: the command itself waits for health (devenv up), so the conditions
  * are checked once it exits, rather than spending the machine's two cores on polling it meanwhile.
+ * Each condition is given the command's result ({ code, stdout, stderr }) once it has exited.
  */
 export async function timedUntilReady(command, args, options, conditions, pollWhileRunning = true) {
   const started = now()
+  let finished
   const exited = run(command, args, options).then((result) => {
     if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.stderr}`)
+    finished = result
     return now()
   })
   let failure
@@ -82,7 +85,7 @@ export async function timedUntilReady(command, args, options, conditions, pollWh
   for (const [what, check] of conditions) {
     await until(async () => {
       if (failure) throw failure
-      return check()
+      return check(finished)
     }, what)
   }
   const exitAt = await exited

@@ -34,6 +34,31 @@ export function withDependents(spec: EnvSpec, names: readonly string[]): string[
   return Object.keys(spec.services).filter((name) => wanted.has(name))
 }
 
+/**
+ * Stops `names` with `stop`, each once every one of them that depends on it has stopped, and no
+ * later: unlike layer by layer, a service nothing depends on stops at once, beside the slowest.
+ * A stop that fails does not hold back the others (what depends on it counts as stopped).
+ */
+export async function stopDependentsFirst(
+  spec: EnvSpec,
+  names: readonly string[],
+  stop: (name: string) => Promise<unknown>,
+): Promise<void> {
+  const stopped = new Map<string, Promise<unknown>>()
+  // Dependents first, so each one's promise exists before what it depends on waits for it.
+  for (const name of stopLayers(spec, names).flat()) {
+    const dependents = names.filter((other) =>
+      spec.services[other]!.dependsOn.some((dependency) => dependency.service === name),
+    )
+    const done = Promise.allSettled(dependents.map((dependent) => stopped.get(dependent)!)).then(() => stop(name))
+    stopped.set(
+      name,
+      done.catch(() => undefined),
+    )
+  }
+  await Promise.all(stopped.values())
+}
+
 /** Layers for stopping: dependents before what they depend on. */
 export function stopLayers(spec: EnvSpec, names: readonly string[]): string[][] {
   return startLayers(spec, names).reverse()

@@ -4,6 +4,7 @@ export {
   replicasOf,
   resolveServiceNames,
   startLayers,
+  stopDependentsFirst,
   stopLayers,
   withDependencies,
   withDependents,

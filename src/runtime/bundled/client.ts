@@ -282,7 +282,8 @@ function canConnect(socketPath: string): Promise<boolean> {
 /** The shutdown reply comes before the process is gone; wait so nothing is left behind. */
 async function waitGone(pid: number, pidStart: string | undefined): Promise<void> {
   const deadline = Date.now() + 5000
-  while (isSameProcess(pid, pidStart) && Date.now() < deadline) await sleep(10)
+  // It exits a few ms after its reply: polled finely, as `down` is waited on by the user.
+  while (isSameProcess(pid, pidStart) && Date.now() < deadline) await sleep(2)
 }
 
 function sleep(ms: number): Promise<void> {

@@ -40,10 +40,18 @@ export async function recoverOrphans(root: string): Promise<string[]> {
   for (const orphan of orphans) if (isSameProcess(orphan.pid, orphan.start)) signalGroup(orphan.pid, 'SIGKILL')
   // A group whose leader is gone but whose children are not is still found by its mark.
   if (orphans.length) for (const group of ownedProcessGroups(root)) signalGroup(group, 'SIGKILL')
-  if (state) writeProjectState(markStopped(state))
+  // After a clean shutdown the supervisor has written this already: a second write would only cost an fsync.
+  if (state && !alreadyStopped(state)) writeProjectState(markStopped(state))
   rmSync(files.socket, { force: true })
   rmSync(files.info, { force: true })
   return orphans.map((orphan) => orphan.label)
+}
+
+function alreadyStopped(state: ProjectState): boolean {
+  return (
+    !state.supervisor &&
+    Object.values(state.services).every((service) => !service.pid && service.state === 'stopped' && service.health === 'none')
+  )
 }
 
 function markStopped(state: ProjectState): ProjectState {

@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import type { Endpoint } from '../../boxes/index.js'
 import { driverFor } from '../../boxes/index.js'
-import { startLayers, stopLayers, withDependencies } from '../../spec/index.js'
+import { startLayers, stopDependentsFirst, withDependencies } from '../../spec/index.js'
 import { withImagesPorts } from './image-ports.js'
 import type { EnvSpec } from '../../envfile/index.js'
 import { DevenvError, diskFullError, isDevenvError } from '../../errors.js'
@@ -285,20 +285,14 @@ export class Supervisor {
     return { ok: !failure, services: [], ...(failure ? { failed: failure } : {}) }
   }
 
-  /** Stops services (dependents first); all when none are named. */
+  /** Stops services, dependents first (stopDependentsFirst); all when none are named. */
   async stop(names: string[]): Promise<ServiceState[]> {
     const known = [...this.services.keys()]
     const targets = names.length ? names.filter((name) => this.services.has(name)) : known
-    const layers = stopLayers(this.specFor(known), targets)
-    for (const layer of layers) {
-      // One service failing to stop cleanly must not keep the others running.
-      await Promise.allSettled(
-        layer.map(async (name) => {
-          await this.watchers.stop(name).catch(() => undefined)
-          await this.services.get(name)!.stop()
-        }),
-      )
-    }
+    await stopDependentsFirst(this.specFor(known), targets, async (name) => {
+      await this.watchers.stop(name).catch(() => undefined)
+      await this.services.get(name)!.stop()
+    })
     this.writeState()
     return targets.map((name) => this.services.get(name)!.state)
   }

@@ -3,7 +3,7 @@ import type Docker from 'dockerode'
 import { driverFor } from '../../boxes/index.js'
 import type { EnvSpec } from '../../envfile/index.js'
 import { DevenvError } from '../../errors.js'
-import { checkNames, serviceEnvironment, startLayers, stopLayers, withDependencies } from '../../spec/index.js'
+import { checkNames, serviceEnvironment, startLayers, stopDependentsFirst, withDependencies } from '../../spec/index.js'
 import {
   allocateAddresses,
   ProjectPaths,
@@ -155,20 +155,16 @@ export class DockerRuntime implements Runtime {
     const names = services.length ? services : Object.keys(spec.services)
     if (!readRecord(spec.root)) return Object.values((await this.inspect(spec)).services)
     const docker = await connectEngine()
-    for (const layer of stopLayers(spec, names)) {
-      await Promise.all(
-        layer.map(async (name) => {
-          updateRecord(spec.root, networkName(spec.name, spec.root), (record) => {
-            if (!record.stopped.includes(name)) record.stopped.push(name)
-          })
-          const seconds = Math.ceil(spec.services[name]!.stopTimeoutMs / 1000)
-          await docker
-            .getContainer(containerName(spec.name, spec.root, name))
-            .stop({ t: seconds })
-            .catch(() => undefined)
-        }),
-      )
-    }
+    await stopDependentsFirst(spec, names, async (name) => {
+      updateRecord(spec.root, networkName(spec.name, spec.root), (record) => {
+        if (!record.stopped.includes(name)) record.stopped.push(name)
+      })
+      const seconds = Math.ceil(spec.services[name]!.stopTimeoutMs / 1000)
+      await docker
+        .getContainer(containerName(spec.name, spec.root, name))
+        .stop({ t: seconds })
+        .catch(() => undefined)
+    })
     const state = await this.inspect(spec)
     return names.map((name) => state.services[name]!)
   }

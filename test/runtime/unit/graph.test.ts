@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { parseEnvfile } from '../../../src/envfile/index.js'
-import { checkNames, startLayers, stopLayers, withDependencies, withDependents } from '../../../src/spec/index.js'
+import {
+  checkNames,
+  startLayers,
+  stopDependentsFirst,
+  stopLayers,
+  withDependencies,
+  withDependents,
+} from '../../../src/spec/index.js'
 import { DevenvError } from '../../../src/errors.js'
 
 // lb → www1, www2 → psql; mail alone; worker → psql (condition started)
@@ -35,6 +42,23 @@ describe('dependency graph', () => {
       ['worker', 'www1', 'www2'],
       ['mail', 'psql'],
     ])
+  })
+
+  it('stopDependentsFirst stops each service once its dependents are done, and no later', async () => {
+    const events: string[] = []
+    const lingers: Record<string, number> = { lb: 40, www1: 10, www2: 30 }
+    await stopDependentsFirst(spec, Object.keys(spec.services), async (name) => {
+      events.push(`${name} asked`)
+      await new Promise((resolve) => setTimeout(resolve, lingers[name] ?? 0))
+      events.push(`${name} done`)
+      if (name === 'www2') throw new Error('www2 did not stop cleanly')
+    })
+    const at = (event: string): number => events.indexOf(event)
+    expect(events).toHaveLength(12)
+    expect(at('www1 asked')).toBeGreaterThan(at('lb done'))
+    expect(at('psql asked')).toBeGreaterThan(Math.max(at('www1 done'), at('www2 done'), at('worker done')))
+    // Nothing depends on mail: it does not wait behind lb's 40 ms; a failed stop (www2) holds nothing back.
+    expect(at('mail asked')).toBeLessThan(at('lb done'))
   })
 
   it('withDependencies adds what the named services need, transitively, and only that', () => {

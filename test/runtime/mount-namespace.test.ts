@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -21,7 +21,7 @@ describe.skipIf(!asRoot)('a service mount namespace (root on Linux)', () => {
         command: '/bin/sh',
         args: [
           '-c',
-          'cat /app/hello.txt; echo; cat /docs/hello.txt; echo; (echo x > /docs/new) 2>/dev/null && echo writable || echo read-only; pwd; test -d /proc/self && echo proc',
+          'cat /app/hello.txt; echo; cat /docs/hello.txt; echo; (echo x > /docs/new) 2>/dev/null && echo writable || echo read-only; pwd; test -d /proc/self && echo proc; (echo x > /at-the-root) 2>/dev/null && echo root-writable || echo root-read-only',
         ],
         env: {},
         cwd: source,
@@ -35,7 +35,16 @@ describe.skipIf(!asRoot)('a service mount namespace (root on Linux)', () => {
     expect(launch).toBeDefined()
     const result = spawnSync(launch!.command, launch!.args, { encoding: 'utf8' })
     expect(result.stderr).toBe('')
-    expect(result.stdout.split('\n')).toEqual(['hello', 'hello', 'read-only', '/app', 'proc', ''])
+    expect(result.stdout.split('\n')).toEqual(['hello', 'hello', 'read-only', '/app', 'proc', 'root-read-only', ''])
     expect(result.status).toBe(0)
+    // The root's skeleton, seen from the host: the host's links, and nothing bound onto its folders.
+    const skeleton = path.join(base, 'root')
+    expect(readdirSync(path.join(skeleton, 'etc'))).toEqual([])
+    expect(readdirSync(path.join(skeleton, 'app'))).toEqual([])
+    for (const entry of readdirSync('/', { withFileTypes: true }).filter((entry) => entry.isSymbolicLink()))
+      expect(readlinkSync(path.join(skeleton, entry.name))).toBe(readlinkSync(path.join('/', entry.name)))
+    // A second start finds the skeleton made and works the same.
+    const again = spawnSync(launch!.command, launch!.args, { encoding: 'utf8' })
+    expect(again.stdout).toBe(result.stdout)
   })
 })

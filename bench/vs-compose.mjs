@@ -385,7 +385,7 @@ function psqlLogSays() {
     const text = readFileSync(path.join(DEV_ROOT, '.devenv', 'logs', 'psql.log'), 'utf8')
     const ready = /ready, every database present, (\d+) ms after prepare began/.exec(text)
     const how = text.includes('from the seeded cache')
-      ? 'seeded cache'
+      ? `seeded cache (${text.includes('cluster moved in') ? 'its ready copy moved in' : 'copied'})`
       : text.includes('(initdb)')
         ? 'initdb + seed'
         : text.includes('from the machine-wide cache')

@@ -6,6 +6,7 @@ import { DevenvError } from '../errors.js'
 import { writeFileAtomic } from '../state/index.js'
 import { withFileLock } from '../state/index.js'
 import { generateRsaKeys, randomSerial, sha256Fingerprint } from './keys.js'
+import { signForKey } from './signing.js'
 import { nameConstraintsExtension, permittedDnsSubtrees } from './name-constraints.js'
 import { wantedDnsSubtrees } from './name-policy.js'
 import { caPaths, type CaPaths } from './paths.js'
@@ -16,7 +17,10 @@ export interface LocalCa {
   paths: CaPaths
   certificatePem: string
   certificate: forge.pki.Certificate
-  privateKey: forge.pki.rsa.PrivateKey
+  /** PKCS#1 PEM: what signs (natively). */
+  privateKeyPem: string
+  /** The same key as forge reads it, parsed when asked for. */
+  readonly privateKey: forge.pki.rsa.PrivateKey
   /** SHA-256 of the certificate, colon-separated hex, as browsers show it. */
   fingerprint: string
   subject: string
@@ -40,12 +44,12 @@ export async function ensureCa(home?: string): Promise<LocalCa> {
   const wanted = wantedDnsSubtrees(home)
   const existing = readCa(paths)
   if (existing && whyRemake(existing, wanted) === undefined) return existing
-  return withFileLock(path.join(paths.dir, 'ca'), () => {
+  return withFileLock(path.join(paths.dir, 'ca'), async () => {
     const current = readCa(paths)
     if (!current) return createCa(paths, wanted)
     const reason = whyRemake(current, wanted)
     if (reason === undefined) return current
-    const made = createCa(paths, wanted)
+    const made = await createCa(paths, wanted)
     process.stderr.write(
       `devenv: made a new local certificate authority in ${paths.dir}: ${reason}. The new one may sign only for ${wanted.map((name) => `*.${name}`).join(', ')} and 127.0.0.0/8. ` +
         'Certificates are issued again from it; run `devenv tls trust` again to trust it, and remove the old "devenv local CA" from your trust stores.\n',
@@ -81,12 +85,13 @@ export function readCa(paths: CaPaths = caPaths()): LocalCa | undefined {
   // The key must stay readable by its owner only, whatever copied it here.
   if ((statSync(paths.privateKey).mode & 0o077) !== 0) chmodSync(paths.privateKey, 0o600)
   let certificate: forge.pki.Certificate
-  let privateKey: forge.pki.rsa.PrivateKey
+  let privateKeyPem: string
   let certificatePem: string
   try {
     certificatePem = readFileSync(paths.certificate, 'utf8')
     certificate = forge.pki.certificateFromPem(certificatePem)
-    privateKey = forge.pki.privateKeyFromPem(readFileSync(paths.privateKey, 'utf8')) as forge.pki.rsa.PrivateKey
+    privateKeyPem = readFileSync(paths.privateKey, 'utf8')
+    forge.pki.privateKeyFromPem(privateKeyPem)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EACCES') {
       throw new DevenvError(
@@ -105,12 +110,12 @@ export function readCa(paths: CaPaths = caPaths()): LocalCa | undefined {
       },
     )
   }
-  return describe(paths, certificatePem, certificate, privateKey, false)
+  return describe(paths, certificatePem, certificate, privateKeyPem, false)
 }
 
-function createCa(paths: CaPaths, dnsSubtrees: readonly string[]): LocalCa {
+async function createCa(paths: CaPaths, dnsSubtrees: readonly string[]): Promise<LocalCa> {
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 })
-  const keys = generateRsaKeys()
+  const keys = await generateRsaKeys()
   const certificate = forge.pki.createCertificate()
   certificate.publicKey = keys.publicKey
   certificate.serialNumber = randomSerial()
@@ -131,19 +136,18 @@ function createCa(paths: CaPaths, dnsSubtrees: readonly string[]): LocalCa {
     { name: 'subjectKeyIdentifier' },
     nameConstraintsExtension(dnsSubtrees),
   ])
-  certificate.sign(keys.privateKey, forge.md.sha256.create())
-  const certificatePem = forge.pki.certificateToPem(certificate)
+  const certificatePem = signForKey(certificate, keys.publicKeyDer, keys.privateKeyPem)
   // The key first: a certificate without its key would read as a broken CA.
-  writeFileAtomic(paths.privateKey, forge.pki.privateKeyToPem(keys.privateKey), 0o600)
+  writeFileAtomic(paths.privateKey, keys.privateKeyPem, 0o600)
   writeFileAtomic(paths.certificate, certificatePem, 0o644)
-  return describe(paths, certificatePem, certificate, keys.privateKey, true)
+  return describe(paths, certificatePem, forge.pki.certificateFromPem(certificatePem), keys.privateKeyPem, true)
 }
 
 function describe(
   paths: CaPaths,
   certificatePem: string,
   certificate: forge.pki.Certificate,
-  privateKey: forge.pki.rsa.PrivateKey,
+  privateKeyPem: string,
   created: boolean,
 ): LocalCa {
   const commonName = certificate.subject.getField('CN') as { value: string } | null
@@ -151,7 +155,10 @@ function describe(
     paths,
     certificatePem,
     certificate,
-    privateKey,
+    privateKeyPem,
+    get privateKey() {
+      return forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey
+    },
     fingerprint: sha256Fingerprint(certificate),
     subject: commonName?.value ?? '',
     notAfter: certificate.validity.notAfter,

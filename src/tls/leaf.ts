@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
@@ -7,7 +8,8 @@ import { writeFileAtomic } from '../state/index.js'
 import { withFileLock } from '../state/index.js'
 import { ensureCa, type LocalCa } from './ca.js'
 import type { IssuedCertificate } from './issued.js'
-import { generateRsaKeys, randomSerial } from './keys.js'
+import { generateLeafKey, randomSerial } from './keys.js'
+import { signForKey, subjectKeyIdentifierExtension } from './signing.js'
 import { isWithin } from './name-policy.js'
 import { recordVerdict, type LeafFiles } from './verdict.js'
 
@@ -37,13 +39,13 @@ export async function checkOrIssue(
       },
     )
   }
-  return withFileLock(path.join(folder, 'issue'), () => {
+  return withFileLock(path.join(folder, 'issue'), async () => {
     const cached = readCached(files, ca, renewBeforeMs)
     if (cached) {
       recordVerdict(files, ca.certificatePem, cached, ca.permittedDns ?? [])
       return { ...cached, caFile: ca.paths.certificate, names, issued: false }
     }
-    const fresh = sign(names, ca)
+    const fresh = await sign(names, ca)
     writeFileAtomic(files.privateKey, fresh.privateKeyPem, 0o600)
     writeFileAtomic(files.certificate, fresh.certificatePem, 0o644)
     recordVerdict(files, ca.certificatePem, fresh, ca.permittedDns ?? [])
@@ -63,35 +65,39 @@ type Cached = Pick<
   'certificateFile' | 'privateKeyFile' | 'certificatePem' | 'privateKeyPem' | 'notAfter'
 >
 
+/** The cached certificate if it is whole, its key's, signed by this CA and not about to expire (node's own X.509: RSA or EC). */
 function readCached(files: LeafFiles, ca: LocalCa, renewBeforeMs: number): Cached | undefined {
   if (!existsSync(files.certificate) || !existsSync(files.privateKey)) return undefined
   try {
     const certificatePem = readFileSync(files.certificate, 'utf8')
     const privateKeyPem = readFileSync(files.privateKey, 'utf8')
-    const certificate = forge.pki.certificateFromPem(certificatePem)
-    const privateKey = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey
-    const publicKey = certificate.publicKey as forge.pki.rsa.PublicKey
-    const matchesKey = publicKey.n.equals(privateKey.n)
+    const certificate = new X509Certificate(certificatePem)
+    const matchesKey = certificate.checkPrivateKey(createPrivateKey(privateKeyPem))
     // A CA made again (its folder removed) no longer vouches for certificates of the old one.
-    const signedByCa = ca.certificate.verify(certificate)
-    const fresh = certificate.validity.notAfter.getTime() - Date.now() > renewBeforeMs
+    const signedByCa = certificate.verify(createPublicKey(ca.certificatePem))
+    const notAfter = new Date(certificate.validTo)
+    const fresh = notAfter.getTime() - Date.now() > renewBeforeMs
     if (!matchesKey || !signedByCa || !fresh) return undefined
     return {
       certificateFile: files.certificate,
       privateKeyFile: files.privateKey,
       certificatePem,
       privateKeyPem,
-      notAfter: certificate.validity.notAfter,
+      notAfter,
     }
   } catch {
     return undefined
   }
 }
 
-function sign(names: string[], ca: LocalCa): { certificatePem: string; privateKeyPem: string; notAfter: Date } {
-  const keys = generateRsaKeys()
+async function sign(
+  names: string[],
+  ca: LocalCa,
+): Promise<{ certificatePem: string; privateKeyPem: string; notAfter: Date }> {
+  const key = generateLeafKey()
   const certificate = forge.pki.createCertificate()
-  certificate.publicKey = keys.publicKey
+  // Only so forge can encode the certificate: signForKey puts the leaf's own key in its place.
+  certificate.publicKey = ca.certificate.publicKey
   certificate.serialNumber = randomSerial()
   const now = Date.now()
   certificate.validity.notBefore = new Date(now - 60 * 60 * 1000)
@@ -104,19 +110,19 @@ function sign(names: string[], ca: LocalCa): { certificatePem: string; privateKe
   certificate.setIssuer(ca.certificate.subject.attributes)
   certificate.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    // An ECDSA key signs (ECDHE) and never enciphers a key.
+    { name: 'keyUsage', digitalSignature: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
       altNames: names.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name })),
     },
-    { name: 'subjectKeyIdentifier' },
+    subjectKeyIdentifierExtension(key.publicKeyDer),
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.certificate.generateSubjectKeyIdentifier().getBytes() },
   ])
-  certificate.sign(ca.privateKey, forge.md.sha256.create())
   return {
-    certificatePem: forge.pki.certificateToPem(certificate),
-    privateKeyPem: forge.pki.privateKeyToPem(keys.privateKey),
+    certificatePem: signForKey(certificate, key.publicKeyDer, ca.privateKeyPem),
+    privateKeyPem: key.privateKeyPem,
     notAfter: certificate.validity.notAfter,
   }
 }

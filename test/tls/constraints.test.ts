@@ -26,9 +26,15 @@ function readCaFiles(home: string): CaFiles {
   }
 }
 
+/** A key pair as forge holds it: these tests sign as anyone could, with forge itself. */
+async function forgeKeys(): Promise<forge.pki.rsa.KeyPair> {
+  const { privateKeyPem, publicKey } = await generateRsaKeys()
+  return { privateKey: forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey, publicKey }
+}
+
 /** What someone holding the CA's key could sign: a leaf for any name, bypassing devenv entirely. */
-function signWithStolenKey(ca: CaFiles, name: string): { cert: string; key: string } {
-  const keys = generateRsaKeys()
+async function signWithStolenKey(ca: CaFiles, name: string): Promise<{ cert: string; key: string }> {
+  const keys = await forgeKeys()
   const leaf = forge.pki.createCertificate()
   leaf.publicKey = keys.publicKey
   leaf.serialNumber = randomSerial()
@@ -78,10 +84,10 @@ describe('the local CA carries X.509 name constraints', () => {
     expect(constraints?.critical).toBe(true)
     for (const name of ['test', 'example', 'invalid', 'localhost', 'internal', 'home.arpa'])
       expect(constraints?.text).toContain(name)
-    expect(await handshake(ca.certificatePem, 'github.com', signWithStolenKey(ca, 'github.com'))).toMatch(
+    expect(await handshake(ca.certificatePem, 'github.com', await signWithStolenKey(ca, 'github.com'))).toMatch(
       /permitted subtree violation/,
     )
-    expect(await handshake(ca.certificatePem, 'www.shop.test', signWithStolenKey(ca, 'www.shop.test'))).toBe('ok')
+    expect(await handshake(ca.certificatePem, 'www.shop.test', await signWithStolenKey(ca, 'www.shop.test'))).toBe('ok')
     // devenv itself refuses before signing
     await expect(issueCertificate({ names: ['github.com'], cacheDir: path.join(home, 'certs'), home })).rejects.toThrow(
       /may not sign for "github\.com"/,
@@ -90,7 +96,7 @@ describe('the local CA carries X.509 name constraints', () => {
 
   it('a CA made without constraints (older devenv) is made again, with a message saying why and to trust it again', async () => {
     const home = sandbox()
-    const keys = generateRsaKeys()
+    const keys = await forgeKeys()
     const old = forge.pki.createCertificate()
     old.publicKey = keys.publicKey
     old.serialNumber = randomSerial()
@@ -134,7 +140,7 @@ describe('the local CA carries X.509 name constraints', () => {
         key: issued.privateKeyPem,
       }),
     ).toBe('ok')
-    expect(await handshake(ca.certificatePem, 'github.com', signWithStolenKey(ca, 'github.com'))).toMatch(
+    expect(await handshake(ca.certificatePem, 'github.com', await signWithStolenKey(ca, 'github.com'))).toMatch(
       /permitted subtree violation/,
     )
     // consent taken back: the CA may no longer sign for it
@@ -144,7 +150,11 @@ describe('the local CA carries X.509 name constraints', () => {
     )
     const narrowed = readCaFiles(home)
     expect(
-      await handshake(narrowed.certificatePem, 'app.mycompany.dev', signWithStolenKey(narrowed, 'app.mycompany.dev')),
+      await handshake(
+        narrowed.certificatePem,
+        'app.mycompany.dev',
+        await signWithStolenKey(narrowed, 'app.mycompany.dev'),
+      ),
     ).toMatch(/permitted subtree violation/)
   })
 })

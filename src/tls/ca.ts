@@ -6,6 +6,7 @@ import { DevenvError } from '../errors.js'
 import { writeFileAtomic } from '../state/index.js'
 import { withFileLock } from '../state/index.js'
 import { generateRsaKeys, randomSerial, sha256Fingerprint } from './keys.js'
+import { subjectWellFormed, UTF8_STRING } from './name-strings.js'
 import { signForKey } from './signing.js'
 import { nameConstraintsExtension, permittedDnsSubtrees } from './name-constraints.js'
 import { wantedDnsSubtrees } from './name-policy.js'
@@ -61,6 +62,8 @@ export async function ensureCa(home?: string): Promise<LocalCa> {
 /** Why the CA's constraints are not exactly what this machine allows now (too wide either way is wrong); undefined when they are. */
 function whyRemake(ca: LocalCa, wanted: readonly string[]): string | undefined {
   if (ca.permittedDns === undefined) return 'it had no name constraints, so it could sign for any site'
+  if (!subjectWellFormed(ca.certificate))
+    return 'its name held characters a PrintableString may not (such as @), so Chrome refused every certificate it signed'
   const missing = wanted.filter((name) => !ca.permittedDns!.includes(name))
   if (missing.length > 0) return `its name constraints leave out ${missing.join(', ')}, allowed since it was made`
   const extra = ca.permittedDns.filter((name) => !wanted.includes(name))
@@ -124,9 +127,9 @@ async function createCa(paths: CaPaths, dnsSubtrees: readonly string[]): Promise
   certificate.validity.notAfter = new Date(now)
   certificate.validity.notAfter.setFullYear(now.getFullYear() + CA_YEARS)
   const name = [
-    { name: 'commonName', value: `devenv local CA ${os.hostname()}` },
-    { name: 'organizationName', value: 'devenv' },
-    { shortName: 'OU', value: `${os.userInfo().username}@${os.hostname()}` },
+    { name: 'commonName', value: `devenv local CA ${os.hostname()}`, valueTagClass: UTF8_STRING },
+    { name: 'organizationName', value: 'devenv', valueTagClass: UTF8_STRING },
+    { shortName: 'OU', value: `${os.userInfo().username}@${os.hostname()}`, valueTagClass: UTF8_STRING },
   ]
   certificate.setSubject(name)
   certificate.setIssuer(name)

@@ -9,6 +9,7 @@ import { withFileLock } from '../state/index.js'
 import { ensureCa, type LocalCa } from './ca.js'
 import type { IssuedCertificate } from './issued.js'
 import { generateLeafKey, randomSerial } from './keys.js'
+import { UTF8_STRING } from './name-strings.js'
 import { signForKey, subjectKeyIdentifierExtension } from './signing.js'
 import { isWithin } from './name-policy.js'
 import { recordVerdict, type LeafFiles } from './verdict.js'
@@ -104,8 +105,9 @@ async function sign(
   certificate.validity.notAfter = new Date(now + LEAF_DAYS * 24 * 60 * 60 * 1000)
   const commonName = names.find((name) => !isIP(name)) ?? names[0]!
   certificate.setSubject([
-    { name: 'commonName', value: commonName },
-    { name: 'organizationName', value: 'devenv' },
+    // UTF8String, not forge's PrintableString (name-strings.ts).
+    { name: 'commonName', value: commonName, valueTagClass: UTF8_STRING },
+    { name: 'organizationName', value: 'devenv', valueTagClass: UTF8_STRING },
   ])
   certificate.setIssuer(ca.certificate.subject.attributes)
   certificate.setExtensions([

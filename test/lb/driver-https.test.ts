@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,6 +11,11 @@ import { loadEnvfile } from '../../src/envfile/index.js'
 import { freePort, LB_ADDRESS, startBackend, startProcess, stopAll, type Backend, type Running } from './harness.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/lb-https', import.meta.url))
+const CHROMIUM = '/usr/bin/chromium'
+/** Debian's chromium, and certutil (libnss3-tools) to give it a trust store: .ci/run installs both. */
+const browserTools = existsSync(CHROMIUM) && spawnSync('certutil', ['-H'], { stdio: 'ignore' }).error === undefined
+if (!browserTools)
+  process.stderr.write('skipping the lb HTTPS browser check: chromium or certutil (libnss3-tools) is absent\n')
 
 /** The driver as shipped: from dist, so that it finds dist/boxes/lb/main.js beside it. */
 async function shippedDriver(): Promise<BoxDriver> {
@@ -155,6 +160,61 @@ describe('lb driver: config from the envfile, HTTPS with the local CA', () => {
     await expect(httpsGet(ports.https, 'other.test', ca)).rejects.toThrow(/altnames|Hostname/i)
     expect(balancer.output()).toMatch(/listening on http:\/\/127\.0\.77\.1:\d+ and https/)
   })
+
+  // Chromium verifies with its own rules (SAN, EKU, the CA's name constraints, the key's type) and
+  // reads trust from the NSS store under $HOME: one with the CA added, one without.
+  it.skipIf(!browserTools)(
+    'Chromium, trusting the CA, loads the page over HTTPS; without it, refuses',
+    async () => {
+      const load = async (trustCa: boolean): Promise<string> => {
+        const userHome = mkdtempSync(path.join(os.tmpdir(), 'devenv-chromium-home-'))
+        try {
+          const nss = path.join(userHome, '.pki', 'nssdb')
+          mkdirSync(nss, { recursive: true })
+          execFileSync('certutil', ['-N', '-d', `sql:${nss}`, '--empty-password'])
+          if (trustCa)
+            execFileSync('certutil', [
+              '-A',
+              '-d',
+              `sql:${nss}`,
+              '-t',
+              'C,,',
+              '-n',
+              'devenv',
+              '-i',
+              `${home}/tls/ca.pem`,
+            ])
+          const { chromium } = await import('playwright-core')
+          const browser = await chromium.launch({
+            executablePath: CHROMIUM,
+            headless: true,
+            env: { ...process.env, HOME: userHome },
+            args: [
+              '--no-sandbox',
+              '--disable-gpu',
+              '--disable-quic',
+              '--no-first-run',
+              '--disable-background-networking',
+              '--disable-component-update',
+              `--host-resolver-rules=MAP www.example.test ${LB_ADDRESS}`,
+            ],
+          })
+          try {
+            const page = await browser.newPage()
+            const response = await page.goto(`https://www.example.test:${ports.https}/`).catch((error: Error) => error)
+            return response instanceof Error ? response.message : `${response?.status()} ${await page.content()}`
+          } finally {
+            await browser.close()
+          }
+        } finally {
+          rmSync(userHome, { recursive: true, force: true })
+        }
+      }
+      expect(await load(true)).toMatch(/^200 .*www[12]/s)
+      expect(await load(false)).toMatch(/ERR_CERT_AUTHORITY_INVALID/)
+    },
+    60_000,
+  )
 
   it('reuses the cached certificate on the next prepare', async () => {
     const before = readFileSync(path.join(context.runDir, 'lb.json'), 'utf8')

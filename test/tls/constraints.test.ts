@@ -5,6 +5,8 @@ import forge from 'node-forge'
 import { afterAll, describe, expect, it } from 'vitest'
 import { issueCertificate } from '../../src/tls/issue.js'
 import { generateRsaKeys, randomSerial } from '../../src/tls/keys.js'
+import { nameConstraintsExtension } from '../../src/tls/name-constraints.js'
+import { wantedDnsSubtrees } from '../../src/tls/name-policy.js'
 import { cleanSandboxes, devenv, sandbox } from '../cli/run-cli.js'
 
 afterAll(cleanSandboxes)
@@ -123,6 +125,39 @@ describe('the local CA carries X.509 name constraints', () => {
     expect(constraintsOf(ca.certificate)?.critical).toBe(true)
     expect(ca.privateKey.n.equals(keys.privateKey.n)).toBe(false)
     // and only once
+    expect((await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })).stderr).not.toMatch(/made a new/)
+  })
+
+  it('a CA whose name has @ in a PrintableString (devenv before Dec 1: Chrome refused it) is made again', async () => {
+    const home = sandbox()
+    const keys = await forgeKeys()
+    const old = forge.pki.createCertificate()
+    old.publicKey = keys.publicKey
+    old.serialNumber = randomSerial()
+    old.validity.notBefore = new Date(Date.now() - 3_600_000)
+    old.validity.notAfter = new Date(Date.now() + 365 * 86_400_000)
+    // forge's default for these attributes is PrintableString, as devenv's CA had them.
+    const name = [
+      { name: 'commonName', value: 'devenv local CA old' },
+      { shortName: 'OU', value: 'root@vm' },
+    ]
+    old.setSubject(name)
+    old.setIssuer(name)
+    old.setExtensions([
+      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+      { name: 'keyUsage', keyCertSign: true, critical: true },
+      nameConstraintsExtension(wantedDnsSubtrees(home)),
+    ])
+    old.sign(keys.privateKey, forge.md.sha256.create())
+    mkdirSync(path.join(home, 'tls'), { recursive: true, mode: 0o700 })
+    writeFileSync(path.join(home, 'tls', 'ca.pem'), forge.pki.certificateToPem(old))
+    writeFileSync(path.join(home, 'tls', 'ca-key.pem'), forge.pki.privateKeyToPem(keys.privateKey), { mode: 0o600 })
+
+    const result = await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toMatch(/made a new local certificate authority .*PrintableString .*Chrome refused/)
+    const made = readCaFiles(home).certificate
+    expect(made.subject.getField('OU')).toMatchObject({ valueTagClass: forge.asn1.Type.UTF8 })
     expect((await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })).stderr).not.toMatch(/made a new/)
   })
 

@@ -50,7 +50,9 @@ export async function recoverOrphans(root: string): Promise<string[]> {
 function alreadyStopped(state: ProjectState): boolean {
   return (
     !state.supervisor &&
-    Object.values(state.services).every((service) => !service.pid && service.state === 'stopped' && service.health === 'none')
+    Object.values(state.services).every(
+      (service) => !service.pid && service.state === 'stopped' && service.health === 'none',
+    )
   )
 }
 

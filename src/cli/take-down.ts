@@ -19,14 +19,17 @@ export interface DownReport {
 
 /** `devenv down`: every service and the supervisor stopped, the project's hosts block cleared. */
 export async function takeDown(spec: EnvSpec, options: DownOptions, out: CommandOutput): Promise<DownReport> {
-  const { wasRunning } = await runtimeFor(spec).down(spec)
+  const stopped = runtimeFor(spec).down(spec)
+  // The hosts block is cleared while the services stop (the CLI only waits meanwhile), not after them.
+  // Imported only when used: `down --no-hosts` (scripts, benches) does not load the hosts module.
+  const hostsCleared = options.keepHosts
+    ? undefined
+    : import('../hosts/index.js').then(({ clearHosts }) =>
+        clearHosts(spec, { sudo: !options.noSudo, note: (line) => out.note(line) }),
+      )
+  const [{ wasRunning }, hosts] = await Promise.all([stopped, hostsCleared])
   forgetRuntimeChoice(spec.root)
-  if (!options.keepHosts) {
-    // Imported only when used: `down --no-hosts` (scripts, benches) does not load the hosts module.
-    const { clearHosts } = await import('../hosts/index.js')
-    const hosts = await clearHosts(spec, { sudo: !options.noSudo, note: (line) => out.note(line) })
-    if (!hosts.applied && hosts.command) out.warning(hosts.message)
-  }
+  if (hosts && !hosts.applied && hosts.command) out.warning(hosts.message)
   if (!out.json)
     out.log(
       `${colors.green('✔')} ${spec.name} ${wasRunning ? 'is down' : 'was not running'} (data kept; \`devenv destroy\` deletes it)`,

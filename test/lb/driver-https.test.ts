@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LbConfig } from '../../src/boxes/lb/config.js'
 import type { BoxDriver, ServiceContext } from '../../src/boxes/driver.js'
 import { loadEnvfile } from '../../src/envfile/index.js'
+import { CHROMIUM, CHROMIUM_ARGS, hasChromium } from '../support/chromium.js'
 import { freePort, LB_ADDRESS, startBackend, startProcess, stopAll, type Backend, type Running } from './harness.js'
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/lb-https', import.meta.url))
-const CHROMIUM = '/usr/bin/chromium'
 /** Debian's chromium, and certutil (libnss3-tools) to give it a trust store: .ci/run installs both. */
-const browserTools = existsSync(CHROMIUM) && spawnSync('certutil', ['-H'], { stdio: 'ignore' }).error === undefined
+const browserTools = hasChromium && spawnSync('certutil', ['-H'], { stdio: 'ignore' }).error === undefined
 if (!browserTools)
   process.stderr.write('skipping the lb HTTPS browser check: chromium or certutil (libnss3-tools) is absent\n')
 
@@ -189,15 +189,7 @@ describe('lb driver: config from the envfile, HTTPS with the local CA', () => {
             executablePath: CHROMIUM,
             headless: true,
             env: { ...process.env, HOME: userHome },
-            args: [
-              '--no-sandbox',
-              '--disable-gpu',
-              '--disable-quic',
-              '--no-first-run',
-              '--disable-background-networking',
-              '--disable-component-update',
-              `--host-resolver-rules=MAP www.example.test ${LB_ADDRESS}`,
-            ],
+            args: [...CHROMIUM_ARGS, `--host-resolver-rules=MAP www.example.test ${LB_ADDRESS}`],
           })
           try {
             const page = await browser.newPage()

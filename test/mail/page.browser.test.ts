@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM, CHROMIUM_ARGS, hasChromium } from '../support/chromium.js'
 import { mailProject, randomLoopback, startMail, type RunningMail } from './harness.js'
 import { sendMail } from './send.js'
 
 // The page in a real headless Chromium (Debian's, driven by playwright-core): list, open, the HTML
 // body inside the sandboxed frame, the attachment downloaded, a script of the mail that never
 // runs, remote content never fetched, search, delete, and new mail without a reload.
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
 /** Kept after the run (gitignored); docs/mail-page.png is a copy of it. */
 const ARTIFACTS = new URL('artifacts/', import.meta.url)
 if (!hasChromium)
@@ -67,16 +66,7 @@ describe.skipIf(!hasChromium)('mail page in headless Chromium', () => {
       headless: true,
       acceptDownloads: true,
       viewport: { width: 1200, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: ['--headless', ...CHROMIUM_ARGS, '--disable-sync'],
     })
     page = context.pages()[0] ?? (await context.newPage())
   }, 60_000)

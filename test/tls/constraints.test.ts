@@ -34,6 +34,28 @@ async function forgeKeys(): Promise<forge.pki.rsa.KeyPair> {
   return { privateKey: forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey, publicKey }
 }
 
+/** A CA as an older devenv left it in `home`: self-signed with `name` and `extensions`. */
+async function writeOldCa(
+  home: string,
+  name: forge.pki.CertificateField[],
+  extensions: object[],
+): Promise<forge.pki.rsa.KeyPair> {
+  const keys = await forgeKeys()
+  const old = forge.pki.createCertificate()
+  old.publicKey = keys.publicKey
+  old.serialNumber = randomSerial()
+  old.validity.notBefore = new Date(Date.now() - 3_600_000)
+  old.validity.notAfter = new Date(Date.now() + 365 * 86_400_000)
+  old.setSubject(name)
+  old.setIssuer(name)
+  old.setExtensions(extensions)
+  old.sign(keys.privateKey, forge.md.sha256.create())
+  mkdirSync(path.join(home, 'tls'), { recursive: true, mode: 0o700 })
+  writeFileSync(path.join(home, 'tls', 'ca.pem'), forge.pki.certificateToPem(old))
+  writeFileSync(path.join(home, 'tls', 'ca-key.pem'), forge.pki.privateKeyToPem(keys.privateKey), { mode: 0o600 })
+  return keys
+}
+
 /** What someone holding the CA's key could sign: a leaf for any name, bypassing devenv entirely. */
 async function signWithStolenKey(ca: CaFiles, name: string): Promise<{ cert: string; key: string }> {
   const keys = await forgeKeys()
@@ -98,23 +120,14 @@ describe('the local CA carries X.509 name constraints', () => {
 
   it('a CA made without constraints (older devenv) is made again, with a message saying why and to trust it again', async () => {
     const home = sandbox()
-    const keys = await forgeKeys()
-    const old = forge.pki.createCertificate()
-    old.publicKey = keys.publicKey
-    old.serialNumber = randomSerial()
-    old.validity.notBefore = new Date(Date.now() - 3_600_000)
-    old.validity.notAfter = new Date(Date.now() + 365 * 86_400_000)
-    old.setSubject([{ name: 'commonName', value: 'devenv local CA old' }])
-    old.setIssuer([{ name: 'commonName', value: 'devenv local CA old' }])
-    old.setExtensions([
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, critical: true },
-    ])
-    old.sign(keys.privateKey, forge.md.sha256.create())
-    mkdirSync(path.join(home, 'tls'), { recursive: true, mode: 0o700 })
-    writeFileSync(path.join(home, 'tls', 'ca.pem'), forge.pki.certificateToPem(old))
-    writeFileSync(path.join(home, 'tls', 'ca-key.pem'), forge.pki.privateKeyToPem(keys.privateKey), { mode: 0o600 })
-
+    const keys = await writeOldCa(
+      home,
+      [{ name: 'commonName', value: 'devenv local CA old' }],
+      [
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', keyCertSign: true, critical: true },
+      ],
+    )
     const result = await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })
     expect(result.exitCode).toBe(0)
     expect(result.stderr).toMatch(
@@ -130,29 +143,16 @@ describe('the local CA carries X.509 name constraints', () => {
 
   it('a CA whose name has @ in a PrintableString (devenv before Dec 1: Chrome refused it) is made again', async () => {
     const home = sandbox()
-    const keys = await forgeKeys()
-    const old = forge.pki.createCertificate()
-    old.publicKey = keys.publicKey
-    old.serialNumber = randomSerial()
-    old.validity.notBefore = new Date(Date.now() - 3_600_000)
-    old.validity.notAfter = new Date(Date.now() + 365 * 86_400_000)
     // forge's default for these attributes is PrintableString, as devenv's CA had them.
     const name = [
       { name: 'commonName', value: 'devenv local CA old' },
       { shortName: 'OU', value: 'root@vm' },
     ]
-    old.setSubject(name)
-    old.setIssuer(name)
-    old.setExtensions([
+    await writeOldCa(home, name, [
       { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
       { name: 'keyUsage', keyCertSign: true, critical: true },
       nameConstraintsExtension(wantedDnsSubtrees(home)),
     ])
-    old.sign(keys.privateKey, forge.md.sha256.create())
-    mkdirSync(path.join(home, 'tls'), { recursive: true, mode: 0o700 })
-    writeFileSync(path.join(home, 'tls', 'ca.pem'), forge.pki.certificateToPem(old))
-    writeFileSync(path.join(home, 'tls', 'ca-key.pem'), forge.pki.privateKeyToPem(keys.privateKey), { mode: 0o600 })
-
     const result = await devenv(['tls', 'ca'], { env: { DEVENV_HOME: home } })
     expect(result.exitCode).toBe(0)
     expect(result.stderr).toMatch(/made a new local certificate authority .*PrintableString .*Chrome refused/)

@@ -37,26 +37,27 @@ export function withDependents(spec: EnvSpec, names: readonly string[]): string[
 /**
  * Stops `names` with `stop`, each once every one of them that depends on it has stopped, and no
  * later: unlike layer by layer, a service nothing depends on stops at once, beside the slowest.
- * A stop that fails does not hold back the others (what depends on it counts as stopped).
+ * A stop that fails does not hold back the others (what depends on it counts as stopped); the
+ * failures are returned, for the caller to report or not.
  */
 export async function stopDependentsFirst(
   spec: EnvSpec,
   names: readonly string[],
   stop: (name: string) => Promise<unknown>,
-): Promise<void> {
+): Promise<unknown[]> {
   const stopped = new Map<string, Promise<unknown>>()
   // Dependents first, so each one's promise exists before what it depends on waits for it.
   for (const name of stopLayers(spec, names).flat()) {
     const dependents = names.filter((other) =>
       spec.services[other]!.dependsOn.some((dependency) => dependency.service === name),
     )
-    const done = Promise.allSettled(dependents.map((dependent) => stopped.get(dependent)!)).then(() => stop(name))
     stopped.set(
       name,
-      done.catch(() => undefined),
+      Promise.allSettled(dependents.map((dependent) => stopped.get(dependent)!)).then(() => stop(name)),
     )
   }
-  await Promise.all(stopped.values())
+  const outcomes = await Promise.allSettled(stopped.values())
+  return outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []))
 }
 
 /** Layers for stopping: dependents before what they depend on. */

@@ -289,6 +289,7 @@ export class Supervisor {
   async stop(names: string[]): Promise<ServiceState[]> {
     const known = [...this.services.keys()]
     const targets = names.length ? names.filter((name) => this.services.has(name)) : known
+    // One service failing to stop cleanly must not keep the others running, nor fail the stop.
     await stopDependentsFirst(this.specFor(known), targets, async (name) => {
       await this.watchers.stop(name).catch(() => undefined)
       await this.services.get(name)!.stop()

@@ -155,7 +155,7 @@ export class DockerRuntime implements Runtime {
     const names = services.length ? services : Object.keys(spec.services)
     if (!readRecord(spec.root)) return Object.values((await this.inspect(spec)).services)
     const docker = await connectEngine()
-    await stopDependentsFirst(spec, names, async (name) => {
+    const failures = await stopDependentsFirst(spec, names, async (name) => {
       updateRecord(spec.root, networkName(spec.name, spec.root), (record) => {
         if (!record.stopped.includes(name)) record.stopped.push(name)
       })
@@ -165,6 +165,8 @@ export class DockerRuntime implements Runtime {
         .stop({ t: seconds })
         .catch(() => undefined)
     })
+    // As before: a stop that could not be recorded is an error (the engine's own refusals are not).
+    if (failures.length > 0) throw failures[0]
     const state = await this.inspect(spec)
     return names.map((name) => state.services[name]!)
   }

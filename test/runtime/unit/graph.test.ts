@@ -47,7 +47,7 @@ describe('dependency graph', () => {
   it('stopDependentsFirst stops each service once its dependents are done, and no later', async () => {
     const events: string[] = []
     const lingers: Record<string, number> = { lb: 40, www1: 10, www2: 30 }
-    await stopDependentsFirst(spec, Object.keys(spec.services), async (name) => {
+    const failures = await stopDependentsFirst(spec, Object.keys(spec.services), async (name) => {
       events.push(`${name} asked`)
       await new Promise((resolve) => setTimeout(resolve, lingers[name] ?? 0))
       events.push(`${name} done`)
@@ -59,6 +59,7 @@ describe('dependency graph', () => {
     expect(at('psql asked')).toBeGreaterThan(Math.max(at('www1 done'), at('www2 done'), at('worker done')))
     // Nothing depends on mail: it does not wait behind lb's 40 ms; a failed stop (www2) holds nothing back.
     expect(at('mail asked')).toBeLessThan(at('lb done'))
+    expect(failures).toEqual([new Error('www2 did not stop cleanly')])
   })
 
   it('withDependencies adds what the named services need, transitively, and only that', () => {

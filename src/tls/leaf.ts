@@ -40,13 +40,13 @@ export async function checkOrIssue(
       },
     )
   }
-  return withFileLock(path.join(folder, 'issue'), async () => {
+  return withFileLock(path.join(folder, 'issue'), () => {
     const cached = readCached(files, ca, renewBeforeMs)
     if (cached) {
       recordVerdict(files, ca.certificatePem, cached, ca.permittedDns ?? [])
       return { ...cached, caFile: ca.paths.certificate, names, issued: false }
     }
-    const fresh = await sign(names, ca)
+    const fresh = sign(names, ca)
     writeFileAtomic(files.privateKey, fresh.privateKeyPem, 0o600)
     writeFileAtomic(files.certificate, fresh.certificatePem, 0o644)
     recordVerdict(files, ca.certificatePem, fresh, ca.permittedDns ?? [])
@@ -91,10 +91,7 @@ function readCached(files: LeafFiles, ca: LocalCa, renewBeforeMs: number): Cache
   }
 }
 
-async function sign(
-  names: string[],
-  ca: LocalCa,
-): Promise<{ certificatePem: string; privateKeyPem: string; notAfter: Date }> {
+function sign(names: string[], ca: LocalCa): { certificatePem: string; privateKeyPem: string; notAfter: Date } {
   const key = generateLeafKey()
   const certificate = forge.pki.createCertificate()
   // Only so forge can encode the certificate: signForKey puts the leaf's own key in its place.

@@ -65,7 +65,11 @@ export function stopLayers(spec: EnvSpec, names: readonly string[]): string[][] 
   return startLayers(spec, names).reverse()
 }
 
-/** Layers for starting: each layer depends only on earlier ones, so a layer can start in parallel. */
+/**
+ * Layers for starting: each layer depends only on earlier ones, so a layer can start in parallel.
+ * Within a layer, the service with the longest chain of dependents after it comes first: its start
+ * is the one the whole `up` waits on, so it gets the cores before the services nothing waits for.
+ */
 export function startLayers(spec: EnvSpec, names: readonly string[]): string[][] {
   const remaining = new Set(names)
   const layers: string[][] = []
@@ -78,7 +82,26 @@ export function startLayers(spec: EnvSpec, names: readonly string[]): string[][]
     layer.forEach((name) => remaining.delete(name))
     layers.push(layer)
   }
-  return layers
+  const chain = dependentChains(spec, names)
+  return layers.map((layer) => layer.sort((a, b) => chain.get(b)! - chain.get(a)!))
+}
+
+/** For each of `names`, how many services long the longest chain of its dependents among `names` is. */
+function dependentChains(spec: EnvSpec, names: readonly string[]): Map<string, number> {
+  const chain = new Map<string, number>()
+  const lengthAfter = (name: string): number => {
+    const known = chain.get(name)
+    if (known !== undefined) return known
+    chain.set(name, 0)
+    const dependents = names.filter((other) =>
+      spec.services[other]!.dependsOn.some((dependency) => dependency.service === name),
+    )
+    const length = Math.max(0, ...dependents.map((dependent) => 1 + lengthAfter(dependent)))
+    chain.set(name, length)
+    return length
+  }
+  names.forEach(lengthAfter)
+  return chain
 }
 
 export function checkNames(spec: EnvSpec, names: readonly string[]): void {

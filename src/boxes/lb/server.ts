@@ -24,6 +24,13 @@ export interface RunningBalancer {
 const KEEP_ALIVE_TIMEOUT_MS = 30_000
 
 /**
+ * The authorities a client certificate would be checked against: none, since the balancer asks for
+ * none. Without `ca`, node builds its store of ~140 public roots for the context: 35-65 ms of CPU
+ * while the rest of the stack starts.
+ */
+const NO_CLIENT_CERTIFICATE_AUTHORITIES: string[] = []
+
+/**
  * Starts the balancer of `config`: listeners on its address, health checks, proxy.
  *
  * Connections start on the fast relay (relay/), which handles plain HTTP/1.1 requests without a
@@ -57,7 +64,13 @@ export async function startBalancer(config: LbConfig, log: EventLog): Promise<Ru
   const servers: net.Server[] = [net.createServer({ allowHalfOpen: true }, accept)]
   if (config.https) {
     const secure = tls.createServer(
-      { cert: readFileSync(config.https.certificateFile), key: readFileSync(config.https.privateKeyFile), allowHalfOpen: true, ALPNProtocols: ['http/1.1'] },
+      {
+        cert: readFileSync(config.https.certificateFile),
+        key: readFileSync(config.https.privateKeyFile),
+        ca: NO_CLIENT_CERTIFICATE_AUTHORITIES,
+        allowHalfOpen: true,
+        ALPNProtocols: ['http/1.1'],
+      },
       accept,
     )
     // Handshakes that fail (a client that does not trust the CA, a port scan) are the client's business.

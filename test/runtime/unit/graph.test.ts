@@ -36,6 +36,30 @@ describe('dependency graph', () => {
     ])
   })
 
+  it('within a start layer, the service with the longest chain of dependents comes first', () => {
+    // psql → www1/worker → lb is the chain the whole start waits on; mail has none, and comes last
+    // even though the envfile names it first.
+    const ordered = parseEnvfile(
+      '/nonexistent/devenv-graph/devenv.yaml',
+      `
+name: graph
+services:
+  mail: { command: "true" }
+  cache: { command: "true" }
+  worker: { command: "true", depends_on: [cache] }
+  psql: { command: "true" }
+  www1: { command: "true", depends_on: [psql, cache] }
+  lb: { command: "true", depends_on: [www1] }
+`,
+      { variables: {} },
+    )
+    expect(startLayers(ordered, Object.keys(ordered.services))).toEqual([
+      ['cache', 'psql', 'mail'],
+      ['www1', 'worker'],
+      ['lb'],
+    ])
+  })
+
   it('stop layers are the reverse: dependents first', () => {
     expect(sorted(stopLayers(spec, Object.keys(spec.services)))).toEqual([
       ['lb'],

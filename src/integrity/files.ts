@@ -54,3 +54,17 @@ export function sha256File(root: string, file: string): string {
     .update(readFileSync(path.join(root, file)))
     .digest('hex')
 }
+
+/** Computes checksums, each file once. */
+export class Hasher {
+  private readonly cache = new Map<string, string>()
+  constructor(private readonly root: string) {}
+  hash(file: string): string {
+    let sum = this.cache.get(file)
+    if (sum === undefined) {
+      sum = sha256File(this.root, file)
+      this.cache.set(file, sum)
+    }
+    return sum
+  }
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { isIP } from 'node:net'
+import { ipVersion } from '../util/ip-address.js'
 import path from 'node:path'
 import { DevenvError } from '../errors.js'
 import { isWithin, wantedDnsSubtrees } from './name-policy.js'
@@ -26,7 +26,7 @@ export interface IssueOptions {
 export async function issueCertificate(options: IssueOptions): Promise<IssuedCertificate> {
   const names = [...new Set(options.names.map((name) => name.toLowerCase()))].sort()
   if (names.length === 0) throw new DevenvError('TLS', 'a certificate needs at least one hostname or address')
-  const bad = names.filter((name) => !isIP(name) && !DNS_NAME.test(name))
+  const bad = names.filter((name) => !ipVersion(name) && !DNS_NAME.test(name))
   if (bad.length)
     throw new DevenvError(
       'TLS',

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { isIP } from 'node:net'
+import { ipVersion } from '../util/ip-address.js'
 import path from 'node:path'
 import forge from 'node-forge'
 import { DevenvError } from '../errors.js'
@@ -100,7 +100,7 @@ function sign(names: string[], ca: LocalCa): { certificatePem: string; privateKe
   const now = Date.now()
   certificate.validity.notBefore = new Date(now - 60 * 60 * 1000)
   certificate.validity.notAfter = new Date(now + LEAF_DAYS * 24 * 60 * 60 * 1000)
-  const commonName = names.find((name) => !isIP(name)) ?? names[0]!
+  const commonName = names.find((name) => !ipVersion(name)) ?? names[0]!
   certificate.setSubject([
     // UTF8String, not forge's PrintableString (name-strings.ts).
     { name: 'commonName', value: commonName, valueTagClass: UTF8_STRING },
@@ -114,7 +114,7 @@ function sign(names: string[], ca: LocalCa): { certificatePem: string; privateKe
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
-      altNames: names.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name })),
+      altNames: names.map((name) => (ipVersion(name) ? { type: 7, ip: name } : { type: 2, value: name })),
     },
     subjectKeyIdentifierExtension(key.publicKeyDer),
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.certificate.generateSubjectKeyIdentifier().getBytes() },

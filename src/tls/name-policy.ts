@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import { ipVersion } from '../util/ip-address.js'
 import { readAllowedHostnames } from '../names/index.js'
 import { SPECIAL_USE_SUFFIXES } from '../names/index.js'
 
@@ -13,8 +13,8 @@ export function wantedDnsSubtrees(home?: string): string[] {
 
 /** Whether a name (DNS or IP) falls within the CA's constraints, as a verifier checks it. */
 export function isWithin(name: string, dnsSubtrees: readonly string[]): boolean {
-  if (isIP(name) === 4) return name.startsWith('127.')
-  if (isIP(name) !== 0) return false
+  if (ipVersion(name) === 4) return name.startsWith('127.')
+  if (ipVersion(name) !== 0) return false
   const host = name.toLowerCase().replace(/^\*\./, '')
   return dnsSubtrees.some((subtree) => host === subtree || host.endsWith(`.${subtree}`))
 }

@@ -1,7 +1,5 @@
 import type { EnvSpec } from '../../envfile/index.js'
-import { parseImageReference, pullImage, readConfig, readImageRecord, storedName } from '../../images/index.js'
 import { withImagePorts } from '../../spec/index.js'
-import { checkPlatform, imageHealth } from './image-service.js'
 
 /**
  * The project as the supervisor runs it: every image service whose envfile gives no ports gets
@@ -16,9 +14,15 @@ export async function withImagesPorts(
   onPhase: (service: string, message: string) => void,
 ): Promise<{ spec: EnvSpec; notes: Map<string, string[]> }> {
   const notes = new Map<string, string[]>()
+  const portless = Object.values(spec.services).filter((service) => service.image && !service.ports.length)
+  // The image store and its tar reader load only for a project that has such a service.
+  if (!portless.length) return { spec, notes }
+  const { parseImageReference, pullImage, readConfig, readImageRecord, storedName } =
+    await import('../../images/index.js')
+  const { checkPlatform, imageHealth } = await import('./image-service.js')
   const services = { ...spec.services }
-  for (const service of Object.values(spec.services)) {
-    if (!service.image || service.ports.length) continue
+  for (const service of portless) {
+    if (!service.image) continue
     try {
       const name = storedName(parseImageReference(service.image))
       let record = readImageRecord(name)

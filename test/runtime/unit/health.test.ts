@@ -42,16 +42,27 @@ function monitor(results: boolean[], spec: Partial<HealthSpec> = {}) {
 }
 
 describe('HealthMonitor', () => {
-  it('polls fast until the first success, then every interval', async () => {
+  it('polls fast until the first success (a connection every 10 ms), then every interval', async () => {
     const { clock, calls, changes, health } = monitor([false, false, true])
+    health.start()
+    await clock.advance(20)
+    expect(changes).toEqual([{ status: 'healthy', reason: '', at: 20 }])
+    expect(calls).toEqual([0, 10, 20])
+    await clock.advance(2999)
+    expect(calls).toEqual([0, 10, 20, 1020, 2020])
+    await clock.advance(1)
+    expect(calls).toEqual([0, 10, 20, 1020, 2020, 3020])
+    health.stop()
+  })
+
+  it('a command probe, a process each time, polls every 25 ms while starting', async () => {
+    const { clock, calls, changes, health } = monitor([false, false, true], {
+      check: { kind: 'command', command: 'true' },
+    })
     health.start()
     await clock.advance(50)
     expect(changes).toEqual([{ status: 'healthy', reason: '', at: 50 }])
     expect(calls).toEqual([0, 25, 50])
-    await clock.advance(2999)
-    expect(calls).toEqual([0, 25, 50, 1050, 2050])
-    await clock.advance(1)
-    expect(calls).toEqual([0, 25, 50, 1050, 2050, 3050])
     health.stop()
   })
 

@@ -30,7 +30,13 @@ function project(bin, prefix) {
     JSON.stringify({ [root]: { block: 1000 + Math.floor(Math.random() * 39_000), services: {} } }),
   )
   run('init', '--template', 'webapp')
-  run('up', '--no-hosts')
+  try {
+    run('up', '--no-hosts')
+  } catch (error) {
+    // A failed up (a port another stack holds) leaves the services that did start running.
+    spawnSync(bin, ['down', '--no-hosts'], { cwd: root, env, stdio: 'ignore' })
+    throw error
+  }
   markUp()
   run('down', '--no-hosts')
   return { bin, root, env, run, markUp }
@@ -118,12 +124,17 @@ const stacks = Object.fromEntries(
   Object.entries(builds).map(([name, bin]) => [name, project(bin, `devenv-bench-warm-${name}-`)]),
 )
 const results = Object.fromEntries(Object.keys(builds).map((name) => [name, []]))
-for (let run = 0; run < RUNS; run++) {
-  for (const name of Object.keys(builds)) {
-    results[name].push(warmUp(stacks[name]))
-    stacks[name].run('down', '--no-hosts')
-    await sleep(500)
+try {
+  for (let run = 0; run < RUNS; run++) {
+    for (const name of Object.keys(builds)) {
+      results[name].push(warmUp(stacks[name]))
+      stacks[name].run('down', '--no-hosts')
+      await sleep(500)
+    }
   }
+} finally {
+  for (const stack of Object.values(stacks))
+    spawnSync(stack.bin, ['down', '--no-hosts'], { cwd: stack.root, env: stack.env, stdio: 'ignore' })
 }
 const keys = [...new Set(Object.values(results).flatMap((list) => list.flatMap((r) => Object.keys(r.cpu))))]
 const names = Object.keys(builds)

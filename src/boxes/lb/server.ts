@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import net, { type Socket } from 'node:net'
 import tls from 'node:tls'
+import { NO_CLIENT_CERTIFICATE_AUTHORITIES } from '../../util/tls-server.js'
 import type { LbConfig } from './config.js'
 import { HealthChecker } from './health.js'
 import type { EventLog } from './log.js'
@@ -22,13 +23,6 @@ export interface RunningBalancer {
 }
 
 const KEEP_ALIVE_TIMEOUT_MS = 30_000
-
-/**
- * The authorities a client certificate would be checked against: none, since the balancer asks for
- * none. Without `ca`, node builds its store of ~140 public roots for the context: 35-65 ms of CPU
- * while the rest of the stack starts.
- */
-const NO_CLIENT_CERTIFICATE_AUTHORITIES: string[] = []
 
 /**
  * Starts the balancer of `config`: listeners on its address, health checks, proxy.

@@ -1,4 +1,5 @@
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server'
+import { NO_CLIENT_CERTIFICATE_AUTHORITIES } from '../../util/tls-server.js'
 import type { MailServerConfig } from './config.js'
 import type { MessageStore } from './store.js'
 
@@ -23,9 +24,8 @@ export function createSmtpServer(config: MailServerConfig, store: MessageStore, 
     banner: 'devenv mail catcher',
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
-    // smtp-server makes a TLS context even with STARTTLS off; without `ca`, node fills it with its
-    // ~140 public roots first (35-65 ms of CPU at every start). No client certificate is ever asked for.
-    ca: [],
+    // smtp-server makes a TLS context even with STARTTLS off.
+    ca: NO_CLIENT_CERTIFICATE_AUTHORITIES,
     size: config.maxSizeBytes,
     rejectOversized: true,
     disableReverseLookup: true,

@@ -14,7 +14,9 @@ export async function withImagesPorts(
   onPhase: (service: string, message: string) => void,
 ): Promise<{ spec: EnvSpec; notes: Map<string, string[]> }> {
   const notes = new Map<string, string[]>()
-  const portless = Object.values(spec.services).filter((service) => service.image && !service.ports.length)
+  const portless = Object.values(spec.services).filter(
+    (service): service is typeof service & { image: string } => !!service.image && !service.ports.length,
+  )
   // The image store and its tar reader load only for a project that has such a service.
   if (!portless.length) return { spec, notes }
   const { parseImageReference, pullImage, readConfig, readImageRecord, storedName } =
@@ -22,7 +24,6 @@ export async function withImagesPorts(
   const { checkPlatform, imageHealth } = await import('./image-service.js')
   const services = { ...spec.services }
   for (const service of portless) {
-    if (!service.image) continue
     try {
       const name = storedName(parseImageReference(service.image))
       let record = readImageRecord(name)

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { writeJsonAtomic } from '../state/index.js'
+import { writeDerivedFile } from '../state/index.js'
 import { withoutExtraCaCerts } from '../util/node-start-env.js'
 import type { Launch, ServiceContext } from './driver.js'
 
@@ -21,9 +21,9 @@ export class NodeProgramBox {
     return path.join(context.runDir, `${this.configName}.json`)
   }
 
-  /** `mode` 0600 for configs that hold passwords. */
-  writeConfig(context: ServiceContext, config: unknown, mode?: number): void {
-    writeJsonAtomic(this.configFile(context), config, mode)
+  /** `mode` 0600 for configs that hold passwords. Made again before every start, so never fsynced. */
+  writeConfig(context: ServiceContext, config: unknown, mode = 0o644): void {
+    writeDerivedFile(this.configFile(context), `${JSON.stringify(config, null, 2)}\n`, mode)
   }
 
   launch(context: ServiceContext, cwd: string): Launch {

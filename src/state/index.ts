@@ -1,6 +1,6 @@
 /** The public face of state: what other modules may use of it. */
 export { allocateAddresses, readAddresses, releaseAddresses } from './addresses.js'
-export { fsyncFolder, readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js'
+export { fsyncFolder, readJson, writeDerivedFile, writeFileAtomic, writeJsonAtomic } from './atomic.js'
 export { withFileLock } from './lock.js'
 export { ProjectPaths, machineHome } from './paths.js'
 export {

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { execa } from 'execa'
 import { DevenvError } from '../errors.js'
 import type { CaPaths } from './paths.js'
 
@@ -97,6 +96,10 @@ export function manualSteps(plan: TrustPlan, ca: CaPaths, sudo: boolean): string
 }
 
 /** Installs the CA into the system store: directly as root, else through sudo, else fails naming the commands to run. */
+/**
+ * execa is loaded by the commands that run something: the lb's start imports this module (through
+ * tls/index.ts), and execa's ~40 modules took 30-40 ms of the supervisor's CPU in every `up`.
+ */
 export async function installTrust(plan: TrustPlan, ca: CaPaths): Promise<TrustResult> {
   if (plan.system === 'unknown') {
     throw new DevenvError('TLS', "cannot tell how to add a certificate authority to this system's trust store", {
@@ -117,6 +120,7 @@ export async function installTrust(plan: TrustPlan, ca: CaPaths): Promise<TrustR
     }
     via = 'sudo'
   }
+  const { execa } = await import('execa')
   const run = async (command: string[]): Promise<void> => {
     const [file, ...args] = via === 'sudo' ? ['sudo', ...command] : command
     try {
@@ -149,6 +153,7 @@ async function sudoUsable(): Promise<boolean> {
   if (!onPath('sudo')) return false
   // With a terminal, sudo can ask for the password; without one it must not need it.
   if (process.stdin.isTTY) return true
+  const { execa } = await import('execa')
   const probe = await execa('sudo', ['-n', 'true'], { reject: false, stdin: 'ignore' })
   return probe.exitCode === 0
 }

@@ -163,6 +163,35 @@ describe.skipIf(!existsSync(PSQL))('postgres through the runtime: devenv up, dow
     expect(project.log()).toMatch(/postgres: ready, every database present, \d+ ms after prepare began/)
   })
 
+  test('an up with nothing changed leaves the role alone; a password changed in psql is given back at the next up', async () => {
+    const dataDir = path.join(project.root, '.devenv', 'services', 'db', 'data')
+    const superuser = JSON.parse(readFileSync(path.join(dataDir, 'superuser.json'), 'utf8')) as { password: string }
+    const verifier = async () =>
+      psql(
+        { ...(await project.endpoint()), user: 'postgres', password: superuser.password, database: 'postgres' },
+        "SELECT rolpassword FROM pg_authid WHERE rolname = 'shopper'",
+      )
+    const before = await verifier()
+    expect((await project.run('down')).exitCode).toBe(0)
+    expect((await project.run('up')).exitCode).toBe(0)
+    // Set again, the verifier would have a new salt.
+    expect(await verifier()).toBe(before)
+    const marker = JSON.parse(readFileSync(path.join(dataDir, 'initialised.json'), 'utf8')) as {
+      verifiedRoles?: Record<string, string>
+    }
+    expect(Object.keys(marker.verifiedRoles ?? {})).toEqual(['shopper'])
+
+    await project.query("ALTER ROLE shopper PASSWORD 'changed behind devenv'")
+    expect((await project.run('down')).exitCode).toBe(0)
+    const up = await project.run('up')
+    expect(up.exitCode, up.stderr).toBe(0)
+    expect(await project.query('SELECT 1')).toBe('1')
+    const { host, port } = await project.endpoint()
+    expect(() =>
+      psql({ host, port, user: 'shopper', password: 'changed behind devenv', database: 'shop' }, 'SELECT 1'),
+    ).toThrow(/password authentication failed/)
+  })
+
   test('db reset after deleting rows brings back the seeded state, without the seeds', async () => {
     await project.query('DELETE FROM orders WHERE id > 10')
     await project.query("UPDATE people SET name = 'changed' WHERE id = 1")

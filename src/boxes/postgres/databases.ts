@@ -35,7 +35,8 @@ export async function initialiseDatabases(target: ServerTarget, dataDir: string,
 /** initialiseDatabases on a connection to the maintenance database already open (the one that found the server up). */
 export async function initialiseDatabasesWith(admin: pg.Client, target: ServerTarget, dataDir: string, databases: DatabaseSpec[], log: Log): Promise<DatabaseOutcome[]> {
   const marker = readMarker(dataDir)
-  await ensureRoles(admin, databases)
+  marker.verifiedRoles ??= {}
+  if (await ensureRoles(admin, databases, marker.verifiedRoles)) writeMarker(dataDir, marker)
   const names = databases.map((database) => database.name)
   await reopenLeftClosed(admin, names, log)
   const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names])

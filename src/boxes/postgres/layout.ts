@@ -63,6 +63,8 @@ export interface SeededDatabase {
 
 export interface Marker {
   databases: Record<string, SeededDatabase>
+  /** Per role, rolesVerifiedDigest of the verifier its password was last found to match (roles.ts). */
+  verifiedRoles?: Record<string, string>
 }
 
 export function readMarker(dataDir: string): Marker {

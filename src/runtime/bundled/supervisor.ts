@@ -66,11 +66,22 @@ export class Supervisor {
   }
 
   private accept(connection: net.Socket): void {
-    const reader = new MessageReader<Request>((request) => {
-      void this.handle(request, (reply) => {
-        if (!connection.destroyed) connection.write(encode(reply))
-      })
-    })
+    // The replies of one tick (a layer of services changing phase at once) leave as one write:
+    // each write wakes the CLI, which on two cores competes with the services starting.
+    let corked = false
+    const send = (reply: Reply): void => {
+      if (connection.destroyed) return
+      if (!corked) {
+        corked = true
+        connection.cork()
+        process.nextTick(() => {
+          corked = false
+          connection.uncork()
+        })
+      }
+      connection.write(encode(reply))
+    }
+    const reader = new MessageReader<Request>((request) => void this.handle(request, send))
     connection.on('data', (chunk) => {
       try {
         reader.push(chunk)

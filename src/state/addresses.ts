@@ -35,6 +35,11 @@ export function blockPrefix(block: number): string {
 /** Address of each named service, allocating what is missing. */
 export async function allocateAddresses(root: string, services: readonly string[]): Promise<Record<string, string>> {
   if (!ownAddressesSupported()) return Object.fromEntries(services.map((service) => [service, '127.0.0.1']))
+  // Every start after the first finds its addresses there: the table is replaced whole by rename,
+  // so a read without the lock sees one consistent table, and the lock (~5 ms) is for changes.
+  const known = readAddresses(root)
+  if (services.every((service) => known[service] !== undefined))
+    return Object.fromEntries(services.map((service) => [service, known[service]!]))
   return withFileLock(tableFile(), () => {
     const table = readJson<AllocationTable>(tableFile()) ?? {}
     let allocation = table[root]

@@ -36,7 +36,8 @@ export async function initialiseDatabases(target: ServerTarget, dataDir: string,
 export async function initialiseDatabasesWith(admin: pg.Client, target: ServerTarget, dataDir: string, databases: DatabaseSpec[], log: Log): Promise<DatabaseOutcome[]> {
   const marker = readMarker(dataDir)
   marker.verifiedRoles ??= {}
-  if (await ensureRoles(admin, databases, marker.verifiedRoles)) writeMarker(dataDir, marker)
+  // Kept once every database is there: a first start whose seed fails leaves no marker at all.
+  const rolesVerified = await ensureRoles(admin, databases, marker.verifiedRoles)
   const names = databases.map((database) => database.name)
   await reopenLeftClosed(admin, names, log)
   const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names])
@@ -54,6 +55,7 @@ export async function initialiseDatabasesWith(admin: pg.Client, target: ServerTa
     writeMarker(dataDir, marker)
     outcomes.push({ database: database.name, action: outcome.seeded ? 'seeded' : 'cloned', seedFiles: outcome.seedFiles, template: outcome.template, durationMs: Date.now() - started })
   }
+  if (rolesVerified && outcomes.every((outcome) => outcome.action === 'kept')) writeMarker(dataDir, marker)
   return outcomes
 }
 

@@ -1,4 +1,8 @@
 import { openSync, writeSync } from 'node:fs'
+import path from 'node:path'
+import { driverFor } from '../../boxes/index.js'
+import type { EnvSpec } from '../../envfile/index.js'
+import { ProjectPaths, readJson } from '../../state/index.js'
 import type { StandbyOrders } from './standby.js'
 
 /**
@@ -7,6 +11,7 @@ import type { StandbyOrders } from './standby.js'
  * without giving any.
  */
 export async function awaitStandbyOrders(): Promise<StandbyOrders> {
+  setImmediate(() => loadWhatTheLastStartUsed(process.cwd()))
   let text = ''
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     text += chunk.toString('utf8')
@@ -43,4 +48,19 @@ function takeOrders(orders: StandbyOrders): void {
       return true
     }) as typeof stream.write
   }
+}
+
+/**
+ * While it waits for its orders (60-100 ms, while the CLI loads and resolves the envfile on the
+ * other core), the standby loads the code its project's last start needed: the drivers of its
+ * boxes (the postgres one brings pg) and, for an lb, the certificate code. Loaded after the
+ * orders, the same code was on the way to the first spawn. The guess may be wrong: a driver loaded
+ * for nothing costs a few ms, one not loaded is loaded when its service starts, as before.
+ */
+function loadWhatTheLastStartUsed(root: string): void {
+  const spec = readJson<EnvSpec>(path.join(new ProjectPaths(root).dir, 'spec.json'))
+  if (!spec?.services) return
+  const kinds = new Set(Object.values(spec.services).map((service) => service.kind))
+  for (const kind of kinds) void driverFor(kind).catch(() => undefined)
+  if (kinds.has('lb')) void import('../../tls/index.js').catch(() => undefined)
 }

@@ -11,7 +11,13 @@ import type { StandbyOrders } from './standby.js'
  * without giving any.
  */
 export async function awaitStandbyOrders(): Promise<StandbyOrders> {
-  setImmediate(() => loadWhatTheLastStartUsed(process.cwd()))
+  setImmediate(() => {
+    try {
+      loadWhatTheLastStartUsed(process.cwd())
+    } catch {
+      // A spec another devenv build wrote (a kind this one does not know): nothing is loaded early.
+    }
+  })
   let text = ''
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
     text += chunk.toString('utf8')

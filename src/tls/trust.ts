@@ -95,10 +95,10 @@ export function manualSteps(plan: TrustPlan, ca: CaPaths, sudo: boolean): string
   return lines
 }
 
-/** Installs the CA into the system store: directly as root, else through sudo, else fails naming the commands to run. */
 /**
- * execa is loaded by the commands that run something: the lb's start imports this module (through
- * tls/index.ts), and execa's ~40 modules took 30-40 ms of the supervisor's CPU in every `up`.
+ * Installs the CA into the system store: directly as root, else through sudo, else fails naming
+ * the commands to run. execa is loaded here, not at the top: the lb's start imports this module
+ * (through tls/index.ts), and execa's ~40 modules took 30-40 ms of the supervisor's CPU in every `up`.
  */
 export async function installTrust(plan: TrustPlan, ca: CaPaths): Promise<TrustResult> {
   if (plan.system === 'unknown') {

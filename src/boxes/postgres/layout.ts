@@ -63,7 +63,7 @@ export interface SeededDatabase {
 
 export interface Marker {
   databases: Record<string, SeededDatabase>
-  /** Per role, rolesVerifiedDigest of the verifier its password was last found to match (roles.ts). */
+  /** Per role, a digest of the stored verifier its envfile password was last found to match (roles.ts ensureRoles). */
   verifiedRoles?: Record<string, string>
 }
 

@@ -18,8 +18,8 @@ interface DirectCommand {
   id: string
   options: NonNullable<ParseArgsConfig['options']>
   positionals: boolean
-  /** A use of known flags this route still leaves to oclif (flags oclif refuses together). */
-  accepts?: (values: Values) => boolean
+  /** A use of known flags this route still leaves to oclif (flags or arguments oclif refuses). */
+  accepts?: (values: Values, positionals: string[]) => boolean
   run(values: Values, positionals: string[], out: CommandOutput): Promise<unknown>
 }
 
@@ -86,7 +86,45 @@ export const up: DirectCommand = {
     ),
 }
 
-export const COMMANDS: Readonly<Record<string, DirectCommand>> = { status, ps: status, down, up }
+const SNAPSHOT: DirectCommand['options'] = { ...COMMON, all: { type: 'boolean' } }
+
+// `devenv snapshot restore db before-migration` is what a user runs between two test runs: oclif's
+// ~90 ms start was a third of it.
+const snapshotSave: DirectCommand = {
+  id: 'snapshot save',
+  options: SNAPSHOT,
+  positionals: true,
+  accepts: (_values, positionals) => positionals.length <= 2,
+  run: async (values, [service, name], out) =>
+    (await import('./snapshot-save.js')).saveAndReport(
+      await loadCachedProjectSpec(fileOf(values)),
+      { all: values.all === true, service, name },
+      out,
+    ),
+}
+
+const snapshotRestore: DirectCommand = {
+  id: 'snapshot restore',
+  options: { ...SNAPSHOT, force: { type: 'boolean' } },
+  positionals: true,
+  // Without a service oclif says which argument is missing.
+  accepts: (_values, positionals) => positionals.length >= 1 && positionals.length <= 2,
+  run: async (values, [service, name], out) =>
+    (await import('./snapshot-restore.js')).restoreAndReport(
+      await loadCachedProjectSpec(fileOf(values)),
+      { all: values.all === true, service: service!, name, force: values.force === true },
+      out,
+    ),
+}
+
+export const COMMANDS: Readonly<Record<string, DirectCommand>> = {
+  status,
+  ps: status,
+  down,
+  up,
+  'snapshot save': snapshotSave,
+  'snapshot restore': snapshotRestore,
+}
 
 /** The envfile flag, or DEVENV_FILE as oclif's `env` on the flag reads it. */
 function fileOf(values: Values): string | undefined {
@@ -94,12 +132,11 @@ function fileOf(values: Values): string | undefined {
 }
 
 /**
- * Runs `argv` on the direct route when it is a plain use of a command that has one; false when
- * oclif must run it (another command, --help, a flag this route does not know).
+ * Runs command `id` with `rest` (the arguments after its words) on the direct route when it is a
+ * plain use; false when oclif must run it (--help, a flag or an argument this route does not know).
  */
-export async function runDirect(argv: string[]): Promise<boolean> {
-  const [id, ...rest] = argv
-  const command = id === undefined ? undefined : COMMANDS[id]
+export async function runDirect(id: string, rest: string[]): Promise<boolean> {
+  const command = COMMANDS[id]
   if (!command) return false
   let parsed: { values: Values; positionals: string[] }
   try {
@@ -107,7 +144,7 @@ export async function runDirect(argv: string[]): Promise<boolean> {
   } catch {
     return false
   }
-  if (command.accepts && !command.accepts(parsed.values)) return false
+  if (command.accepts && !command.accepts(parsed.values, parsed.positionals)) return false
   // As oclif does: a reader that stops early (`| head`) is no error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error

@@ -1,16 +1,31 @@
 /** The commands with a direct route (direct-route.ts's table; a test holds the two equal). */
-export const DIRECT_COMMANDS: ReadonlySet<string> = new Set(['status', 'ps', 'down', 'up'])
+export const DIRECT_COMMANDS: ReadonlySet<string> = new Set([
+  'status',
+  'ps',
+  'down',
+  'up',
+  'snapshot save',
+  'snapshot restore',
+])
+
+/** The command `argv` names when it has a direct route: its first word, or its first two. */
+export function directCommandOf(argv: readonly string[]): string | undefined {
+  const twoWords = argv.slice(0, 2).join(' ')
+  if (DIRECT_COMMANDS.has(twoWords)) return twoWords
+  return DIRECT_COMMANDS.has(argv[0] ?? '') ? argv[0] : undefined
+}
 
 /**
- * Entry point of bin/devenv. `status`, `down` and `up` take the direct route; everything else loads
+ * Entry point of bin/devenv. `status`, `down`, `up`, `snapshot save` and `snapshot restore` take the direct route; everything else loads
  * oclif, whose commands render their errors in BaseCommand.catch. Each route is imported only
  * when taken, so neither pays for loading the other.
  */
 export async function run(argv: string[], binUrl: string): Promise<void> {
   const commandArgv = takeLeadingFile(argv)
-  if (DIRECT_COMMANDS.has(commandArgv[0] ?? '')) {
+  const direct = directCommandOf(commandArgv)
+  if (direct) {
     const { runDirect } = await import('./direct-route.js')
-    if (await runDirect(commandArgv)) return
+    if (await runDirect(direct, commandArgv.slice(direct.split(' ').length))) return
   }
   const { runWithOclif } = await import('./oclif-run.js')
   await runWithOclif(commandArgv, binUrl)

@@ -1,8 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { COMMANDS } from '../../src/cli/direct-route.js'
 import { DIRECT_COMMANDS } from '../../src/cli/main.js'
+import SnapshotRestore from '../../src/commands/snapshot/restore.js'
+import SnapshotSave from '../../src/commands/snapshot/save.js'
 import Down from '../../src/commands/down.js'
 import Status from '../../src/commands/status.js'
 import Up from '../../src/commands/up.js'
@@ -14,6 +16,16 @@ afterAll(cleanSandboxes)
 function project(): string {
   const root = sandbox('devenv-direct-')
   writeFileSync(path.join(root, 'devenv.yaml'), 'name: direct\nservices:\n  web:\n    command: node -e 0\n')
+  return root
+}
+
+/** A mail service's state as files, never started: something `snapshot save` and `restore` can hold. */
+function mailProject(): string {
+  const root = sandbox('devenv-direct-snap-')
+  writeFileSync(path.join(root, 'devenv.yaml'), 'name: direct-snap\nservices:\n  inbox:\n    box: mail\n')
+  const data = path.join(root, '.devenv', 'services', 'inbox', 'data')
+  mkdirSync(data, { recursive: true })
+  writeFileSync(path.join(data, 'marker.txt'), 'before\n')
   return root
 }
 
@@ -64,6 +76,12 @@ describe('the direct route of status, down and up (no oclif)', () => {
     expect(directFlags('status')).toEqual(localStatus)
     expect(directFlags('down')).toEqual(oclifFlags(Down as unknown as { flags: FlagTable; baseFlags: FlagTable }))
     expect(directFlags('up')).toEqual(oclifFlags(Up as unknown as { flags: FlagTable; baseFlags: FlagTable }))
+    expect(directFlags('snapshot save')).toEqual(
+      oclifFlags(SnapshotSave as unknown as { flags: FlagTable; baseFlags: FlagTable }),
+    )
+    expect(directFlags('snapshot restore')).toEqual(
+      oclifFlags(SnapshotRestore as unknown as { flags: FlagTable; baseFlags: FlagTable }),
+    )
   })
 
   it('status, ps, up and down run without loading oclif; another command loads it', async () => {
@@ -77,6 +95,33 @@ describe('the direct route of status, down and up (no oclif)', () => {
     }
     const validate = await loadedModules(['validate'], root)
     expect(validate.some((file) => file.includes(`${path.sep}@oclif${path.sep}core${path.sep}`))).toBe(true)
+  })
+
+  it('snapshot save and restore run without oclif, and restore what was saved', async () => {
+    const root = mailProject()
+    const marker = path.join(root, '.devenv', 'services', 'inbox', 'data', 'marker.txt')
+    const oclifFiles = (loaded: string[]) => loaded.filter((file) => file.includes(`${path.sep}@oclif${path.sep}`))
+    expect(oclifFiles(await loadedModules(['snapshot', 'save', 'inbox', 'one'], root))).toEqual([])
+    // As the mail box changes its files: a new one renamed over (the snapshot hard-links the old).
+    writeFileSync(`${marker}.new`, 'after\n')
+    renameSync(`${marker}.new`, marker)
+    expect(oclifFiles(await loadedModules(['snapshot', 'restore', 'inbox', 'one'], root))).toEqual([])
+    expect(readFileSync(marker, 'utf8')).toBe('before\n')
+    const restored = await devenv(['snapshot', 'restore', 'inbox', 'one', '--json'], { cwd: root })
+    expect(JSON.parse(restored.stdout)).toMatchObject({
+      ok: true,
+      result: { restored: [{ service: 'inbox', snapshot: 'one' }] },
+    })
+    const missing = await devenv(['snapshot', 'restore', 'inbox', 'nope'], { cwd: root })
+    expect(missing.exitCode).not.toBe(0)
+    expect(missing.stderr).toMatch(/^✖ no snapshot nope of inbox\n {2}hint: Snapshots of inbox: one\./m)
+    // What this route leaves to oclif keeps oclif's words.
+    const noService = await devenv(['snapshot', 'restore'], { cwd: root })
+    expect(noService.exitCode).toBe(2)
+    expect(noService.stderr).toMatch(/Missing 1 required arg:\s+service/)
+    const tooMany = await devenv(['snapshot', 'save', 'inbox', 'two', 'three'], { cwd: root })
+    expect(tooMany.exitCode).toBe(2)
+    expect(tooMany.stderr).toMatch(/Unexpected argument: three/)
   })
 
   it('prints what the oclif command printed: the table, the envelope, the errors', async () => {

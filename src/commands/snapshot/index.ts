@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../../cli/index.js'
+import { BaseCommand, projectFlags, saveAndReport } from '../../cli/index.js'
 import { usage } from '../../errors.js'
 import type { SnapshotInfo } from '../../snapshots/index.js'
-import { saveAndReport } from './save.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
   static override summary =
@@ -33,9 +32,7 @@ export default class Snapshot extends BaseCommand<typeof Snapshot> {
     return saveAndReport(
       this.loadSpec(),
       { all: this.flags.all, service: this.flags.all ? undefined : this.args.service, name: undefined },
-      (line) => {
-        if (!this.jsonEnabled()) this.log(line)
-      },
+      this.output(),
     )
   }
 }

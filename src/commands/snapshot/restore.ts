@@ -1,17 +1,6 @@
 import { Args, Flags } from '@oclif/core'
-import { BaseCommand, projectFlags } from '../../cli/index.js'
-import { colors } from '../../cli/index.js'
-import { usage } from '../../errors.js'
-import { ProjectPaths } from '../../state/index.js'
-import {
-  allSnapshotMembers,
-  formatBytes,
-  restoreSnapshot,
-  restoreSnapshotSet,
-  snapshotMember,
-  type RestoreResult,
-} from '../../snapshots/index.js'
-import { runtimeFor } from '../../engine/index.js'
+import { BaseCommand, projectFlags, restoreAndReport } from '../../cli/index.js'
+import type { RestoreResult } from '../../snapshots/index.js'
 
 export default class SnapshotRestore extends BaseCommand<typeof SnapshotRestore> {
   static override summary = "Put a snapshot back as a service's state, atomically."
@@ -33,38 +22,10 @@ export default class SnapshotRestore extends BaseCommand<typeof SnapshotRestore>
   }
 
   async run(): Promise<{ restored: RestoreResult[] }> {
-    const spec = this.loadSpec()
-    const paths = new ProjectPaths(spec.root)
-    let restored: RestoreResult[]
-    if (this.flags.all) {
-      if (this.args.name !== undefined)
-        throw usage('with --all, give only the name of the set', 'devenv snapshot restore --all NAME')
-      restored = await restoreSnapshotSet(
-        paths,
-        allSnapshotMembers(runtimeFor(spec), spec, 'restore'),
-        this.args.service,
-        this.flags.force,
-      )
-    } else {
-      if (!this.args.name)
-        throw usage(
-          'name the snapshot to restore',
-          `devenv snapshot restore ${this.args.service} NAME (see devenv snapshot list ${this.args.service})`,
-        )
-      const member = snapshotMember(runtimeFor(spec), spec, this.args.service, 'restore')
-      restored = [await restoreSnapshot({ paths, ...member, name: this.args.name, force: this.flags.force })]
-    }
-    if (!this.jsonEnabled()) {
-      for (const result of restored) {
-        const how =
-          result.fromSpare === undefined
-            ? `stopped for ${result.downtimeMs} ms`
-            : `databases swapped in ${result.downtimeMs} ms${result.fromSpare ? ', from the ready copy' : ''}`
-        this.log(
-          `${colors.green('✔')} restored ${result.service} from snapshot ${colors.bold(result.snapshot)} (${formatBytes(result.size)}, verified; ${how})`,
-        )
-      }
-    }
-    return { restored }
+    return restoreAndReport(
+      this.loadSpec(),
+      { all: this.flags.all, service: this.args.service, name: this.args.name, force: this.flags.force },
+      this.output(),
+    )
   }
 }

@@ -8,9 +8,12 @@ import { availableProviders, createRuntime, type Runtime, type RuntimeActivity }
  */
 const PREPARATION_MODULE = new URL('./preparation.js', import.meta.url).href
 
+/** In this process, the preparation comes from this copy of the engine (bundled or not). */
+const loadPreparation = async () => (await import('./preparation.js')).preparation
+
 /** The runtime the envfile asks for, with the engine's preparation wired in. */
 export function runtimeFor(spec: EnvSpec): Runtime {
-  return createRuntime(spec.runtime, { preparationModule: PREPARATION_MODULE })
+  return createRuntime(spec.runtime, { preparationModule: PREPARATION_MODULE, loadPreparation })
 }
 
 /** Whether a project known only by its folder runs on any provider, for global-status and poweroff. */

@@ -127,6 +127,13 @@ export interface RuntimeOptions {
    * another process (the bundled supervisor) loads it there, so the runtime never imports the engine.
    */
   preparationModule: string
+  /**
+   * The same preparation, for a runtime that prepares services in the caller's own process (the
+   * docker provider): the caller's copy of it. Importing `preparationModule` there would load a
+   * second copy of the engine beside the CLI's bundle, whose module state (the snapshot operations
+   * this process began, the notice sink) the CLI's copy never sees.
+   */
+  loadPreparation?: () => Promise<ServicePreparation>
 }
 
 /**

@@ -52,9 +52,9 @@ export class DockerRuntime implements Runtime {
   constructor(private readonly options: RuntimeOptions & { watch?: boolean }) {}
 
   private loadPreparation(): Promise<ServicePreparation> {
-    this.preparation ??= import(this.options.preparationModule).then(
-      (module: { preparation: ServicePreparation }) => module.preparation,
-    )
+    this.preparation ??=
+      this.options.loadPreparation?.() ??
+      import(this.options.preparationModule).then((module: { preparation: ServicePreparation }) => module.preparation)
     return this.preparation
   }
 

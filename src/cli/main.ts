@@ -16,9 +16,9 @@ export function directCommandOf(argv: readonly string[]): string | undefined {
 }
 
 /**
- * Entry point of bin/devenv. `status`, `down`, `up`, `snapshot save` and `snapshot restore` take the direct route; everything else loads
- * oclif, whose commands render their errors in BaseCommand.catch. Each route is imported only
- * when taken, so neither pays for loading the other.
+ * Entry point of bin/devenv. `status`, `down`, `up`, `snapshot save` and `snapshot restore` take
+ * the direct route; everything else loads oclif, whose commands render their errors in
+ * BaseCommand.catch. Each route is imported only when taken, so neither pays for loading the other.
  */
 export async function run(argv: string[], binUrl: string): Promise<void> {
   const commandArgv = takeLeadingFile(argv)

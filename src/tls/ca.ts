@@ -42,10 +42,14 @@ export interface LocalCa {
 export async function ensureCa(home?: string): Promise<LocalCa> {
   const paths = caPaths(home)
   const wanted = wantedDnsSubtrees(home)
-  const existing = readCa(paths)
+  // Outside the lock, a key without its certificate is another process between createCa's two
+  // writes: wait for it under the lock rather than call the CA broken.
+  const existing = keyWithoutCertificate(paths) ? undefined : readCa(paths)
   if (existing && whyRemake(existing, wanted) === undefined) return existing
   return withFileLock(path.join(paths.dir, 'ca'), async () => {
-    const current = readCa(paths)
+    // Under the lock, it is a creation killed between those writes. Nothing can have been issued
+    // from a CA that never had a certificate, so making it again loses nothing.
+    const current = keyWithoutCertificate(paths) ? undefined : readCa(paths)
     if (!current) return createCa(paths, wanted)
     const reason = whyRemake(current, wanted)
     if (reason === undefined) return current
@@ -56,6 +60,10 @@ export async function ensureCa(home?: string): Promise<LocalCa> {
     )
     return { ...made, replaced: reason }
   })
+}
+
+function keyWithoutCertificate(paths: CaPaths): boolean {
+  return existsSync(paths.privateKey) && !existsSync(paths.certificate)
 }
 
 /** Why the CA must be made again: its constraints are not exactly what this machine allows now (too wide either way is wrong), or its name is one Chrome refuses; undefined when neither. */

@@ -7,6 +7,7 @@ import { ensureCa, readCa } from '../../src/tls/ca.js'
 import { issueCertificate } from '../../src/tls/issue.js'
 import { caPaths } from '../../src/tls/paths.js'
 import { changeAllowedHostname } from '../../src/names/index.js'
+import { withFileLock } from '../../src/state/index.js'
 
 describe('local certificate authority', () => {
   let home: string
@@ -114,5 +115,32 @@ describe('local certificate authority', () => {
     expect(() => readCa(caPaths(home))).toThrow(/cannot read the local certificate authority/)
     rmSync(caPaths(home).privateKey)
     expect(() => readCa(caPaths(home))).toThrow(/incomplete: .*ca-key\.pem is missing/)
+  })
+
+  it('makes the CA again when its making was killed between the key and the certificate', async () => {
+    const paths = caPaths(home)
+    const first = await ensureCa(home)
+    rmSync(paths.certificate)
+    const again = await ensureCa(home)
+    expect(again.created).toBe(true)
+    expect(again.fingerprint).not.toBe(first.fingerprint)
+    expect(readFileSync(paths.privateKey, 'utf8')).toBe(again.privateKeyPem)
+  })
+
+  it('waits for another maker between its two writes, and reads what it made', async () => {
+    const paths = caPaths(home)
+    const made = await ensureCa(home)
+    const certificatePem = readFileSync(paths.certificate, 'utf8')
+    rmSync(paths.certificate)
+    let reader: Promise<Awaited<ReturnType<typeof ensureCa>>> | undefined
+    await withFileLock(path.join(paths.dir, 'ca'), async () => {
+      // The maker holds the lock with only the key written, as createCa does for a moment.
+      reader = ensureCa(home)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      writeFileSync(paths.certificate, certificatePem)
+    })
+    const read = await reader!
+    expect(read.created).toBe(false)
+    expect(read.fingerprint).toBe(made.fingerprint)
   })
 })
